@@ -1,0 +1,98 @@
+"""Write the hand-written reference recordings for a fixture folder.
+
+No live model is reachable where briefer's fixtures were made, so the recordings for the seed
+articles are answers written by hand as the best model would give them, marked
+`"reference": true` in their metadata. This script turns those answers into recordings with the
+fingerprint of the current prompts, schema and inputs:
+
+    python scripts/reference_recordings.py fixtures/articles --answers DIR
+        DIR/<article-id>.json holds an ArticleExtraction, DIR/brief.json a BriefDraft.
+    python scripts/reference_recordings.py fixtures/articles --refingerprint
+        keep the recorded answers and stamp them with the current fingerprint. Only for changes
+        that leave the reference answers correct (e.g. rewording a prompt); when the schema grows,
+        edit the answers and validate them instead. Every answer is validated either way.
+
+With an API key, replace all of this by real recordings:
+    briefer summarize fixtures/articles --record --out out/
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from briefer.answers import Call, Gateway, Policy
+from briefer.cache import Recording, RecordingMeta, RecordingStore, ResponseCache
+from briefer.extract import extract_call
+from briefer.ingest import read_folder
+from briefer.llm import EndpointConfig
+from briefer.merge import find_stale, join_entities, merge_call
+from briefer.models import ArticleExtraction, ArticleSummary
+from briefer.pipeline import DEFAULT_MODEL
+from briefer.prompts import Prompts
+
+NOTE = ("Hand-written reference answer: no live model was reachable when the fixtures were made. "
+        "Written as the best model would answer; replace with `briefer summarize fixtures/articles --record`.")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("folder", type=Path)
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--answers", type=Path, help="folder of hand-written answers")
+    src.add_argument("--refingerprint", action="store_true", help="reuse the recorded answers")
+    ap.add_argument("--recordings", type=Path, help="default: 'recordings' beside FOLDER")
+    ap.add_argument("--model", default=DEFAULT_MODEL)
+    args = ap.parse_args()
+
+    recordings = RecordingStore(args.recordings or args.folder.resolve().parent / "recordings")
+    gateway = Gateway(endpoint=EndpointConfig(model=args.model), cache=ResponseCache(None),
+                      recordings=recordings, policy=Policy(offline=True))
+    prompts = Prompts()
+    folder = read_folder(args.folder)
+
+    def answer_for(call: Call) -> dict[str, Any]:
+        if args.answers:
+            name = "brief" if call.stage == "merge" else call.subject
+            data: dict[str, Any] = json.loads((args.answers / f"{name}.json").read_text(encoding="utf-8"))
+            return data
+        old = recordings.load(call.stage, call.subject)
+        if old is None:
+            sys.exit(f"no recording to re-fingerprint for {call.stage}/{call.subject}")
+        if not old.metadata.reference:
+            sys.exit(f"{call.stage}/{call.subject} is a real recording: re-record it instead")
+        return old.response
+
+    def write(call: Call, data: dict[str, Any]) -> Any:
+        obj = call.response_model.model_validate(data, context=call.context)  # fails loudly if invalid
+        recordings.save(Recording(
+            stage=call.stage, subject=call.subject, fingerprint=gateway.fingerprint(call),
+            cache_key=gateway.cache_key(call), response=data, usage=None,
+            metadata=RecordingMeta(reference=True, recorded_by="hand-written reference (briefer developers)",
+                                   recorded_at=dt.date.today().isoformat(), note=NOTE),
+        ))
+        print(f"wrote {recordings.path(call.stage, call.subject)}")
+        return obj
+
+    summaries = []
+    for article in folder.articles:
+        call = extract_call(article, prompts)
+        extraction = write(call, answer_for(call))
+        assert isinstance(extraction, ArticleExtraction)
+        summaries.append(ArticleSummary.build(id=article.id, source_path=article.source_path,
+                                              content_sha256=article.content_sha256, cleaning=article.cleaning,
+                                              extraction=extraction))
+    summaries.sort(key=lambda s: s.id)
+    call = merge_call(summaries, join_entities(summaries), find_stale(summaries), prompts)
+    write(call, answer_for(call))
+    asyncio.run(gateway.aclose())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,212 @@
+"""Where every model answer comes from: cache, recording, or the model — one door.
+
+    request ──▶ fingerprint + cache key ──▶ cache? ──▶ recording? ──▶ (offline: error) ──▶ model
+                                                                         └──▶ cache (+ recording with --record)
+
+The policy (offline, record, use cache) comes from the caller; this module applies it and counts
+what happened. A recording whose fingerprint differs from the request is stale: offline it is an
+error that says what changed; live it is reported, never replayed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from . import __version__
+from .cache import (
+    CacheEntry,
+    Fingerprint,
+    Recording,
+    RecordingMeta,
+    RecordingStore,
+    ResponseCache,
+    Usage,
+    canonical_json,
+    sha256_text,
+)
+from .errors import MissingRecording, StaleRecording
+
+if TYPE_CHECKING:
+    from .llm import EndpointConfig, ModelClient
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One structured request, described independently of how it will be answered."""
+
+    stage: str  # "extract", "merge"
+    subject: str  # article id, or "brief"
+    prompt: str
+    prompt_version: str
+    messages: list[dict[str, str]]
+    response_model: type[BaseModel]
+    input_text: str  # what the answer is about (the cleaned article, the merge input)
+    context: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    offline: bool = False
+    record: bool = False
+    use_cache: bool = True
+    record_command: str = "briefer summarize FOLDER --record"
+
+
+@dataclass
+class Counters:
+    model_calls: int = 0
+    cache_hits: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+def schema_sha256(model: type[BaseModel]) -> str:
+    return sha256_text(canonical_json(model.model_json_schema()))
+
+
+@dataclass
+class Gateway:
+    endpoint: EndpointConfig
+    cache: ResponseCache
+    recordings: RecordingStore
+    policy: Policy
+    client_factory: Callable[[], ModelClient] | None = None
+    warn: Callable[[str], None] = lambda _msg: None
+    counters: Counters = field(default_factory=Counters)
+    _client: ModelClient | None = None
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def fingerprint(self, call: Call) -> Fingerprint:
+        return Fingerprint(
+            prompt=call.prompt,
+            prompt_version=call.prompt_version,
+            schema_name=call.response_model.__name__,
+            schema_sha256=schema_sha256(call.response_model),
+            model=self.endpoint.model,
+            mode=self.endpoint.mode,
+            params_sha256=sha256_text(canonical_json(self.endpoint.params))[:16],
+            input_sha256=sha256_text(call.input_text),
+        )
+
+    def cache_key(self, call: Call) -> str:
+        """Hash of everything that shapes the answer."""
+        return sha256_text(
+            canonical_json(
+                {
+                    "model": self.endpoint.model,
+                    "mode": self.endpoint.mode,
+                    "messages": call.messages,
+                    "schema": call.response_model.model_json_schema(),
+                    "params": self.endpoint.params,
+                    "prompt_version": call.prompt_version,
+                }
+            )
+        )
+
+    def _validate(self, call: Call, data: dict[str, Any]) -> BaseModel | None:
+        try:
+            return call.response_model.model_validate(data, context=call.context)
+        except ValidationError:
+            return None
+
+    def _count(self, usage: Usage | None) -> None:
+        if usage is not None:
+            self.counters.prompt_tokens += usage.prompt_tokens
+            self.counters.completion_tokens += usage.completion_tokens
+
+    async def ask(self, call: Call) -> BaseModel:
+        fp = self.fingerprint(call)
+        key = self.cache_key(call)
+        what = f"{call.stage} of '{call.subject}'"
+
+        if self.policy.use_cache:
+            entry = self.cache.get(key)
+            if entry is not None and (obj := self._validate(call, entry.response)) is not None:
+                self.counters.cache_hits += 1
+                self._count(entry.usage)
+                if self.policy.record:
+                    self._save_recording(call, fp, key, entry.response, entry.usage, entry.endpoint)
+                return obj
+
+        recording = None if self.policy.record else self.recordings.load(call.stage, call.subject)
+        stale: list[str] = []
+        if recording is not None:
+            stale = fp.differences(recording.fingerprint)
+            if not stale:
+                obj = self._validate(call, recording.response)
+                if obj is not None:
+                    self.counters.cache_hits += 1
+                    self._count(recording.usage)
+                    return obj
+                stale = ["recorded answer no longer validates against the response model"]
+
+        if self.policy.offline:
+            path = self.recordings.path(call.stage, call.subject)
+            if stale:
+                raise StaleRecording(
+                    f"{what}: recording {path} is stale: {'; '.join(stale)}. "
+                    f"Re-record with: {self.policy.record_command}"
+                )
+            raise MissingRecording(
+                f"{what}: no recording or cached answer (looked in {path}); "
+                f"record it with: {self.policy.record_command}"
+            )
+        if stale:
+            self.warn(f"{what}: recording is stale ({'; '.join(stale)}); asking the model instead")
+
+        answer = await self._model().complete(call.messages, call.response_model, call.context)
+        usage = Usage(prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens)
+        self.counters.model_calls += 1
+        self._count(usage)
+        self.cache.put(
+            CacheEntry(key=key, fingerprint=fp, response=answer.data, usage=usage,
+                       recorded_at=_now(), endpoint=self.endpoint.endpoint)
+        )
+        if self.policy.record:
+            self._save_recording(call, fp, key, answer.data, usage, self.endpoint.endpoint)
+        return call.response_model.model_validate(answer.data, context=call.context)
+
+    def _model(self) -> ModelClient:
+        if self._client is None:
+            if self.client_factory is not None:
+                self._client = self.client_factory()
+            else:
+                from .llm import ModelClient
+
+                self._client = ModelClient(self.endpoint)
+        return self._client
+
+    def _save_recording(self, call: Call, fp: Fingerprint, key: str, response: dict[str, Any],
+                        usage: Usage | None, endpoint: str) -> Path:
+        return self.recordings.save(
+            Recording(
+                stage=call.stage,
+                subject=call.subject,
+                fingerprint=fp,
+                cache_key=key,
+                response=response,
+                usage=usage,
+                metadata=RecordingMeta(
+                    reference=False,
+                    recorded_by=f"briefer {__version__} --record, model {self.endpoint.model} at {endpoint}",
+                    recorded_at=_now(),
+                ),
+            )
+        )
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()

@@ -1,0 +1,171 @@
+"""The content-addressed response cache and the recordings store. Both write atomically.
+
+Cache: `<cache-dir>/<key[:2]>/<key>.json`, one answer per request key. A corrupt or unreadable
+entry is a miss, never a crash; a cache directory that cannot be written degrades to no cache.
+
+Recordings: `<recordings>/<stage>/<subject>.json`, one per stage and subject (an article id, or
+"brief"), holding the request's fingerprint so that a stale recording can be told apart from a
+missing one and reported with what changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+FORMAT = 1
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def pretty_json(value: Any) -> str:
+    """How briefer writes JSON for people: indented, UTF-8 as written, newline at the end."""
+    return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder and rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+class Usage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Fingerprint(BaseModel):
+    """What a recorded answer was an answer to. Any difference makes the recording stale."""
+
+    model_config = ConfigDict(extra="forbid")
+    prompt: str
+    prompt_version: str
+    schema_name: str
+    schema_sha256: str
+    model: str
+    mode: str
+    params_sha256: str
+    input_sha256: str
+
+    def differences(self, other: Fingerprint) -> list[str]:
+        labels = {
+            "prompt_version": "prompt template changed",
+            "schema_sha256": "response schema changed",
+            "model": "model differs",
+            "mode": "mode differs",
+            "params_sha256": "generation parameters differ",
+            "input_sha256": "input changed",
+        }
+        out = []
+        for name, label in labels.items():
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if mine != theirs:
+                out.append(f"{label} (recorded {theirs[:16]}, now {mine[:16]})")
+        return out
+
+
+class RecordingMeta(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reference: bool = Field(description="True for answers written by hand as a best model would answer.")
+    recorded_by: str
+    recorded_at: str
+    note: str | None = None
+
+
+class Recording(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    briefer_recording: int = FORMAT
+    stage: str
+    subject: str
+    fingerprint: Fingerprint
+    cache_key: str
+    response: dict[str, Any]
+    usage: Usage | None
+    metadata: RecordingMeta
+
+
+class CacheEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    briefer_cache: int = FORMAT
+    key: str
+    fingerprint: Fingerprint
+    response: dict[str, Any]
+    usage: Usage | None
+    recorded_at: str
+    endpoint: str
+
+
+class ResponseCache:
+    """Answers by request key. `warn` is told once when the directory turns out to be unusable."""
+
+    def __init__(self, directory: Path | None, warn: Any = None) -> None:
+        self.directory = directory
+        self._warn = warn
+        self.writable = directory is not None
+
+    def _path(self, key: str) -> Path:
+        assert self.directory is not None
+        return self.directory / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> CacheEntry | None:
+        if self.directory is None:
+            return None
+        try:
+            entry = CacheEntry.model_validate_json(self._path(key).read_bytes())
+        except (OSError, ValueError, ValidationError):
+            return None
+        return entry if entry.key == key else None
+
+    def put(self, entry: CacheEntry) -> None:
+        if self.directory is None or not self.writable:
+            return
+        try:
+            atomic_write(self._path(entry.key), pretty_json(entry.model_dump(mode="json")))
+        except OSError as exc:
+            self.writable = False
+            if self._warn:
+                self._warn(f"cache directory {self.directory} is not writable ({exc.strerror}); running uncached")
+
+
+class RecordingStore:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def path(self, stage: str, subject: str) -> Path:
+        return self.directory / stage / f"{subject}.json"
+
+    def load(self, stage: str, subject: str) -> Recording | None:
+        """The recording for this stage and subject, or None. A corrupt file is reported as missing."""
+        try:
+            return Recording.model_validate_json(self.path(stage, subject).read_bytes())
+        except (OSError, ValueError, ValidationError):
+            return None
+
+    def save(self, recording: Recording) -> Path:
+        path = self.path(recording.stage, recording.subject)
+        atomic_write(path, pretty_json(recording.model_dump(mode="json")))
+        return path

@@ -1,0 +1,171 @@
+"""The `briefer` command: parse options, call the library, map errors to exit codes.
+
+Exit codes: 0 complete · 1 nothing produced (no articles, endpoint unusable, missing recordings)
+· 2 usage error · 3 partial (some articles failed; the brief is written and says so) · 130 interrupted.
+Heavy imports (the pipeline, the SDKs, rich) happen inside commands so `briefer --help` is fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .errors import BrieferError, UsageError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Daily news briefs from articles in languages you don't read: summarised, translated, traceable.",
+)
+
+MODES = ["tools", "json_schema", "json", "md_json"]
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"briefer: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _default_cache_dir() -> Path:
+    env = os.environ.get("BRIEFER_CACHE_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("briefer"))
+
+
+def _parse_date(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise UsageError(f"--date must be YYYY-MM-DD, got '{value}'") from None
+
+
+class _Progress:
+    """A progress bar on stderr while articles are processed (quiet when stderr is not a terminal)."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+
+        self.console = Console(stderr=True)
+        self._progress: Any = None
+        self._task: Any = None
+
+    def start(self, total: int) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(
+            TextColumn("summarising"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("{task.description}"), console=self.console, transient=True,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task("", total=total)
+
+    def advance(self, article_id: str, ok: bool) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, advance=1, description=article_id if ok else f"{article_id} (failed)")
+
+    def warn(self, message: str) -> None:
+        self.console.print(f"briefer: warning: {message}", markup=False, highlight=False)
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+@app.command()
+def summarize(
+    folder: Annotated[Path, typer.Argument(help="Folder of articles (.txt, .md).")],
+    out: Annotated[Path | None, typer.Option("--out", help="Output folder [default: briefs/<date>/].")] = None,
+    model: Annotated[str, typer.Option(help="Model name.", envvar="BRIEFER_MODEL")] = "gpt-4o-mini",
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp, LM Studio).",
+                                 envvar="OPENAI_BASE_URL")
+    ] = None,
+    mode: Annotated[str, typer.Option(help=f"Structured-output mode: {', '.join(MODES)}.")] = "tools",
+    concurrency: Annotated[int, typer.Option(help="Articles processed at once.")] = 8,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Response cache [default: user cache].")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the response cache.")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="No network: answers come from recordings and cache.")] = False,
+    record: Annotated[bool, typer.Option("--record", help="Call the endpoint and write recordings.")] = False,
+    recordings: Annotated[
+        Path | None, typer.Option("--recordings", help="Recordings folder [default: 'recordings' beside FOLDER].")
+    ] = None,
+    date: Annotated[str | None, typer.Option("--date", help="Date of the brief, YYYY-MM-DD [default: today].")] = None,
+    stale_days: Annotated[int, typer.Option("--stale-days", help="Older than the newest article by more "
+                                            "than this many days: stale.")] = 7,
+    prompt_dir: Annotated[Path | None, typer.Option("--prompt-dir", help="Prompt templates to use.")] = None,
+) -> None:
+    """Summarise every article in FOLDER and merge them into one daily brief."""
+    if mode not in MODES:
+        raise _fail(f"--mode must be one of {', '.join(MODES)}", 2)
+    progress: _Progress | None = None
+    try:
+        from .llm import EndpointConfig
+        from .pipeline import RunConfig, summarize_folder
+
+        cfg = RunConfig(
+            folder=folder,
+            endpoint=EndpointConfig(model=model, mode=mode, base_url=base_url),
+            out_dir=out,
+            date=_parse_date(date),
+            concurrency=concurrency,
+            cache_dir=None if no_cache else (cache_dir or _default_cache_dir()),
+            recordings_dir=recordings,
+            offline=offline,
+            record=record,
+            prompt_dir=prompt_dir,
+            stale_after_days=stale_days,
+        )
+        progress = _Progress()
+        result = summarize_folder(cfg, progress)
+    except KeyboardInterrupt:
+        if progress:
+            progress.stop()
+        raise _fail("interrupted; finished articles are kept in the output folder", 130) from None
+    except BrieferError as exc:
+        if progress:
+            progress.stop()
+        raise _fail(str(exc), exc.exit_code) from None
+    progress.stop()
+    b = result.brief
+    s = b.stats
+    status = "partial brief" if b.partial else "brief"
+    typer.echo(
+        f"{status} written to {result.out_dir}: {s.articles} articles, {len(b.failures)} failed, "
+        f"{len(b.skipped)} skipped, {s.cache_hits} cache hits, {s.model_calls} model calls, "
+        f"{s.prompt_tokens + s.completion_tokens} tokens ({s.prompt_tokens} prompt + {s.completion_tokens} completion)",
+        err=True,
+    )
+    for f in b.failures:
+        typer.echo(f"briefer: failed: {f.source_path}: {f.reason}", err=True)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def schemas(
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 if schemas/ differs from the models.")] = False,
+    directory: Annotated[Path, typer.Option("--dir", help="Where the schema files live.")] = Path("schemas"),
+) -> None:
+    """Write (or check) the JSON Schemas generated from the models."""
+    from .schemas import write_schemas
+
+    stale = write_schemas(directory, check=check)
+    if check and stale:
+        raise _fail(f"schemas out of date: {', '.join(stale)}; run: briefer schemas", 1)
+    typer.echo(f"schemas {'checked' if check else 'written'} in {directory}", err=True)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,50 @@
+"""One error tree. The CLI prints `str(error)` on one line and exits with `exit_code`.
+
+    BrieferError                      exit 1 unless stated
+    ├── UsageError                    exit 2: bad options or arguments
+    ├── InputError                    a file or folder that cannot be read as articles
+    ├── NothingProduced               no article could be summarised
+    ├── EndpointError                 the model endpoint cannot be used at all (stops the run)
+    ├── ArticleFailed                 one article failed; the run goes on and ends partial
+    └── ReplayError                   offline and no usable answer
+        ├── MissingRecording          nothing recorded for this request
+        └── StaleRecording            recorded with another prompt, schema, model or input
+"""
+
+from __future__ import annotations
+
+
+class BrieferError(Exception):
+    exit_code = 1
+
+
+class UsageError(BrieferError):
+    exit_code = 2
+
+
+class InputError(BrieferError):
+    pass
+
+
+class NothingProduced(BrieferError):
+    pass
+
+
+class EndpointError(BrieferError):
+    """The endpoint refuses every request (bad key, unknown model, unreachable)."""
+
+
+class ArticleFailed(BrieferError):
+    """A single request failed in a way that does not condemn the others."""
+
+
+class ReplayError(BrieferError):
+    pass
+
+
+class MissingRecording(ReplayError):
+    pass
+
+
+class StaleRecording(ReplayError):
+    pass

@@ -1,0 +1,310 @@
+"""The data that crosses stage boundaries, as pydantic models.
+
+Field descriptions are part of the prompt: instructor sends them to the model as the
+response schema, so they say what a good answer contains. `schemas/*.json` are
+generated from these classes (`briefer schemas --write`); a test fails when they drift.
+
+Field names of `ArticleSummary` and `Brief` are public: people script against the JSON.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, model_validator
+
+# ISO 8601 calendar date, possibly partial: "2024", "2024-09", "2024-09-27".
+PartialDate = Annotated[str, StringConstraints(pattern=r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")]
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+ArticleIds = Annotated[list[NonEmpty], Field(min_length=1, description="Ids of the articles this rests on.")]
+
+EntityType = Literal["person", "organization", "place", "other"]
+DateBasis = Literal["explicit", "inferred", "unknown"]
+
+# A sentence ends at . ! ? (or their Arabic forms) followed by whitespace and the end or a new word.
+_SENTENCE_END = re.compile(r"[.!?؟…](?:[\"'”’)\]]*)(?=\s+|$)")
+
+
+def count_sentences(text: str) -> int:
+    """Rough sentence count used to keep summaries within bounds."""
+    return len(_SENTENCE_END.findall(text.strip()))
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------- one article
+
+
+class KeyPoint(Strict):
+    text_en: NonEmpty = Field(description="One key point of the article, in English.")
+    evidence_quote: NonEmpty = Field(
+        description="A short passage copied verbatim from the article, in its original language and "
+        "script, that supports the key point. Copy it exactly; do not translate or paraphrase."
+    )
+
+
+class Entity(Strict):
+    name_en: NonEmpty = Field(
+        description="Canonical English name (the usual English spelling, e.g. 'Mohammed Shia al-Sudani')."
+    )
+    names_original: list[NonEmpty] = Field(
+        min_length=1,
+        description="Every spelling of this entity as written in the article, in the original script.",
+    )
+    type: EntityType = Field(description="person, organization, place or other.")
+    role_en: str = Field(description="Who or what this is in the article, in English (e.g. 'Prime Minister of Iraq').")
+
+
+class Claim(Strict):
+    speaker_en: NonEmpty = Field(
+        description="Who said it, with the attribution the article gives (e.g. 'an informed source', 'Reuters', "
+        "'a senior US official'), in English."
+    )
+    claim_en: NonEmpty = Field(description="What they said, in English.")
+    evidence_quote: NonEmpty = Field(
+        description="The passage of the article, copied verbatim in the original language, where this is said."
+    )
+
+
+class Event(Strict):
+    date: PartialDate | None = Field(
+        description="When it happened or will happen, ISO 8601 (YYYY, YYYY-MM or YYYY-MM-DD), "
+        "as precise as the article allows; null if the article gives no way to date it."
+    )
+    description_en: NonEmpty = Field(description="What happened, in English, one sentence.")
+
+
+class ArticleExtraction(Strict):
+    """What the model reads out of one article. Identity fields are added by briefer."""
+
+    language: LanguageCode = Field(description="ISO 639-1 code of the article's language, e.g. 'ar'.")
+    outlet: str | None = Field(description="The news outlet that published the article, if the text names it; else null.")
+    published: PartialDate | None = Field(
+        description="Publication date, ISO 8601 (YYYY-MM-DD, or YYYY-MM / YYYY when only that can be known); null if unknown."
+    )
+    date_basis: DateBasis = Field(
+        description="'explicit' when the text states the publication date, 'inferred' when it is worked out from "
+        "clues in the text (weekdays, 'this month', named events), 'unknown' otherwise."
+    )
+    date_evidence: str | None = Field(
+        description="The passage, copied verbatim from the article, on which the date rests; null when unknown."
+    )
+    headline_original: NonEmpty = Field(description="The article's headline exactly as written.")
+    headline_en: NonEmpty = Field(description="The headline translated into English.")
+    summary_en: NonEmpty = Field(description="A neutral English summary of the article in 3 to 6 sentences.")
+    key_points: list[KeyPoint] = Field(min_length=1, description="The main points, each with a verbatim quote.")
+    entities: list[Entity] = Field(description="People, organisations and places the article mentions.")
+    claims: list[Claim] = Field(description="Who said what, with the attribution the article gives.")
+    events: list[Event] = Field(description="Events the article reports or announces, dated where possible.")
+    translation_en: list[str] = Field(
+        description="A complete, faithful English translation of the article body: one list item per paragraph "
+        "of the article, in order, the same number of items as there are paragraphs. A translation, not a summary."
+    )
+    topics: list[NonEmpty] = Field(description="A few short English topic labels.")
+
+    @model_validator(mode="after")
+    def _check_against_source(self, info: ValidationInfo) -> ArticleExtraction:
+        n = count_sentences(self.summary_en)
+        if not 3 <= n <= 6:
+            raise ValueError(f"summary_en has {n} sentences; write 3 to 6")
+        if self.date_basis == "unknown" and self.published is not None:
+            raise ValueError("date_basis is 'unknown' but published is set")
+        if self.date_basis != "unknown" and self.published is None:
+            raise ValueError(f"date_basis is '{self.date_basis}' but published is null")
+        context: dict[str, Any] = info.context or {}
+        expected = context.get("paragraph_count")
+        if expected is not None and len(self.translation_en) != expected:
+            raise ValueError(
+                f"translation_en has {len(self.translation_en)} items but the article has {expected} paragraphs: "
+                "translate every paragraph, one item per paragraph, in order"
+            )
+        return self
+
+
+class CleaningStats(Strict):
+    raw_chars: int = Field(description="Characters in the file as read.")
+    clean_chars: int = Field(description="Characters after cleaning (headline and paragraphs).")
+    removed_chars: int = Field(description="raw_chars - clean_chars.")
+    removed_lines: int = Field(description="Lines of scraping noise removed.")
+
+
+class ArticleSummary(Strict):
+    """One article as briefer reports it: identity, cleaning figures, and the model's extraction."""
+
+    id: NonEmpty = Field(description="Stable id derived from the file name.")
+    source_path: NonEmpty = Field(description="Path of the source file, relative to the folder summarised.")
+    content_sha256: NonEmpty = Field(description="SHA-256 of the file's bytes.")
+    cleaning: CleaningStats
+    language: LanguageCode
+    outlet: str | None
+    published: PartialDate | None
+    date_basis: DateBasis
+    date_evidence: str | None
+    headline_original: NonEmpty
+    headline_en: NonEmpty
+    summary_en: NonEmpty
+    key_points: list[KeyPoint]
+    entities: list[Entity]
+    claims: list[Claim]
+    events: list[Event]
+    translation_en: list[str]
+    topics: list[NonEmpty]
+
+    @classmethod
+    def build(cls, *, id: str, source_path: str, content_sha256: str, cleaning: CleaningStats,
+              extraction: ArticleExtraction) -> ArticleSummary:
+        return cls(id=id, source_path=source_path, content_sha256=content_sha256, cleaning=cleaning,
+                   **extraction.model_dump())
+
+
+# ---------------------------------------------------------------- the brief
+
+
+class SummaryLine(Strict):
+    text: NonEmpty = Field(description="One sentence of the executive summary.")
+    article_ids: ArticleIds
+
+
+class TimelineEntry(Strict):
+    date: PartialDate = Field(description="ISO 8601 date, possibly partial (YYYY or YYYY-MM).")
+    event: NonEmpty = Field(description="What happened, in English.")
+    article_ids: ArticleIds
+
+
+class Perspective(Strict):
+    view: NonEmpty = Field(description="One view of the story, attributed as the sources attribute it.")
+    article_ids: ArticleIds
+
+
+class Story(Strict):
+    title: NonEmpty = Field(description="Short English title of the story.")
+    summary: NonEmpty = Field(description="What the articles in this story report, in 2 to 5 sentences.")
+    article_ids: ArticleIds
+    timeline: list[TimelineEntry] = Field(description="Dated events of this story, oldest first.")
+    perspectives: list[Perspective] = Field(description="The distinct views the sources give, without taking sides.")
+
+
+class Position(Strict):
+    position: NonEmpty = Field(description="One side of the disagreement, attributed.")
+    article_ids: ArticleIds
+
+
+class Disagreement(Strict):
+    topic: NonEmpty = Field(description="What the sources disagree about.")
+    positions: list[Position] = Field(min_length=2, description="Each position with the articles that hold it.")
+
+
+class BriefDraft(Strict):
+    """What the merge call asks of the model; briefer adds the deterministic parts."""
+
+    title: NonEmpty = Field(description="A short English title for the day's brief.")
+    executive_summary: list[SummaryLine] = Field(
+        min_length=1, description="3 to 7 sentences a busy reader needs, each citing its articles."
+    )
+    stories: list[Story] = Field(description="Articles about the same events grouped into stories.")
+    disagreements: list[Disagreement] = Field(
+        description="Where the sources contradict each other: each position with its sources, without taking sides."
+    )
+
+    @model_validator(mode="after")
+    def _citations_exist(self, info: ValidationInfo) -> BriefDraft:
+        known = (info.context or {}).get("article_ids")
+        if known is not None:
+            _check_citations(self, set(known))
+        return self
+
+
+class Variant(Strict):
+    name: NonEmpty = Field(description="A spelling of the entity, as written in an article or in English.")
+    article_ids: ArticleIds
+
+
+class BriefEntity(Strict):
+    name_en: NonEmpty
+    variants: list[Variant]
+    type: EntityType
+    article_ids: ArticleIds
+
+
+class StaleArticle(Strict):
+    article_id: NonEmpty
+    published: PartialDate | None
+    reason: NonEmpty
+
+
+class ArticleRef(Strict):
+    id: NonEmpty
+    headline_en: NonEmpty
+    headline_original: NonEmpty
+    outlet: str | None
+    published: PartialDate | None
+    language: LanguageCode
+
+
+class Failure(Strict):
+    source_path: NonEmpty
+    reason: NonEmpty
+
+
+class Skipped(Strict):
+    source_path: NonEmpty
+    reason: NonEmpty
+
+
+class Stats(Strict):
+    articles: int = Field(description="Articles summarised.")
+    model_calls: int = Field(description="Requests answered by the model in this run.")
+    cache_hits: int = Field(description="Requests answered from the cache or recordings in this run.")
+    prompt_tokens: int = Field(description="Prompt tokens of the answers used (as recorded).")
+    completion_tokens: int = Field(description="Completion tokens of the answers used (as recorded).")
+    chars_raw: int = Field(description="Characters of the articles before cleaning.")
+    chars_removed: int = Field(description="Characters removed by cleaning.")
+
+
+class Brief(Strict):
+    date: PartialDate = Field(description="The day this brief is for.")
+    title: NonEmpty
+    partial: bool = Field(description="True when some articles failed; they are listed in failures.")
+    executive_summary: list[SummaryLine]
+    stories: list[Story]
+    entities: list[BriefEntity]
+    timeline: list[TimelineEntry]
+    disagreements: list[Disagreement]
+    stale_articles: list[StaleArticle]
+    articles: list[ArticleRef]
+    failures: list[Failure]
+    skipped: list[Skipped]
+    stats: Stats
+
+    @model_validator(mode="after")
+    def _citations_exist(self) -> Brief:
+        _check_citations(self, {a.id for a in self.articles})
+        return self
+
+
+def cited_ids(value: Any) -> list[str]:
+    """Every article id cited anywhere inside a model (fields named article_ids / article_id)."""
+    out: list[str] = []
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            item = getattr(value, name)
+            if name == "article_ids":
+                out += item
+            elif name == "article_id":
+                out.append(item)
+            elif name != "articles":
+                out += cited_ids(item)
+    elif isinstance(value, list):
+        for item in value:
+            out += cited_ids(item)
+    return out
+
+
+def _check_citations(value: BaseModel, known: set[str]) -> None:
+    unknown = sorted(set(cited_ids(value)) - known)
+    if unknown:
+        raise ValueError(f"cites unknown article ids: {', '.join(unknown)} (known: {', '.join(sorted(known))})")

@@ -1,0 +1,168 @@
+"""The whole run: folder → articles → summaries (concurrent) → brief → files.
+
+Results persist as they complete: each article's JSON is written the moment it is done, so a
+failure later in the run loses nothing already produced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from .answers import Gateway, Policy
+from .cache import RecordingStore, ResponseCache, atomic_write
+from .errors import ArticleFailed, NothingProduced, ReplayError, UsageError
+from .extract import summarize_article
+from .ingest import Article, read_folder
+from .llm import EndpointConfig, ModelClient
+from .merge import DEFAULT_STALE_DAYS, MergeInputs, build_brief, today
+from .models import ArticleSummary, Brief, Failure, Skipped
+from .prompts import Prompts
+from .render import brief_markdown, to_json
+
+DEFAULT_MODEL = "gpt-4o-mini"
+
+
+class Reporter(Protocol):
+    def start(self, total: int) -> None: ...
+    def advance(self, article_id: str, ok: bool) -> None: ...
+    def warn(self, message: str) -> None: ...
+
+
+class SilentReporter:
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, article_id: str, ok: bool) -> None:
+        pass
+
+    def warn(self, message: str) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    folder: Path
+    endpoint: EndpointConfig = field(default_factory=lambda: EndpointConfig(model=DEFAULT_MODEL))
+    out_dir: Path | None = None
+    date: str | None = None
+    concurrency: int = 8
+    cache_dir: Path | None = None  # None: no cache
+    recordings_dir: Path | None = None  # default: "recordings" beside the folder
+    offline: bool = False
+    record: bool = False
+    prompt_dir: Path | None = None
+    stale_after_days: int = DEFAULT_STALE_DAYS
+
+    @property
+    def recordings(self) -> Path:
+        return self.recordings_dir or self.folder.resolve().parent / "recordings"
+
+    @property
+    def output(self) -> Path:
+        return self.out_dir or Path("briefs") / (self.date or today())
+
+    def record_command(self) -> str:
+        parts = ["briefer", "summarize", str(self.folder), "--record", "--model", self.endpoint.model]
+        if self.endpoint.base_url:
+            parts += ["--base-url", self.endpoint.base_url]
+        if self.endpoint.mode != "tools":
+            parts += ["--mode", self.endpoint.mode]
+        return shlex.join(parts)
+
+
+@dataclass
+class RunResult:
+    brief: Brief
+    out_dir: Path
+    summaries: list[ArticleSummary]
+
+    @property
+    def exit_code(self) -> int:
+        return 3 if self.brief.partial else 0
+
+
+def _check(cfg: RunConfig) -> None:
+    if cfg.offline and cfg.record:
+        raise UsageError("--offline and --record exclude each other")
+    if cfg.concurrency < 1:
+        raise UsageError("--concurrency must be at least 1")
+
+
+async def run(cfg: RunConfig, reporter: Reporter | None = None,
+              client_factory: Callable[[], ModelClient] | None = None) -> RunResult:
+    """Run the pipeline. `client_factory` lets a caller inject a model client (e.g. tests' own HTTP transport)."""
+    _check(cfg)
+    rep = reporter or SilentReporter()
+    folder = read_folder(cfg.folder)
+    skipped = [Skipped(source_path=p, reason=r) for p, r in folder.skipped]
+    if not folder.articles:
+        detail = f" ({len(skipped)} skipped: " + "; ".join(f"{s.source_path}: {s.reason}" for s in skipped) + ")"
+        raise NothingProduced(f"no articles to summarise in {cfg.folder}{detail if skipped else ''}")
+
+    prompts = Prompts(cfg.prompt_dir)
+    gateway = Gateway(
+        endpoint=cfg.endpoint,
+        cache=ResponseCache(cfg.cache_dir, warn=rep.warn),
+        recordings=RecordingStore(cfg.recordings),
+        policy=Policy(offline=cfg.offline, record=cfg.record, use_cache=cfg.cache_dir is not None,
+                      record_command=cfg.record_command()),
+        client_factory=client_factory,
+        warn=rep.warn,
+    )
+    out = cfg.output
+    try:
+        summaries, failures = await _summarize_all(folder.articles, gateway, prompts, cfg.concurrency, out, rep)
+        if not summaries:
+            first = failures[0].reason if failures else "no output"
+            raise NothingProduced(f"no article could be summarised ({len(failures)} failed); first: {first}")
+        brief = await build_brief(
+            MergeInputs(date=cfg.date or today(), summaries=summaries, failures=failures, skipped=skipped,
+                        stale_after_days=cfg.stale_after_days),
+            gateway,
+            prompts,
+        )
+    finally:
+        await gateway.aclose()
+    atomic_write(out / "brief.json", to_json(brief))
+    atomic_write(out / "brief.md", brief_markdown(brief))
+    return RunResult(brief=brief, out_dir=out, summaries=sorted(summaries, key=lambda s: s.id))
+
+
+async def _summarize_all(articles: list[Article], gateway: Gateway, prompts: Prompts, concurrency: int,
+                         out: Path, rep: Reporter) -> tuple[list[ArticleSummary], list[Failure]]:
+    semaphore = asyncio.Semaphore(concurrency)
+    summaries: list[ArticleSummary] = []
+    failures: list[Failure] = []
+    rep.start(len(articles))
+
+    async def one(article: Article) -> None:
+        async with semaphore:
+            try:
+                summary = await summarize_article(article, gateway, prompts)
+            except (ArticleFailed, ReplayError) as exc:
+                failures.append(Failure(source_path=article.source_path, reason=str(exc)))
+                rep.advance(article.id, ok=False)
+                return
+        atomic_write(out / "articles" / f"{summary.id}.json", to_json(summary))
+        summaries.append(summary)
+        rep.advance(article.id, ok=True)
+
+    # TaskGroup cancels the other articles as soon as one raises a run-stopping error (EndpointError).
+    try:
+        async with asyncio.TaskGroup() as group:
+            for article in articles:
+                group.create_task(one(article))
+    except* Exception as eg:
+        raise eg.exceptions[0] from None
+    failures.sort(key=lambda f: f.source_path)
+    return summaries, failures
+
+
+def summarize_folder(cfg: RunConfig, reporter: Reporter | None = None) -> RunResult:
+    """Synchronous entry point for the CLI and for notebooks."""
+    return asyncio.run(run(cfg, reporter))

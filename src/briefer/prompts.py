@@ -1,0 +1,80 @@
+"""Load and render the prompt templates in `prompts/`; version them by content hash.
+
+A prompt NAME is two files, `NAME.system.j2` and `NAME.user.j2`. The system part is static
+(no variables from the article), so it goes first and provider-side prompt caching can apply.
+Templates render in a Jinja sandbox with StrictUndefined: a misspelt variable is an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
+from .errors import UsageError
+
+PARTS = ("system", "user")
+
+
+def default_prompt_dir() -> Path:
+    """The prompts shipped in the wheel, or the repo's top-level `prompts/` in a source checkout."""
+    packaged = Path(str(resources.files("briefer"))) / "prompts"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "prompts"
+
+
+def boundary_for(text: str) -> str:
+    """A delimiter the data cannot contain: it depends on the data's own hash."""
+    return "DATA-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class RenderedPrompt:
+    name: str
+    version: str
+    messages: list[dict[str, str]]
+
+
+class Prompts:
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory or default_prompt_dir()
+        if not self.directory.is_dir():
+            raise UsageError(f"prompt directory not found: {self.directory}")
+
+    @cached_property
+    def _env(self) -> SandboxedEnvironment:
+        return SandboxedEnvironment(
+            loader=FileSystemLoader(str(self.directory), encoding="utf-8"),
+            undefined=StrictUndefined,
+            keep_trailing_newline=False,
+            autoescape=False,
+        )
+
+    def _path(self, name: str, part: str) -> Path:
+        path = self.directory / f"{name}.{part}.j2"
+        if not path.is_file():
+            raise UsageError(f"prompt template missing: {path}")
+        return path
+
+    def version(self, name: str) -> str:
+        """Hash of the prompt's template files: changes whenever their text changes."""
+        h = hashlib.sha256()
+        for part in PARTS:
+            h.update(part.encode())
+            h.update(self._path(name, part).read_bytes())
+        return h.hexdigest()[:16]
+
+    def render(self, name: str, **variables: Any) -> RenderedPrompt:
+        messages = []
+        for part in PARTS:
+            self._path(name, part)
+            template = self._env.get_template(f"{name}.{part}.j2")
+            messages.append({"role": part, "content": template.render(**variables).strip()})
+        return RenderedPrompt(name=name, version=self.version(name), messages=messages)

@@ -1,0 +1,108 @@
+"""Brief and article summaries to files people read: Markdown and JSON. Computes nothing new.
+
+Every string that came from an article or a model is untrusted: it is Markdown-escaped, and text
+in its original script is wrapped in Unicode directional isolates (FSI … PDI) so right-to-left
+names cannot reorder the citation numbers around them.
+"""
+
+from __future__ import annotations
+
+import re
+from .cache import pretty_json
+from .models import ArticleSummary, Brief
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!~])")
+FSI, PDI = "\u2068", "\u2069"
+
+
+def md(text: str) -> str:
+    """Escape untrusted text for inline Markdown: no markup, links, HTML or line breaks get through."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def iso(text: str) -> str:
+    """Escaped text isolated for bidirectional display (for original-script strings)."""
+    return f"{FSI}{md(text)}{PDI}"
+
+
+def to_json(model: Brief | ArticleSummary) -> str:
+    return pretty_json(model.model_dump(mode="json"))
+
+
+def brief_markdown(brief: Brief) -> str:
+    number = {a.id: i for i, a in enumerate(brief.articles, start=1)}
+
+    def cite(ids: list[str]) -> str:
+        return "".join(f"[{number[i]}]" for i in sorted(set(ids), key=number.__getitem__))
+
+    out: list[str] = [f"# {md(brief.title)}", ""]
+    out.append(f"Daily brief for {brief.date} · {len(brief.articles)} articles from {len(_outlets(brief))} named outlets")
+    out.append("")
+    if brief.partial:
+        out += [f"> **Partial brief:** {len(brief.failures)} item(s) failed and are listed under Failures.", ""]
+    if brief.stale_articles:
+        out += [f"> **Not today's news:** {len(brief.stale_articles)} of {len(brief.articles)} articles are "
+                "older than the newest one; see Stale articles.", ""]
+
+    out += ["## Executive summary", ""]
+    out += [f"- {md(line.text)} {cite(line.article_ids)}" for line in brief.executive_summary] or ["- (none)"]
+    out.append("")
+
+    if brief.stories:
+        out += ["## Stories", ""]
+        for story in brief.stories:
+            out += [f"### {md(story.title)} {cite(story.article_ids)}", "", md(story.summary), ""]
+            if story.timeline:
+                out += ["**Timeline**", ""]
+                out += [f"- {t.date} — {md(t.event)} {cite(t.article_ids)}" for t in story.timeline]
+                out.append("")
+            if story.perspectives:
+                out += ["**Perspectives**", ""]
+                out += [f"- {md(p.view)} {cite(p.article_ids)}" for p in story.perspectives]
+                out.append("")
+
+    if brief.entities:
+        out += ["## Who's who", ""]
+        for e in brief.entities:
+            variants = ", ".join(f"{iso(v.name)} {cite(v.article_ids)}" for v in e.variants if v.name != e.name_en)
+            line = f"- **{md(e.name_en)}** ({e.type}) {cite(e.article_ids)}"
+            out.append(f"{line} — also written {variants}" if variants else line)
+        out.append("")
+
+    if brief.timeline:
+        out += ["## Timeline", ""]
+        out += [f"- {t.date} — {md(t.event)} {cite(t.article_ids)}" for t in brief.timeline]
+        out.append("")
+
+    if brief.disagreements:
+        out += ["## Disagreements", ""]
+        for d in brief.disagreements:
+            out += [f"### {md(d.topic)}", ""]
+            out += [f"- {md(p.position)} {cite(p.article_ids)}" for p in d.positions]
+            out.append("")
+
+    if brief.stale_articles:
+        out += ["## Stale articles", ""]
+        out += [f"- {cite([s.article_id])} {md(s.reason)}" for s in brief.stale_articles]
+        out.append("")
+
+    if brief.failures:
+        out += ["## Failures", ""]
+        out += [f"- `{md(f.source_path)}`: {md(f.reason)}" for f in brief.failures]
+        out.append("")
+    if brief.skipped:
+        out += ["## Skipped files", ""]
+        out += [f"- `{md(s.source_path)}`: {md(s.reason)}" for s in brief.skipped]
+        out.append("")
+
+    out += ["## Sources", ""]
+    for a in brief.articles:
+        meta = " · ".join(x for x in (md(a.outlet) if a.outlet else "outlet unknown",
+                                      a.published or "date unknown", a.language) if x)
+        out.append(f"{number[a.id]}. **{md(a.headline_en)}** — {iso(a.headline_original)} ({meta}; id `{a.id}`)")
+    out.append("")
+    return "\n".join(out)
+
+
+def _outlets(brief: Brief) -> set[str]:
+    return {a.outlet for a in brief.articles if a.outlet}
