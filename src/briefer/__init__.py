@@ -10,7 +10,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .pipeline import RunConfig, RunResult, summarize_folder  # noqa: E402
 from .llm import EndpointConfig  # noqa: E402
+from .pipeline import RunConfig, RunResult, summarize_folder  # noqa: E402
 
 __all__ = ["EndpointConfig", "RunConfig", "RunResult", "summarize_folder", "__version__"]

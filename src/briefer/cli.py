@@ -94,7 +94,9 @@ def summarize(
     concurrency: Annotated[int, typer.Option(help="Articles processed at once.")] = 8,
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Response cache [default: user cache].")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the response cache.")] = False,
-    offline: Annotated[bool, typer.Option("--offline", help="No network: answers come from recordings and cache.")] = False,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="No network: answers come from recordings and cache.")
+    ] = False,
     record: Annotated[bool, typer.Option("--record", help="Call the endpoint and write recordings.")] = False,
     recordings: Annotated[
         Path | None, typer.Option("--recordings", help="Recordings folder [default: 'recordings' beside FOLDER].")

@@ -28,7 +28,9 @@ _DATELINE = re.compile(
 # Navigation made of image placeholders ("image image image", "صورة صورة").
 _IMAGE_NAV = re.compile(r"^(?:(?:image|img|photo|صورة)\s*)+$", re.IGNORECASE)
 # "Read also: <link title>" lines inside the body.
-_READ_ALSO = re.compile(r"^(?:اقرأ|إقرأ|اقرا)\s+(?:أيضًا|أيضا|ايضا|أيضاً)\s*[:：]|^(?:read|see)\s+(?:also|more)\s*:", re.IGNORECASE)
+_READ_ALSO = re.compile(
+    r"^(?:اقرأ|إقرأ|اقرا)\s+(?:أيضًا|أيضا|ايضا|أيضاً)\s*[:：]|^(?:read|see)\s+(?:also|more)\s*:", re.IGNORECASE
+)
 # Footer lines that are chrome wherever they stand at the end.
 _FOOTER = re.compile(r"©|copyright|all rights reserved|جميع الحقوق محفوظة", re.IGNORECASE)
 # A paragraph of body text ends with sentence punctuation (possibly followed by a closing quote).

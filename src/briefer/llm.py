@@ -12,17 +12,15 @@ Retries live in two places, each for one kind of failure, and never multiply:
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
 from .errors import ArticleFailed, EndpointError, UsageError
-
-if TYPE_CHECKING:
-    import httpx
 
 # The SDKs are imported when the first request is made, not at start-up: `import instructor`
 # alone takes over a second, and a run answered from the cache never needs them.
@@ -89,7 +87,8 @@ class ModelClient:
     """One per run. The async openai client is built on first use, so a run answered
     entirely from the cache needs no key and imports nothing heavy before it must."""
 
-    def __init__(self, config: EndpointConfig, http_client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, config: EndpointConfig, http_client: Any = None) -> None:
+        """`http_client`: an HTTP client of the kind the installed openai SDK takes (httpx / httpx2)."""
         if config.mode not in MODES:
             raise UsageError(f"unknown mode '{config.mode}' (choose from {', '.join(MODES)})")
         self.config = config
@@ -101,6 +100,9 @@ class ModelClient:
             import instructor
             import openai
 
+            # instructor logs every failed attempt at ERROR; with no logging configured Python would
+            # print those to stderr. briefer reports failures itself, in one line.
+            logging.getLogger("instructor").addHandler(logging.NullHandler())
             cfg = self.config
             key = cfg.api_key or os.environ.get("OPENAI_API_KEY")
             if not key:

@@ -82,9 +82,12 @@ class ArticleExtraction(Strict):
     """What the model reads out of one article. Identity fields are added by briefer."""
 
     language: LanguageCode = Field(description="ISO 639-1 code of the article's language, e.g. 'ar'.")
-    outlet: str | None = Field(description="The news outlet that published the article, if the text names it; else null.")
+    outlet: str | None = Field(
+        description="The news outlet that published the article, if the text names it; else null."
+    )
     published: PartialDate | None = Field(
-        description="Publication date, ISO 8601 (YYYY-MM-DD, or YYYY-MM / YYYY when only that can be known); null if unknown."
+        description="Publication date, ISO 8601 (YYYY-MM-DD, or YYYY-MM / YYYY when only that can be known); "
+        "null if unknown."
     )
     date_basis: DateBasis = Field(
         description="'explicit' when the text states the publication date, 'inferred' when it is worked out from "

@@ -8,6 +8,7 @@ names cannot reorder the citation numbers around them.
 from __future__ import annotations
 
 import re
+
 from .cache import pretty_json
 from .models import ArticleSummary, Brief
 
@@ -36,7 +37,8 @@ def brief_markdown(brief: Brief) -> str:
         return "".join(f"[{number[i]}]" for i in sorted(set(ids), key=number.__getitem__))
 
     out: list[str] = [f"# {md(brief.title)}", ""]
-    out.append(f"Daily brief for {brief.date} · {len(brief.articles)} articles from {len(_outlets(brief))} named outlets")
+    outlets = len({a.outlet for a in brief.articles if a.outlet})
+    out.append(f"Daily brief for {brief.date} · {len(brief.articles)} articles from {outlets} named outlets")
     out.append("")
     if brief.partial:
         out += [f"> **Partial brief:** {len(brief.failures)} item(s) failed and are listed under Failures.", ""]
@@ -103,6 +105,3 @@ def brief_markdown(brief: Brief) -> str:
     out.append("")
     return "\n".join(out)
 
-
-def _outlets(brief: Brief) -> set[str]:
-    return {a.outlet for a in brief.articles if a.outlet}

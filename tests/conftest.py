@@ -1,0 +1,92 @@
+"""Shared fixtures. Tests are offline: any connection to a non-loopback address fails the test."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fake_openai import FakeOpenAI
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures"
+SEED_IDS = [p.stem for p in sorted((FIXTURES / "articles").glob("*.txt"))]
+
+
+class NetworkBlocked(AssertionError):
+    pass
+
+
+def _is_loopback(address: Any) -> bool:
+    if isinstance(address, tuple):
+        host = address[0]
+    else:
+        return True  # AF_UNIX paths
+    if host in ("localhost",):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name that is not localhost: refused without resolving it
+
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> Any:
+    if not _is_loopback(address):
+        raise NetworkBlocked(f"test tried to reach a non-loopback address: {address!r}")
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: Any) -> Any:
+    if not _is_loopback(address):
+        raise NetworkBlocked(f"test tried to reach a non-loopback address: {address!r}")
+    return _real_connect_ex(self, address)
+
+
+@pytest.fixture(autouse=True)
+def _offline_guard(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
+    # No test may pick up a real key or endpoint from the developer's environment.
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "BRIEFER_MODEL", "BRIEFER_CACHE_DIR"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
+def fixture_copy(tmp_path: Path) -> Path:
+    """A private copy of fixtures/ (articles + recordings), so tests can change it freely."""
+    dest = tmp_path / "fixtures"
+    shutil.copytree(FIXTURES / "articles", dest / "articles")
+    shutil.copytree(FIXTURES / "recordings", dest / "recordings")
+    return dest
+
+
+def reference_responder() -> Any:
+    """Answer like the reference recordings: the extraction whose headline appears in the request, else the merge."""
+    extracts = [json.loads(p.read_text(encoding="utf-8"))["response"]
+                for p in sorted((FIXTURES / "recordings" / "extract").glob("*.json"))]
+    merge = json.loads((FIXTURES / "recordings" / "merge" / "brief.json").read_text(encoding="utf-8"))["response"]
+
+    def respond(body: dict[str, Any]) -> dict[str, Any]:
+        user = "\n".join(str(m.get("content") or "") for m in body["messages"])
+        for answer in extracts:
+            if answer["headline_original"] in user:
+                return answer
+        return merge
+
+    return respond
+
+
+@pytest.fixture
+def reference_server() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI(reference_responder()) as server:
+        yield server

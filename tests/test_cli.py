@@ -1,0 +1,105 @@
+"""The command line, end to end, as a user runs it (a real subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+
+from conftest import ROOT, SEED_IDS
+
+
+def briefer(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean_env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "BRIEFER_"))}
+    return subprocess.run([sys.executable, "-m", "briefer", *args], capture_output=True, text=True,
+                          cwd=cwd or ROOT, env={**clean_env, **(env or {})}, timeout=120, encoding="utf-8")
+
+
+def test_summarize_offline_writes_the_brief(fixture_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    r = briefer("summarize", str(fixture_copy / "articles"), "--offline", "--out", str(out), "--date", "2026-11-22",
+                "--cache-dir", str(tmp_path / "cache"))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ""
+    assert "brief written to" in r.stderr
+    assert "5 articles, 0 failed, 0 skipped, 6 cache hits, 0 model calls" in r.stderr
+    brief = json.loads((out / "brief.json").read_text(encoding="utf-8"))
+    schema = json.loads((ROOT / "schemas" / "brief.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(brief, schema)
+    article_schema = json.loads((ROOT / "schemas" / "article.schema.json").read_text(encoding="utf-8"))
+    for i in SEED_IDS:
+        jsonschema.validate(json.loads((out / "articles" / f"{i}.json").read_text(encoding="utf-8")), article_schema)
+    md = (out / "brief.md").read_text(encoding="utf-8")
+    assert md.startswith("# ")
+    assert "\\u06" not in (out / "brief.json").read_text(encoding="utf-8")  # Arabic kept as written
+
+
+def test_default_output_folder_is_briefs_date(fixture_copy: Path, tmp_path: Path) -> None:
+    r = briefer("summarize", str(fixture_copy / "articles"), "--offline", "--no-cache", "--date", "2026-11-22",
+                cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "briefs" / "2026-11-22" / "brief.md").is_file()
+
+
+def test_stale_recordings_exit_1_with_one_line(fixture_copy: Path, tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    for p in (ROOT / "prompts").iterdir():
+        (prompts / p.name).write_text(p.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    (prompts / "extract.system.j2").write_text("Changed.\n", encoding="utf-8")
+    r = briefer("summarize", str(fixture_copy / "articles"), "--offline", "--no-cache", "--out", str(tmp_path / "o"),
+                "--prompt-dir", str(prompts))
+    assert r.returncode == 1
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("briefer: no article could be summarised")
+    assert "stale: prompt template changed" in lines[0] and "Traceback" not in r.stderr
+
+
+def test_partial_run_exits_3_and_lists_failures(fixture_copy: Path, tmp_path: Path) -> None:
+    (fixture_copy / "recordings" / "extract" / "004_6e0e75a60da96bca.json").unlink()
+    r = briefer("summarize", str(fixture_copy / "articles"), "--offline", "--no-cache", "--out", str(tmp_path / "o"))
+    assert r.returncode == 3
+    assert "partial brief written to" in r.stderr
+    assert "briefer: failed: 004_6e0e75a60da96bca.txt: extract of '004_6e0e75a60da96bca': no recording" in r.stderr
+
+
+def test_empty_folder_exits_1(tmp_path: Path) -> None:
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF")
+    r = briefer("summarize", str(tmp_path), "--offline", "--no-cache", "--out", str(tmp_path / "o"))
+    assert r.returncode == 1
+    assert r.stderr.strip() == (f"briefer: no articles to summarise in {tmp_path} (1 skipped: notes.pdf: "
+                                "unsupported file type '.pdf' (supported: .txt, .md))")
+
+
+def test_no_key_and_no_endpoint_exits_1(fixture_copy: Path, tmp_path: Path) -> None:
+    r = briefer("summarize", str(fixture_copy / "articles"), "--no-cache", "--out", str(tmp_path / "o"),
+                "--recordings", str(tmp_path / "none"))
+    assert r.returncode == 1
+    assert r.stderr.strip() == ("briefer: no API key: set OPENAI_API_KEY, or use --base-url for a local server, "
+                                "or --offline")
+
+
+def test_unreachable_endpoint_exits_1_quickly(fixture_copy: Path, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port with nobody listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    r = briefer("summarize", str(fixture_copy / "articles"), "--no-cache", "--out", str(tmp_path / "o"),
+                "--recordings", str(tmp_path / "none"), "--base-url", f"http://127.0.0.1:{port}/v1")
+    assert r.returncode == 1
+    assert r.stderr.strip().startswith(f"briefer: cannot reach http://127.0.0.1:{port}/v1")
+
+
+def test_usage_errors_exit_2(fixture_copy: Path, tmp_path: Path) -> None:
+    folder = str(fixture_copy / "articles")
+    assert briefer("summarize", folder, "--mode", "xml").returncode == 2
+    assert briefer("summarize", folder, "--date", "yesterday", "--offline").returncode == 2
+    assert briefer("summarize", folder, "--offline", "--record").returncode == 2
+    assert briefer("summarize").returncode == 2
+    r = briefer("summarize", folder, "--concurrency", "0", "--offline")
+    assert r.returncode == 2 and r.stderr.strip() == "briefer: --concurrency must be at least 1"

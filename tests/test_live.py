@@ -1,0 +1,111 @@
+"""A live run through the real openai client, over real HTTP, against a local OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from briefer.llm import EndpointConfig
+from briefer.pipeline import RunConfig, run
+from conftest import SEED_IDS
+from fake_openai import FakeOpenAI
+
+SECRET = "sk-test-never-written-0123456789"
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def _without_run_counters(raw: bytes) -> dict:  # type: ignore[type-arg]
+    data = json.loads(raw)
+    for key in ("model_calls", "cache_hits"):
+        data["stats"].pop(key)
+    return data
+
+
+def _config(fixtures: Path, out: Path, **kw: object) -> RunConfig:
+    return RunConfig(folder=fixtures / "articles", out_dir=out, date="2026-11-22", **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("mode", ["tools", "json_schema", "json", "md_json"])
+def test_live_run_equals_replay(fixture_copy: Path, tmp_path: Path, reference_server: FakeOpenAI, mode: str,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    live_recordings = tmp_path / "live-recordings"
+    endpoint = EndpointConfig(model="gpt-4o-mini", mode=mode, base_url=reference_server.base_url)
+    live = asyncio.run(run(_config(fixture_copy, tmp_path / "live", endpoint=endpoint, record=True,
+                                   recordings_dir=live_recordings, cache_dir=tmp_path / "cache")))
+    assert live.exit_code == 0
+    assert live.brief.stats.model_calls == len(SEED_IDS) + 1 and live.brief.stats.cache_hits == 0
+    assert len(reference_server.requests) == len(SEED_IDS) + 1
+    assert all(h.get("authorization") == f"Bearer {SECRET}" for h in reference_server.headers)
+
+    # Replay what was just recorded, offline: the same files.
+    replay = asyncio.run(run(_config(fixture_copy, tmp_path / "replay", endpoint=endpoint, offline=True,
+                                     recordings_dir=live_recordings, cache_dir=None)))
+    assert replay.brief.stats.model_calls == 0 and replay.brief.stats.cache_hits == len(SEED_IDS) + 1
+    a, b = _files(tmp_path / "live"), _files(tmp_path / "replay")
+    assert sorted(a) == sorted(b)
+    for name in a:
+        if name == "brief.json":
+            assert _without_run_counters(a[name]) == _without_run_counters(b[name])
+        else:
+            assert a[name] == b[name], name
+
+    # And the same articles and brief.md as the bundled reference recordings give.
+    if mode == "tools":
+        ref = asyncio.run(run(_config(fixture_copy, tmp_path / "ref", offline=True, cache_dir=None)))
+        assert ref.exit_code == 0
+        r = _files(tmp_path / "ref")
+        assert {k: v for k, v in r.items() if k != "brief.json"} == {k: v for k, v in a.items() if k != "brief.json"}
+
+    # The key is sent to the server and written nowhere.
+    for path in [*tmp_path.rglob("*")]:
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
+
+
+def test_second_live_run_sends_nothing(fixture_copy: Path, tmp_path: Path, reference_server: FakeOpenAI) -> None:
+    endpoint = EndpointConfig(model="gpt-4o-mini", base_url=reference_server.base_url)
+    cfg = _config(fixture_copy, tmp_path / "out", endpoint=endpoint, cache_dir=tmp_path / "cache",
+                  recordings_dir=tmp_path / "none")
+    first = asyncio.run(run(cfg))
+    sent = len(reference_server.requests)
+    second = asyncio.run(run(cfg))
+    assert first.brief.stats.model_calls == sent == len(SEED_IDS) + 1
+    assert len(reference_server.requests) == sent  # the same request is never sent twice
+    assert second.brief.stats.model_calls == 0 and second.brief.stats.cache_hits == sent
+
+
+def test_invalid_answer_is_reasked_with_the_error(fixture_copy: Path, tmp_path: Path) -> None:
+    """translation_en with a paragraph missing fails validation against the source and is re-asked."""
+    from conftest import reference_responder
+
+    good = reference_responder()
+    calls: dict[str, int] = {}
+
+    def respond(body: dict) -> dict:  # type: ignore[type-arg]
+        answer = good(body)
+        if "translation_en" in answer:
+            n = calls[answer["headline_original"]] = calls.get(answer["headline_original"], 0) + 1
+            if n == 1:
+                return {**answer, "translation_en": answer["translation_en"][:-1]}
+        return answer
+
+    with FakeOpenAI(respond) as server:
+        endpoint = EndpointConfig(model="gpt-4o-mini", base_url=server.base_url)
+        result = asyncio.run(run(_config(fixture_copy, tmp_path / "out", endpoint=endpoint, cache_dir=None,
+                                         recordings_dir=tmp_path / "none")))
+        reasks = [r for r in server.requests if any("paragraphs: translate every paragraph" in str(m.get("content"))
+                                                   for m in r["messages"])]
+    assert result.exit_code == 0
+    assert len(reasks) == len(SEED_IDS)
+    assert len(server.requests) == 2 * len(SEED_IDS) + 1
+    # Tokens of the rejected first attempts are counted too: the stats sum the usage of every request sent.
+    assert result.brief.stats.model_calls == len(SEED_IDS) + 1
+    sent_prompt_tokens = sum(sum(len(m.get("content") or "") for m in r["messages"]) // 4 for r in server.requests)
+    assert result.brief.stats.prompt_tokens == sent_prompt_tokens
