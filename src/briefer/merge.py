@@ -55,6 +55,15 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+def _canonical_name(names: list[str]) -> str:
+    """The English name most mentions agree on (compared normalised), in its most used form.
+    Ties go to the earliest mention; mentions come in article-id order, so this is stable."""
+    keys = Counter(match_key(n) for n in names)
+    best = max(keys, key=lambda k: (keys[k], -next(i for i, n in enumerate(names) if match_key(n) == k)))
+    forms = Counter(n for n in names if match_key(n) == best)
+    return max(forms, key=lambda f: (forms[f], -names.index(f)))
+
+
 def join_entities(summaries: Iterable[ArticleSummary]) -> list[BriefEntity]:
     """One entity per person/organisation/place across articles, whatever the spelling or script.
 
@@ -79,9 +88,7 @@ def join_entities(summaries: Iterable[ArticleSummary]) -> list[BriefEntity]:
 
     out = []
     for members in groups.values():
-        names = Counter(mentions[i][1].name_en for i in members)
-        # The most used English name wins; ties go to the alphabetically first, for stability.
-        name_en = sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        name_en = _canonical_name([mentions[i][1].name_en for i in members])
         variant_articles: dict[str, set[str]] = defaultdict(set)
         article_ids: set[str] = set()
         for i in members:

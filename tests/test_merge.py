@@ -1,0 +1,122 @@
+"""Deterministic parts of the brief: entities across spellings, timeline order, staleness, citations."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from briefer.merge import build_timeline, find_stale, join_entities
+from briefer.models import ArticleExtraction, ArticleSummary, Brief, BriefDraft, CleaningStats
+from conftest import FIXTURES
+
+STATS = CleaningStats(raw_chars=0, clean_chars=0, removed_chars=0, removed_lines=0)
+
+
+def summary(aid: str, published: str | None = None, entities: list[dict[str, Any]] | None = None,
+            events: list[dict[str, Any]] | None = None) -> ArticleSummary:
+    extraction = ArticleExtraction(
+        language="ar", outlet=None, published=published, date_basis="explicit" if published else "unknown",
+        date_evidence=None, headline_original="عنوان", headline_en="Headline",
+        summary_en="One. Two. Three.", key_points=[{"text_en": "k", "evidence_quote": "q"}],  # type: ignore[list-item]
+        entities=entities or [], claims=[], events=events or [], translation_en=["p"], topics=["t"],
+    )
+    return ArticleSummary.build(id=aid, source_path=f"{aid}.txt", content_sha256="0", cleaning=STATS,
+                                extraction=extraction)
+
+
+def person(name_en: str, *originals: str) -> dict[str, Any]:
+    return {"name_en": name_en, "names_original": list(originals), "type": "person", "role_en": ""}
+
+
+def test_entities_join_across_arabic_spellings_and_english_renderings() -> None:
+    summaries = [
+        summary("a", entities=[person("Esmail Qaani", "إسماعيل قاآني", "قاآني")]),
+        summary("b", entities=[person("Ismail Ghaani", "قآاني")]),  # other English, other hamza placement
+        summary("c", entities=[person("ESMAIL QAANI", "Esmaïl Qaani")]),  # joins on the English name alone
+        summary("d", entities=[person("Ali al-Tai", "علي الطائي")]),
+    ]
+    entities = join_entities(summaries)
+    qaani = entities[0]
+    assert qaani.name_en == "Esmail Qaani" and qaani.article_ids == ["a", "b", "c"]
+    variants = {v.name: v.article_ids for v in qaani.variants}
+    assert variants == {"ESMAIL QAANI": ["c"], "Esmaïl Qaani": ["c"], "Esmail Qaani": ["a"],
+                        "Ismail Ghaani": ["b"], "إسماعيل قاآني": ["a"], "قاآني": ["a"], "قآاني": ["b"]}
+    assert [e.name_en for e in entities] == ["Esmail Qaani", "Ali al-Tai"]
+
+
+def test_entities_of_different_types_do_not_join() -> None:
+    place = {"name_en": "Baghdad", "names_original": ["بغداد"], "type": "place", "role_en": ""}
+    org = {"name_en": "Baghdad", "names_original": ["بغداد"], "type": "organization", "role_en": ""}
+    assert len(join_entities([summary("a", entities=[place]), summary("b", entities=[org])])) == 2
+
+
+def test_timeline_sorts_partial_dates_and_merges_identical_events() -> None:
+    s1 = summary("a", events=[{"date": "2024-09-27", "description_en": "Announcement."},
+                              {"date": "2024", "description_en": "Year event."},
+                              {"date": None, "description_en": "Undated."}])
+    s2 = summary("b", events=[{"date": "2024-09", "description_en": "Month event."},
+                              {"date": "2024-09-27", "description_en": "announcement"},
+                              {"date": "2023-12-31", "description_en": "Old."}])
+    timeline = build_timeline([s1, s2])
+    assert [(t.date, t.event, t.article_ids) for t in timeline] == [
+        ("2023-12-31", "Old.", ["b"]),
+        ("2024", "Year event.", ["a"]),
+        ("2024-09", "Month event.", ["b"]),
+        ("2024-09-27", "Announcement.", ["a", "b"]),
+    ]
+
+
+def test_stale_articles_are_clearly_older_than_the_newest() -> None:
+    summaries = [summary("new", "2024-09"), summary("aug", "2024-08"), summary("feb", "2024-02-18"),
+                 summary("old", "2021-07"), summary("unknown")]
+    stale = find_stale(summaries, stale_after_days=7)
+    assert [s.article_id for s in stale] == ["feb", "old"]  # 2024-08 may be 31 Aug: not clearly stale
+    assert "not today's news" in stale[0].reason
+    assert [s.article_id for s in find_stale(summaries, stale_after_days=400)] == ["old"]
+
+
+def test_seed_brief_flags_the_old_articles() -> None:
+    recordings = FIXTURES / "recordings" / "extract"
+    summaries = []
+    for path in sorted(recordings.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        summaries.append(ArticleSummary.build(id=data["subject"], source_path="x", content_sha256="0",
+                                              cleaning=STATS, extraction=ArticleExtraction(**data["response"])))
+    assert [s.article_id for s in find_stale(summaries)] == ["002_114e8c00c4a8dde7", "004_6e0e75a60da96bca"]
+    qaani = next(e for e in join_entities(summaries) if e.name_en == "Esmail Qaani")
+    assert {"قاآني", "قآاني"} <= {v.name for v in qaani.variants}
+
+
+def test_brief_rejects_citations_of_unknown_articles() -> None:
+    draft = {"title": "T", "executive_summary": [{"text": "x", "article_ids": ["a", "ghost"]}], "stories": [],
+             "disagreements": []}
+    BriefDraft.model_validate(draft)  # without context nothing to check against
+    with pytest.raises(ValidationError, match="cites unknown article ids: ghost"):
+        BriefDraft.model_validate(draft, context={"article_ids": ["a"]})
+    with pytest.raises(ValidationError, match="cites unknown article ids: ghost"):
+        Brief.model_validate({
+            "date": "2026-11-22", "title": "T", "partial": False, "executive_summary": draft["executive_summary"],
+            "stories": [], "entities": [], "timeline": [], "disagreements": [],
+            "stale_articles": [{"article_id": "a", "published": None, "reason": "r"}],
+            "articles": [{"id": "a", "headline_en": "h", "headline_original": "h", "outlet": None,
+                          "published": None, "language": "ar"}],
+            "failures": [], "skipped": [],
+            "stats": {"articles": 1, "model_calls": 0, "cache_hits": 0, "prompt_tokens": 0,
+                      "completion_tokens": 0, "chars_raw": 0, "chars_removed": 0},
+        })
+
+
+def test_extraction_checks_translation_length_and_summary_size() -> None:
+    base = json.loads((FIXTURES / "recordings" / "extract" / "000_6f0ae3a4b7243325.json").read_text(encoding="utf-8"))
+    answer = base["response"]
+    n = len(answer["translation_en"])
+    ArticleExtraction.model_validate(answer, context={"paragraph_count": n})
+    with pytest.raises(ValidationError, match=f"translation_en has {n} items but the article has {n + 1}"):
+        ArticleExtraction.model_validate(answer, context={"paragraph_count": n + 1})
+    with pytest.raises(ValidationError, match="summary_en has 1 sentences"):
+        ArticleExtraction.model_validate({**answer, "summary_en": "Only one sentence."})
+    with pytest.raises(ValidationError, match="date_basis is 'unknown' but published is set"):
+        ArticleExtraction.model_validate({**answer, "date_basis": "unknown"})
