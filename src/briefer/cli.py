@@ -60,6 +60,8 @@ class _Progress:
         self._task: Any = None
 
     def start(self, total: int) -> None:
+        if not self.console.is_terminal:
+            return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self._progress = Progress(
