@@ -28,13 +28,14 @@ from typing import Any
 
 from briefer.answers import Call, Gateway, Policy
 from briefer.cache import Recording, RecordingMeta, RecordingStore, ResponseCache
-from briefer.extract import extract_call
+from briefer.extract import extract_call, ground
 from briefer.ingest import read_folder
 from briefer.llm import EndpointConfig
 from briefer.merge import find_stale, join_entities, merge_call
-from briefer.models import ArticleExtraction, ArticleSummary
+from briefer.models import ArticleExtraction
 from briefer.pipeline import DEFAULT_MODEL
 from briefer.prompts import Prompts
+from briefer.stories import group_stories
 
 NOTE = ("Hand-written reference answer: no live model was reachable when the fixtures were made. "
         "Written as the best model would answer; replace with `briefer summarize fixtures/articles --record`.")
@@ -84,11 +85,13 @@ def main() -> int:
         call = extract_call(article, prompts)
         extraction = write(call, answer_for(call))
         assert isinstance(extraction, ArticleExtraction)
-        summaries.append(ArticleSummary.build(id=article.id, source_path=article.source_path,
-                                              content_sha256=article.content_sha256, cleaning=article.cleaning,
-                                              extraction=extraction))
+        summary = ground(article, extraction)
+        if summary.grounding.unverified:
+            sys.exit(f"{article.id}: quotes not found in the article: {summary.grounding.unverified}")
+        summaries.append(summary)
     summaries.sort(key=lambda s: s.id)
-    call = merge_call(summaries, join_entities(summaries), find_stale(summaries), prompts)
+    entities = join_entities(summaries)
+    call = merge_call(summaries, entities, find_stale(summaries), group_stories(summaries, entities), prompts)
     write(call, answer_for(call))
     asyncio.run(gateway.aclose())
     return 0

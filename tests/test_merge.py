@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from briefer.extract import ground
+from briefer.ingest import Article, read_folder
 from briefer.merge import build_timeline, find_stale, join_entities
-from briefer.models import ArticleExtraction, ArticleSummary, Brief, BriefDraft, CleaningStats
+from briefer.models import ArticleExtraction, ArticleSummary, Brief, BriefDraft
+from briefer.stories import group_stories
 from conftest import FIXTURES
-
-STATS = CleaningStats(raw_chars=0, clean_chars=0, removed_chars=0, removed_lines=0)
 
 
 def summary(aid: str, published: str | None = None, entities: list[dict[str, Any]] | None = None,
@@ -23,8 +24,9 @@ def summary(aid: str, published: str | None = None, entities: list[dict[str, Any
         summary_en="One. Two. Three.", key_points=[{"text_en": "k", "evidence_quote": "q"}],  # type: ignore[list-item]
         entities=entities or [], claims=[], events=events or [], translation_en=["p"], topics=["t"],
     )
-    return ArticleSummary.build(id=aid, source_path=f"{aid}.txt", content_sha256="0", cleaning=STATS,
-                                extraction=extraction)
+    article = Article(id=aid, source_path=f"{aid}.txt", content_sha256="0", raw_text="عنوان\nq",
+                      title="عنوان", paragraphs=("q",))
+    return ground(article, extraction)
 
 
 def person(name_en: str, *originals: str) -> dict[str, Any]:
@@ -78,13 +80,17 @@ def test_stale_articles_are_clearly_older_than_the_newest() -> None:
     assert [s.article_id for s in find_stale(summaries, stale_after_days=400)] == ["old"]
 
 
-def test_seed_brief_flags_the_old_articles() -> None:
-    recordings = FIXTURES / "recordings" / "extract"
+def seed_summaries() -> list[ArticleSummary]:
+    articles = {a.id: a for a in read_folder(FIXTURES / "articles").articles}
     summaries = []
-    for path in sorted(recordings.glob("*.json")):
+    for path in sorted((FIXTURES / "recordings" / "extract").glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
-        summaries.append(ArticleSummary.build(id=data["subject"], source_path="x", content_sha256="0",
-                                              cleaning=STATS, extraction=ArticleExtraction(**data["response"])))
+        summaries.append(ground(articles[data["subject"]], ArticleExtraction(**data["response"])))
+    return summaries
+
+
+def test_seed_brief_flags_the_old_articles() -> None:
+    summaries = seed_summaries()
     assert [s.article_id for s in find_stale(summaries)] == ["002_114e8c00c4a8dde7", "004_6e0e75a60da96bca"]
     qaani = next(e for e in join_entities(summaries) if e.name_en == "Esmail Qaani")
     assert {"قاآني", "قآاني"} <= {v.name for v in qaani.variants}
@@ -105,7 +111,8 @@ def test_brief_rejects_citations_of_unknown_articles() -> None:
                           "published": None, "language": "ar"}],
             "failures": [], "skipped": [],
             "stats": {"articles": 1, "model_calls": 0, "cache_hits": 0, "prompt_tokens": 0,
-                      "completion_tokens": 0, "chars_raw": 0, "chars_removed": 0},
+                      "completion_tokens": 0, "chars_raw": 0, "chars_removed": 0, "quotes": 0,
+                      "quotes_verified": 0, "grounding_rate": None},
         })
 
 
@@ -120,3 +127,25 @@ def test_extraction_checks_translation_length_and_summary_size() -> None:
         ArticleExtraction.model_validate({**answer, "summary_en": "Only one sentence."})
     with pytest.raises(ValidationError, match="date_basis is 'unknown' but published is set"):
         ArticleExtraction.model_validate({**answer, "date_basis": "unknown"})
+
+
+def test_seed_articles_group_into_three_stories_by_time_and_content() -> None:
+    summaries = seed_summaries()
+    groups = group_stories(summaries, join_entities(summaries))
+    assert [g.article_ids for g in groups] == [
+        ["000_6f0ae3a4b7243325", "001_60e5ac162c7950a1", "003_765204c47648eeb1"],  # Aug-Sep 2024: the announcement
+        ["004_6e0e75a60da96bca"],  # Feb 2024: Qaani's visit after Tower 22
+        ["002_114e8c00c4a8dde7"],  # Jul 2021: after the Biden-Kadhimi meeting
+    ]
+    assert groups[0].first == "2024-08" and groups[0].last == "2024-09"
+    assert "Mohammed Shia al-Sudani" in groups[0].shared_entities
+
+
+def test_same_entities_far_apart_in_time_are_different_stories() -> None:
+    shared = [person("Esmail Qaani", "قاآني"), person("Ali al-Tai", "علي الطائي")]
+    a = summary("a", "2024-09-01", entities=shared)
+    b = summary("b", "2024-09-05", entities=shared)
+    c = summary("c", "2021-07-27", entities=shared)
+    d = summary("d", "2024-09-02", entities=[person("Joe Biden", "بايدن")])
+    groups = group_stories([a, b, c, d], join_entities([a, b, c, d]))
+    assert sorted(g.article_ids for g in groups) == [["a", "b"], ["c"], ["d"]]

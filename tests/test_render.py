@@ -19,7 +19,8 @@ def _brief(title: str, headline: str) -> Brief:
         articles=[ArticleRef(id="a", headline_en="Headline", headline_original=headline, outlet=None,
                              published=None, language="ar")],
         failures=[], skipped=[],
-        stats=Stats(articles=1, model_calls=0, cache_hits=0, prompt_tokens=0, completion_tokens=0, chars_raw=0,
+        stats=Stats(articles=1, quotes=0, quotes_verified=0, grounding_rate=None, model_calls=0, cache_hits=0,
+                    prompt_tokens=0, completion_tokens=0, chars_raw=0,
                     chars_removed=0),
     )
 

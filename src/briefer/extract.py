@@ -1,13 +1,26 @@
-"""One article to one `ArticleSummary`. Knows nothing about other articles."""
+"""One article to one `ArticleSummary`. Knows nothing about other articles.
+
+After the model answers, briefer checks every evidence quote against the source itself
+(grounding.py). With quotes it cannot find, it re-asks the model with the list, a bounded number
+of times, and keeps the answer with the most verified quotes. Unverified quotes that remain are
+kept and flagged, never silently dropped. Each re-ask is an ordinary request through the
+gateway, so it is cached, recorded and replayed like the first one.
+"""
 
 from __future__ import annotations
 
+import json
+
 from .answers import Call, Gateway
+from .errors import MissingRecording
+from .grounding import Located, Source
 from .ingest import Article
-from .models import ArticleExtraction, ArticleSummary
+from .models import ArticleExtraction, ArticleSummary, GroundedClaim, GroundedKeyPoint, Grounding, Span
 from .prompts import Prompts, boundary_for
 
 PROMPT = "extract"
+REASK_PROMPT = "extract_reask"
+DEFAULT_QUOTE_REASKS = 1
 
 
 def extract_call(article: Article, prompts: Prompts) -> Call:
@@ -33,13 +46,95 @@ def extract_call(article: Article, prompts: Prompts) -> Call:
     )
 
 
-async def summarize_article(article: Article, gateway: Gateway, prompts: Prompts) -> ArticleSummary:
-    extraction = await gateway.ask(extract_call(article, prompts))
-    assert isinstance(extraction, ArticleExtraction)
-    return ArticleSummary.build(
+def reask_call(first: Call, answer: ArticleExtraction, missing: list[str], attempt: int, prompts: Prompts) -> Call:
+    """A follow-up turn: the previous answer, then the quotes that were not found."""
+    rendered = prompts.render(REASK_PROMPT, missing=missing)
+    messages = [*first.messages, {"role": "assistant", "content": answer.model_dump_json()}, *rendered.messages]
+    return Call(
+        stage=first.stage,
+        subject=f"{first.subject}~reask{attempt}",
+        prompt=f"{first.prompt}+{REASK_PROMPT}",
+        prompt_version=f"{first.prompt_version}+{rendered.version}",
+        messages=messages,
+        response_model=first.response_model,
+        input_text=first.input_text + "\n" + json.dumps(messages[-2:], ensure_ascii=False),
+        context=first.context,
+    )
+
+
+def source_of(article: Article) -> Source:
+    return Source(article.title, article.paragraphs, article.dateline)
+
+
+def missing_quotes(extraction: ArticleExtraction, source: Source) -> list[str]:
+    quotes = [k.evidence_quote for k in extraction.key_points] + [c.evidence_quote for c in extraction.claims]
+    if extraction.date_evidence:
+        quotes.append(extraction.date_evidence)
+    return [q for q in dict.fromkeys(quotes) if source.locate(q) is None]
+
+
+def _span(found: Located | None) -> Span | None:
+    if found is None:
+        return None
+    return Span(part=found.part, paragraph=found.paragraph, start=found.start, end=found.end)  # type: ignore[arg-type]
+
+
+def ground(article: Article, extraction: ArticleExtraction, source: Source | None = None) -> ArticleSummary:
+    """The summary with every quote checked against the source."""
+    src = source or source_of(article)
+    key_points = []
+    for k in extraction.key_points:
+        at = src.locate(k.evidence_quote)
+        key_points.append(GroundedKeyPoint(**k.model_dump(), verified=at is not None, span=_span(at)))
+    claims = []
+    for c in extraction.claims:
+        at = src.locate(c.evidence_quote)
+        claims.append(GroundedClaim(**c.model_dump(), verified=at is not None, span=_span(at)))
+    date_at = src.locate(extraction.date_evidence) if extraction.date_evidence else None
+    checked = [(k.evidence_quote, k.verified) for k in key_points] + [(c.evidence_quote, c.verified) for c in claims]
+    if extraction.date_evidence:
+        checked.append((extraction.date_evidence, date_at is not None))
+    verified = sum(ok for _q, ok in checked)
+    data = extraction.model_dump(exclude={"key_points", "claims"})
+    return ArticleSummary(
         id=article.id,
         source_path=article.source_path,
         content_sha256=article.content_sha256,
         cleaning=article.cleaning,
-        extraction=extraction,
+        **data,
+        date_evidence_verified=(date_at is not None) if extraction.date_evidence else None,
+        date_evidence_span=_span(date_at),
+        key_points=key_points,
+        claims=claims,
+        dateline=article.dateline,
+        paragraphs_original=list(article.paragraphs),
+        grounding=Grounding(
+            quotes=len(checked),
+            verified=verified,
+            rate=round(verified / len(checked), 4) if checked else None,
+            unverified=[q for q, ok in checked if not ok],
+        ),
     )
+
+
+async def summarize_article(article: Article, gateway: Gateway, prompts: Prompts,
+                            quote_reasks: int = DEFAULT_QUOTE_REASKS) -> ArticleSummary:
+    first = extract_call(article, prompts)
+    answer = await gateway.ask(first)
+    assert isinstance(answer, ArticleExtraction)
+    source = source_of(article)
+    best, best_missing = answer, missing_quotes(answer, source)
+    for attempt in range(1, quote_reasks + 1):
+        if not best_missing:
+            break
+        try:
+            retry = await gateway.ask(reask_call(first, best, best_missing, attempt, prompts))
+        except MissingRecording:
+            if gateway.policy.offline:
+                break  # replaying a run that never re-asked: keep the answer, quotes flagged
+            raise
+        assert isinstance(retry, ArticleExtraction)
+        missing = missing_quotes(retry, source)
+        if len(missing) <= len(best_missing):
+            best, best_missing = retry, missing
+    return ground(article, best, source)

@@ -26,10 +26,12 @@ from .models import (
     Skipped,
     StaleArticle,
     Stats,
+    Story,
     TimelineEntry,
     Variant,
 )
 from .prompts import Prompts, boundary_for
+from .stories import DEFAULT_WINDOW_DAYS, StoryGroup, group_stories
 from .textnorm import match_key
 
 PROMPT = "merge"
@@ -161,8 +163,10 @@ def find_stale(summaries: list[ArticleSummary], stale_after_days: int = DEFAULT_
 # ---------------------------------------------------------------- the merge call
 
 
-def merge_payload(summaries: list[ArticleSummary], entities: list[BriefEntity], stale: list[StaleArticle]) -> str:
-    """What the model sees: the summaries (not the raw texts), joined entities, stale list — as JSON."""
+def merge_payload(summaries: list[ArticleSummary], entities: list[BriefEntity], stale: list[StaleArticle],
+                  groups: list[StoryGroup]) -> str:
+    """What the model sees: the summaries (not the raw texts), joined entities, stale list and the
+    deterministic story groups — as JSON."""
     articles = [
         {
             "id": s.id,
@@ -186,13 +190,17 @@ def merge_payload(summaries: list[ArticleSummary], entities: list[BriefEntity], 
             for e in entities
         ],
         "stale_articles": [s.model_dump(mode="json") for s in stale],
+        "story_groups": [
+            {"article_ids": g.article_ids, "first": g.first, "last": g.last, "shared_entities": g.shared_entities}
+            for g in groups
+        ],
     }
     return json.dumps(payload, ensure_ascii=False, indent=1)
 
 
 def merge_call(summaries: list[ArticleSummary], entities: list[BriefEntity], stale: list[StaleArticle],
-               prompts: Prompts) -> Call:
-    payload = merge_payload(summaries, entities, stale)
+               groups: list[StoryGroup], prompts: Prompts) -> Call:
+    payload = merge_payload(summaries, entities, stale, groups)
     rendered = prompts.render(
         PROMPT,
         articles=summaries,
@@ -219,6 +227,24 @@ class MergeInputs:
     failures: list[Failure]
     skipped: list[Skipped]
     stale_after_days: int = DEFAULT_STALE_DAYS
+    story_window_days: int = DEFAULT_WINDOW_DAYS
+
+
+def fallback_stories(groups: list[StoryGroup], summaries: list[ArticleSummary]) -> list[Story]:
+    """Stories from the deterministic groups alone, for when the merge call failed."""
+    by_id = {s.id: s for s in summaries}
+    out = []
+    for g in groups:
+        newest = max((by_id[i] for i in g.article_ids), key=lambda s: (s.published or "", s.id))
+        out.append(Story(
+            title=newest.headline_en,
+            summary=f"{newest.summary_en} (Grouped automatically by shared entities and dates; "
+                    "the merge step did not run.)",
+            article_ids=g.article_ids,
+            timeline=build_timeline(by_id[i] for i in g.article_ids),
+            perspectives=[],
+        ))
+    return out
 
 
 async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -> Brief:
@@ -229,9 +255,10 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
     summaries = sorted(inputs.summaries, key=lambda s: s.id)
     entities = join_entities(summaries)
     stale = find_stale(summaries, inputs.stale_after_days)
+    groups = group_stories(summaries, entities, inputs.story_window_days)
     failures = list(inputs.failures)
     try:
-        result = await gateway.ask(merge_call(summaries, entities, stale, prompts))
+        result = await gateway.ask(merge_call(summaries, entities, stale, groups, prompts))
         assert isinstance(result, BriefDraft)
         draft: BriefDraft | None = result
     except EndpointError:
@@ -240,12 +267,14 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
         failures.append(Failure(source_path="(merge)", reason=str(exc)))
         draft = None
     c = gateway.counters
+    quotes = sum(s.grounding.quotes for s in summaries)
+    verified = sum(s.grounding.verified for s in summaries)
     return Brief(
         date=inputs.date,
         title=draft.title if draft else f"Brief of {len(summaries)} articles (merge step failed)",
         partial=bool(failures),
         executive_summary=draft.executive_summary if draft else [],
-        stories=draft.stories if draft else [],
+        stories=draft.stories if draft else fallback_stories(groups, summaries),
         entities=entities,
         timeline=build_timeline(summaries),
         disagreements=draft.disagreements if draft else [],
@@ -259,6 +288,9 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
         skipped=inputs.skipped,
         stats=Stats(
             articles=len(summaries),
+            quotes=quotes,
+            quotes_verified=verified,
+            grounding_rate=round(verified / quotes, 4) if quotes else None,
             model_calls=c.model_calls,
             cache_hits=c.cache_hits,
             prompt_tokens=c.prompt_tokens,

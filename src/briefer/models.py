@@ -128,6 +128,30 @@ class ArticleExtraction(Strict):
         return self
 
 
+class Span(Strict):
+    part: Literal["headline", "dateline", "body"] = Field(description="Where in the cleaned article the quote is.")
+    paragraph: int | None = Field(description="Index of the body paragraph (0-based, as in paragraphs_original).")
+    start: int = Field(description="Offset of the first character of the quote in that part, as written.")
+    end: int = Field(description="Offset just past the last character.")
+
+
+class GroundedKeyPoint(KeyPoint):
+    verified: bool = Field(description="True when briefer found the quote's words in the source text.")
+    span: Span | None = Field(description="Where the quote stands in the source; null when not found.")
+
+
+class GroundedClaim(Claim):
+    verified: bool = Field(description="True when briefer found the quote's words in the source text.")
+    span: Span | None = Field(description="Where the quote stands in the source; null when not found.")
+
+
+class Grounding(Strict):
+    quotes: int = Field(description="Evidence quotes in the article's summary (key points, claims, date evidence).")
+    verified: int = Field(description="Quotes briefer located in the source text.")
+    rate: float | None = Field(description="verified / quotes; null when there are no quotes.")
+    unverified: list[str] = Field(description="The quotes that were not found, as the model gave them.")
+
+
 class CleaningStats(Strict):
     raw_chars: int = Field(description="Characters in the file as read.")
     clean_chars: int = Field(description="Characters after cleaning (headline and paragraphs).")
@@ -147,21 +171,20 @@ class ArticleSummary(Strict):
     published: PartialDate | None
     date_basis: DateBasis
     date_evidence: str | None
+    date_evidence_verified: bool | None = Field(description="Whether the date evidence was found; null if none.")
+    date_evidence_span: Span | None
     headline_original: NonEmpty
     headline_en: NonEmpty
     summary_en: NonEmpty
-    key_points: list[KeyPoint]
+    key_points: list[GroundedKeyPoint]
     entities: list[Entity]
-    claims: list[Claim]
+    claims: list[GroundedClaim]
     events: list[Event]
-    translation_en: list[str]
+    dateline: str | None = Field(description="The page's date line, as found by cleaning (metadata).")
+    paragraphs_original: list[str] = Field(description="The cleaned article body, one item per paragraph, as written.")
+    translation_en: list[str] = Field(description="English translation, item i translating paragraphs_original[i].")
     topics: list[NonEmpty]
-
-    @classmethod
-    def build(cls, *, id: str, source_path: str, content_sha256: str, cleaning: CleaningStats,
-              extraction: ArticleExtraction) -> ArticleSummary:
-        return cls(id=id, source_path=source_path, content_sha256=content_sha256, cleaning=cleaning,
-                   **extraction.model_dump())
+    grounding: Grounding
 
 
 # ---------------------------------------------------------------- the brief
@@ -260,6 +283,9 @@ class Skipped(Strict):
 
 class Stats(Strict):
     articles: int = Field(description="Articles summarised.")
+    quotes: int = Field(description="Evidence quotes across all summaries.")
+    quotes_verified: int = Field(description="Quotes briefer located in their source text.")
+    grounding_rate: float | None = Field(description="quotes_verified / quotes; null when there are no quotes.")
     model_calls: int = Field(description="Requests answered by the model in this run.")
     cache_hits: int = Field(description="Requests answered from the cache or recordings in this run.")
     prompt_tokens: int = Field(description="Prompt tokens of the answers used (as recorded).")

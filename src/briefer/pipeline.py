@@ -129,7 +129,7 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
     finally:
         await gateway.aclose()
     atomic_write(out / "brief.json", to_json(brief))
-    atomic_write(out / "brief.md", brief_markdown(brief))
+    atomic_write(out / "brief.md", brief_markdown(brief, summaries))
     return RunResult(brief=brief, out_dir=out, summaries=sorted(summaries, key=lambda s: s.id))
 
 

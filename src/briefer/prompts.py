@@ -1,7 +1,8 @@
 """Load and render the prompt templates in `prompts/`; version them by content hash.
 
-A prompt NAME is two files, `NAME.system.j2` and `NAME.user.j2`. The system part is static
+A prompt NAME is `NAME.user.j2` and, usually, `NAME.system.j2`. The system part is static
 (no variables from the article), so it goes first and provider-side prompt caching can apply.
+A prompt with only a user part is a follow-up turn (e.g. a re-ask) appended to a conversation.
 Templates render in a Jinja sandbox with StrictUndefined: a misspelt variable is an error.
 """
 
@@ -57,24 +58,23 @@ class Prompts:
             autoescape=False,
         )
 
-    def _path(self, name: str, part: str) -> Path:
-        path = self.directory / f"{name}.{part}.j2"
-        if not path.is_file():
-            raise UsageError(f"prompt template missing: {path}")
-        return path
+    def _parts(self, name: str) -> list[str]:
+        parts = [part for part in PARTS if (self.directory / f"{name}.{part}.j2").is_file()]
+        if "user" not in parts:
+            raise UsageError(f"prompt template missing: {self.directory / f'{name}.user.j2'}")
+        return parts
 
     def version(self, name: str) -> str:
         """Hash of the prompt's template files: changes whenever their text changes."""
         h = hashlib.sha256()
-        for part in PARTS:
+        for part in self._parts(name):
             h.update(part.encode())
-            h.update(self._path(name, part).read_bytes())
+            h.update((self.directory / f"{name}.{part}.j2").read_bytes())
         return h.hexdigest()[:16]
 
     def render(self, name: str, **variables: Any) -> RenderedPrompt:
         messages = []
-        for part in PARTS:
-            self._path(name, part)
+        for part in self._parts(name):
             template = self._env.get_template(f"{name}.{part}.j2")
             messages.append({"role": part, "content": template.render(**variables).strip()})
         return RenderedPrompt(name=name, version=self.version(name), messages=messages)

@@ -8,9 +8,10 @@ names cannot reorder the citation numbers around them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from .cache import pretty_json
-from .models import ArticleSummary, Brief
+from .models import ArticleSummary, Brief, Stats
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!~])")
 FSI, PDI = "\u2068", "\u2069"
@@ -30,7 +31,19 @@ def to_json(model: Brief | ArticleSummary) -> str:
     return pretty_json(model.model_dump(mode="json"))
 
 
-def brief_markdown(brief: Brief) -> str:
+def grounding_line(stats: Stats) -> str:
+    if stats.grounding_rate is None:
+        return "Grounding: no evidence quotes"
+    return (f"Grounding: {stats.grounding_rate:.0%} of evidence quotes ({stats.quotes_verified} of {stats.quotes}) "
+            "found in their source text by briefer")
+
+
+UNVERIFIED = "⚠ quote not found in the source"
+
+
+def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) -> str:
+    """The brief for a person. With the article summaries, it also lists each article's key points
+    with their original quotes, and every quote briefer could not find, marked."""
     number = {a.id: i for i, a in enumerate(brief.articles, start=1)}
 
     def cite(ids: list[str]) -> str:
@@ -40,6 +53,7 @@ def brief_markdown(brief: Brief) -> str:
     outlets = len({a.outlet for a in brief.articles if a.outlet})
     out.append(f"Daily brief for {brief.date} · {len(brief.articles)} articles from {outlets} named outlets")
     out.append("")
+    out += [grounding_line(brief.stats), ""]
     if brief.partial:
         out += [f"> **Partial brief:** {len(brief.failures)} item(s) failed and are listed under Failures.", ""]
     if brief.stale_articles:
@@ -88,6 +102,9 @@ def brief_markdown(brief: Brief) -> str:
         out += [f"- {cite([s.article_id])} {md(s.reason)}" for s in brief.stale_articles]
         out.append("")
 
+    if summaries:
+        out += _evidence(summaries, cite)
+
     if brief.failures:
         out += ["## Failures", ""]
         out += [f"- `{md(f.source_path)}`: {md(f.reason)}" for f in brief.failures]
@@ -105,3 +122,28 @@ def brief_markdown(brief: Brief) -> str:
     out.append("")
     return "\n".join(out)
 
+
+
+def _evidence(summaries: list[ArticleSummary], cite: Callable[[list[str]], str]) -> list[str]:
+    out = ["## Key points and evidence", ""]
+    for s in sorted(summaries, key=lambda s: s.id):
+        out += [f"### {cite([s.id])} {md(s.headline_en)}", ""]
+        for k in s.key_points:
+            mark = "" if k.verified else f" **{UNVERIFIED}**"
+            out.append(f"- {md(k.text_en)} — “{iso(k.evidence_quote)}”{mark}")
+        out.append("")
+    unverified = [
+        (s.id, kind, q)
+        for s in summaries
+        for kind, q, ok in (
+            [("key point", k.evidence_quote, k.verified) for k in s.key_points]
+            + [(f"claim by {c.speaker_en}", c.evidence_quote, c.verified) for c in s.claims]
+            + ([("date evidence", s.date_evidence, bool(s.date_evidence_verified))] if s.date_evidence else [])
+        )
+        if not ok
+    ]
+    if unverified:
+        out += ["## Quotes not found in their sources", ""]
+        out += [f"- {cite([aid])} {md(kind)}: “{iso(q)}” **{UNVERIFIED}**" for aid, kind, q in unverified]
+        out.append("")
+    return out
