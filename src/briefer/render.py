@@ -115,9 +115,11 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
         out.append("")
 
     out += ["## Sources", ""]
+    stale = {s.article_id for s in brief.stale_articles}
     for a in brief.articles:
         meta = " · ".join(x for x in (md(a.outlet) if a.outlet else "outlet unknown",
-                                      a.published or "date unknown", a.language) if x)
+                                      a.published or "date unknown", a.language,
+                                      "**stale**" if a.id in stale else "") if x)
         out.append(f"{number[a.id]}. **{md(a.headline_en)}** — {iso(a.headline_original)} ({meta}; id `{a.id}`)")
     out.append("")
     return "\n".join(out)
