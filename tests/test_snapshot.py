@@ -10,9 +10,8 @@ import asyncio
 import os
 from pathlib import Path
 
-from conftest import FIXTURES
-
 from briefer.pipeline import RunConfig, run
+from conftest import FIXTURES
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
