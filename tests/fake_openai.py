@@ -4,12 +4,28 @@ Tests drive briefer's real openai client against it. Each request is answered by
 `responder(body) -> dict` that returns the structured answer; the server wraps it the way the
 mode in the request asks for: a tool call (tools), JSON content (json_schema / json), or a
 fenced JSON block in the content (md_json, recognised by the absence of tools and response_format).
+
+Faults are injected on demand through a `FaultPlan`: queues of faults keyed by a text that
+appears in the request (an article id) or "*" for any request. Each request takes the next
+fault of the first queue that matches; with none left it is answered normally.
+
+    429:S        429 with Retry-After: S seconds         429ms:MS   429 with retry-after-ms: MS
+    quota        429 insufficient_quota                   500 / 502 / 503
+    hang:S       answer only after S seconds              reset      connection reset mid-response
+    malformed    tool arguments that are not JSON         schema     JSON that breaks the schema
+    length       finish_reason=length, output cut off     refusal    the model refuses
+    401          bad credentials                          404        model not found
+    context      context-length error (400)               nomode     400: this mode is not supported
 """
 
 from __future__ import annotations
 
 import json
+import socket
+import struct
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -17,10 +33,48 @@ from typing import Any
 Responder = Callable[[dict[str, Any]], dict[str, Any]]
 
 
+class FaultPlan:
+    def __init__(self, plan: dict[str, list[str]] | None = None) -> None:
+        self._queues = {key: deque(faults) for key, faults in (plan or {}).items()}
+        self._lock = threading.Lock()
+
+    def next_for(self, body: dict[str, Any]) -> str | None:
+        text = "\n".join(str(m.get("content") or "") for m in body.get("messages", []))
+        with self._lock:
+            for key, queue in self._queues.items():
+                if queue and (key == "*" or key in text):
+                    return queue.popleft()
+        return None
+
+
+def _error(status: int, message: str, type_: str, code: str | None = None) -> tuple[int, dict[str, Any]]:
+    return status, {"error": {"message": message, "type": type_, "param": None, "code": code}}
+
+
+ERRORS = {
+    "quota": _error(429, "You exceeded your current quota, please check your plan and billing details.",
+                    "insufficient_quota", "insufficient_quota"),
+    "500": _error(500, "The server had an error while processing your request.", "server_error"),
+    "502": _error(502, "Bad gateway.", "server_error"),
+    "503": _error(503, "The engine is currently overloaded, please try again later.", "server_error"),
+    "401": _error(401, "Incorrect API key provided: sk-test****. You can find your API key at ...",
+                  "invalid_request_error", "invalid_api_key"),
+    "404": _error(404, "The model `no-such-model` does not exist or you do not have access to it.",
+                  "invalid_request_error", "model_not_found"),
+    "context": _error(400, "This model's maximum context length is 8192 tokens. However, your messages resulted "
+                      "in 20345 tokens. Please reduce the length of the messages.", "invalid_request_error",
+                      "context_length_exceeded"),
+    "nomode": _error(400, "tools are not supported by this model", "invalid_request_error"),
+}
+
+
 class FakeOpenAI:
-    def __init__(self, responder: Responder) -> None:
+    def __init__(self, responder: Responder, faults: FaultPlan | None = None, latency: float = 0.0) -> None:
         self.responder = responder
+        self.faults = faults or FaultPlan()
+        self.latency = latency
         self.requests: list[dict[str, Any]] = []
+        self.billed: list[dict[str, int]] = []  # the usage of every completion the server returned
         self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
         server = self
@@ -39,18 +93,76 @@ class FakeOpenAI:
                     server.headers.append({k.lower(): v for k, v in self.headers.items()})
                 if not self.path.endswith("/chat/completions"):
                     return self._send(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
+                if server.latency:
+                    time.sleep(server.latency)
+                fault = server.faults.next_for(body)
+                if fault is None:
+                    return self._send(200, completion(body, server.responder(body)))
+                name, _, arg = fault.partition(":")
+                if name == "429":
+                    return self._send(*_error(429, "Rate limit reached.", "requests", "rate_limit_exceeded"),
+                                      headers={"retry-after": arg})
+                if name == "429ms":
+                    return self._send(*_error(429, "Rate limit reached.", "requests", "rate_limit_exceeded"),
+                                      headers={"retry-after-ms": arg})
+                if name in ERRORS:
+                    return self._send(*ERRORS[name])
+                if name == "hang":
+                    time.sleep(float(arg))
+                    return self._send(200, completion(body, server.responder(body)))
+                if name == "reset":
+                    return self._reset()
                 answer = server.responder(body)
-                self._send(200, completion(body, answer))
+                if name == "malformed":
+                    return self._send(200, completion(body, answer, raw_arguments='{"language": "ar", "outlet'))
+                if name == "schema":
+                    return self._send(200, completion(body, {**answer, "language": 5, "key_points": "none"}))
+                if name == "length":
+                    cut = json.dumps(answer, ensure_ascii=False)[:200]
+                    return self._send(200, completion(body, answer, raw_arguments=cut, finish_reason="length"))
+                if name == "refusal":
+                    return self._send(200, refusal(body, "I'm sorry, I can't help with that request."))
+                raise AssertionError(f"unknown fault {fault!r}")
 
-            def _send(self, status: int, payload: dict[str, Any]) -> None:
+            def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+                if "usage" in payload:
+                    with server._lock:
+                        server.billed.append(payload["usage"])
                 data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for k, v in (headers or {}).items():
+                        self.send_header(k, v)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:  # the client gave up (e.g. its timeout passed): nothing to answer
+                    self.close_connection = True
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+            def _reset(self) -> None:
+                """Start a response, then drop the connection with a TCP reset."""
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "5000")
+                self.end_headers()
+                self.wfile.write(b'{"id": "chatcmpl-fake", "choices": [')
+                self.wfile.flush()
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+                self.close_connection = True
+
+            def finish(self) -> None:
+                try:
+                    super().finish()
+                except OSError:
+                    pass
+
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # resets and client time-outs are expected here
+
+        self._httpd = Server(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
@@ -68,9 +180,10 @@ class FakeOpenAI:
         self._httpd.server_close()
 
 
-def completion(body: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+def completion(body: dict[str, Any], answer: dict[str, Any], raw_arguments: str | None = None,
+               finish_reason: str | None = None) -> dict[str, Any]:
     """Wrap a structured answer as a chat completion in the form the request's mode expects."""
-    arguments = json.dumps(answer, ensure_ascii=False)
+    arguments = raw_arguments if raw_arguments is not None else json.dumps(answer, ensure_ascii=False)
     message: dict[str, Any] = {"role": "assistant", "content": None}
     if body.get("tools"):
         name = body["tools"][0]["function"]["name"]
@@ -87,6 +200,15 @@ def completion(body: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
     prompt_chars = sum(len(m.get("content") or "") for m in body.get("messages", []))
     usage = {"prompt_tokens": prompt_chars // 4, "completion_tokens": len(arguments) // 4}
     usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+    return _wrap(body, message, finish_reason or finish, usage)
+
+
+def refusal(body: dict[str, Any], text: str) -> dict[str, Any]:
+    message = {"role": "assistant", "content": None, "refusal": text}
+    return _wrap(body, message, "stop", {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20})
+
+
+def _wrap(body: dict[str, Any], message: dict[str, Any], finish: str, usage: dict[str, int]) -> dict[str, Any]:
     return {
         "id": "chatcmpl-fake",
         "object": "chat.completion",

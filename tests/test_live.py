@@ -23,7 +23,7 @@ def _files(out: Path) -> dict[str, bytes]:
 
 def _without_run_counters(raw: bytes) -> dict:  # type: ignore[type-arg]
     data = json.loads(raw)
-    for key in ("model_calls", "cache_hits"):
+    for key in ("model_calls", "cache_hits", "http_attempts"):
         data["stats"].pop(key)
     return data
 

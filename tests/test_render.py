@@ -20,6 +20,7 @@ def _brief(title: str, headline: str) -> Brief:
                              published=None, language="ar")],
         failures=[], skipped=[],
         stats=Stats(articles=1, quotes=0, quotes_verified=0, grounding_rate=None, model_calls=0, cache_hits=0,
+                    http_attempts=0,
                     prompt_tokens=0, completion_tokens=0, chars_raw=0,
                     chars_removed=0),
     )

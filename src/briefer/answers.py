@@ -63,9 +63,10 @@ class Policy:
 
 @dataclass
 class Counters:
-    model_calls: int = 0
-    cache_hits: int = 0
-    prompt_tokens: int = 0
+    model_calls: int = 0  # answers the model gave in this run
+    cache_hits: int = 0  # answers taken from the cache or recordings
+    http_attempts: int = 0  # HTTP requests sent, retries and re-asks included
+    prompt_tokens: int = 0  # usage of the answers used, and of failed requests in this run
     completion_tokens: int = 0
 
 
@@ -163,8 +164,20 @@ class Gateway:
         if stale:
             self.warn(f"{what}: recording is stale ({'; '.join(stale)}); asking the model instead")
 
-        answer = await self._model().complete(call.messages, call.response_model, call.context)
+        from .llm import EndpointFailed, RequestFailed
+
+        try:
+            answer = await self._model().complete(call.messages, call.response_model, call.context)
+        except RequestFailed as exc:
+            self.counters.http_attempts += exc.attempts
+            self._count(Usage(prompt_tokens=exc.prompt_tokens, completion_tokens=exc.completion_tokens))
+            exc.args = (f"{what}: {exc.args[0]}",)
+            raise
+        except EndpointFailed as exc:
+            self.counters.http_attempts += exc.attempts
+            raise
         usage = Usage(prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens)
+        self.counters.http_attempts += answer.http_attempts
         self.counters.model_calls += 1
         self._count(usage)
         self.cache.put(

@@ -107,10 +107,19 @@ def summarize(
     stale_days: Annotated[int, typer.Option("--stale-days", help="Older than the newest article by more "
                                             "than this many days: stale.")] = 7,
     prompt_dir: Annotated[Path | None, typer.Option("--prompt-dir", help="Prompt templates to use.")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for one HTTP response.")] = 120.0,
+    max_retries: Annotated[int, typer.Option("--max-retries", help="Retries of one HTTP request after a "
+                                             "transient fault (429, 5xx, timeout, reset).")] = 4,
+    max_reasks: Annotated[int, typer.Option("--max-reasks", help="Re-asks when the answer is invalid.")] = 2,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Completion token limit per answer.")] = None,
+    temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 0.0,
 ) -> None:
     """Summarise every article in FOLDER and merge them into one daily brief."""
     if mode not in MODES:
         raise _fail(f"--mode must be one of {', '.join(MODES)}", 2)
+    if timeout <= 0 or max_retries < 0 or max_reasks < 0 or (max_tokens is not None and max_tokens < 1):
+        raise _fail("--timeout must be positive; --max-retries and --max-reasks at least 0; --max-tokens at least 1",
+                    2)
     progress: _Progress | None = None
     try:
         from .llm import EndpointConfig
@@ -118,7 +127,9 @@ def summarize(
 
         cfg = RunConfig(
             folder=folder,
-            endpoint=EndpointConfig(model=model, mode=mode, base_url=base_url),
+            endpoint=EndpointConfig(model=model, mode=mode, base_url=base_url, timeout=timeout,
+                                    max_retries=max_retries, max_reasks=max_reasks, max_tokens=max_tokens,
+                                    temperature=temperature),
             out_dir=out,
             date=_parse_date(date),
             concurrency=concurrency,
@@ -145,7 +156,8 @@ def summarize(
     status = "partial brief" if b.partial else "brief"
     typer.echo(
         f"{status} written to {result.out_dir}: {s.articles} articles, {len(b.failures)} failed, "
-        f"{len(b.skipped)} skipped, {s.cache_hits} cache hits, {s.model_calls} model calls, "
+        f"{len(b.skipped)} skipped, {s.cache_hits} cache hits, {s.model_calls} model calls "
+        f"({s.http_attempts} HTTP requests), "
         f"{s.prompt_tokens + s.completion_tokens} tokens ({s.prompt_tokens} prompt + {s.completion_tokens} completion)",
         err=True,
     )

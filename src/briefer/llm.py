@@ -3,17 +3,31 @@
 It knows nothing about articles or briefs: it takes chat messages and a pydantic response
 model, and returns the validated answer as JSON data with its token usage.
 
-Retries live in two places, each for one kind of failure, and never multiply:
-- transport faults (429, 5xx, timeouts, resets) are retried by the openai client itself
-  (`max_retries`, exponential backoff honouring Retry-After);
-- invalid output (malformed JSON, schema or source-check violations) is re-asked by
-  instructor with the validation error (`max_reasks`), each re-ask being one more request.
+Retries live in exactly two places, one per kind of failure, and never multiply:
+
+- transport faults (429 rate limits, 408/409/5xx, timeouts, connection resets) are retried here,
+  per HTTP request, with tenacity: exponential backoff with jitter, or the server's Retry-After
+  (`retry-after-ms`, `retry-after` in seconds or as a date) when it gives one. A Retry-After above
+  `max_retry_after` fails the request at once with a message instead of waiting. The openai
+  client's own retries are switched off (`max_retries=0`) so they cannot stack on these;
+- invalid output (malformed JSON, schema or source-check violations) is re-asked by instructor
+  with the validation error, `max_reasks` times. instructor does not retry API errors itself.
+
+Errors that no retry can fix stop at once: bad credentials (401/403), unknown model (404),
+exhausted quota (429 insufficient_quota) and an unreachable endpoint end the run
+(`EndpointError`); a context-length error, an answer cut off by max_tokens, a refusal or output
+still invalid after the re-asks fail just that request (`ArticleFailed`).
 """
 
 from __future__ import annotations
 
+import contextvars
+import email.utils
 import logging
 import os
+import random
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +39,7 @@ from .errors import ArticleFailed, EndpointError, UsageError
 # The SDKs are imported when the first request is made, not at start-up: `import instructor`
 # alone takes over a second, and a run answered from the cache never needs them.
 MODES = {"tools": "TOOLS", "json_schema": "JSON_SCHEMA", "json": "JSON", "md_json": "MD_JSON"}
+OTHER_MODES = {"tools": "json_schema", "json_schema": "json", "json": "md_json", "md_json": "json"}
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
@@ -33,9 +48,12 @@ class EndpointConfig:
     model: str
     mode: str = "tools"
     base_url: str | None = None
-    timeout: float = 120.0
-    max_retries: int = 2
-    max_reasks: int = 2
+    timeout: float = 120.0  # seconds per HTTP request
+    max_retries: int = 4  # transport retries per HTTP request (so up to 5 attempts)
+    max_reasks: int = 2  # re-asks with the validation error (so up to 3 answers)
+    max_retry_after: float = 60.0  # a server asking to wait longer than this fails the request
+    backoff_base: float = 0.5  # first backoff in seconds; doubles each retry, with jitter
+    backoff_max: float = 8.0
     temperature: float = 0.0
     max_tokens: int | None = None
     # Read from the environment when the client is built; never stored in recordings or caches.
@@ -61,6 +79,39 @@ class Answer:
     data: dict[str, Any]
     prompt_tokens: int
     completion_tokens: int
+    http_attempts: int
+
+
+@dataclass
+class _Attempts:
+    """What the retry layer saw during one `complete` call: HTTP attempts, the model's last raw
+    output and its last refusal (instructor keeps neither for every kind of failure)."""
+
+    count: int = 0
+    answers: int = 0  # HTTP responses that carried an answer
+    last_output: str | None = None
+    last_refusal: str | None = None
+
+
+_attempts: contextvars.ContextVar[_Attempts] = contextvars.ContextVar("briefer_http_attempts")
+
+
+class RequestFailed(ArticleFailed):
+    """One request failed for good. Carries what it cost and, when the model answered, its raw output."""
+
+    def __init__(self, message: str, *, attempts: int, prompt_tokens: int = 0, completion_tokens: int = 0,
+                 raw_output: str | None = None) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.prompt_tokens = prompt_tokens
+        self.completion_tokens = completion_tokens
+        self.raw_output = raw_output
+
+
+class EndpointFailed(EndpointError):
+    def __init__(self, message: str, *, attempts: int = 1) -> None:
+        super().__init__(message)
+        self.attempts = attempts
 
 
 def _usage(total: Any) -> tuple[int, int]:
@@ -69,31 +120,98 @@ def _usage(total: Any) -> tuple[int, int]:
     return int(getattr(total, "prompt_tokens", 0) or 0), int(getattr(total, "completion_tokens", 0) or 0)
 
 
+def _chain(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and all(cur is not seen for seen in out):
+        out.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    return out
+
+
+def _find_ours(exc: BaseException) -> RequestFailed | EndpointFailed | None:
+    """An error the retry layer already classified, however deep instructor wrapped it."""
+    for e in _chain(exc):
+        if isinstance(e, RequestFailed | EndpointFailed):
+            return e
+    return None
+
+
 def _root_api_error(exc: BaseException) -> BaseException:
     """instructor wraps SDK errors; find the openai error underneath, if any."""
     import openai
 
-    seen: set[int] = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        if isinstance(cur, openai.OpenAIError):
-            return cur
-        cur = cur.__cause__ or cur.__context__
+    for e in _chain(exc):
+        if isinstance(e, openai.OpenAIError):
+            return e
     return exc
+
+
+def retry_after_seconds(headers: Any) -> float | None:
+    """The server's requested delay: `retry-after-ms`, or `retry-after` as seconds or an HTTP date."""
+    if headers is None:
+        return None
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return float(ms) / 1000
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+def _api_message(exc: Any) -> str:
+    """The server's own error message, not the SDK's 'Error code: 400 - {...}' rendering."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return _short(str(inner["message"]))
+    return _short(str(getattr(exc, "message", exc)))
+
+
+def _error_code(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict):
+            return str(inner.get("code") or inner.get("type") or "")
+    return ""
+
+
+class _Transient(Exception):
+    """Marks an API error the retry layer will try again, with the delay to wait (None: backoff)."""
+
+    def __init__(self, error: BaseException, delay: float | None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.delay = delay
 
 
 class ModelClient:
     """One per run. The async openai client is built on first use, so a run answered
     entirely from the cache needs no key and imports nothing heavy before it must."""
 
-    def __init__(self, config: EndpointConfig, http_client: Any = None) -> None:
-        """`http_client`: an HTTP client of the kind the installed openai SDK takes (httpx / httpx2)."""
+    def __init__(self, config: EndpointConfig, http_client: Any = None,
+                 sleep: Callable[[float], Awaitable[None]] | None = None) -> None:
+        """`http_client`: an HTTP client of the kind the installed openai SDK takes (httpx / httpx2).
+        `sleep`: how to wait between retries (tests pass a recorder)."""
         if config.mode not in MODES:
             raise UsageError(f"unknown mode '{config.mode}' (choose from {', '.join(MODES)})")
         self.config = config
         self._http_client = http_client
+        self._sleep = sleep
         self._client: Any = None
+        self._raw: Any = None
+
+    # ------------------------------------------------------------------ construction
 
     def _instructor(self) -> Any:
         if self._client is None:
@@ -115,11 +233,87 @@ class ModelClient:
                 api_key=key,
                 base_url=cfg.base_url,
                 timeout=cfg.timeout,
-                max_retries=cfg.max_retries,
+                max_retries=0,  # transport retries are ours (see the module docstring)
                 http_client=self._http_client,
             )
+            # instructor calls `chat.completions.create` once per answer it needs; putting the retry
+            # layer around that call retries each HTTP request on its own, re-asks included.
+            raw.chat.completions.create = self._with_retries(  # type: ignore[method-assign,assignment]
+                raw.chat.completions.create
+            )
+            self._raw = raw
             self._client = instructor.from_openai(raw, mode=getattr(instructor.Mode, MODES[cfg.mode]))
         return self._client
+
+    def _with_retries(self, create: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        import tenacity
+
+        cfg = self.config
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, _Transient) and exc.delay is not None:
+                return exc.delay
+            backoff = min(cfg.backoff_max, cfg.backoff_base * 2.0 ** (state.attempt_number - 1))
+            return float(backoff * (0.75 + random.random() / 2))  # jitter: +/- 25 %
+
+        async def attempt(*args: Any, **kwargs: Any) -> Any:
+            counter = _attempts.get(None)
+            if counter is not None:
+                counter.count += 1
+            try:
+                response = await create(*args, **kwargs)
+            except Exception as exc:
+                delay = self._transient_delay(exc)
+                if delay is False:
+                    raise
+                raise _Transient(exc, delay if isinstance(delay, float) else None) from exc
+            if counter is not None:
+                counter.answers += 1
+                counter.last_output = _raw_output(response)
+                counter.last_refusal = _refusal(response)
+            return response
+
+        async def with_retries(*args: Any, **kwargs: Any) -> Any:
+            retrying = tenacity.AsyncRetrying(
+                retry=tenacity.retry_if_exception_type(_Transient),
+                stop=tenacity.stop_after_attempt(cfg.max_retries + 1),
+                wait=wait,
+                sleep=self._sleep or _asyncio_sleep,
+                reraise=True,
+            )
+            try:
+                return await retrying(attempt, *args, **kwargs)
+            except _Transient as exc:
+                raise exc.error from exc.error.__cause__  # the SDK's own error, its cause chain kept
+
+        return with_retries
+
+    def _transient_delay(self, exc: BaseException) -> float | None | bool:
+        """False: not transient. None: retry after backoff. A number: retry after that many seconds."""
+        import openai
+
+        if isinstance(exc, openai.APITimeoutError):
+            return None
+        if isinstance(exc, openai.APIConnectionError):
+            # Nobody listening, or no such host: retrying only delays the one line the user needs.
+            return False if _cannot_connect(exc) else None
+        if isinstance(exc, openai.APIStatusError):
+            status = exc.status_code
+            if status == 429 and _error_code(exc) == "insufficient_quota":
+                return False
+            if status in (408, 409, 429) or status >= 500:
+                delay = retry_after_seconds(exc.response.headers)
+                if delay is not None and delay > self.config.max_retry_after:
+                    raise RequestFailed(
+                        f"{self.config.endpoint} asked to retry after {delay:g}s (HTTP {status}), more than "
+                        f"the {self.config.max_retry_after:g}s briefer waits; try again later or lower --rpm",
+                        attempts=_current_attempts(),
+                    ) from exc
+                return delay
+        return False
+
+    # ------------------------------------------------------------------ requests
 
     async def complete(
         self, messages: list[dict[str, str]], response_model: type[BaseModel], context: dict[str, Any] | None
@@ -129,6 +323,8 @@ class ModelClient:
         kwargs: dict[str, Any] = {"temperature": cfg.temperature}
         if cfg.max_tokens is not None:
             kwargs["max_tokens"] = cfg.max_tokens
+        counter = _Attempts()
+        token = _attempts.set(counter)
         try:
             parsed, _completion = await client.chat.completions.create_with_completion(
                 model=cfg.model,
@@ -139,35 +335,125 @@ class ModelClient:
                 **kwargs,
             )
         except Exception as exc:  # mapped to briefer's error tree below
-            raise self._translate(exc) from exc
+            ours = _find_ours(exc)
+            if ours is not None:
+                raise ours from exc
+            raise self._translate(exc, counter) from exc
+        finally:
+            _attempts.reset(token)
         prompt_tokens, completion_tokens = _usage(getattr(parsed, "_total_usage", None))
-        return Answer(parsed.model_dump(mode="json"), prompt_tokens, completion_tokens)
+        return Answer(parsed.model_dump(mode="json"), prompt_tokens, completion_tokens, counter.count)
 
-    def _translate(self, exc: Exception) -> Exception:
+    def _translate(self, exc: Exception, seen: _Attempts) -> Exception:
         import openai
 
         root = _root_api_error(exc)
         where = self.config.endpoint
+        attempts = seen.count
+        tries = f"after {attempts} HTTP attempt{'s' if attempts != 1 else ''}"
+        prompt_tokens, completion_tokens = _usage(getattr(exc, "total_usage", None))
+        raw = seen.last_output
+
+        def failed(message: str) -> RequestFailed:
+            return RequestFailed(message, attempts=attempts, prompt_tokens=prompt_tokens,
+                                 completion_tokens=completion_tokens, raw_output=raw)
+
+        if type(exc).__name__ == "IncompleteOutputException" or type(root).__name__ == "IncompleteOutputException":
+            return failed("the answer was cut off at the token limit (finish_reason=length); raise --max-tokens "
+                          "or split long articles with --max-input-tokens")
         if isinstance(root, openai.AuthenticationError | openai.PermissionDeniedError):
-            return EndpointError(f"{where} rejected the credentials (HTTP {root.status_code}); check OPENAI_API_KEY")
+            return EndpointFailed(f"{where} rejected the credentials (HTTP {root.status_code}); check "
+                                  "OPENAI_API_KEY", attempts=attempts)
         if isinstance(root, openai.NotFoundError):
-            return EndpointError(f"{where}: model '{self.config.model}' not found (HTTP 404)")
-        if isinstance(root, openai.APIConnectionError) and not isinstance(root, openai.APITimeoutError):
-            return EndpointError(f"cannot reach {where}: {root.__cause__ or root}")
-        if isinstance(root, openai.RateLimitError) and "insufficient_quota" in str(root):
-            return EndpointError(f"{where}: insufficient quota (HTTP 429); check your plan and billing")
-        if isinstance(root, openai.APIStatusError):
-            return ArticleFailed(f"{where} answered HTTP {root.status_code}: {_short(root.message)}")
+            return EndpointFailed(f"{where}: model '{self.config.model}' not found (HTTP 404)", attempts=attempts)
+        if isinstance(root, openai.RateLimitError) and _error_code(root) == "insufficient_quota":
+            return EndpointFailed(f"{where}: insufficient quota (HTTP 429 insufficient_quota); check your plan and "
+                                  "billing", attempts=attempts)
         if isinstance(root, openai.APITimeoutError):
-            return ArticleFailed(f"{where} timed out after {self.config.timeout:g}s")
-        return ArticleFailed(f"the model's answer was unusable after {self.config.max_reasks + 1} attempts: "
-                             f"{_short(str(exc))}")
+            return failed(f"{where} timed out ({self.config.timeout:g}s per request) {tries}")
+        if isinstance(root, openai.APIConnectionError):
+            if _cannot_connect(root):
+                return EndpointFailed(f"cannot reach {where}: {_connect_reason(root)}", attempts=attempts)
+            return failed(f"connection to {where} failed {tries}: {root.__cause__ or root}")
+        if isinstance(root, openai.BadRequestError):
+            code, message = _error_code(root), _api_message(root)
+            if code == "context_length_exceeded" or "context length" in message.lower() or "maximum context" in \
+                    message.lower():
+                return failed(f"the article is too long for the model's context window ({message}); split it "
+                              "with --max-input-tokens or use a model with a longer context")
+            if self._mode_rejected(message):
+                other = OTHER_MODES[self.config.mode]
+                return EndpointFailed(f"{where} rejected --mode {self.config.mode} (HTTP 400: {message}); try "
+                                      f"--mode {other}", attempts=attempts)
+            return failed(f"{where} refused the request (HTTP 400: {message})")
+        if isinstance(root, openai.APIStatusError):
+            return failed(f"{where} answered HTTP {root.status_code} {tries}: {_api_message(root)}")
+        if seen.last_refusal:
+            return failed(f"the model refused: {_short(seen.last_refusal)}")
+        n = seen.answers
+        return failed(f"the model's answer was still invalid after {n - 1} re-ask{'' if n == 2 else 's'} "
+                      f"({n} answer{'' if n == 1 else 's'}): {_short(str(exc))}")
+
+    def _mode_rejected(self, message: str) -> bool:
+        text = message.lower()
+        words = {"tools": ("tool",), "json_schema": ("json_schema", "response_format", "structured"),
+                 "json": ("json_object", "response_format"), "md_json": ()}[self.config.mode]
+        return any(w in text for w in words) and any(n in text for n in ("not support", "unsupported", "invalid",
+                                                                          "unknown", "not allowed"))
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            raw = getattr(self._client, "client", None)
-            if raw is not None:
-                await raw.close()
+        if self._raw is not None:
+            await self._raw.close()
+
+
+def _cannot_connect(exc: BaseException) -> bool:
+    import socket
+
+    return any(isinstance(e, ConnectionRefusedError | socket.gaierror) or type(e).__name__ == "ConnectError"
+               for e in _chain(exc))
+
+
+def _connect_reason(exc: BaseException) -> str:
+    chain = _chain(exc)
+    for e in chain:
+        if isinstance(e, ConnectionRefusedError):
+            return "connection refused"
+    return str(chain[-1]) or "connection failed"
+
+
+async def _asyncio_sleep(seconds: float) -> None:
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
+def _current_attempts() -> int:
+    counter = _attempts.get(None)
+    return counter.count if counter else 1
+
+
+def _message(completion: Any) -> Any:
+    choices = getattr(completion, "choices", None) or []
+    return getattr(choices[0], "message", None) if choices else None
+
+
+def _raw_output(completion: Any) -> str | None:
+    """What the model said, as text: tool-call arguments or message content."""
+    message = _message(completion)
+    if message is None:
+        return None
+    calls = getattr(message, "tool_calls", None) or []
+    if calls:
+        return "\n".join(str(getattr(c.function, "arguments", "")) for c in calls)
+    content = getattr(message, "content", None)
+    refusal = getattr(message, "refusal", None)
+    return str(content if content is not None else refusal) if (content or refusal) else None
+
+
+def _refusal(completion: Any) -> str | None:
+    message = _message(completion)
+    refusal = getattr(message, "refusal", None) if message is not None else None
+    return str(refusal) if refusal else None
 
 
 def _short(text: str, limit: int = 300) -> str:

@@ -293,6 +293,7 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
             grounding_rate=round(verified / quotes, 4) if quotes else None,
             model_calls=c.model_calls,
             cache_hits=c.cache_hits,
+            http_attempts=c.http_attempts,
             prompt_tokens=c.prompt_tokens,
             completion_tokens=c.completion_tokens,
             chars_raw=sum(s.cleaning.raw_chars for s in summaries),

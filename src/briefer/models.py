@@ -288,6 +288,7 @@ class Stats(Strict):
     grounding_rate: float | None = Field(description="quotes_verified / quotes; null when there are no quotes.")
     model_calls: int = Field(description="Requests answered by the model in this run.")
     cache_hits: int = Field(description="Requests answered from the cache or recordings in this run.")
+    http_attempts: int = Field(description="HTTP requests sent in this run, retries and re-asks included.")
     prompt_tokens: int = Field(description="Prompt tokens of the answers used (as recorded).")
     completion_tokens: int = Field(description="Completion tokens of the answers used (as recorded).")
     chars_raw: int = Field(description="Characters of the articles before cleaning.")

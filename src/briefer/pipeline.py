@@ -145,7 +145,14 @@ async def _summarize_all(articles: list[Article], gateway: Gateway, prompts: Pro
             try:
                 summary = await summarize_article(article, gateway, prompts)
             except (ArticleFailed, ReplayError) as exc:
-                failures.append(Failure(source_path=article.source_path, reason=str(exc)))
+                reason = str(exc)
+                raw = getattr(exc, "raw_output", None)
+                if raw:
+                    # Keep what the model last said, for inspection.
+                    path = out / "failed" / f"{article.id}.txt"
+                    atomic_write(path, raw if raw.endswith("\n") else raw + "\n")
+                    reason += f" (last raw output: {path})"
+                failures.append(Failure(source_path=article.source_path, reason=reason))
                 rep.advance(article.id, ok=False)
                 return
         atomic_write(out / "articles" / f"{summary.id}.json", to_json(summary))
