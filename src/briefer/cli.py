@@ -76,7 +76,7 @@ class _Progress:
             self._progress.update(self._task, advance=1, description=article_id if ok else f"{article_id} (failed)")
 
     def warn(self, message: str) -> None:
-        self.console.print(f"briefer: warning: {message}", markup=False, highlight=False)
+        self.console.print(f"briefer: warning: {message}", markup=False, highlight=False, soft_wrap=True)
 
     def stop(self) -> None:
         if self._progress is not None:
