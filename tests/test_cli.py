@@ -72,7 +72,7 @@ def test_empty_folder_exits_1(tmp_path: Path) -> None:
     r = briefer("summarize", str(tmp_path), "--offline", "--no-cache", "--out", str(tmp_path / "o"))
     assert r.returncode == 1
     assert r.stderr.strip() == (f"briefer: no articles to summarise in {tmp_path} (1 skipped: notes.pdf: "
-                                "unsupported file type '.pdf' (supported: .txt, .md))")
+                                "unsupported file type '.pdf' (supported: .txt, .md, .html, .htm, .json, .jsonl))")
 
 
 def test_no_key_and_no_endpoint_exits_1(fixture_copy: Path, tmp_path: Path) -> None:

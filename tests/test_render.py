@@ -18,9 +18,9 @@ def _brief(title: str, headline: str) -> Brief:
         stories=[], entities=[], timeline=[], disagreements=[], stale_articles=[],
         articles=[ArticleRef(id="a", headline_en="Headline", headline_original=headline, outlet=None,
                              published=None, language="ar")],
-        failures=[], skipped=[],
+        failures=[], skipped=[], notes=[],
         stats=Stats(articles=1, quotes=0, quotes_verified=0, grounding_rate=None, model_calls=0, cache_hits=0,
-                    http_attempts=0,
+                    http_attempts=0, tokens_raw_est=0, tokens_saved_est=0,
                     prompt_tokens=0, completion_tokens=0, chars_raw=0,
                     chars_removed=0),
     )

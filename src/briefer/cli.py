@@ -113,6 +113,9 @@ def summarize(
     max_reasks: Annotated[int, typer.Option("--max-reasks", help="Re-asks when the answer is invalid.")] = 2,
     max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Completion token limit per answer.")] = None,
     temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 0.0,
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Read subfolders too.")] = False,
+    max_chars: Annotated[int, typer.Option("--max-chars", help="Characters kept per article; longer text is cut "
+                                           "at a paragraph break (and says so).")] = 200_000,
 ) -> None:
     """Summarise every article in FOLDER and merge them into one daily brief."""
     if mode not in MODES:
@@ -139,6 +142,8 @@ def summarize(
             record=record,
             prompt_dir=prompt_dir,
             stale_after_days=stale_days,
+            recursive=recursive,
+            max_chars=max_chars,
         )
         progress = _Progress()
         result = summarize_folder(cfg, progress)

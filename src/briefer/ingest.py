@@ -1,42 +1,52 @@
 """From a folder of files to cleaned `Article`s. Never calls a model.
 
-Cleaning is deterministic and conservative: it removes lines that are scraping noise
-(tracking tokens, repeated headlines, category/date chrome, navigation, site footers)
-and keeps every line of the article body as written. The original bytes stay on disk;
-`Article.raw_text` keeps the decoded original for grounding and inspection.
+What is read (`read_folder`):
+
+- `.txt` and `.md`: text in UTF-8 (with or without BOM), UTF-16/32 with BOM, or a legacy code page
+  that `decode.py` can tell with confidence (windows-1256, windows-1251, ISO-8859-x, ...).
+- `.html` / `.htm`: the page's main text and its title, date, site and URL (`formats.py`, trafilatura).
+- `.json` / `.jsonl`: feeds, one article per record, ids `<file id>-<record number>`.
+
+Everything else is listed in `Folder.skipped` with a one-line reason: other file types, empty and
+whitespace-only files, binary files, text in an encoding that cannot be told, files with nothing but
+boilerplate, unreadable files, broken symbolic links, special files, nested folders (unless
+`recursive`), and a second copy of content already read ("same content as <path>"). Hidden files
+and folders (a leading '.') are ignored. Memory stays bounded: a text file is read only as far as
+`max_chars` characters can reach (its hash is computed in chunks); longer text is cut at a paragraph
+break and the cut is recorded (`Article.truncated`, `Folder.notes`). HTML pages and .json feeds are
+refused above `MAX_HTML_BYTES` / `MAX_JSON_BYTES`; JSON Lines feeds are streamed line by line.
+
+Cleaning (`cleaning.py`) keeps every line of the article body as written. The original bytes stay
+on disk; `Article.raw_text` keeps the decoded original for grounding and inspection (for an HTML
+page, the page; for a feed record, its title and text as the feed gives them).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cleaning import Cleaned, TokenEstimate, clean, estimate_tokens, truncate
+from .decode import Decoded, decode_bytes
 from .errors import InputError
+from .formats import Doc, Record, html_document, json_records, jsonl_records
 from .models import CleaningStats
 
-SUPPORTED_SUFFIXES = (".txt", ".md")
+__all__ = ["Article", "Cleaned", "Folder", "TokenEstimate", "article_id", "clean", "read_folder", "truncate"]
 
-# A lone token of base64/hex-like characters: tracking ids pasted in by scrapers.
-_TRACKING = re.compile(r"^[A-Za-z0-9+/_-]{24,}={0,2}$")
-# "Category |  12:13 - 18/02/2024": a category label glued to a time/date stamp.
-_DATELINE = re.compile(
-    r"^(?P<label>[^|\d]{0,40})\|\s*(?P<stamp>(?:\d{1,2}:\d{2}\s*[-–]\s*)?(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4}))\s*$"
-)
-# Navigation made of image placeholders ("image image image", "صورة صورة").
-_IMAGE_NAV = re.compile(r"^(?:(?:image|img|photo|صورة)\s*)+$", re.IGNORECASE)
-# "Read also: <link title>" lines inside the body.
-_READ_ALSO = re.compile(
-    r"^(?:اقرأ|إقرأ|اقرا)\s+(?:أيضًا|أيضا|ايضا|أيضاً)\s*[:：]|^(?:read|see)\s+(?:also|more)\s*:", re.IGNORECASE
-)
-# Footer lines that are chrome wherever they stand at the end.
-_FOOTER = re.compile(r"©|copyright|all rights reserved|جميع الحقوق محفوظة", re.IGNORECASE)
-# A paragraph of body text ends with sentence punctuation (possibly followed by a closing quote).
-_TERMINAL = re.compile(r"[.!?؟…]['\"”’»)\]]*$|['\"”’»]$")
-# Trailing lines shorter than this, without terminal punctuation, are page chrome.
-_CHROME_MAX_WORDS = 20
+TEXT_SUFFIXES = (".txt", ".md")
+HTML_SUFFIXES = (".html", ".htm")
+FEED_SUFFIXES = (".json", ".jsonl")
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + FEED_SUFFIXES
+DEFAULT_MAX_CHARS = 200_000  # characters of article text kept per article
+MAX_HTML_BYTES = 10 * 2**20  # an HTML page is parsed whole
+MAX_JSON_BYTES = 16 * 2**20  # a .json feed is parsed whole (.jsonl is streamed)
+_CHUNK = 2**20
 
 
 @dataclass(frozen=True)
@@ -45,12 +55,17 @@ class Article:
 
     id: str
     source_path: str
-    content_sha256: str
+    content_sha256: str  # of the file's bytes; for a feed record, of the record's JSON text
     raw_text: str
     title: str
     paragraphs: tuple[str, ...]
-    dateline: str | None = None
+    dateline: str | None = None  # from the text, or the page's / record's own date as found
     removed: tuple[str, ...] = ()
+    encoding: str = "utf-8"  # how the file was decoded (Python codec name)
+    url: str | None = None  # HTML metadata or feed record
+    site: str | None = None  # site name (HTML metadata) or source (feed record)
+    truncated: bool = False  # the text was cut at a paragraph break to max_chars
+    record: int | None = None  # 1-based record number in a JSON / JSON Lines feed
 
     @property
     def clean_text(self) -> str:
@@ -63,132 +78,246 @@ class Article:
         kept = len(self.title) + sum(len(p) for p in self.paragraphs)
         return CleaningStats(raw_chars=raw, clean_chars=kept, removed_chars=raw - kept, removed_lines=len(self.removed))
 
+    @property
+    def tokens(self) -> TokenEstimate:
+        """Estimated tokens before and after cleaning (see `estimate_tokens`); like `cleaning`, without line breaks."""
+        return TokenEstimate(raw=estimate_tokens(self.raw_text.replace("\n", "")),
+                             clean=estimate_tokens("".join((self.title, *self.paragraphs))))
+
 
 @dataclass
 class Folder:
     articles: list[Article] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (relative path, reason)
-
-
-@dataclass(frozen=True)
-class Cleaned:
-    title: str
-    paragraphs: tuple[str, ...]
-    dateline: str | None
-    removed: tuple[str, ...]
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (relative path, what was done): truncation, guesses
 
 
 def article_id(path: Path) -> str:
     """A stable, file-system-safe id from the file name."""
-    stem = re.sub(r"[^\w.-]+", "-", path.stem, flags=re.UNICODE).strip("-.")
-    return stem or "article"
+    return _safe(path.stem) or "article"
 
 
-def decode(data: bytes, name: str) -> str:
-    """Decode UTF-8 (with or without BOM); anything else is an input error for now."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{name}: not valid UTF-8 (byte {exc.start}: {data[exc.start:exc.start + 1]!r})") from exc
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+def _safe(name: str) -> str:
+    return re.sub(r"[^\w.-]+", "-", name, flags=re.UNICODE).strip("-.")
 
 
-def _words(line: str) -> int:
-    return len(line.split())
+def read_folder(root: Path, *, recursive: bool = False, max_chars: int = DEFAULT_MAX_CHARS) -> Folder:
+    """Read every supported file in `root` (and its subfolders if `recursive`).
 
-
-def _is_chrome_tail(line: str) -> bool:
-    """Lines after the body: short labels, navigation, footers, lone punctuation."""
-    if _FOOTER.search(line) or _IMAGE_NAV.match(line):
-        return True
-    if not any(ch.isalnum() for ch in line):
-        return True
-    return _words(line) <= _CHROME_MAX_WORDS and not _TERMINAL.search(line)
-
-
-def clean(text: str) -> Cleaned:
-    """Split into headline and body paragraphs, removing scraping noise."""
-    lines = [ln.strip() for ln in text.split("\n")]
-    lines = [ln for ln in lines if ln]
-    if not lines:
-        raise InputError("empty after cleaning")
-    title, rest = lines[0], lines[1:]
-    removed: list[str] = []
-    dateline: str | None = None
-    kept: list[str] = []
-    seen = {title}
-    for line in rest:
-        m = _DATELINE.match(line)
-        if m and dateline is None:
-            dateline = m.group("stamp")
-            removed.append(line)
-        elif line in seen or _TRACKING.match(line) or _IMAGE_NAV.match(line) or _READ_ALSO.match(line):
-            removed.append(line)
-        else:
-            seen.add(line)
-            kept.append(line)
-    tail: list[str] = []
-    while kept and _is_chrome_tail(kept[-1]):
-        tail.append(kept.pop())
-    removed.extend(reversed(tail))
-    if not kept:
-        raise InputError("no article body after cleaning")
-    return Cleaned(title=title, paragraphs=tuple(kept), dateline=dateline, removed=tuple(removed))
-
-
-def load_article(path: Path, root: Path) -> Article:
-    data = path.read_bytes()
-    rel = path.relative_to(root).as_posix()
-    text = decode(data, rel)
-    if not text.strip():
-        raise InputError("empty file")
-    c = clean(text)
-    return Article(
-        id=article_id(path),
-        source_path=rel,
-        content_sha256=hashlib.sha256(data).hexdigest(),
-        raw_text=text,
-        title=c.title,
-        paragraphs=c.paragraphs,
-        dateline=c.dateline,
-        removed=c.removed,
-    )
-
-
-def _candidates(root: Path) -> Iterable[Path]:
-    for path in sorted(root.iterdir()):
-        if path.name.startswith("."):
-            continue
-        yield path
-
-
-def read_folder(root: Path) -> Folder:
-    """Read every supported file in `root`; everything else is listed as skipped with a reason."""
+    Everything that is not read is listed in `skipped` with a one-line reason; truncations and
+    guessed encodings are listed in `notes`.
+    """
+    if max_chars < 1:
+        raise ValueError("max_chars must be at least 1")
     if not root.exists():
         raise InputError(f"{root}: no such folder")
     if not root.is_dir():
         raise InputError(f"{root}: not a folder")
-    folder = Folder()
-    ids: set[str] = set()
-    for path in _candidates(root):
-        rel = path.name
-        if path.is_dir():
-            folder.skipped.append((rel, "folder (nested folders are not read)"))
-            continue
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            folder.skipped.append((rel, f"unsupported file type '{path.suffix or '(none)'}' (supported: .txt, .md)"))
-            continue
+    reader = _Reader(root, recursive, max_chars)
+    reader.walk(root)
+    return reader.folder
+
+
+@dataclass
+class _Reader:
+    root: Path
+    recursive: bool
+    max_chars: int
+    folder: Folder = field(default_factory=Folder)
+    ids: set[str] = field(default_factory=set)
+    by_bytes: dict[str, str] = field(default_factory=dict)  # sha256 of a file's bytes -> its path
+    by_text: dict[str, str] = field(default_factory=dict)  # sha256 of an article's clean text -> where
+
+    def walk(self, directory: Path) -> None:
         try:
-            article = load_article(path, root)
-        except InputError as exc:
-            folder.skipped.append((rel, str(exc)))
-            continue
+            entries = sorted(directory.iterdir())
         except OSError as exc:
-            folder.skipped.append((rel, f"unreadable: {exc.strerror or exc}"))
-            continue
-        if article.id in ids:
-            folder.skipped.append((rel, f"another file has the same id '{article.id}'"))
-            continue
-        ids.add(article.id)
-        folder.articles.append(article)
-    return folder
+            self.skip(self.rel(directory), f"unreadable folder: {exc.strerror or exc}")
+            return
+        for path in entries:
+            if path.name.startswith("."):
+                continue
+            rel = self.rel(path)
+            if path.is_symlink() and not path.exists():
+                self.skip(rel, f"broken symbolic link (its target '{os.readlink(path)}' does not exist)")
+            elif path.is_dir():
+                if not self.recursive:
+                    self.skip(rel, "folder (nested folders are read only with --recursive)")
+                elif path.is_symlink():
+                    self.skip(rel, "symbolic link to a folder (not followed)")
+                else:
+                    self.walk(path)
+            else:
+                self.file(path, rel)
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def skip(self, rel: str, reason: str) -> None:
+        self.folder.skipped.append((rel, reason))
+
+    def file(self, path: Path, rel: str) -> None:
+        suffix = path.suffix.lower()
+        if suffix not in SUPPORTED_SUFFIXES:
+            self.skip(rel, f"unsupported file type '{path.suffix or '(none)'}' "
+                           f"(supported: {', '.join(SUPPORTED_SUFFIXES)})")
+            return
+        mark = len(self.folder.notes)
+        try:
+            info = path.stat()
+            if not stat.S_ISREG(info.st_mode):
+                raise InputError(f"not a regular file ({_kind(info.st_mode)})")
+            if info.st_size == 0:
+                raise InputError("empty file (0 bytes)")
+            if suffix in TEXT_SUFFIXES:
+                self.text_file(path, rel)
+            elif suffix in HTML_SUFFIXES:
+                self.html_file(path, rel, info.st_size)
+            else:
+                self.feed_file(path, rel, info.st_size)
+        except InputError as exc:
+            self.skip(rel, str(exc))
+            del self.folder.notes[mark:]  # notes are about articles read
+        except OSError as exc:
+            self.skip(rel, f"unreadable: {exc.strerror or exc}")
+            del self.folder.notes[mark:]
+
+    def text_file(self, path: Path, rel: str) -> None:
+        head, sha, size = self.read(path, rel, self.max_chars * 4 + 4)  # no character takes more than 4 bytes
+        decoded = decode_bytes(head, final=len(head) == size)
+        self.note_encoding(rel, decoded)
+        if not decoded.text.strip():
+            raise InputError("empty file")
+        text, truncated = self.cut(decoded.text, rel, f"a {_size(size)} file" if len(head) < size else None)
+        c = clean(text)
+        self.add(Article(id=self.new_id(rel), source_path=rel, content_sha256=sha, raw_text=text, title=c.title,
+                         paragraphs=c.paragraphs, dateline=c.dateline, removed=c.removed,
+                         encoding=decoded.encoding, truncated=truncated), rel)
+
+    def html_file(self, path: Path, rel: str, size: int) -> None:
+        if size > MAX_HTML_BYTES:
+            raise InputError(f"too large for an HTML page: {_size(size)} (limit {_size(MAX_HTML_BYTES)})")
+        data, sha, _ = self.read(path, rel, MAX_HTML_BYTES)
+        decoded = decode_bytes(data)
+        self.note_encoding(rel, decoded)
+        if not decoded.text.strip():
+            raise InputError("empty file")
+        doc = html_document(decoded.text)
+        self.add(self.from_doc(doc, rel, sha, decoded.text, decoded.encoding, self.new_id(rel)), rel)
+
+    def feed_file(self, path: Path, rel: str, size: int) -> None:
+        base = self.new_id(rel)
+        if path.suffix.lower() == ".jsonl":
+            _, sha, _ = self.read(path, rel, 0)  # hash only: the records are streamed below
+            with path.open("rb") as stream:
+                self.records(jsonl_records(stream, max(8 * self.max_chars, _CHUNK)), rel, base, "utf-8")
+            return
+        if size > MAX_JSON_BYTES:
+            raise InputError(f"too large for a .json feed: {_size(size)} (limit {_size(MAX_JSON_BYTES)}); "
+                             "split it, or write it as JSON Lines (.jsonl), which is read one record at a time")
+        data, sha, _ = self.read(path, rel, MAX_JSON_BYTES)
+        decoded = decode_bytes(data)
+        self.note_encoding(rel, decoded)
+        if not decoded.text.strip():
+            raise InputError("empty file")
+        self.records(json_records(decoded.text), rel, base, decoded.encoding)
+
+    def records(self, records: Iterable[Record], rel: str, base: str, encoding: str) -> None:
+        count = 0
+        for record in records:
+            count += 1
+            where = f"{rel} (record {record.number})"
+            mark = len(self.folder.notes)
+            try:
+                if record.doc is None:
+                    raise InputError(record.problem or "no article")
+                sha = hashlib.sha256(record.source.encode("utf-8")).hexdigest()
+                self.add(self.from_doc(record.doc, rel, sha, record.raw, encoding, f"{base}-{record.number}",
+                                       record=record.number, where=where), where)
+            except InputError as exc:
+                self.skip(rel, f"record {record.number}: {exc}")
+                del self.folder.notes[mark:]
+        if count == 0:
+            raise InputError("no records in the feed")
+
+    def from_doc(self, doc: Doc, rel: str, sha: str, raw: str, encoding: str, wanted_id: str,
+                 record: int | None = None, where: str | None = None) -> Article:
+        text, truncated = self.cut(doc.text, where or rel)
+        c = clean(text, title=doc.title)
+        return Article(id=self.unique(wanted_id), source_path=rel, content_sha256=sha, raw_text=raw, title=c.title,
+                       paragraphs=c.paragraphs, dateline=doc.date or c.dateline, removed=c.removed, encoding=encoding,
+                       url=doc.url, site=doc.site, truncated=truncated, record=record)
+
+    def read(self, path: Path, rel: str, limit: int) -> tuple[bytes, str, int]:
+        """The first `limit` bytes, the SHA-256 of the whole file (read in chunks) and its size.
+
+        A file whose bytes were already read under another name is refused here, before decoding.
+        """
+        digest = hashlib.sha256()
+        with path.open("rb") as f:
+            head = f.read(limit)
+            digest.update(head)
+            size = len(head)
+            while chunk := f.read(_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+        sha = digest.hexdigest()
+        if sha in self.by_bytes:
+            raise InputError(f"same content as {self.by_bytes[sha]}")
+        self.by_bytes[sha] = rel
+        return head, sha, size
+
+    def cut(self, text: str, where: str, whole_file: str | None = None) -> tuple[str, bool]:
+        """`text` cut to max_chars at a paragraph break, and whether it was cut (then noted).
+
+        `whole_file` describes the file when only its beginning was read: then the text is cut anyway,
+        since its last line may be a paragraph cut short.
+        """
+        kept = truncate(text, self.max_chars if whole_file is None else min(self.max_chars, len(text) - 1))
+        if len(kept) == len(text) and whole_file is None:
+            return text, False
+        of = whole_file or f"{len(text):,} characters"
+        self.folder.notes.append((where, f"truncated: kept the first {len(kept):,} characters (up to a paragraph "
+                                         f"break) of {of}; max_chars is {self.max_chars:,}"))
+        return kept, True
+
+    def note_encoding(self, rel: str, decoded: Decoded) -> None:
+        if decoded.detected:
+            also = f"; {', '.join(decoded.alternatives)} would read some letters differently" \
+                if decoded.alternatives else ""
+            self.folder.notes.append((rel, f"not UTF-8: decoded as {decoded.encoding} (detected){also}"))
+
+    def new_id(self, rel: str) -> str:
+        parts = Path(rel).parts
+        folders = [_safe(p) or "folder" for p in parts[:-1]]
+        return self.unique("__".join([*folders, article_id(Path(parts[-1]))]), Path(rel).suffix)
+
+    def unique(self, wanted: str, suffix: str = "") -> str:
+        if wanted not in self.ids:
+            return wanted
+        for candidate in (f"{wanted}-{_safe(suffix)}" if suffix else "", *(f"{wanted}-{n}" for n in range(2, 10**6))):
+            if candidate and candidate not in self.ids:
+                return candidate
+        raise InputError(f"no free id for '{wanted}'")
+
+    def add(self, article: Article, where: str) -> None:
+        key = hashlib.sha256(article.clean_text.encode("utf-8")).hexdigest()
+        if key in self.by_text:
+            raise InputError(f"same content as {self.by_text[key]}")
+        self.by_text[key] = where
+        self.ids.add(article.id)
+        self.folder.articles.append(article)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a file"
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n / 1024:.1f} kB"

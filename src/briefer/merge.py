@@ -12,7 +12,7 @@ import datetime as dt
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import dates
 from .answers import Call, Gateway
@@ -23,6 +23,7 @@ from .models import (
     BriefDraft,
     BriefEntity,
     Failure,
+    IngestNote,
     Skipped,
     StaleArticle,
     Stats,
@@ -226,6 +227,9 @@ class MergeInputs:
     summaries: list[ArticleSummary]
     failures: list[Failure]
     skipped: list[Skipped]
+    tokens_raw_est: int = 0
+    tokens_saved_est: int = 0
+    notes: list[IngestNote] = field(default_factory=list)
     stale_after_days: int = DEFAULT_STALE_DAYS
     story_window_days: int = DEFAULT_WINDOW_DAYS
 
@@ -286,6 +290,7 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
         ],
         failures=failures,
         skipped=inputs.skipped,
+        notes=inputs.notes,
         stats=Stats(
             articles=len(summaries),
             quotes=quotes,
@@ -298,6 +303,8 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
             completion_tokens=c.completion_tokens,
             chars_raw=sum(s.cleaning.raw_chars for s in summaries),
             chars_removed=sum(s.cleaning.removed_chars for s in summaries),
+            tokens_raw_est=inputs.tokens_raw_est,
+            tokens_saved_est=inputs.tokens_saved_est,
         ),
     )
 

@@ -281,6 +281,11 @@ class Skipped(Strict):
     reason: NonEmpty
 
 
+class IngestNote(Strict):
+    source_path: NonEmpty
+    note: NonEmpty = Field(description="What ingest did to a file it read: a guessed encoding, a truncation.")
+
+
 class Stats(Strict):
     articles: int = Field(description="Articles summarised.")
     quotes: int = Field(description="Evidence quotes across all summaries.")
@@ -293,6 +298,8 @@ class Stats(Strict):
     completion_tokens: int = Field(description="Completion tokens of the answers used (as recorded).")
     chars_raw: int = Field(description="Characters of the articles before cleaning.")
     chars_removed: int = Field(description="Characters removed by cleaning.")
+    tokens_raw_est: int = Field(description="Estimated tokens of the articles before cleaning.")
+    tokens_saved_est: int = Field(description="Estimated tokens cleaning kept from the model.")
 
 
 class Brief(Strict):
@@ -308,6 +315,7 @@ class Brief(Strict):
     articles: list[ArticleRef]
     failures: list[Failure]
     skipped: list[Skipped]
+    notes: list[IngestNote]
     stats: Stats
 
     @model_validator(mode="after")

@@ -17,10 +17,10 @@ from .answers import Gateway, Policy
 from .cache import RecordingStore, ResponseCache, atomic_write
 from .errors import ArticleFailed, NothingProduced, ReplayError, UsageError
 from .extract import summarize_article
-from .ingest import Article, read_folder
+from .ingest import DEFAULT_MAX_CHARS, Article, read_folder
 from .llm import EndpointConfig, ModelClient
 from .merge import DEFAULT_STALE_DAYS, MergeInputs, build_brief, today
-from .models import ArticleSummary, Brief, Failure, Skipped
+from .models import ArticleSummary, Brief, Failure, IngestNote, Skipped
 from .prompts import Prompts
 from .render import brief_markdown, to_json
 
@@ -57,6 +57,8 @@ class RunConfig:
     record: bool = False
     prompt_dir: Path | None = None
     stale_after_days: int = DEFAULT_STALE_DAYS
+    recursive: bool = False
+    max_chars: int = DEFAULT_MAX_CHARS
 
     @property
     def recordings(self) -> Path:
@@ -91,6 +93,8 @@ def _check(cfg: RunConfig) -> None:
         raise UsageError("--offline and --record exclude each other")
     if cfg.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
+    if cfg.max_chars < 1:
+        raise UsageError("--max-chars must be at least 1")
 
 
 async def run(cfg: RunConfig, reporter: Reporter | None = None,
@@ -98,8 +102,9 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
     """Run the pipeline. `client_factory` lets a caller inject a model client (e.g. tests' own HTTP transport)."""
     _check(cfg)
     rep = reporter or SilentReporter()
-    folder = read_folder(cfg.folder)
+    folder = read_folder(cfg.folder, recursive=cfg.recursive, max_chars=cfg.max_chars)
     skipped = [Skipped(source_path=p, reason=r) for p, r in folder.skipped]
+    notes = [IngestNote(source_path=p, note=n) for p, n in folder.notes]
     if not folder.articles:
         detail = f" ({len(skipped)} skipped: " + "; ".join(f"{s.source_path}: {s.reason}" for s in skipped) + ")"
         raise NothingProduced(f"no articles to summarise in {cfg.folder}{detail if skipped else ''}")
@@ -117,12 +122,15 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
     out = cfg.output
     try:
         summaries, failures = await _summarize_all(folder.articles, gateway, prompts, cfg.concurrency, out, rep)
+        done = [a for a in folder.articles if a.id in {s.id for s in summaries}]
         if not summaries:
             first = failures[0].reason if failures else "no output"
             raise NothingProduced(f"no article could be summarised ({len(failures)} failed); first: {first}")
         brief = await build_brief(
             MergeInputs(date=cfg.date or today(), summaries=summaries, failures=failures, skipped=skipped,
-                        stale_after_days=cfg.stale_after_days),
+                        notes=notes, stale_after_days=cfg.stale_after_days,
+                        tokens_raw_est=sum(a.tokens.raw for a in done),
+                        tokens_saved_est=sum(a.tokens.removed for a in done)),
             gateway,
             prompts,
         )

@@ -113,6 +113,10 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
         out += ["## Skipped files", ""]
         out += [f"- `{md(s.source_path)}`: {md(s.reason)}" for s in brief.skipped]
         out.append("")
+    if brief.notes:
+        out += ["## Notes on the input", ""]
+        out += [f"- `{md(n.source_path)}`: {md(n.note)}" for n in brief.notes]
+        out.append("")
 
     out += ["## Sources", ""]
     stale = {s.article_id for s in brief.stale_articles}

@@ -1,0 +1,264 @@
+"""What an article file holds, by format: the text and metadata of an HTML page or of each record of a feed.
+
+HTML pages go through trafilatura, which keeps the main text and drops scripts, navigation, ads
+and comments; the page's title, date, site and canonical URL come from its metadata. The date is
+the one the page's markup declares (no guessing from the URL or the text), in trafilatura's ISO form.
+
+Feeds are JSON: a list of records, an object holding such a list (`items`, `articles`, `entries`, ...),
+a single record, or JSON Lines (one record per line, read line by line). A record's fields are found
+by name, ignoring case, '_' and '-', under the common aliases in `FIELDS`. A text field that holds HTML
+(an RSS `content:encoded`, a JSON Feed `content_html`) is reduced to its text.
+
+Nothing here reads files by path or cleans text: ingest does that.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import IO, Any
+
+from trafilatura import bare_extraction
+from trafilatura.settings import Document
+
+from .errors import InputError
+
+# Aliases per field, most specific first; keys compare in lower case without '_', '-' or ' '.
+FIELDS: dict[str, tuple[str, ...]] = {
+    "title": ("title", "headline", "heading", "subject"),
+    "text": ("text", "content", "body", "article", "maintext", "fulltext", "contenttext", "contenthtml",
+             "contentencoded", "articlebody", "articletext", "description", "summary", "abstract"),
+    "url": ("url", "link", "canonicalurl", "permalink", "externalurl", "sourceurl", "href", "guid"),
+    "date": ("date", "published", "pubdate", "publishedat", "datepublished", "publisheddate", "publishdate",
+             "publicationdate", "pubdatetime", "datetime", "created", "createdat", "updated", "datemodified",
+             "timestamp", "time"),
+    "site": ("site", "sitename", "outlet", "source", "sourcename", "publisher", "feed", "domain", "sourcedomain"),
+}
+# Keys under which an object keeps its list of records.
+RECORD_LISTS = ("items", "articles", "entries", "data", "posts", "results", "records", "documents", "news",
+                "stories", "hits", "docs")
+_SUB_VALUES = ("rendered", "text", "value", "#text", "content", "name", "title", "href", "url", "@href")
+# Markup or character references: the field holds HTML (an RSS description, a WordPress "rendered" value).
+_LOOKS_HTML = re.compile(r"</?(?:p|br|div|span|a|strong|em|b|i|u|ul|ol|li|h[1-6]|blockquote|figure|img|table|tr"
+                         r"|td|section|article|header|footer|nav|script|style)\b[^>]*>"
+                         r"|&(?:#\d{2,6}|#x[0-9a-f]{2,5}|amp|lt|gt|quot|apos|nbsp|[lr]dquo|[lr]squo|[mn]dash|hellip);",
+                         re.IGNORECASE)
+_KEY = re.compile(r"[\s_-]+")
+
+
+@dataclass(frozen=True)
+class Doc:
+    """One article as found in a file, before cleaning."""
+
+    text: str  # the body, one paragraph per line
+    title: str | None = None
+    date: str | None = None  # as the source gives it
+    url: str | None = None
+    site: str | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """One record of a feed: an article (`doc`), or the reason there is none (`problem`)."""
+
+    number: int  # 1-based position in the feed
+    source: str  # the record's JSON text (a JSON Lines line as written)
+    raw: str = ""  # the record's title and text as the feed gives them (HTML included)
+    doc: Doc | None = None
+    problem: str | None = None
+
+
+# ---------------------------------------------------------------- HTML pages
+
+
+def html_document(html: str) -> Doc:
+    """The main text and metadata of an HTML page; InputError if the page has no article text."""
+    result = bare_extraction(
+        html,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        include_images=False,
+        include_links=False,
+        date_extraction_params={"extensive_search": False, "original_date": True},
+    )
+    if not isinstance(result, Document) or not (result.text or "").strip():
+        raise InputError("no article text in the HTML page (only markup, scripts and navigation)")
+    return Doc(
+        text=result.text or "",
+        title=_clean_meta(result.title),
+        date=_clean_meta(result.date),
+        url=_clean_meta(result.url),
+        site=_clean_meta(result.sitename) or _clean_meta(result.hostname),
+    )
+
+
+def html_fragment_text(html: str) -> str:
+    """The text of an HTML fragment, one block per line, without scripts and styles."""
+    parser = _TextOnly()
+    parser.feed(html)
+    parser.close()
+    return "\n".join(" ".join(line.split()) for line in "".join(parser.parts).split("\n"))
+
+
+class _TextOnly(HTMLParser):
+    _BLOCKS = {"p", "br", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr",
+               "table", "section", "article", "header", "footer", "figure", "figcaption", "pre", "hr"}
+    _SKIP = {"script", "style", "noscript", "template"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self._skipping += 1
+        elif tag in self._BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in self._BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def _clean_meta(value: str | None) -> str | None:
+    value = " ".join(value.split()) if value else None
+    return value or None
+
+
+# ---------------------------------------------------------------- JSON feeds
+
+
+def json_records(text: str) -> Iterator[Record]:
+    """Every record of a JSON document; InputError if it is not JSON or holds no records."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    items = _record_list(value)
+    if items is None:
+        raise InputError("no article records in the JSON (expected a list of objects, an object with a list "
+                         f"under {', '.join(repr(k) for k in RECORD_LISTS[:4])}, ..., or one object with a text field)")
+    for number, item in enumerate(items, start=1):
+        yield _record(number, json.dumps(item, ensure_ascii=False, sort_keys=True), item)
+
+
+def jsonl_records(stream: IO[bytes], max_line_bytes: int) -> Iterator[Record]:
+    """Every record of a JSON Lines stream (UTF-8), read one line at a time; blank lines are not records."""
+    number = 0
+    offset = 0
+    first = True
+    while True:
+        line = stream.readline(max_line_bytes + 1)
+        if not line:
+            return
+        start, offset = offset, offset + len(line)
+        if first and line.startswith(codecs.BOM_UTF8):
+            line, start = line[len(codecs.BOM_UTF8):], start + len(codecs.BOM_UTF8)
+        first = False
+        if len(line) > max_line_bytes and not line.endswith(b"\n"):
+            while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+                offset += len(rest)
+            offset += len(rest)
+            number += 1
+            yield Record(number, "", problem=f"line longer than {max_line_bytes:,} bytes")
+            continue
+        if not line.strip():
+            continue
+        number += 1
+        try:
+            source = line.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as exc:
+            yield Record(number, "", problem=f"not valid UTF-8 (byte {start + exc.start}: "
+                                             f"{line[exc.start:exc.start + 1]!r})")
+            continue
+        try:
+            value = json.loads(source)
+        except json.JSONDecodeError as exc:
+            yield Record(number, source, problem=f"invalid JSON (column {exc.colno}: {exc.msg})")
+            continue
+        yield _record(number, source, value)
+
+
+def record_doc(value: Any) -> tuple[Doc, str]:
+    """A record's article and its raw title and text; InputError if it has no text."""
+    if not isinstance(value, dict):
+        raise InputError(f"not an object but {_kind(value)}")
+    fields = {_KEY.sub("", str(k)).lower(): v for k, v in value.items()}
+    found = {name: _first(fields, aliases) for name, aliases in FIELDS.items()}
+    raw_text = found["text"]
+    if not raw_text or not raw_text.strip():
+        names = ", ".join(FIELDS["text"][:4])
+        raise InputError(f"no text (looked for {names}, ... fields)")
+    raw_title = found["title"]
+    text = html_fragment_text(raw_text) if _LOOKS_HTML.search(raw_text) else raw_text
+    title = html_fragment_text(raw_title) if raw_title and _LOOKS_HTML.search(raw_title) else raw_title
+    raw = raw_text if raw_title is None else f"{raw_title}\n{raw_text}"
+    doc = Doc(text=text, title=_clean_meta(title), date=_clean_meta(found["date"]), url=_clean_meta(found["url"]),
+              site=_clean_meta(found["site"]))
+    return doc, raw
+
+
+def _record(number: int, source: str, value: Any) -> Record:
+    try:
+        doc, raw = record_doc(value)
+    except InputError as exc:
+        return Record(number, source, problem=str(exc))
+    return Record(number, source, raw=raw, doc=doc)
+
+
+def _record_list(value: Any) -> list[Any] | None:
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict):
+        for key in RECORD_LISTS:
+            for k, v in value.items():
+                if str(k).lower() == key and isinstance(v, list):
+                    return v
+        for v in value.values():  # {"channel": {"items": [...]}} and the like, one level down
+            if isinstance(v, dict) and (inner := _record_list(v)) is not None:
+                return inner
+        fields = {_KEY.sub("", str(k)).lower() for k in value}
+        if fields & set(FIELDS["text"]):
+            return [value]
+    return None
+
+
+def _first(fields: dict[str, Any], aliases: tuple[str, ...]) -> str | None:
+    for alias in aliases:
+        if alias in fields and (text := _as_text(fields[alias])):
+            return text
+    return None
+
+
+def _as_text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list):
+        parts = [t for t in (_as_text(v) for v in value) if t]
+        return "\n".join(parts) or None
+    if isinstance(value, dict):
+        for key in _SUB_VALUES:
+            if key in value and (text := _as_text(value[key])):
+                return text
+    return None
+
+
+def _kind(value: Any) -> str:
+    return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "true/false"}.get(
+        type(value), "null" if value is None else type(value).__name__)
