@@ -111,7 +111,8 @@ def test_brief_rejects_citations_of_unknown_articles() -> None:
                           "published": None, "language": "ar"}],
             "failures": [], "skipped": [], "notes": [],
             "stats": {"articles": 1, "model_calls": 0, "cache_hits": 0, "prompt_tokens": 0,
-                      "completion_tokens": 0, "chars_raw": 0, "chars_removed": 0, "quotes": 0, "http_attempts": 0, "tokens_raw_est": 0, "tokens_saved_est": 0,
+                      "completion_tokens": 0, "chars_raw": 0, "chars_removed": 0, "quotes": 0,
+                      "http_attempts": 0, "tokens_raw_est": 0, "tokens_saved_est": 0,
                       "quotes_verified": 0, "grounding_rate": None},
         })
 
