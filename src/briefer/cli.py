@@ -116,6 +116,8 @@ def summarize(
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Read subfolders too.")] = False,
     max_chars: Annotated[int, typer.Option("--max-chars", help="Characters kept per article; longer text is cut "
                                            "at a paragraph break (and says so).")] = 200_000,
+    max_input_tokens: Annotated[int, typer.Option("--max-input-tokens", help="Estimated tokens of article text per "
+                                                  "request; longer articles are read in parts.")] = 12_000,
 ) -> None:
     """Summarise every article in FOLDER and merge them into one daily brief."""
     if mode not in MODES:
@@ -144,6 +146,7 @@ def summarize(
             stale_after_days=stale_days,
             recursive=recursive,
             max_chars=max_chars,
+            max_input_tokens=max_input_tokens,
         )
         progress = _Progress()
         result = summarize_folder(cfg, progress)

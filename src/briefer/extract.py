@@ -1,5 +1,8 @@
 """One article to one `ArticleSummary`. Knows nothing about other articles.
 
+An article longer than the input budget is read in parts and joined (chunking.py); the
+result has the same shape as for a short article.
+
 After the model answers, briefer checks every evidence quote against the source itself
 (grounding.py). With quotes it cannot find, it re-asks the model with the list, a bounded number
 of times, and keeps the answer with the most verified quotes. Unverified quotes that remain are
@@ -10,39 +13,78 @@ gateway, so it is cached, recorded and replayed like the first one.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from .answers import Call, Gateway
+from .chunking import assemble, reduce_payload, split_paragraphs
+from .cleaning import estimate_tokens
 from .errors import MissingRecording
 from .grounding import Located, Source
 from .ingest import Article
-from .models import ArticleExtraction, ArticleSummary, GroundedClaim, GroundedKeyPoint, Grounding, Span
+from .models import ArticleDigest, ArticleExtraction, ArticleSummary, GroundedClaim, GroundedKeyPoint, Grounding, Span
 from .prompts import Prompts, boundary_for
 
 PROMPT = "extract"
 REASK_PROMPT = "extract_reask"
+REDUCE_PROMPT = "extract_reduce"
 DEFAULT_QUOTE_REASKS = 1
+DEFAULT_MAX_INPUT_TOKENS = 12_000  # estimated tokens of article text per request
 
 
-def extract_call(article: Article, prompts: Prompts) -> Call:
-    """The request for one article: its cleaned text as delimited data."""
-    text = article.clean_text
+@dataclass(frozen=True)
+class Part:
+    """Part `number` of `of` of a long article: body paragraphs [start, end)."""
+
+    number: int
+    of: int
+    start: int
+    end: int
+
+
+def extract_call(article: Article, prompts: Prompts, part: Part | None = None) -> Call:
+    """The request for one article, or for one part of a long one: cleaned text as delimited data."""
+    paragraphs = list(article.paragraphs)
+    p = part or Part(number=0, of=0, start=0, end=len(paragraphs))
+    chunk = paragraphs[p.start:p.end]
+    text = "\n\n".join((article.title, *chunk))
     rendered = prompts.render(
         PROMPT,
         article_id=article.id,
+        parts=p.of,
+        part=p.number,
+        first=p.start + 1,
+        last=p.end,
+        total=len(paragraphs),
         dateline=article.dateline,
         title=article.title,
-        paragraphs=list(article.paragraphs),
+        paragraphs=chunk,
         boundary=boundary_for(text),
     )
     return Call(
         stage="extract",
-        subject=article.id,
+        subject=f"{article.id}~part{p.number}" if part else article.id,
         prompt=PROMPT,
         prompt_version=rendered.version,
         messages=rendered.messages,
         response_model=ArticleExtraction,
         input_text=text if article.dateline is None else f"{article.dateline}\n{text}",
-        context={"paragraph_count": len(article.paragraphs)},
+        context={"paragraph_count": len(chunk)},
+    )
+
+
+def reduce_call(article: Article, parts: list[ArticleExtraction], ranges: list[tuple[int, int]],
+                prompts: Prompts) -> Call:
+    payload = reduce_payload(parts, ranges)
+    rendered = prompts.render(REDUCE_PROMPT, article_id=article.id, parts=parts, payload=payload,
+                              boundary=boundary_for(payload))
+    return Call(
+        stage="extract",
+        subject=f"{article.id}~reduce",
+        prompt=REDUCE_PROMPT,
+        prompt_version=rendered.version,
+        messages=rendered.messages,
+        response_model=ArticleDigest,
+        input_text=payload,
     )
 
 
@@ -117,12 +159,29 @@ def ground(article: Article, extraction: ArticleExtraction, source: Source | Non
     )
 
 
+async def read_in_parts(article: Article, gateway: Gateway, prompts: Prompts,
+                        max_input_tokens: int) -> ArticleExtraction:
+    """Map: each part extracted (and translated) on its own. Reduce: one call over the parts."""
+    ranges = split_paragraphs(article.paragraphs, max_input_tokens)
+    parts = []
+    for n, (start, end) in enumerate(ranges, start=1):
+        answer = await gateway.ask(extract_call(article, prompts, Part(n, len(ranges), start, end)))
+        assert isinstance(answer, ArticleExtraction)
+        parts.append(answer)
+    digest = await gateway.ask(reduce_call(article, parts, ranges, prompts))
+    assert isinstance(digest, ArticleDigest)
+    return assemble(article.title, parts, digest, len(article.paragraphs))
+
+
 async def summarize_article(article: Article, gateway: Gateway, prompts: Prompts,
-                            quote_reasks: int = DEFAULT_QUOTE_REASKS) -> ArticleSummary:
+                            quote_reasks: int = DEFAULT_QUOTE_REASKS,
+                            max_input_tokens: int = DEFAULT_MAX_INPUT_TOKENS) -> ArticleSummary:
+    source = source_of(article)
+    if estimate_tokens(article.clean_text) > max_input_tokens and len(article.paragraphs) > 1:
+        return ground(article, await read_in_parts(article, gateway, prompts, max_input_tokens), source)
     first = extract_call(article, prompts)
     answer = await gateway.ask(first)
     assert isinstance(answer, ArticleExtraction)
-    source = source_of(article)
     best, best_missing = answer, missing_quotes(answer, source)
     for attempt in range(1, quote_reasks + 1):
         if not best_missing:

@@ -76,7 +76,9 @@ class Article:
         # Line breaks are layout, not content: count characters without them on both sides.
         raw = len(self.raw_text) - self.raw_text.count("\n")
         kept = len(self.title) + sum(len(p) for p in self.paragraphs)
-        return CleaningStats(raw_chars=raw, clean_chars=kept, removed_chars=raw - kept, removed_lines=len(self.removed))
+        tokens = self.tokens
+        return CleaningStats(raw_chars=raw, clean_chars=kept, removed_chars=raw - kept, removed_lines=len(self.removed),
+                             raw_tokens_est=tokens.raw, clean_tokens_est=tokens.clean)
 
     @property
     def tokens(self) -> TokenEstimate:

@@ -111,13 +111,7 @@ class ArticleExtraction(Strict):
 
     @model_validator(mode="after")
     def _check_against_source(self, info: ValidationInfo) -> ArticleExtraction:
-        n = count_sentences(self.summary_en)
-        if not 3 <= n <= 6:
-            raise ValueError(f"summary_en has {n} sentences; write 3 to 6")
-        if self.date_basis == "unknown" and self.published is not None:
-            raise ValueError("date_basis is 'unknown' but published is set")
-        if self.date_basis != "unknown" and self.published is None:
-            raise ValueError(f"date_basis is '{self.date_basis}' but published is null")
+        _check_summary_and_date(self.summary_en, self.published, self.date_basis)
         context: dict[str, Any] = info.context or {}
         expected = context.get("paragraph_count")
         if expected is not None and len(self.translation_en) != expected:
@@ -152,11 +146,48 @@ class Grounding(Strict):
     unverified: list[str] = Field(description="The quotes that were not found, as the model gave them.")
 
 
+def _check_summary_and_date(summary_en: str, published: str | None, date_basis: str) -> None:
+    n = count_sentences(summary_en)
+    if not 3 <= n <= 6:
+        raise ValueError(f"summary_en has {n} sentences; write 3 to 6")
+    if date_basis == "unknown" and published is not None:
+        raise ValueError("date_basis is 'unknown' but published is set")
+    if date_basis != "unknown" and published is None:
+        raise ValueError(f"date_basis is '{date_basis}' but published is null")
+
+
+class ArticleDigest(Strict):
+    """The reduce step for a long article read in parts: what the whole article says, from the parts."""
+
+    language: LanguageCode = Field(description="ISO 639-1 code of the article's language.")
+    outlet: str | None = Field(description="The outlet that published the article, if the parts name it; else null.")
+    published: PartialDate | None = Field(description="Publication date, ISO 8601 (possibly partial), or null.")
+    date_basis: DateBasis = Field(description="'explicit', 'inferred' or 'unknown', as for a single article.")
+    date_evidence: str | None = Field(
+        description="The verbatim passage the date rests on, taken from the parts' date evidence; null if unknown."
+    )
+    headline_en: NonEmpty = Field(description="The headline translated into English.")
+    summary_en: NonEmpty = Field(description="A neutral English summary of the whole article in 3 to 6 sentences.")
+    key_points: list[KeyPoint] = Field(
+        min_length=1,
+        description="The main points of the whole article, chosen from the parts' key points, each with its "
+        "evidence_quote copied exactly as the part gives it.",
+    )
+    topics: list[NonEmpty] = Field(description="A few short English topic labels.")
+
+    @model_validator(mode="after")
+    def _check(self) -> ArticleDigest:
+        _check_summary_and_date(self.summary_en, self.published, self.date_basis)
+        return self
+
+
 class CleaningStats(Strict):
     raw_chars: int = Field(description="Characters in the file as read.")
     clean_chars: int = Field(description="Characters after cleaning (headline and paragraphs).")
     removed_chars: int = Field(description="raw_chars - clean_chars.")
     removed_lines: int = Field(description="Lines of scraping noise removed.")
+    raw_tokens_est: int = Field(description="Estimated tokens of the file's text as read.")
+    clean_tokens_est: int = Field(description="Estimated tokens after cleaning: what the model is sent.")
 
 
 class ArticleSummary(Strict):

@@ -16,7 +16,7 @@ from typing import Protocol
 from .answers import Gateway, Policy
 from .cache import RecordingStore, ResponseCache, atomic_write
 from .errors import ArticleFailed, NothingProduced, ReplayError, UsageError
-from .extract import summarize_article
+from .extract import DEFAULT_MAX_INPUT_TOKENS, summarize_article
 from .ingest import DEFAULT_MAX_CHARS, Article, read_folder
 from .llm import EndpointConfig, ModelClient
 from .merge import DEFAULT_STALE_DAYS, MergeInputs, build_brief, today
@@ -59,6 +59,7 @@ class RunConfig:
     stale_after_days: int = DEFAULT_STALE_DAYS
     recursive: bool = False
     max_chars: int = DEFAULT_MAX_CHARS
+    max_input_tokens: int = DEFAULT_MAX_INPUT_TOKENS
 
     @property
     def recordings(self) -> Path:
@@ -95,6 +96,8 @@ def _check(cfg: RunConfig) -> None:
         raise UsageError("--concurrency must be at least 1")
     if cfg.max_chars < 1:
         raise UsageError("--max-chars must be at least 1")
+    if cfg.max_input_tokens < 100:
+        raise UsageError("--max-input-tokens must be at least 100")
 
 
 async def run(cfg: RunConfig, reporter: Reporter | None = None,
@@ -121,7 +124,7 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
     )
     out = cfg.output
     try:
-        summaries, failures = await _summarize_all(folder.articles, gateway, prompts, cfg.concurrency, out, rep)
+        summaries, failures = await _summarize_all(folder.articles, gateway, prompts, cfg, out, rep)
         done = [a for a in folder.articles if a.id in {s.id for s in summaries}]
         if not summaries:
             first = failures[0].reason if failures else "no output"
@@ -141,9 +144,9 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
     return RunResult(brief=brief, out_dir=out, summaries=sorted(summaries, key=lambda s: s.id))
 
 
-async def _summarize_all(articles: list[Article], gateway: Gateway, prompts: Prompts, concurrency: int,
+async def _summarize_all(articles: list[Article], gateway: Gateway, prompts: Prompts, cfg: RunConfig,
                          out: Path, rep: Reporter) -> tuple[list[ArticleSummary], list[Failure]]:
-    semaphore = asyncio.Semaphore(concurrency)
+    semaphore = asyncio.Semaphore(cfg.concurrency)
     summaries: list[ArticleSummary] = []
     failures: list[Failure] = []
     rep.start(len(articles))
@@ -151,7 +154,8 @@ async def _summarize_all(articles: list[Article], gateway: Gateway, prompts: Pro
     async def one(article: Article) -> None:
         async with semaphore:
             try:
-                summary = await summarize_article(article, gateway, prompts)
+                summary = await summarize_article(article, gateway, prompts,
+                                                  max_input_tokens=cfg.max_input_tokens)
             except (ArticleFailed, ReplayError) as exc:
                 reason = str(exc)
                 raw = getattr(exc, "raw_output", None)

@@ -1,0 +1,88 @@
+"""Long articles, map-reduce style: split on paragraph boundaries, read each part, join the parts.
+
+Every part is translated in full (the translation is the parts' translations in order); the
+entities, claims and events of the parts are joined deterministically; the reduce call writes
+what needs the whole article in view (headline, summary, key points, date), choosing key
+points among the parts' so their quotes stay verbatim article text. The result has exactly the
+shape of a short article's extraction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from .cleaning import estimate_tokens
+from .models import ArticleDigest, ArticleExtraction, Entity, Event
+from .textnorm import match_key
+
+
+def split_paragraphs(paragraphs: Sequence[str], budget_tokens: int) -> list[tuple[int, int]]:
+    """Ranges [start, end) of consecutive paragraphs, each within the budget where possible.
+
+    Paragraphs are never cut: one longer than the budget makes a part of its own."""
+    ranges: list[tuple[int, int]] = []
+    start, used = 0, 0
+    for i, p in enumerate(paragraphs):
+        cost = estimate_tokens(p)
+        if i > start and used + cost > budget_tokens:
+            ranges.append((start, i))
+            start, used = i, 0
+        used += cost
+    if paragraphs:
+        ranges.append((start, len(paragraphs)))
+    return ranges
+
+
+def reduce_payload(parts: Sequence[ArticleExtraction], ranges: Sequence[tuple[int, int]]) -> str:
+    """What the reduce call sees: each part's record without its translation."""
+    return json.dumps(
+        {
+            "parts": [
+                {
+                    "part": n,
+                    "paragraphs": f"{start + 1}-{end}",
+                    **part.model_dump(mode="json", exclude={"translation_en", "headline_original"}),
+                }
+                for n, (part, (start, end)) in enumerate(zip(parts, ranges, strict=True), start=1)
+            ]
+        },
+        ensure_ascii=False,
+        indent=1,
+    )
+
+
+def _join_entities(parts: Sequence[ArticleExtraction]) -> list[Entity]:
+    joined: dict[tuple[str, str], Entity] = {}
+    for part in parts:
+        for e in part.entities:
+            key = (e.type, match_key(e.name_en))
+            if key in joined:
+                known = joined[key]
+                names = list(dict.fromkeys([*known.names_original, *e.names_original]))
+                joined[key] = known.model_copy(update={"names_original": names})
+            else:
+                joined[key] = e
+    return list(joined.values())
+
+
+def _join_events(parts: Sequence[ArticleExtraction]) -> list[Event]:
+    seen: dict[tuple[str | None, str], Event] = {}
+    for part in parts:
+        for ev in part.events:
+            seen.setdefault((ev.date, match_key(ev.description_en)), ev)
+    return list(seen.values())
+
+
+def assemble(title: str, parts: Sequence[ArticleExtraction], digest: ArticleDigest,
+             paragraph_count: int) -> ArticleExtraction:
+    """One extraction for the whole article, validated like any other."""
+    data = {
+        **digest.model_dump(),
+        "headline_original": title,
+        "entities": [e.model_dump() for e in _join_entities(parts)],
+        "claims": [c.model_dump() for part in parts for c in part.claims],
+        "events": [e.model_dump() for e in _join_events(parts)],
+        "translation_en": [t for part in parts for t in part.translation_en],
+    }
+    return ArticleExtraction.model_validate(data, context={"paragraph_count": paragraph_count})

@@ -1,0 +1,82 @@
+"""A long article is read in parts and joined: same shape as a short one, quotes still in the source."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import jsonschema
+
+import echo_model
+from briefer.chunking import split_paragraphs
+from briefer.cleaning import estimate_tokens
+from briefer.llm import EndpointConfig
+from briefer.pipeline import RunConfig, run
+from conftest import ROOT
+from fake_openai import FakeOpenAI
+
+PARAGRAPH = "وقال المسؤول في تصريح صحفي إن المفاوضات مستمرة بين الجانبين حول تفاصيل الاتفاق رقم {n} في العاصمة."
+
+
+def _long_article(folder: Path, paragraphs: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    body = "\n".join(PARAGRAPH.format(n=i) for i in range(1, paragraphs + 1))
+    path = folder / "long.txt"
+    path.write_text(f"مفاوضات طويلة حول الاتفاق\n{body}\n", encoding="utf-8")
+    return path
+
+
+def test_split_keeps_paragraphs_whole_and_in_order() -> None:
+    paragraphs = [PARAGRAPH.format(n=i) for i in range(30)]
+    per = estimate_tokens(paragraphs[0])
+    ranges = split_paragraphs(paragraphs, budget_tokens=per * 4)
+    assert ranges[0] == (0, 4) and ranges[-1][1] == 30
+    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False))  # contiguous, nothing dropped
+    assert split_paragraphs(["x" * 10_000, "short"], budget_tokens=100) == [(0, 1), (1, 2)]  # never cut
+
+
+def test_long_article_is_read_in_parts_and_replays(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    _long_article(folder, 40)
+    with FakeOpenAI(echo_model.respond) as server:
+        cfg = RunConfig(folder=folder, out_dir=tmp_path / "live", date="2026-11-22", cache_dir=None, record=True,
+                        recordings_dir=tmp_path / "rec", max_input_tokens=300,
+                        endpoint=EndpointConfig(model="gpt-4o-mini", base_url=server.base_url))
+        result = asyncio.run(run(cfg))
+        requests = list(server.requests)
+    assert result.exit_code == 0
+    kinds = [r["tools"][0]["function"]["name"] for r in requests]
+    parts = kinds.count("ArticleExtraction")
+    assert parts > 3 and kinds.count("ArticleDigest") == 1 and kinds.count("BriefDraft") == 1
+    part_prompts = [r["messages"][1]["content"] for r in requests if r["tools"][0]["function"]["name"] ==
+                    "ArticleExtraction"]
+    assert all(f"of {parts} of a long article" in p for p in part_prompts)
+    # Each request stays within the input budget (plus the headline and the prompt's own words).
+    for p in part_prompts:
+        body = p.split("<<<DATA-", 1)[1]
+        assert estimate_tokens(body) < 300 + 100
+
+    summary = json.loads((tmp_path / "live" / "articles" / "long.json").read_text(encoding="utf-8"))
+    schema = json.loads((ROOT / "schemas" / "article.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(summary, schema)  # the same shape as a short article
+    assert len(summary["translation_en"]) == len(summary["paragraphs_original"]) == 40
+    assert summary["translation_en"][39].endswith("رقم 40 في العاصمة.")  # every paragraph, in order
+    assert summary["grounding"]["rate"] == 1.0 and summary["grounding"]["quotes"] >= parts
+
+    replay = asyncio.run(run(RunConfig(folder=folder, out_dir=tmp_path / "replay", date="2026-11-22",
+                                       offline=True, recordings_dir=tmp_path / "rec", max_input_tokens=300)))
+    assert replay.brief.stats.model_calls == 0 and replay.brief.stats.cache_hits == parts + 2
+    assert (tmp_path / "replay" / "articles" / "long.json").read_bytes() == \
+        (tmp_path / "live" / "articles" / "long.json").read_bytes()
+
+
+def test_short_articles_are_not_split(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    _long_article(folder, 3)
+    with FakeOpenAI(echo_model.respond) as server:
+        cfg = RunConfig(folder=folder, out_dir=tmp_path / "out", date="2026-11-22", cache_dir=None,
+                        recordings_dir=tmp_path / "rec",
+                        endpoint=EndpointConfig(model="gpt-4o-mini", base_url=server.base_url))
+        asyncio.run(run(cfg))
+        assert len(server.requests) == 2 and "of a long article" not in str(server.requests[0]["messages"])
