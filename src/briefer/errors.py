@@ -13,9 +13,14 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+FailureKind = Literal["stale_recording", "missing_recording", "model_error"]
+
 
 class BrieferError(Exception):
     exit_code = 1
+    kind: FailureKind = "model_error"  # how a failed article is classified in the brief
 
 
 class UsageError(BrieferError):
@@ -43,8 +48,8 @@ class ReplayError(BrieferError):
 
 
 class MissingRecording(ReplayError):
-    pass
+    kind: FailureKind = "missing_recording"
 
 
 class StaleRecording(ReplayError):
-    pass
+    kind: FailureKind = "stale_recording"

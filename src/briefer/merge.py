@@ -268,7 +268,7 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
     except EndpointError:
         raise
     except BrieferError as exc:
-        failures.append(Failure(source_path="(merge)", reason=str(exc)))
+        failures.append(Failure(source_path="(merge)", kind=exc.kind, reason=str(exc)))
         draft = None
     c = gateway.counters
     quotes = sum(s.grounding.quotes for s in summaries)

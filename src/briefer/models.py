@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, model_validator
 
+from .errors import FailureKind
+
 # ISO 8601 calendar date, possibly partial: "2024", "2024-09", "2024-09-27".
 PartialDate = Annotated[str, StringConstraints(pattern=r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
@@ -304,6 +306,7 @@ class ArticleRef(Strict):
 
 class Failure(Strict):
     source_path: NonEmpty
+    kind: FailureKind = Field(description="stale_recording / missing_recording (offline replay), model_error.")
     reason: NonEmpty
 
 

@@ -164,7 +164,7 @@ async def _summarize_all(articles: list[Article], gateway: Gateway, prompts: Pro
                     path = out / "failed" / f"{article.id}.txt"
                     atomic_write(path, raw if raw.endswith("\n") else raw + "\n")
                     reason += f" (last raw output: {path})"
-                failures.append(Failure(source_path=article.source_path, reason=reason))
+                failures.append(Failure(source_path=article.source_path, kind=exc.kind, reason=reason))
                 rep.advance(article.id, ok=False)
                 return
         atomic_write(out / "articles" / f"{summary.id}.json", to_json(summary))
