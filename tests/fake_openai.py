@@ -33,6 +33,55 @@ from typing import Any
 Responder = Callable[[dict[str, Any]], dict[str, Any]]
 
 
+class RateLimits:
+    """Server-side limits like a provider's: token buckets for requests and tokens per minute.
+
+    Each bucket holds `burst_seconds` worth of its rate and refills continuously; a request that
+    finds a bucket short is answered 429 with retry-after-ms. Tokens are charged as billed
+    (prompt + completion of the answer)."""
+
+    def __init__(self, rpm: float = 0, tpm: float = 0, burst_seconds: float = 1.0) -> None:
+        self.rpm, self.tpm = rpm, tpm
+        self._req_cap = max(1.0, rpm / 60 * burst_seconds)
+        self._tok_cap = tpm / 60 * burst_seconds
+        self._req, self._tok = self._req_cap, self._tok_cap
+        self._at = time.monotonic()
+        self._lock = threading.Lock()
+        self.rejected = 0
+        self.admitted = 0
+        self.tokens = 0
+        self.first: float | None = None
+        self.last: float | None = None
+        self.log: list[tuple[float, int]] = []  # (time, tokens) of each admitted request
+
+    def _refill(self, now: float) -> None:
+        elapsed, self._at = now - self._at, now
+        self._req = min(self._req_cap, self._req + elapsed * self.rpm / 60)
+        if self.tpm:
+            self._tok = min(self._tok_cap, self._tok + elapsed * self.tpm / 60)
+
+    def admit(self, cost: int) -> float | None:
+        """None if admitted, else seconds to wait."""
+        with self._lock:
+            now = time.monotonic()
+            self._refill(now)
+            short_req = 1 - self._req if self.rpm else 0.0
+            short_tok = cost - self._tok if self.tpm else 0.0
+            if short_req > 1e-9 or short_tok > 1e-9:
+                self.rejected += 1
+                return max(short_req * 60 / self.rpm if self.rpm else 0, short_tok * 60 / self.tpm if self.tpm else 0)
+            if self.rpm:
+                self._req -= 1
+            if self.tpm:
+                self._tok -= cost
+            self.admitted += 1
+            self.tokens += cost
+            self.first = self.first if self.first is not None else now
+            self.last = now
+            self.log.append((now, cost))
+            return None
+
+
 class FaultPlan:
     def __init__(self, plan: dict[str, list[str]] | None = None) -> None:
         self._queues = {key: deque(faults) for key, faults in (plan or {}).items()}
@@ -69,10 +118,12 @@ ERRORS = {
 
 
 class FakeOpenAI:
-    def __init__(self, responder: Responder, faults: FaultPlan | None = None, latency: float = 0.0) -> None:
+    def __init__(self, responder: Responder, faults: FaultPlan | None = None, latency: float = 0.0,
+                 limits: RateLimits | None = None) -> None:
         self.responder = responder
         self.faults = faults or FaultPlan()
         self.latency = latency
+        self.limits = limits
         self.requests: list[dict[str, Any]] = []
         self.billed: list[dict[str, int]] = []  # the usage of every completion the server returned
         self.headers: list[dict[str, str]] = []
@@ -93,11 +144,19 @@ class FakeOpenAI:
                     server.headers.append({k.lower(): v for k, v in self.headers.items()})
                 if not self.path.endswith("/chat/completions"):
                     return self._send(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
-                if server.latency:
-                    time.sleep(server.latency)
                 fault = server.faults.next_for(body)
                 if fault is None:
-                    return self._send(200, completion(body, server.responder(body)))
+                    answer = completion(body, server.responder(body))
+                    if server.limits is not None:  # charged on arrival, as providers do
+                        wait = server.limits.admit(answer["usage"]["total_tokens"])
+                        if wait is not None:
+                            return self._send(*_error(429, "Rate limit reached.", "requests", "rate_limit_exceeded"),
+                                              headers={"retry-after-ms": str(max(1, int(wait * 1000)))})
+                    if server.latency:
+                        time.sleep(server.latency)
+                    return self._send(200, answer)
+                if server.latency:
+                    time.sleep(server.latency)
                 name, _, arg = fault.partition(":")
                 if name == "429":
                     return self._send(*_error(429, "Rate limit reached.", "requests", "rate_limit_exceeded"),
@@ -197,7 +256,9 @@ def completion(body: dict[str, Any], answer: dict[str, Any], raw_arguments: str 
     else:
         message["content"] = f"Here is the record:\n```json\n{arguments}\n```"
         finish = "stop"
+    # Billed like a provider: the messages and the tool or response schema, about 4 characters a token.
     prompt_chars = sum(len(m.get("content") or "") for m in body.get("messages", []))
+    prompt_chars += len(json.dumps(body.get("tools") or body.get("response_format") or "", ensure_ascii=False))
     usage = {"prompt_tokens": prompt_chars // 4, "completion_tokens": len(arguments) // 4}
     usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
     return _wrap(body, message, finish_reason or finish, usage)

@@ -108,8 +108,9 @@ def test_invalid_answer_is_reasked_with_the_error(fixture_copy: Path, tmp_path: 
     assert len(server.requests) == 2 * len(SEED_IDS) + 1
     # Tokens of the rejected first attempts are counted too: the stats sum the usage of every request sent.
     assert result.brief.stats.model_calls == len(SEED_IDS) + 1
-    sent_prompt_tokens = sum(sum(len(m.get("content") or "") for m in r["messages"]) // 4 for r in server.requests)
-    assert result.brief.stats.prompt_tokens == sent_prompt_tokens
+    assert len(server.billed) == len(server.requests)
+    assert result.brief.stats.prompt_tokens == sum(u["prompt_tokens"] for u in server.billed)
+    assert result.brief.stats.completion_tokens == sum(u["completion_tokens"] for u in server.billed)
 
 
 class Warnings:

@@ -34,7 +34,9 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
+from .cleaning import estimate_tokens
 from .errors import ArticleFailed, EndpointError, UsageError
+from .ratelimit import RateLimiter
 
 # The SDKs are imported when the first request is made, not at start-up: `import instructor`
 # alone takes over a second, and a run answered from the cache never needs them.
@@ -56,6 +58,8 @@ class EndpointConfig:
     backoff_max: float = 8.0
     temperature: float = 0.0
     max_tokens: int | None = None
+    rpm: float | None = None  # client-side pacing: requests per minute
+    tpm: float | None = None  # and tokens per minute (estimated, then settled with billed usage)
     # Read from the environment when the client is built; never stored in recordings or caches.
     api_key: str | None = field(default=None, repr=False)
 
@@ -112,6 +116,26 @@ class EndpointFailed(EndpointError):
     def __init__(self, message: str, *, attempts: int = 1) -> None:
         super().__init__(message)
         self.attempts = attempts
+
+
+def request_tokens(kwargs: dict[str, Any]) -> int:
+    """Estimated prompt tokens of a chat request as sent: messages plus the tool or response schema."""
+    import json
+
+    parts = [str(m.get("content") or "") for m in kwargs.get("messages", [])]
+    for key in ("tools", "response_format", "functions"):
+        if kwargs.get(key):
+            parts.append(json.dumps(kwargs[key], ensure_ascii=False))
+    return sum(estimate_tokens(p) for p in parts) + 4 * len(kwargs.get("messages", []))
+
+
+def request_kind(kwargs: dict[str, Any]) -> str:
+    """Which answer a request asks for (its tool or schema name), to learn completion sizes per kind."""
+    tools = kwargs.get("tools") or []
+    if tools:
+        return str(tools[0].get("function", {}).get("name", ""))
+    fmt = kwargs.get("response_format") or {}
+    return str(fmt.get("json_schema", {}).get("name", "")) if isinstance(fmt, dict) else ""
 
 
 def _usage(total: Any) -> tuple[int, int]:
@@ -210,6 +234,7 @@ class ModelClient:
         self._sleep = sleep
         self._client: Any = None
         self._raw: Any = None
+        self.limiter = RateLimiter(config.rpm, config.tpm, sleep=sleep or _asyncio_sleep)
 
     # ------------------------------------------------------------------ construction
 
@@ -261,13 +286,21 @@ class ModelClient:
             counter = _attempts.get(None)
             if counter is not None:
                 counter.count += 1
+            reservation = None
+            if self.limiter.active:
+                reservation = self.limiter.reservation(request_tokens(kwargs), cfg.max_tokens, request_kind(kwargs))
+                await self.limiter.acquire(reservation)
             try:
                 response = await create(*args, **kwargs)
             except Exception as exc:
+                if reservation:
+                    self.limiter.settle(reservation, None, None)
                 delay = self._transient_delay(exc)
                 if delay is False:
                     raise
                 raise _Transient(exc, delay if isinstance(delay, float) else None) from exc
+            if reservation:
+                self.limiter.settle(reservation, *_usage(getattr(response, "usage", None)))
             if counter is not None:
                 counter.answers += 1
                 counter.last_output = _raw_output(response)
@@ -391,6 +424,8 @@ class ModelClient:
         if seen.last_refusal:
             return failed(f"the model refused: {_short(seen.last_refusal)}")
         n = seen.answers
+        if n == 0:
+            return failed(f"the request to {where} failed: {type(root).__name__}: {_short(str(root))}")
         return failed(f"the model's answer was still invalid after {n - 1} re-ask{'' if n == 2 else 's'} "
                       f"({n} answer{'' if n == 1 else 's'}): {_short(str(exc))}")
 
