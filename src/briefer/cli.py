@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from .errors import BrieferError, UsageError
+from .eval_cli import eval_command
 
 app = typer.Typer(
     add_completion=False,
@@ -118,10 +119,14 @@ def summarize(
                                            "at a paragraph break (and says so).")] = 200_000,
     max_input_tokens: Annotated[int, typer.Option("--max-input-tokens", help="Estimated tokens of article text per "
                                                   "request; longer articles are read in parts.")] = 12_000,
+    rpm: Annotated[float | None, typer.Option("--rpm", help="Requests per minute the endpoint allows.")] = None,
+    tpm: Annotated[float | None, typer.Option("--tpm", help="Tokens per minute the endpoint allows.")] = None,
 ) -> None:
     """Summarise every article in FOLDER and merge them into one daily brief."""
     if mode not in MODES:
         raise _fail(f"--mode must be one of {', '.join(MODES)}", 2)
+    if (rpm is not None and rpm <= 0) or (tpm is not None and tpm <= 0):
+        raise _fail("--rpm and --tpm must be positive", 2)
     if timeout <= 0 or max_retries < 0 or max_reasks < 0 or (max_tokens is not None and max_tokens < 1):
         raise _fail("--timeout must be positive; --max-retries and --max-reasks at least 0; --max-tokens at least 1",
                     2)
@@ -134,7 +139,7 @@ def summarize(
             folder=folder,
             endpoint=EndpointConfig(model=model, mode=mode, base_url=base_url, timeout=timeout,
                                     max_retries=max_retries, max_reasks=max_reasks, max_tokens=max_tokens,
-                                    temperature=temperature),
+                                    temperature=temperature, rpm=rpm, tpm=tpm),
             out_dir=out,
             date=_parse_date(date),
             concurrency=concurrency,
@@ -186,6 +191,9 @@ def schemas(
     if check and stale:
         raise _fail(f"schemas out of date: {', '.join(stale)}; run: briefer schemas", 1)
     typer.echo(f"schemas {'checked' if check else 'written'} in {directory}", err=True)
+
+
+app.command("eval")(eval_command)
 
 
 def main() -> None:

@@ -1,0 +1,74 @@
+"""The `briefer eval` command: options in, a table out, and an exit code (the engine is evaluate.py).
+
+Exit codes: 0 every check passed · 4 some check failed or its recording is stale · 1 errors (the run
+could not be made, or a check could not be evaluated) · 2 usage (bad options or expectation files).
+Only typer is imported here; the pipeline is imported when the command runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"briefer: {message}", err=True)
+    return typer.Exit(code)
+
+
+def eval_command(
+    offline: Annotated[bool, typer.Option("--offline", help="No network: replay the fixtures' recordings.")] = False,
+    model: Annotated[str, typer.Option(help="Model name.", envvar="BRIEFER_MODEL")] = "gpt-4o-mini",
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint.", envvar="OPENAI_BASE_URL")
+    ] = None,
+    mode: Annotated[str, typer.Option(help="Structured-output mode: tools, json_schema, json, md_json.")] = "tools",
+    prompt_dir: Annotated[
+        Path | None, typer.Option("--prompt-dir", help="Prompt templates to test (default: the shipped prompts).")
+    ] = None,
+    recordings: Annotated[
+        Path | None, typer.Option("--recordings", help="Recordings to replay (default: FIXTURES/recordings "
+                                  "with --offline; none live: every answer comes from the model).")
+    ] = None,
+    fixtures: Annotated[
+        Path, typer.Option("--fixtures", help="Folder holding articles/, recordings/ and expectations/.")
+    ] = Path("fixtures"),
+    report: Annotated[Path | None, typer.Option("--report", help="Write the results as JSON here.")] = None,
+    junit: Annotated[Path | None, typer.Option("--junit", help="Write the results as JUnit XML here.")] = None,
+    compare_prompt_dir: Annotated[
+        Path | None, typer.Option("--compare-prompt-dir", help="Also run these prompts (B) and list every check "
+                                  "that changed from --prompt-dir (A); the exit code is B's.")
+    ] = None,
+) -> None:
+    """Check the fixtures' summaries and brief against their expectations: a test runner for prompts."""
+    from .errors import BrieferError
+
+    try:
+        from .evaluate import EvalConfig, evaluate, format_report, to_json, to_junit
+        from .llm import MODES, EndpointConfig
+
+        if mode not in MODES:
+            raise _fail(f"--mode must be one of {', '.join(MODES)}", 2)
+        result = evaluate(EvalConfig(fixtures=fixtures, offline=offline, prompt_dir=prompt_dir, recordings=recordings,
+                                     endpoint=EndpointConfig(model=model, mode=mode, base_url=base_url),
+                                     compare_prompt_dir=compare_prompt_dir))
+    except KeyboardInterrupt:
+        raise _fail("interrupted", 130) from None
+    except BrieferError as exc:
+        raise _fail(str(exc), exc.exit_code) from None
+    typer.echo(format_report(result))
+    for run in result.runs:
+        for warning in run.warnings:
+            typer.echo(f"briefer: warning: {warning}", err=True)
+    try:
+        if report is not None:
+            report.parent.mkdir(parents=True, exist_ok=True)
+            report.write_text(to_json(result), encoding="utf-8")
+        if junit is not None:
+            junit.parent.mkdir(parents=True, exist_ok=True)
+            junit.write_text(to_junit(result.runs[-1]), encoding="utf-8")
+    except OSError as exc:
+        raise _fail(f"cannot write the report: {exc}", 1) from None
+    raise typer.Exit(result.exit_code)

@@ -1,0 +1,422 @@
+"""`briefer eval`: a test runner for prompts. Run the pipeline over a fixtures folder, check each
+article's summary and the brief against declared expectations, and report.
+
+    FIXTURES/articles/       the articles, as for `briefer summarize`
+    FIXTURES/recordings/     the answers replayed offline (`--offline`)
+    FIXTURES/expectations/   <article-id>.toml per article, brief.toml, optional checks.py
+
+The expectation format is described in `checks.py`. Offline, answers are replayed from the
+recordings; live, every answer is asked of the model (no cache, and no recordings unless given).
+Each check ends PASS, FAIL, STALE (the recording was made for another prompt, schema or input, or
+is missing: re-record) or ERROR (the model failed, or a custom check raised).
+Exit codes: 0 all pass · 4 some check FAIL or STALE · 1 errors · 2 usage (bad options or files).
+With a second prompt folder (`compare_prompt_dir`) both are run and every changed check is listed;
+the exit code is then that of the second run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import importlib.util
+import json
+import re
+import shlex
+import sys
+import tempfile
+import tomllib
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .checks import Check, ExpectationError, article_checks, brief_checks, show
+from .errors import NothingProduced, UsageError
+from .ingest import article_id as id_of
+from .ingest import read_folder
+from .llm import EndpointConfig
+from .pipeline import DEFAULT_MODEL, RunConfig, RunResult, run
+
+Status = Literal["PASS", "FAIL", "STALE", "ERROR"]
+STATUSES: tuple[Status, ...] = ("PASS", "FAIL", "STALE", "ERROR")
+BRIEF = "brief"
+_RERECORD = re.compile(r"(?:Re-record with|record it with): (.+?)(?: \(last raw output: .*\))?$", re.S)
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    fixtures: Path = Path("fixtures")
+    endpoint: EndpointConfig = field(default_factory=lambda: EndpointConfig(model=DEFAULT_MODEL))
+    offline: bool = False
+    prompt_dir: Path | None = None  # None: the shipped prompts
+    recordings: Path | None = None  # None: FIXTURES/recordings offline, none live
+    compare_prompt_dir: Path | None = None
+    concurrency: int = 8
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str  # an article id, or "brief"
+    file: Path
+    checks: list[Check]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: str
+    kind: str
+    status: Status
+    found: str
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    case: str
+    results: list[CheckResult]
+    problem: str | None = None  # why the checks could not run: the failure's reason
+    rerecord: str | None = None  # the command that re-records, when the problem is a recording
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    label: str
+    prompt_dir: str
+    cases: list[CaseResult]
+    warnings: list[str] = field(default_factory=list)
+
+    def totals(self) -> dict[str, int]:
+        counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
+        for c in self.cases:
+            for r in c.results:
+                counts[r.status] += 1
+        return counts
+
+    @property
+    def exit_code(self) -> int:
+        t = self.totals()
+        return 1 if t["ERROR"] else 4 if t["FAIL"] or t["STALE"] else 0
+
+
+@dataclass(frozen=True)
+class Change:
+    case: str
+    check: str
+    before: CheckResult
+    after: CheckResult
+
+    @property
+    def what(self) -> str:
+        a, b = self.before.status, self.after.status
+        return f"{a} → {b}" if a != b else "found changed"
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    settings: dict[str, Any]
+    runs: list[RunOutcome]
+    changes: list[Change] | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return self.runs[-1].exit_code
+
+
+# ---------------------------------------------------------------- loading expectations
+
+
+def load_cases(fixtures: Path) -> list[Case]:
+    """Every expectation file of FIXTURES/expectations, read and checked; articles first, then the brief."""
+    articles, folder = fixtures / "articles", fixtures / "expectations"
+    for d in (articles, folder):
+        if not d.is_dir():
+            raise UsageError(f"no folder {d} (--fixtures must hold articles/, recordings/ and expectations/)")
+    known = sorted(a.id for a in read_folder(articles).articles)
+    files = sorted(folder.glob("*.toml"), key=lambda p: (p.stem == BRIEF, p.stem))
+    if not files:
+        raise UsageError(f"no expectation files (*.toml) in {folder}")
+    resolve = python_resolver(folder)
+    cases = []
+    for path in files:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ExpectationError(f"{path}: not valid TOML: {exc}") from None
+        if path.stem == BRIEF:
+            checks = brief_checks(data, str(path), known, resolve)
+        elif path.stem in known:
+            checks = article_checks(data, str(path), known, resolve)
+        else:
+            raise ExpectationError(f"{path}: no article '{path.stem}' in {articles} "
+                                   "(name the file <article-id>.toml, or brief.toml)")
+        cases.append(Case(path.stem, path, _unique_labels(checks)))
+    return cases
+
+
+def _unique_labels(checks: list[Check]) -> list[Check]:
+    seen: dict[str, int] = {}
+    out = []
+    for c in checks:
+        seen[c.label] = seen.get(c.label, 0) + 1
+        out.append(c if seen[c.label] == 1 else dataclasses.replace(c, label=f"{c.label} #{seen[c.label]}"))
+    return out
+
+
+def python_resolver(folder: Path) -> Callable[[str], Callable[[Any], Any]]:
+    """Resolve 'module:function' to a function of FOLDER/module.py (each module loaded once)."""
+    modules: dict[str, Any] = {}
+
+    def resolve(ref: str) -> Callable[[Any], Any]:
+        name, _, fn_name = ref.partition(":")
+        if not name.isidentifier() or not fn_name.isidentifier():
+            raise ValueError(f"{ref!r} is not 'module:function'")
+        path = folder / f"{name}.py"
+        if name not in modules:
+            if not path.is_file():
+                raise ValueError(f"no file {path}")
+            spec = importlib.util.spec_from_file_location(f"briefer_eval_checks.{name}", path)
+            if spec is None or spec.loader is None:
+                raise ValueError(f"cannot load {path}")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module
+            try:
+                spec.loader.exec_module(module)
+            except Exception as exc:
+                raise ValueError(f"{path} failed to load: {type(exc).__name__}: {exc}") from None
+            modules[name] = module
+        fn = getattr(modules[name], fn_name, None)
+        if not callable(fn):
+            raise ValueError(f"no function '{fn_name}' in {path}")
+        return fn  # type: ignore[no-any-return]
+
+    return resolve
+
+
+# ---------------------------------------------------------------- running
+
+
+class _Collect:
+    """A pipeline reporter that keeps the warnings (e.g. a stale recording replaced by a live answer)."""
+
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, article_id: str, ok: bool) -> None:
+        pass
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+
+def evaluate(cfg: EvalConfig) -> EvalReport:
+    """Load the expectations, run the pipeline (twice when comparing prompts) and check everything."""
+    cases = load_cases(cfg.fixtures)
+    for option, d in (("--prompt-dir", cfg.prompt_dir), ("--compare-prompt-dir", cfg.compare_prompt_dir)):
+        if d is not None and not d.is_dir():
+            raise UsageError(f"{option}: no folder {d}")
+    settings = {"fixtures": str(cfg.fixtures), "offline": cfg.offline, "model": cfg.endpoint.model,
+                "mode": cfg.endpoint.mode, "base_url": cfg.endpoint.base_url,
+                "recordings": str(cfg.recordings) if cfg.recordings else None}
+    if cfg.compare_prompt_dir is None:
+        return EvalReport(settings, [asyncio.run(run_cases(cfg, cases, cfg.prompt_dir, ""))])
+    a = asyncio.run(run_cases(cfg, cases, cfg.prompt_dir, "A"))
+    b = asyncio.run(run_cases(cfg, cases, cfg.compare_prompt_dir, "B"))
+    return EvalReport(settings, [a, b], compare(a, b))
+
+
+async def run_cases(cfg: EvalConfig, cases: list[Case], prompt_dir: Path | None, label: str) -> RunOutcome:
+    """One pipeline run over the fixtures (output in a temporary folder, no cache), then every check."""
+    collect = _Collect()
+    with tempfile.TemporaryDirectory(prefix="briefer-eval-") as tmp:
+        recordings = cfg.recordings or (cfg.fixtures / "recordings" if cfg.offline else Path(tmp) / "no-recordings")
+        run_cfg = RunConfig(folder=cfg.fixtures / "articles", endpoint=cfg.endpoint, out_dir=Path(tmp) / "out",
+                            concurrency=cfg.concurrency, cache_dir=None, recordings_dir=recordings,
+                            offline=cfg.offline, prompt_dir=prompt_dir)
+        # What the pipeline's re-record command leaves out, to record for these prompts and recordings.
+        extra = [("--prompt-dir", str(prompt_dir))] if prompt_dir else []
+        extra += [("--recordings", str(cfg.recordings))] if cfg.recordings else []
+        try:
+            result = await run(run_cfg, collect)
+        except NothingProduced as exc:
+            outcomes = _nothing_produced(cases, str(exc), extra)
+        else:
+            outcomes = [_case_result(c, result, extra) for c in cases]
+    return RunOutcome(label, str(prompt_dir) if prompt_dir else "shipped prompts", outcomes, collect.warnings)
+
+
+def _case_result(case: Case, result: RunResult, extra: list[tuple[str, str]]) -> CaseResult:
+    brief = result.brief
+    failures = {f.source_path if f.source_path == "(merge)" else id_of(Path(f.source_path)): f
+                for f in brief.failures}
+    target: Any
+    if case.name == BRIEF:
+        failure, target = failures.get("(merge)"), brief
+    else:
+        failure = failures.get(case.name)
+        target = next((s for s in result.summaries if s.id == case.name), None)
+    if failure is not None:
+        return _blocked(case, failure.kind, failure.reason, extra)
+    if target is None:
+        skipped = [s.reason for s in brief.skipped if id_of(Path(s.source_path)) == case.name]
+        return _blocked(case, "model_error", f"no summary for this article{': ' + skipped[0] if skipped else ''}")
+    return CaseResult(case.name, [apply_check(c, target) for c in case.checks])
+
+
+def apply_check(check: Check, target: Any) -> CheckResult:
+    try:
+        ok, found = check.test(target)
+    except Exception as exc:  # a check that raises is reported, not fatal
+        return CheckResult(check.label, check.kind, "ERROR", f"{type(exc).__name__}: {exc}")
+    return CheckResult(check.label, check.kind, "PASS" if ok else "FAIL", found)
+
+
+def _blocked(case: Case, kind: str, reason: str, extra: Sequence[tuple[str, str]] = ()) -> CaseResult:
+    """Every check of a case whose answer could not be had: STALE for recordings, ERROR otherwise."""
+    status: Status = "ERROR" if kind == "model_error" else "STALE"
+    if kind == "stale_recording":
+        why = "stale recording: " + reason.split(" is stale: ", 1)[-1].split(". Re-record with:", 1)[0]
+    elif kind == "missing_recording":
+        why = "no recording for this request"
+    else:
+        why = show(reason, 200)
+    m = _RERECORD.search(reason)
+    command = m.group(1) if m else None
+    for flag, value in extra:
+        if command and flag not in command:
+            command += " " + shlex.join([flag, value])
+    return CaseResult(case.name, [CheckResult(c.label, c.kind, status, why) for c in case.checks],
+                      problem=reason, rerecord=command)
+
+
+def _nothing_produced(cases: list[Case], message: str, extra: list[tuple[str, str]]) -> list[CaseResult]:
+    """Every article failed, so the pipeline stopped: it names only the first failure, which stands for all."""
+    m = re.match(r"no article could be summari[sz]ed \((\d+) failed\); first: (.*)$", message, re.S)
+    if m is None:
+        raise NothingProduced(message)
+    first = m.group(2)
+    kind = ("stale_recording" if " is stale: " in first else
+            "missing_recording" if "no recording or cached answer" in first else "model_error")
+    named = re.match(r"[\w-]+ of '([^']+)'", first)
+    out = []
+    for case in cases:
+        if named and named.group(1) == case.name:
+            reason = first
+        else:
+            what = "no brief" if case.name == BRIEF else f"no article could be summarised ({m.group(1)} failed)"
+            reason = f"{what}; first failure: {first}"
+        out.append(_blocked(case, kind, reason, extra))
+    return out
+
+
+def compare(a: RunOutcome, b: RunOutcome) -> list[Change]:
+    """Checks whose status or found text differ between two runs, in report order."""
+    before = {(c.case, r.check): r for c in a.cases for r in c.results}
+    out = []
+    for c in b.cases:
+        for r in c.results:
+            old = before.get((c.case, r.check))
+            if old is not None and (old.status, old.found) != (r.status, r.found):
+                out.append(Change(c.case, r.check, old, r))
+    return out
+
+
+# ---------------------------------------------------------------- reporting
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]], widths: tuple[int, ...]) -> list[str]:
+    cols = [min(w, max(len(r[i]) for r in [header, *rows])) for i, w in enumerate(widths)]
+    return ["  ".join(_clip(v, cols[i]).ljust(cols[i]) for i, v in enumerate(r)).rstrip() for r in [header, *rows]]
+
+
+def _totals_line(run: RunOutcome) -> str:
+    t = run.totals()
+    name = f"{run.label} ({run.prompt_dir}): " if run.label else ""
+    return (f"eval: {name}{len(run.cases)} cases, {sum(t.values())} checks: "
+            + ", ".join(f"{t[s]} {s}" for s in STATUSES))
+
+
+def _problems(run: RunOutcome) -> list[str]:
+    lines = [f"{c.results[0].status if c.results else 'STALE'} {c.case}: {c.problem.split('. Re-record with:')[0]}"
+             for c in run.cases if c.problem]
+    commands = sorted({c.rerecord for c in run.cases if c.rerecord})
+    return lines + [f"re-record with: {cmd}" for cmd in commands]
+
+
+def format_run(run: RunOutcome) -> str:
+    """The table of one run (case, check, status, what was found), its problems and its totals."""
+    rows = [(c.case, r.check, r.status, r.found) for c in run.cases for r in c.results]
+    lines = _table(("CASE", "CHECK", "STATUS", "FOUND"), rows, (24, 64, 6, 110))
+    return "\n".join([*lines, *_problems(run), _totals_line(run)])
+
+
+def format_changes(report: EvalReport) -> str:
+    """What changed from prompts A to prompts B, check by check."""
+    a, b = report.runs
+    changes = report.changes or []
+    rows = [(c.case, c.check, c.what, c.before.found if c.before.found == c.after.found
+             else f"{_clip(c.before.found, 80)}  ⇒  {_clip(c.after.found, 80)}") for c in changes]
+    counts = {k: sum(1 for c in changes if (c.before.status, c.after.status) == k)
+              for k in (("PASS", "FAIL"), ("FAIL", "PASS"))}
+    found = sum(1 for c in changes if c.before.status == c.after.status)
+    other = len(changes) - found - sum(counts.values())
+    lines = [f"compare: A = {a.prompt_dir}, B = {b.prompt_dir}", _totals_line(a), _totals_line(b)]
+    lines += _table(("CASE", "CHECK", "A → B", "FOUND (A ⇒ B)"), rows, (24, 64, 15, 170)) if rows else []
+    lines += [*_problems(b)]
+    total = sum(len(c.results) for c in b.cases)
+    lines.append(f"compare: {len(changes)} of {total} checks changed: {counts['PASS', 'FAIL']} pass→fail, "
+                 f"{counts['FAIL', 'PASS']} fail→pass, {found} found text changed, {other} other")
+    return "\n".join(lines)
+
+
+def format_report(report: EvalReport) -> str:
+    return format_run(report.runs[0]) if report.changes is None else format_changes(report)
+
+
+def _case_status(c: CaseResult) -> Status:
+    order = {"PASS": 0, "FAIL": 1, "STALE": 2, "ERROR": 3}
+    return max((r.status for r in c.results), key=lambda s: order[s], default="PASS")
+
+
+def to_json(report: EvalReport) -> str:
+    """The report as JSON (UTF-8, names as written)."""
+    def run_data(run: RunOutcome) -> dict[str, Any]:
+        return {"label": run.label, "prompt_dir": run.prompt_dir, "exit_code": run.exit_code, "totals": run.totals(),
+                "warnings": run.warnings,
+                "cases": [{"case": c.case, "status": _case_status(c), "problem": c.problem, "rerecord": c.rerecord,
+                           "checks": [dataclasses.asdict(r) for r in c.results]} for c in run.cases]}
+
+    data: dict[str, Any] = {"briefer_eval": 1, "settings": report.settings, "exit_code": report.exit_code,
+                            "runs": [run_data(r) for r in report.runs]}
+    if report.changes is not None:
+        data["changes"] = [{"case": c.case, "check": c.check, "change": c.what,
+                            "before": {"status": c.before.status, "found": c.before.found},
+                            "after": {"status": c.after.status, "found": c.after.found}} for c in report.changes]
+    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+
+
+def to_junit(run: RunOutcome) -> str:
+    """JUnit XML: a testsuite per case, a testcase per check; FAIL and STALE are failures, ERROR errors."""
+    t = run.totals()
+    root = ET.Element("testsuites", name="briefer eval", tests=str(sum(t.values())),
+                      failures=str(t["FAIL"] + t["STALE"]), errors=str(t["ERROR"]))
+    for c in run.cases:
+        counts = {s: sum(1 for r in c.results if r.status == s) for s in STATUSES}
+        suite = ET.SubElement(root, "testsuite", name=c.case, tests=str(len(c.results)),
+                              failures=str(counts["FAIL"] + counts["STALE"]), errors=str(counts["ERROR"]), skipped="0")
+        for r in c.results:
+            case = ET.SubElement(suite, "testcase", classname=f"briefer.eval.{c.case}", name=r.check)
+            if r.status == "PASS":
+                ET.SubElement(case, "system-out").text = r.found
+                continue
+            tag = "error" if r.status == "ERROR" else "failure"
+            detail = "\n".join(x for x in (r.found, c.problem, c.rerecord and f"re-record with: {c.rerecord}") if x)
+            ET.SubElement(case, tag, message=r.found, type=r.status).text = detail
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
