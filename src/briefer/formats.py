@@ -22,9 +22,6 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import IO, Any
 
-from trafilatura import bare_extraction
-from trafilatura.settings import Document
-
 from .errors import InputError
 
 # Aliases per field, most specific first; keys compare in lower case without '_', '-' or ' '.
@@ -77,6 +74,10 @@ class Record:
 
 def html_document(html: str) -> Doc:
     """The main text and metadata of an HTML page; InputError if the page has no article text."""
+    # Imported here: trafilatura (with lxml) costs ~150 ms, and most folders hold no HTML.
+    from trafilatura import bare_extraction
+    from trafilatura.settings import Document
+
     result = bare_extraction(
         html,
         with_metadata=True,
