@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,8 +71,15 @@ class Counters:
     completion_tokens: int = 0
 
 
+@functools.cache
+def _schema(model: type[BaseModel]) -> tuple[dict[str, Any], str]:
+    """A response model's JSON Schema and its hash, computed once per model (it is not cheap)."""
+    schema = model.model_json_schema()
+    return schema, sha256_text(canonical_json(schema))
+
+
 def schema_sha256(model: type[BaseModel]) -> str:
-    return sha256_text(canonical_json(model.model_json_schema()))
+    return _schema(model)[1]
 
 
 @dataclass
@@ -106,7 +114,7 @@ class Gateway:
                     "model": self.endpoint.model,
                     "mode": self.endpoint.mode,
                     "messages": call.messages,
-                    "schema": call.response_model.model_json_schema(),
+                    "schema_sha256": schema_sha256(call.response_model),
                     "params": self.endpoint.params,
                     "prompt_version": call.prompt_version,
                 }
@@ -186,7 +194,7 @@ class Gateway:
         )
         if self.policy.record:
             self._save_recording(call, fp, key, answer.data, usage, self.endpoint.endpoint)
-        return call.response_model.model_validate(answer.data, context=call.context)
+        return answer.parsed
 
     def _model(self) -> ModelClient:
         if self._client is None:

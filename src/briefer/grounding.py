@@ -12,6 +12,7 @@ reported is in the text as written.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ class Folded:
     origin_end: tuple[int, ...]  # origin_end[i]: offset just past that original character
 
 
+@functools.lru_cache(maxsize=65536)  # a text repeats its few hundred distinct characters
 def _fold_one(ch: str) -> str:
     if ch.isdigit():
         try:

@@ -81,6 +81,7 @@ class EndpointConfig:
 @dataclass(frozen=True)
 class Answer:
     data: dict[str, Any]
+    parsed: BaseModel  # validated by instructor, with the request's context
     prompt_tokens: int
     completion_tokens: int
     http_attempts: int
@@ -375,7 +376,7 @@ class ModelClient:
         finally:
             _attempts.reset(token)
         prompt_tokens, completion_tokens = _usage(getattr(parsed, "_total_usage", None))
-        return Answer(parsed.model_dump(mode="json"), prompt_tokens, completion_tokens, counter.count)
+        return Answer(parsed.model_dump(mode="json"), parsed, prompt_tokens, completion_tokens, counter.count)
 
     def _translate(self, exc: Exception, seen: _Attempts) -> Exception:
         import openai

@@ -84,9 +84,6 @@ class RateLimiter:
         now = clock()
         self._requests = _Bucket(self.rpm, now) if self.rpm else None
         self._tokens = _Bucket(self.tpm, now) if self.tpm else None
-        if self._requests:
-            self._requests.capacity = 1.0  # requests one at a time, evenly spaced
-            self._requests.level = 1.0
         self._lock = asyncio.Lock()
         self._learned: dict[str, _Learned] = {}
         self.waited = 0.0  # seconds spent waiting, for reporting
