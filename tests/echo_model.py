@@ -22,7 +22,7 @@ def _schema_name(body: dict[str, Any]) -> str:
     if fmt.get("type") == "json_schema":
         return str(fmt["json_schema"]["name"])
     text = json.dumps(body["messages"], ensure_ascii=False)
-    for name in ("ArticleDigest", "BriefDraft", "ArticleExtraction"):
+    for name in ("ArticleDigest", "StoriesDraft", "BriefOverview", "BriefDraft", "ArticleExtraction"):
         if name in text:
             return name
     raise AssertionError("cannot tell which answer is asked for")
@@ -95,6 +95,26 @@ def brief(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def stories(body: dict[str, Any]) -> dict[str, Any]:
+    payload = json.loads(_between_boundaries(_user(body)))
+    return {
+        "stories": [{"title": f"Story of {g['article_ids'][0]}", "summary": "Synthetic.",
+                     "article_ids": g["article_ids"], "timeline": [], "perspectives": []}
+                    for g in payload["story_groups"]],
+        "disagreements": [],
+    }
+
+
+def overview(body: dict[str, Any]) -> dict[str, Any]:
+    payload = json.loads(_between_boundaries(_user(body)))
+    return {
+        "title": "Synthetic brief",
+        "executive_summary": [{"text": f"{st['title']} ({len(st['article_ids'])} articles).",
+                               "article_ids": st["article_ids"]} for st in payload["stories"][:7]],
+        "disagreements": [],
+    }
+
+
 def respond(body: dict[str, Any]) -> dict[str, Any]:
     name = _schema_name(body)
     if name == "ArticleExtraction":
@@ -103,4 +123,8 @@ def respond(body: dict[str, Any]) -> dict[str, Any]:
         return digest(body)
     if name == "BriefDraft":
         return brief(body)
+    if name == "StoriesDraft":
+        return stories(body)
+    if name == "BriefOverview":
+        return overview(body)
     raise AssertionError(f"unexpected response model {name}")

@@ -9,8 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from briefer.extract import ground
+from briefer.facts import build_timeline, find_stale, join_entities
 from briefer.ingest import Article, read_folder
-from briefer.merge import build_timeline, find_stale, join_entities
 from briefer.models import ArticleExtraction, ArticleSummary, Brief, BriefDraft
 from briefer.stories import group_stories
 from conftest import FIXTURES

@@ -121,6 +121,8 @@ def summarize(
                                            "at a paragraph break (and says so).")] = 200_000,
     max_input_tokens: Annotated[int, typer.Option("--max-input-tokens", help="Estimated tokens of article text per "
                                                   "request; longer articles are read in parts.")] = 12_000,
+    merge_budget: Annotated[int, typer.Option("--merge-budget", help="Estimated tokens of input per merge call; "
+                                              "more articles are merged in batches.")] = 16_000,
     rpm: Annotated[float | None, typer.Option("--rpm", help="Requests per minute the endpoint allows.")] = None,
     tpm: Annotated[float | None, typer.Option("--tpm", help="Tokens per minute the endpoint allows.")] = None,
 ) -> None:
@@ -154,6 +156,7 @@ def summarize(
             recursive=recursive,
             max_chars=max_chars,
             max_input_tokens=max_input_tokens,
+            merge_budget=merge_budget,
         )
         progress = _Progress()
         result = summarize_folder(cfg, progress)

@@ -1,200 +1,89 @@
-"""The cross-article brief: deterministic parts first, then one merge call over the summaries.
+"""The cross-article brief: deterministic facts first, then merge calls over the summaries.
 
-Deterministic: entities joined across spellings and scripts, the timeline of every dated event,
-stale articles, the article index and the stats. The model writes what needs judgement (title,
-executive summary, stories, disagreements) from the summaries — never from the raw texts — and
-receives the already-joined entities and the stale list so it need not guess them.
+Deterministic (facts.py, stories.py): entities joined across spellings and scripts, the timeline
+of every dated event, stale articles, story groups, the article index and the stats. The model
+writes what needs judgement (title, executive summary, stories, disagreements) from the summaries,
+never from the raw texts, and receives the joined entities, the stale list and the story groups.
+
+Never all summaries in one prompt: when the merge input is over `merge_budget` (estimated
+tokens), the story groups are packed into batches that fit, each batch is merged into its stories
+(one call per batch, concurrently), and a last call over the stories alone writes the title,
+executive summary and cross-story disagreements. Merge calls grow linearly with the input.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
-from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from . import dates
 from .answers import Call, Gateway
+from .cleaning import estimate_tokens
+from .facts import DEFAULT_STALE_DAYS, build_timeline, find_stale, join_entities, newest_published
 from .models import (
     ArticleRef,
     ArticleSummary,
     Brief,
     BriefDraft,
     BriefEntity,
+    BriefOverview,
     Failure,
     IngestNote,
     Skipped,
     StaleArticle,
     Stats,
+    StoriesDraft,
     Story,
-    TimelineEntry,
-    Variant,
 )
 from .prompts import Prompts, boundary_for
 from .stories import DEFAULT_WINDOW_DAYS, StoryGroup, group_stories
-from .textnorm import match_key
 
 PROMPT = "merge"
-DEFAULT_STALE_DAYS = 7
+STORIES_PROMPT = "merge_stories"
+OVERVIEW_PROMPT = "merge_overview"
+DEFAULT_MERGE_BUDGET = 16_000  # estimated tokens of merge input per call
+
+__all__ = ["DEFAULT_STALE_DAYS", "MergeInputs", "build_brief", "find_stale", "join_entities", "merge_call"]
 
 
-# ---------------------------------------------------------------- entities
+def article_digest(s: ArticleSummary) -> dict[str, object]:
+    """One article as the merge step sees it: its summary, not its text."""
+    return {
+        "id": s.id,
+        "headline_en": s.headline_en,
+        "outlet": s.outlet,
+        "published": s.published,
+        "date_basis": s.date_basis,
+        "summary_en": s.summary_en,
+        "key_points": [k.text_en for k in s.key_points],
+        "claims": [{"speaker": c.speaker_en, "claim": c.claim_en} for c in s.claims],
+        "events": [{"date": e.date, "event": e.description_en} for e in s.events],
+        "topics": s.topics,
+    }
 
 
-class _UnionFind:
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
-
-    def find(self, i: int) -> int:
-        while self.parent[i] != i:
-            self.parent[i] = self.parent[self.parent[i]]
-            i = self.parent[i]
-        return i
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
+def _entities_payload(entities: list[BriefEntity], ids: set[str] | None = None) -> list[dict[str, object]]:
+    return [
+        {"name_en": e.name_en, "type": e.type, "article_ids": [i for i in e.article_ids if ids is None or i in ids],
+         "variants": [v.name for v in e.variants]}
+        for e in entities if ids is None or set(e.article_ids) & ids
+    ]
 
 
-def _canonical_name(names: list[str]) -> str:
-    """The English name most mentions agree on (compared normalised), in its most used form.
-    Ties go to the earliest mention; mentions come in article-id order, so this is stable."""
-    keys = Counter(match_key(n) for n in names)
-    best = max(keys, key=lambda k: (keys[k], -next(i for i, n in enumerate(names) if match_key(n) == k)))
-    forms = Counter(n for n in names if match_key(n) == best)
-    return max(forms, key=lambda f: (forms[f], -names.index(f)))
-
-
-def join_entities(summaries: Iterable[ArticleSummary]) -> list[BriefEntity]:
-    """One entity per person/organisation/place across articles, whatever the spelling or script.
-
-    Two mentions join when they have the same type and share a normalised English name or a
-    normalised original spelling (so قاآني and قآاني, or "Qaani" in two articles, meet)."""
-    mentions = [(s.id, e) for s in summaries for e in s.entities]
-    uf = _UnionFind(len(mentions))
-    first_with_key: dict[str, int] = {}
-    for i, (_aid, e) in enumerate(mentions):
-        keys = {f"{e.type}|en|{match_key(e.name_en)}"}
-        keys |= {f"{e.type}|orig|{match_key(n)}" for n in e.names_original}
-        for key in keys:
-            if key.endswith("|"):
-                continue
-            if key in first_with_key:
-                uf.union(first_with_key[key], i)
-            else:
-                first_with_key[key] = i
-    groups: dict[int, list[int]] = defaultdict(list)
-    for i in range(len(mentions)):
-        groups[uf.find(i)].append(i)
-
-    out = []
-    for members in groups.values():
-        name_en = _canonical_name([mentions[i][1].name_en for i in members])
-        variant_articles: dict[str, set[str]] = defaultdict(set)
-        article_ids: set[str] = set()
-        for i in members:
-            aid, e = mentions[i]
-            article_ids.add(aid)
-            for n in (e.name_en, *e.names_original):
-                variant_articles[n].add(aid)
-        out.append(
-            BriefEntity(
-                name_en=name_en,
-                variants=[Variant(name=n, article_ids=sorted(ids)) for n, ids in sorted(variant_articles.items())],
-                type=mentions[members[0]][1].type,
-                article_ids=sorted(article_ids),
-            )
-        )
-    out.sort(key=lambda e: (-len(e.article_ids), e.name_en.casefold()))
-    return out
-
-
-# ---------------------------------------------------------------- dates
-
-
-def build_timeline(summaries: Iterable[ArticleSummary]) -> list[TimelineEntry]:
-    """Every dated event of every article, oldest first; the same event text on the same date is one entry."""
-    merged: dict[tuple[str, str], set[str]] = defaultdict(set)
-    text_of: dict[tuple[str, str], str] = {}
-    for s in summaries:
-        for ev in s.events:
-            if ev.date is None:
-                continue
-            key = (ev.date, match_key(ev.description_en))
-            merged[key].add(s.id)
-            text_of.setdefault(key, ev.description_en)
-    entries = [TimelineEntry(date=d, event=text_of[(d, k)], article_ids=sorted(ids)) for (d, k), ids in merged.items()]
-    entries.sort(key=lambda t: (dates.parts(t.date), t.event.casefold()))
-    return entries
-
-
-def newest_published(summaries: Iterable[ArticleSummary]) -> str | None:
-    published = [s.published for s in summaries if s.published]
-    return max(published, key=lambda p: dates.latest(p)) if published else None
-
-
-def find_stale(summaries: list[ArticleSummary], stale_after_days: int = DEFAULT_STALE_DAYS) -> list[StaleArticle]:
-    """Articles clearly older than the newest article in the folder.
-
-    Partial dates are compared conservatively: an article is stale only when even the latest day
-    it could be from is more than `stale_after_days` before the earliest day of the newest one."""
-    newest = newest_published(summaries)
-    if newest is None:
-        return []
-    reference = dates.earliest(newest)
-    out = []
-    for s in summaries:
-        if not s.published:
-            continue
-        age = (reference - dates.latest(s.published)).days
-        if age > stale_after_days:
-            out.append(
-                StaleArticle(
-                    article_id=s.id,
-                    published=s.published,
-                    reason=f"published {s.published} ({s.date_basis}), at least {age} days before the newest "
-                    f"article ({newest}); not today's news",
-                )
-            )
-    return out
-
-
-# ---------------------------------------------------------------- the merge call
+def _group_payload(g: StoryGroup) -> dict[str, object]:
+    return {"article_ids": g.article_ids, "first": g.first, "last": g.last, "shared_entities": g.shared_entities}
 
 
 def merge_payload(summaries: list[ArticleSummary], entities: list[BriefEntity], stale: list[StaleArticle],
                   groups: list[StoryGroup]) -> str:
     """What the model sees: the summaries (not the raw texts), joined entities, stale list and the
     deterministic story groups — as JSON."""
-    articles = [
-        {
-            "id": s.id,
-            "headline_en": s.headline_en,
-            "outlet": s.outlet,
-            "published": s.published,
-            "date_basis": s.date_basis,
-            "summary_en": s.summary_en,
-            "key_points": [k.text_en for k in s.key_points],
-            "claims": [{"speaker": c.speaker_en, "claim": c.claim_en} for c in s.claims],
-            "events": [{"date": e.date, "event": e.description_en} for e in s.events],
-            "topics": s.topics,
-        }
-        for s in summaries
-    ]
     payload = {
-        "articles": articles,
-        "entities": [
-            {"name_en": e.name_en, "type": e.type, "article_ids": e.article_ids,
-             "variants": [v.name for v in e.variants]}
-            for e in entities
-        ],
+        "articles": [article_digest(s) for s in summaries],
+        "entities": _entities_payload(entities),
         "stale_articles": [s.model_dump(mode="json") for s in stale],
-        "story_groups": [
-            {"article_ids": g.article_ids, "first": g.first, "last": g.last, "shared_entities": g.shared_entities}
-            for g in groups
-        ],
+        "story_groups": [_group_payload(g) for g in groups],
     }
     return json.dumps(payload, ensure_ascii=False, indent=1)
 
@@ -232,6 +121,111 @@ class MergeInputs:
     notes: list[IngestNote] = field(default_factory=list)
     stale_after_days: int = DEFAULT_STALE_DAYS
     story_window_days: int = DEFAULT_WINDOW_DAYS
+    merge_budget: int = DEFAULT_MERGE_BUDGET
+
+
+# ---------------------------------------------------------------- many articles: batches, then an overview
+
+
+def _tokens(obj: object) -> int:
+    return estimate_tokens(json.dumps(obj, ensure_ascii=False, indent=1))
+
+
+def pack_batches(groups: list[StoryGroup], by_id: dict[str, ArticleSummary], budget: int) -> list[list[StoryGroup]]:
+    """Story groups packed into batches whose article digests fit the budget, in order. A group too
+    large for one batch is cut into parts that each fit (they become separate stories)."""
+    pieces: list[tuple[StoryGroup, int]] = []
+    for g in groups:
+        part: list[str] = []
+        size = 0
+        for aid in g.article_ids:
+            cost = _tokens(article_digest(by_id[aid]))
+            if part and size + cost > budget:
+                pieces.append((StoryGroup(part, g.first, g.last, g.shared_entities), size))
+                part, size = [], 0
+            part.append(aid)
+            size += cost
+        pieces.append((StoryGroup(part, g.first, g.last, g.shared_entities), size))
+    batches: list[list[StoryGroup]] = []
+    used = budget + 1
+    for piece, cost in pieces:
+        if used + cost > budget:
+            batches.append([])
+            used = 0
+        batches[-1].append(piece)
+        used += cost
+    return batches
+
+
+def stories_call(n: int, batch: list[StoryGroup], by_id: dict[str, ArticleSummary], entities: list[BriefEntity],
+                 prompts: Prompts) -> Call:
+    ids = [aid for g in batch for aid in g.article_ids]
+    payload = json.dumps({
+        "articles": [article_digest(by_id[aid]) for aid in ids],
+        "entities": _entities_payload(entities, set(ids)),
+        "story_groups": [_group_payload(g) for g in batch],
+    }, ensure_ascii=False, indent=1)
+    rendered = prompts.render(STORIES_PROMPT, payload=payload, groups=len(batch), boundary=boundary_for(payload))
+    return Call(stage="merge", subject=f"stories-{n}", prompt=STORIES_PROMPT, prompt_version=rendered.version,
+                messages=rendered.messages, response_model=StoriesDraft, input_text=payload,
+                context={"article_ids": ids})
+
+
+def overview_call(stories: list[Story], stale: list[StaleArticle], total: int, newest: str | None, budget: int,
+                  prompts: Prompts) -> Call:
+    """The last call: the stories (largest first, as many as fit the budget), not the articles."""
+    stale_listed = [s.model_dump(mode="json") for s in stale[:20]]
+    base: dict[str, object] = {"articles": total, "newest": newest, "stale_articles": stale_listed,
+                               "stale_not_listed": len(stale) - len(stale_listed), "stories_not_listed": len(stories)}
+    used = _tokens(base) + 10
+    listed: list[Story] = []
+    for story in sorted(stories, key=lambda st: (-len(st.article_ids), st.title)):
+        cost = _tokens(_story_item(story))
+        if listed and used + cost > budget:
+            break
+        listed.append(story)
+        used += cost
+    payload = json.dumps({**base, "stories": [_story_item(st) for st in listed],
+                          "stories_not_listed": len(stories) - len(listed)}, ensure_ascii=False, indent=1)
+    rendered = prompts.render(OVERVIEW_PROMPT, payload=payload, boundary=boundary_for(payload))
+    cited = sorted({aid for st in listed for aid in st.article_ids} | {s.article_id for s in stale[:20]})
+    return Call(stage="merge", subject="overview", prompt=OVERVIEW_PROMPT, prompt_version=rendered.version,
+                messages=rendered.messages, response_model=BriefOverview, input_text=payload,
+                context={"article_ids": cited})
+
+
+def _fit(batch: list[StoryGroup], by_id: dict[str, ArticleSummary], entities: list[BriefEntity], budget: int,
+         prompts: Prompts) -> list[list[StoryGroup]]:
+    """The batch, halved until its whole input (articles, their entities, the groups) fits the budget."""
+    if len(batch) == 1 or estimate_tokens(stories_call(0, batch, by_id, entities, prompts).input_text) <= budget:
+        return [batch]
+    half = len(batch) // 2
+    return _fit(batch[:half], by_id, entities, budget, prompts) + _fit(batch[half:], by_id, entities, budget, prompts)
+
+
+def _story_item(story: Story) -> dict[str, object]:
+    return {"title": story.title, "summary": story.summary, "article_ids": story.article_ids}
+
+
+async def merge_in_batches(summaries: list[ArticleSummary], entities: list[BriefEntity], stale: list[StaleArticle],
+                           groups: list[StoryGroup], budget: int, gateway: Gateway, prompts: Prompts) -> BriefDraft:
+    by_id = {s.id: s for s in summaries}
+    batches: list[list[StoryGroup]] = []
+    for batch in pack_batches(groups, by_id, budget):
+        batches += _fit(batch, by_id, entities, budget, prompts)
+    drafts = await asyncio.gather(*(gateway.ask(stories_call(n, b, by_id, entities, prompts))
+                                    for n, b in enumerate(batches, start=1)))
+    stories = [st for d in drafts if isinstance(d, StoriesDraft) for st in d.stories]
+    overview = await gateway.ask(overview_call(stories, stale, len(summaries), newest_published(summaries),
+                                               budget, prompts))
+    assert isinstance(overview, BriefOverview)
+    return BriefDraft(
+        title=overview.title,
+        executive_summary=overview.executive_summary,
+        stories=stories,
+        disagreements=[d for draft in drafts if isinstance(draft, StoriesDraft) for d in draft.disagreements]
+        + overview.disagreements,
+    )
 
 
 def fallback_stories(groups: list[StoryGroup], summaries: list[ArticleSummary]) -> list[Story]:
@@ -262,7 +256,12 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
     groups = group_stories(summaries, entities, inputs.story_window_days)
     failures = list(inputs.failures)
     try:
-        result = await gateway.ask(merge_call(summaries, entities, stale, groups, prompts))
+        call = merge_call(summaries, entities, stale, groups, prompts)
+        if estimate_tokens(call.input_text) <= inputs.merge_budget:
+            result = await gateway.ask(call)
+        else:
+            result = await merge_in_batches(summaries, entities, stale, groups, inputs.merge_budget, gateway,
+                                            prompts)
         assert isinstance(result, BriefDraft)
         draft: BriefDraft | None = result
     except EndpointError:

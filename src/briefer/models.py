@@ -277,6 +277,41 @@ class BriefDraft(Strict):
         return self
 
 
+class StoriesDraft(Strict):
+    """One batch of a large merge: the stories of the story groups given, and their disagreements."""
+
+    stories: list[Story] = Field(description="One story per story group given (refine the groups if needed).")
+    disagreements: list[Disagreement] = Field(
+        description="Where the sources in this batch contradict each other, each position with its sources."
+    )
+
+    @model_validator(mode="after")
+    def _citations_exist(self, info: ValidationInfo) -> StoriesDraft:
+        known = (info.context or {}).get("article_ids")
+        if known is not None:
+            _check_citations(self, set(known))
+        return self
+
+
+class BriefOverview(Strict):
+    """The last step of a large merge: what the whole day's news is, from its stories."""
+
+    title: NonEmpty = Field(description="A short English title for the day's brief.")
+    executive_summary: list[SummaryLine] = Field(
+        min_length=1, description="3 to 7 sentences a busy reader needs, each citing the articles of its stories."
+    )
+    disagreements: list[Disagreement] = Field(
+        description="Contradictions between stories (not within one), each position with its sources."
+    )
+
+    @model_validator(mode="after")
+    def _citations_exist(self, info: ValidationInfo) -> BriefOverview:
+        known = (info.context or {}).get("article_ids")
+        if known is not None:
+            _check_citations(self, set(known))
+        return self
+
+
 class Variant(Strict):
     name: NonEmpty = Field(description="A spelling of the entity, as written in an article or in English.")
     article_ids: ArticleIds

@@ -19,7 +19,7 @@ from .errors import ArticleFailed, NothingProduced, ReplayError, UsageError
 from .extract import DEFAULT_MAX_INPUT_TOKENS, summarize_article
 from .ingest import DEFAULT_MAX_CHARS, Article, read_folder
 from .llm import EndpointConfig, ModelClient
-from .merge import DEFAULT_STALE_DAYS, MergeInputs, build_brief, today
+from .merge import DEFAULT_MERGE_BUDGET, DEFAULT_STALE_DAYS, MergeInputs, build_brief, today
 from .models import ArticleSummary, Brief, Failure, IngestNote, Skipped
 from .prompts import Prompts
 from .render import brief_markdown, to_json
@@ -60,6 +60,7 @@ class RunConfig:
     recursive: bool = False
     max_chars: int = DEFAULT_MAX_CHARS
     max_input_tokens: int = DEFAULT_MAX_INPUT_TOKENS
+    merge_budget: int = DEFAULT_MERGE_BUDGET
 
     @property
     def recordings(self) -> Path:
@@ -96,8 +97,8 @@ def _check(cfg: RunConfig) -> None:
         raise UsageError("--concurrency must be at least 1")
     if cfg.max_chars < 1:
         raise UsageError("--max-chars must be at least 1")
-    if cfg.max_input_tokens < 100:
-        raise UsageError("--max-input-tokens must be at least 100")
+    if cfg.max_input_tokens < 100 or cfg.merge_budget < 100:
+        raise UsageError("--max-input-tokens and --merge-budget must be at least 100")
 
 
 async def run(cfg: RunConfig, reporter: Reporter | None = None,
@@ -131,7 +132,7 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
             raise NothingProduced(f"no article could be summarised ({len(failures)} failed); first: {first}")
         brief = await build_brief(
             MergeInputs(date=cfg.date or today(), summaries=summaries, failures=failures, skipped=skipped,
-                        notes=notes, stale_after_days=cfg.stale_after_days,
+                        notes=notes, stale_after_days=cfg.stale_after_days, merge_budget=cfg.merge_budget,
                         tokens_raw_est=sum(a.tokens.raw for a in done),
                         tokens_saved_est=sum(a.tokens.removed for a in done)),
             gateway,

@@ -1,0 +1,137 @@
+"""Deterministic cross-article facts: entities joined across spellings, the timeline, staleness.
+
+No model is involved: the merge step receives these as they are.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+from . import dates
+from .models import ArticleSummary, BriefEntity, StaleArticle, TimelineEntry, Variant
+from .textnorm import match_key
+
+DEFAULT_STALE_DAYS = 7
+
+
+# ---------------------------------------------------------------- entities
+
+
+class _UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _canonical_name(names: list[str]) -> str:
+    """The English name most mentions agree on (compared normalised), in its most used form.
+    Ties go to the earliest mention; mentions come in article-id order, so this is stable."""
+    keys = Counter(match_key(n) for n in names)
+    best = max(keys, key=lambda k: (keys[k], -next(i for i, n in enumerate(names) if match_key(n) == k)))
+    forms = Counter(n for n in names if match_key(n) == best)
+    return max(forms, key=lambda f: (forms[f], -names.index(f)))
+
+
+def join_entities(summaries: Iterable[ArticleSummary]) -> list[BriefEntity]:
+    """One entity per person/organisation/place across articles, whatever the spelling or script.
+
+    Two mentions join when they have the same type and share a normalised English name or a
+    normalised original spelling (so قاآني and قآاني, or "Qaani" in two articles, meet)."""
+    mentions = [(s.id, e) for s in summaries for e in s.entities]
+    uf = _UnionFind(len(mentions))
+    first_with_key: dict[str, int] = {}
+    for i, (_aid, e) in enumerate(mentions):
+        keys = {f"{e.type}|en|{match_key(e.name_en)}"}
+        keys |= {f"{e.type}|orig|{match_key(n)}" for n in e.names_original}
+        for key in keys:
+            if key.endswith("|"):
+                continue
+            if key in first_with_key:
+                uf.union(first_with_key[key], i)
+            else:
+                first_with_key[key] = i
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(mentions)):
+        groups[uf.find(i)].append(i)
+
+    out = []
+    for members in groups.values():
+        name_en = _canonical_name([mentions[i][1].name_en for i in members])
+        variant_articles: dict[str, set[str]] = defaultdict(set)
+        article_ids: set[str] = set()
+        for i in members:
+            aid, e = mentions[i]
+            article_ids.add(aid)
+            for n in (e.name_en, *e.names_original):
+                variant_articles[n].add(aid)
+        out.append(
+            BriefEntity(
+                name_en=name_en,
+                variants=[Variant(name=n, article_ids=sorted(ids)) for n, ids in sorted(variant_articles.items())],
+                type=mentions[members[0]][1].type,
+                article_ids=sorted(article_ids),
+            )
+        )
+    out.sort(key=lambda e: (-len(e.article_ids), e.name_en.casefold()))
+    return out
+
+
+# ---------------------------------------------------------------- dates
+
+
+def build_timeline(summaries: Iterable[ArticleSummary]) -> list[TimelineEntry]:
+    """Every dated event of every article, oldest first; the same event text on the same date is one entry."""
+    merged: dict[tuple[str, str], set[str]] = defaultdict(set)
+    text_of: dict[tuple[str, str], str] = {}
+    for s in summaries:
+        for ev in s.events:
+            if ev.date is None:
+                continue
+            key = (ev.date, match_key(ev.description_en))
+            merged[key].add(s.id)
+            text_of.setdefault(key, ev.description_en)
+    entries = [TimelineEntry(date=d, event=text_of[(d, k)], article_ids=sorted(ids)) for (d, k), ids in merged.items()]
+    entries.sort(key=lambda t: (dates.parts(t.date), t.event.casefold()))
+    return entries
+
+
+def newest_published(summaries: Iterable[ArticleSummary]) -> str | None:
+    published = [s.published for s in summaries if s.published]
+    return max(published, key=lambda p: dates.latest(p)) if published else None
+
+
+def find_stale(summaries: list[ArticleSummary], stale_after_days: int = DEFAULT_STALE_DAYS) -> list[StaleArticle]:
+    """Articles clearly older than the newest article in the folder.
+
+    Partial dates are compared conservatively: an article is stale only when even the latest day
+    it could be from is more than `stale_after_days` before the earliest day of the newest one."""
+    newest = newest_published(summaries)
+    if newest is None:
+        return []
+    reference = dates.earliest(newest)
+    out = []
+    for s in summaries:
+        if not s.published:
+            continue
+        age = (reference - dates.latest(s.published)).days
+        if age > stale_after_days:
+            out.append(
+                StaleArticle(
+                    article_id=s.id,
+                    published=s.published,
+                    reason=f"published {s.published} ({s.date_basis}), at least {age} days before the newest "
+                    f"article ({newest}); not today's news",
+                )
+            )
+    return out
