@@ -113,6 +113,7 @@ def test_brief_rejects_citations_of_unknown_articles() -> None:
             "stats": {"articles": 1, "model_calls": 0, "cache_hits": 0, "prompt_tokens": 0,
                       "completion_tokens": 0, "chars_raw": 0, "chars_removed": 0, "quotes": 0,
                       "http_attempts": 0, "tokens_raw_est": 0, "tokens_saved_est": 0,
+                      "usage_by_stage": {}, "price": None, "cost_usd_est": None,
                       "quotes_verified": 0, "grounding_rate": None},
         })
 

@@ -20,7 +20,8 @@ def _brief(title: str, headline: str) -> Brief:
                              published=None, language="ar")],
         failures=[], skipped=[], notes=[],
         stats=Stats(articles=1, quotes=0, quotes_verified=0, grounding_rate=None, model_calls=0, cache_hits=0,
-                    http_attempts=0, tokens_raw_est=0, tokens_saved_est=0,
+                    http_attempts=0, tokens_raw_est=0, tokens_saved_est=0, usage_by_stage={}, price=None,
+                    cost_usd_est=None,
                     prompt_tokens=0, completion_tokens=0, chars_raw=0,
                     chars_removed=0),
     )

@@ -32,7 +32,9 @@ from .cache import (
     canonical_json,
     sha256_text,
 )
-from .errors import MissingRecording, StaleRecording
+from .cleaning import estimate_tokens
+from .costs import Price, completion_estimate, prompt_estimate
+from .errors import BudgetExceeded, MissingRecording, StaleRecording
 
 if TYPE_CHECKING:
     from .llm import EndpointConfig, ModelClient
@@ -60,6 +62,8 @@ class Policy:
     record: bool = False
     use_cache: bool = True
     record_command: str = "briefer summarize FOLDER --record"
+    price: Price | None = None
+    max_cost: float | None = None  # USD; a request that could pass it is not sent
 
 
 @dataclass
@@ -69,17 +73,20 @@ class Counters:
     http_attempts: int = 0  # HTTP requests sent, retries and re-asks included
     prompt_tokens: int = 0  # usage of the answers used, and of failed requests in this run
     completion_tokens: int = 0
+    by_stage: dict[str, list[int]] = field(default_factory=dict)  # prompt name -> [prompt, completion]
+    spent_prompt: int = 0  # usage of what was sent in this run (model calls and failed requests)
+    spent_completion: int = 0
 
 
 @functools.cache
-def _schema(model: type[BaseModel]) -> tuple[dict[str, Any], str]:
+def response_schema(model: type[BaseModel]) -> tuple[dict[str, Any], str]:
     """A response model's JSON Schema and its hash, computed once per model (it is not cheap)."""
     schema = model.model_json_schema()
     return schema, sha256_text(canonical_json(schema))
 
 
 def schema_sha256(model: type[BaseModel]) -> str:
-    return _schema(model)[1]
+    return response_schema(model)[1]
 
 
 @dataclass
@@ -127,10 +134,35 @@ class Gateway:
         except ValidationError:
             return None
 
-    def _count(self, usage: Usage | None) -> None:
+    def _count(self, usage: Usage | None, call: Call, spent: bool = False) -> None:
         if usage is not None:
-            self.counters.prompt_tokens += usage.prompt_tokens
-            self.counters.completion_tokens += usage.completion_tokens
+            c = self.counters
+            c.prompt_tokens += usage.prompt_tokens
+            c.completion_tokens += usage.completion_tokens
+            stage = c.by_stage.setdefault(call.prompt, [0, 0])
+            stage[0] += usage.prompt_tokens
+            stage[1] += usage.completion_tokens
+            if spent:
+                c.spent_prompt += usage.prompt_tokens
+                c.spent_completion += usage.completion_tokens
+
+    def _check_budget(self, call: Call, what: str) -> None:
+        policy = self.policy
+        if policy.max_cost is None or policy.price is None:
+            return
+        prompt = prompt_estimate(call.messages, response_schema(call.response_model)[0])
+        estimate = policy.price.cost(prompt, completion_estimate(call.stage, estimate_tokens(call.input_text)))
+        spent = policy.price.cost(self.counters.spent_prompt, self.counters.spent_completion)
+        if spent + estimate > policy.max_cost:
+            raise BudgetExceeded(f"{what}: not sent: --max-cost ${policy.max_cost:g} would be exceeded "
+                                 f"(spent ${spent:.4f}, this request about ${estimate:.4f})")
+
+    def has_answer(self, call: Call) -> bool:
+        """Whether this request would be answered without the model (cache or a matching recording)."""
+        if self.policy.use_cache and self.cache.get(self.cache_key(call)) is not None:
+            return True
+        recording = None if self.policy.record else self.recordings.load(call.stage, call.subject)
+        return recording is not None and not self.fingerprint(call).differences(recording.fingerprint)
 
     async def ask(self, call: Call) -> BaseModel:
         fp = self.fingerprint(call)
@@ -141,7 +173,7 @@ class Gateway:
             entry = self.cache.get(key)
             if entry is not None and (obj := self._validate(call, entry.response)) is not None:
                 self.counters.cache_hits += 1
-                self._count(entry.usage)
+                self._count(entry.usage, call)
                 if self.policy.record:
                     self._save_recording(call, fp, key, entry.response, entry.usage, entry.endpoint)
                 return obj
@@ -154,7 +186,7 @@ class Gateway:
                 obj = self._validate(call, recording.response)
                 if obj is not None:
                     self.counters.cache_hits += 1
-                    self._count(recording.usage)
+                    self._count(recording.usage, call)
                     return obj
                 stale = ["recorded answer no longer validates against the response model"]
 
@@ -174,11 +206,13 @@ class Gateway:
 
         from .llm import EndpointFailed, RequestFailed
 
+        self._check_budget(call, what)
         try:
             answer = await self._model().complete(call.messages, call.response_model, call.context)
         except RequestFailed as exc:
             self.counters.http_attempts += exc.attempts
-            self._count(Usage(prompt_tokens=exc.prompt_tokens, completion_tokens=exc.completion_tokens))
+            self._count(Usage(prompt_tokens=exc.prompt_tokens, completion_tokens=exc.completion_tokens), call,
+                        spent=True)
             exc.args = (f"{what}: {exc.args[0]}",)
             raise
         except EndpointFailed as exc:
@@ -187,7 +221,7 @@ class Gateway:
         usage = Usage(prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens)
         self.counters.http_attempts += answer.http_attempts
         self.counters.model_calls += 1
-        self._count(usage)
+        self._count(usage, call, spent=True)
         self.cache.put(
             CacheEntry(key=key, fingerprint=fp, response=answer.data, usage=usage,
                        recorded_at=_now(), endpoint=self.endpoint.endpoint)

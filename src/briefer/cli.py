@@ -123,12 +123,21 @@ def summarize(
                                                   "request; longer articles are read in parts.")] = 12_000,
     merge_budget: Annotated[int, typer.Option("--merge-budget", help="Estimated tokens of input per merge call; "
                                               "more articles are merged in batches.")] = 16_000,
+    price: Annotated[str | None, typer.Option("--price", help="Model price 'IN,OUT' in USD per million tokens "
+                                              "(default: briefer's table for OpenAI models).", envvar="BRIEFER_PRICE")
+                     ] = None,
+    max_cost: Annotated[float | None, typer.Option("--max-cost", help="Stop before spending more than this many "
+                                                   "USD (estimated).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Estimate requests, tokens and cost; call nothing.")
+                       ] = False,
     rpm: Annotated[float | None, typer.Option("--rpm", help="Requests per minute the endpoint allows.")] = None,
     tpm: Annotated[float | None, typer.Option("--tpm", help="Tokens per minute the endpoint allows.")] = None,
 ) -> None:
     """Summarise every article in FOLDER and merge them into one daily brief."""
     if mode not in MODES:
         raise _fail(f"--mode must be one of {', '.join(MODES)}", 2)
+    if max_cost is not None and max_cost <= 0:
+        raise _fail("--max-cost must be positive", 2)
     if (rpm is not None and rpm <= 0) or (tpm is not None and tpm <= 0):
         raise _fail("--rpm and --tpm must be positive", 2)
     if timeout <= 0 or max_retries < 0 or max_reasks < 0 or (max_tokens is not None and max_tokens < 1):
@@ -157,7 +166,14 @@ def summarize(
             max_chars=max_chars,
             max_input_tokens=max_input_tokens,
             merge_budget=merge_budget,
+            price=price,
+            max_cost=max_cost,
         )
+        if dry_run:
+            from .pipeline import dry_run as plan
+
+            _print_plan(plan(cfg))
+            raise typer.Exit(0)
         progress = _Progress()
         result = summarize_folder(cfg, progress)
     except KeyboardInterrupt:
@@ -176,12 +192,29 @@ def summarize(
         f"{status} written to {result.out_dir}: {s.articles} articles, {len(b.failures)} failed, "
         f"{len(b.skipped)} skipped, {s.cache_hits} cache hits, {s.model_calls} model calls "
         f"({s.http_attempts} HTTP requests), "
-        f"{s.prompt_tokens + s.completion_tokens} tokens ({s.prompt_tokens} prompt + {s.completion_tokens} completion)",
+        f"{s.prompt_tokens + s.completion_tokens} tokens ({s.prompt_tokens} prompt + {s.completion_tokens} completion)"
+        + (f", estimated ${s.cost_usd_est:.4f}" if s.cost_usd_est is not None else ""),
         err=True,
     )
     for f in b.failures:
         typer.echo(f"briefer: failed: {f.source_path}: {f.reason}", err=True)
     raise typer.Exit(result.exit_code)
+
+
+def _print_plan(plan: Any) -> None:
+    """The dry run's table on stdout."""
+    typer.echo(f"{'article':<40} {'requests':>8} {'prompt est':>11} {'compl. est':>11}  answered")
+    for r in plan.rows:
+        typer.echo(f"{r.subject:<40} {r.requests:>8} {r.prompt_tokens:>11,} {r.completion_tokens:>11,}  "
+                   f"{'cached' if r.cached else 'to send'}")
+    send, cached, prompt, completion = plan.totals()
+    cost = f"${plan.cost:.4f} at {plan.price.describe()}" if plan.price else "unknown (give --price IN,OUT)"
+    typer.echo(f"to send: {send} requests ({cached} already answered), about {prompt:,} prompt + "
+               f"{completion:,} completion tokens; estimated cost {cost}")
+    typer.echo(f"fixed prompt tokens per article request (system prompt + response schema, sent first so "
+               f"provider-side prompt caching applies): {plan.fixed_prompt_tokens:,}")
+    for s in plan.skipped:
+        typer.echo(f"skipped: {s.source_path}: {s.reason}")
 
 
 @app.command()

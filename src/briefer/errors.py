@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-FailureKind = Literal["stale_recording", "missing_recording", "model_error"]
+FailureKind = Literal["stale_recording", "missing_recording", "model_error", "budget_exceeded"]
 
 
 class BrieferError(Exception):
@@ -41,6 +41,12 @@ class EndpointError(BrieferError):
 
 class ArticleFailed(BrieferError):
     """A single request failed in a way that does not condemn the others."""
+
+
+class BudgetExceeded(ArticleFailed):
+    """--max-cost would be exceeded: the request is not sent."""
+
+    kind: FailureKind = "budget_exceeded"
 
 
 class ReplayError(BrieferError):

@@ -159,6 +159,18 @@ def ground(article: Article, extraction: ArticleExtraction, source: Source | Non
     )
 
 
+def needs_parts(article: Article, max_input_tokens: int) -> bool:
+    return estimate_tokens(article.clean_text) > max_input_tokens and len(article.paragraphs) > 1
+
+
+def planned_calls(article: Article, prompts: Prompts, max_input_tokens: int) -> list[Call]:
+    """The extract requests an article needs (one, or one per part), for planning and dry runs."""
+    if needs_parts(article, max_input_tokens):
+        ranges = split_paragraphs(article.paragraphs, max_input_tokens)
+        return [extract_call(article, prompts, Part(n, len(ranges), a, b)) for n, (a, b) in enumerate(ranges, 1)]
+    return [extract_call(article, prompts)]
+
+
 async def read_in_parts(article: Article, gateway: Gateway, prompts: Prompts,
                         max_input_tokens: int) -> ArticleExtraction:
     """Map: each part extracted (and translated) on its own. Reduce: one call over the parts."""
@@ -177,7 +189,7 @@ async def summarize_article(article: Article, gateway: Gateway, prompts: Prompts
                             quote_reasks: int = DEFAULT_QUOTE_REASKS,
                             max_input_tokens: int = DEFAULT_MAX_INPUT_TOKENS) -> ArticleSummary:
     source = source_of(article)
-    if estimate_tokens(article.clean_text) > max_input_tokens and len(article.paragraphs) > 1:
+    if needs_parts(article, max_input_tokens):
         return ground(article, await read_in_parts(article, gateway, prompts, max_input_tokens), source)
     first = extract_call(article, prompts)
     answer = await gateway.ask(first)

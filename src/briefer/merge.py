@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from .answers import Call, Gateway
 from .cleaning import estimate_tokens
+from .costs import Price
 from .facts import DEFAULT_STALE_DAYS, build_timeline, find_stale, join_entities, newest_published
 from .models import (
     ArticleRef,
@@ -31,6 +32,7 @@ from .models import (
     Failure,
     IngestNote,
     Skipped,
+    StageUsage,
     StaleArticle,
     Stats,
     StoriesDraft,
@@ -122,6 +124,7 @@ class MergeInputs:
     stale_after_days: int = DEFAULT_STALE_DAYS
     story_window_days: int = DEFAULT_WINDOW_DAYS
     merge_budget: int = DEFAULT_MERGE_BUDGET
+    price: Price | None = None
 
 
 # ---------------------------------------------------------------- many articles: batches, then an overview
@@ -304,6 +307,10 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
             chars_removed=sum(s.cleaning.removed_chars for s in summaries),
             tokens_raw_est=inputs.tokens_raw_est,
             tokens_saved_est=inputs.tokens_saved_est,
+            usage_by_stage={k: StageUsage(prompt_tokens=p, completion_tokens=c_)
+                            for k, (p, c_) in sorted(c.by_stage.items())},
+            price=inputs.price.describe() if inputs.price else None,
+            cost_usd_est=round(inputs.price.cost(c.prompt_tokens, c.completion_tokens), 6) if inputs.price else None,
         ),
     )
 

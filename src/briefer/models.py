@@ -355,6 +355,11 @@ class IngestNote(Strict):
     note: NonEmpty = Field(description="What ingest did to a file it read: a guessed encoding, a truncation.")
 
 
+class StageUsage(Strict):
+    prompt_tokens: int
+    completion_tokens: int
+
+
 class Stats(Strict):
     articles: int = Field(description="Articles summarised.")
     quotes: int = Field(description="Evidence quotes across all summaries.")
@@ -369,6 +374,11 @@ class Stats(Strict):
     chars_removed: int = Field(description="Characters removed by cleaning.")
     tokens_raw_est: int = Field(description="Estimated tokens of the articles before cleaning.")
     tokens_saved_est: int = Field(description="Estimated tokens cleaning kept from the model.")
+    usage_by_stage: dict[str, StageUsage] = Field(
+        description="Tokens of the answers used, per prompt (extract, extract_reduce, merge, ...)."
+    )
+    price: str | None = Field(description="The price the cost is estimated at; null when the model's is unknown.")
+    cost_usd_est: float | None = Field(description="Estimated cost of the answers used (as recorded), in USD.")
 
 
 class Brief(Strict):

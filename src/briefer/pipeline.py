@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from .answers import Gateway, Policy
+from .answers import Gateway, Policy, response_schema
 from .cache import RecordingStore, ResponseCache, atomic_write
+from .cleaning import estimate_tokens
+from .costs import Price, completion_estimate, price_for, prompt_estimate
 from .errors import ArticleFailed, NothingProduced, ReplayError, UsageError
-from .extract import DEFAULT_MAX_INPUT_TOKENS, summarize_article
+from .extract import DEFAULT_MAX_INPUT_TOKENS, planned_calls, summarize_article
 from .ingest import DEFAULT_MAX_CHARS, Article, read_folder
 from .llm import EndpointConfig, ModelClient
 from .merge import DEFAULT_MERGE_BUDGET, DEFAULT_STALE_DAYS, MergeInputs, build_brief, today
@@ -61,6 +63,12 @@ class RunConfig:
     max_chars: int = DEFAULT_MAX_CHARS
     max_input_tokens: int = DEFAULT_MAX_INPUT_TOKENS
     merge_budget: int = DEFAULT_MERGE_BUDGET
+    price: str | None = None  # "IN,OUT" USD per million tokens; default: the price table
+    max_cost: float | None = None  # USD: requests that could pass it are not sent
+
+    @property
+    def model_price(self) -> Price | None:
+        return price_for(self.endpoint.model, self.price)
 
     @property
     def recordings(self) -> Path:
@@ -99,6 +107,9 @@ def _check(cfg: RunConfig) -> None:
         raise UsageError("--max-chars must be at least 1")
     if cfg.max_input_tokens < 100 or cfg.merge_budget < 100:
         raise UsageError("--max-input-tokens and --merge-budget must be at least 100")
+    if cfg.max_cost is not None and cfg.model_price is None:
+        raise UsageError(f"--max-cost needs the price of '{cfg.endpoint.model}': give --price IN,OUT "
+                         "(USD per million tokens)")
 
 
 async def run(cfg: RunConfig, reporter: Reporter | None = None,
@@ -114,15 +125,7 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
         raise NothingProduced(f"no articles to summarise in {cfg.folder}{detail if skipped else ''}")
 
     prompts = Prompts(cfg.prompt_dir)
-    gateway = Gateway(
-        endpoint=cfg.endpoint,
-        cache=ResponseCache(cfg.cache_dir, warn=rep.warn),
-        recordings=RecordingStore(cfg.recordings),
-        policy=Policy(offline=cfg.offline, record=cfg.record, use_cache=cfg.cache_dir is not None,
-                      record_command=cfg.record_command()),
-        client_factory=client_factory,
-        warn=rep.warn,
-    )
+    gateway = _gateway(cfg, rep, client_factory)
     out = cfg.output
     try:
         summaries, failures = await _summarize_all(folder.articles, gateway, prompts, cfg, out, rep)
@@ -133,6 +136,7 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
         brief = await build_brief(
             MergeInputs(date=cfg.date or today(), summaries=summaries, failures=failures, skipped=skipped,
                         notes=notes, stale_after_days=cfg.stale_after_days, merge_budget=cfg.merge_budget,
+                        price=cfg.model_price,
                         tokens_raw_est=sum(a.tokens.raw for a in done),
                         tokens_saved_est=sum(a.tokens.removed for a in done)),
             gateway,
@@ -143,6 +147,92 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
     atomic_write(out / "brief.json", to_json(brief))
     atomic_write(out / "brief.md", brief_markdown(brief, summaries))
     return RunResult(brief=brief, out_dir=out, summaries=sorted(summaries, key=lambda s: s.id))
+
+
+def _gateway(cfg: RunConfig, rep: Reporter, client_factory: Callable[[], ModelClient] | None = None) -> Gateway:
+    return Gateway(
+        endpoint=cfg.endpoint,
+        cache=ResponseCache(cfg.cache_dir, warn=rep.warn),
+        recordings=RecordingStore(cfg.recordings),
+        policy=Policy(offline=cfg.offline, record=cfg.record, use_cache=cfg.cache_dir is not None,
+                      record_command=cfg.record_command(), price=cfg.model_price, max_cost=cfg.max_cost),
+        client_factory=client_factory,
+        warn=rep.warn,
+    )
+
+
+@dataclass(frozen=True)
+class PlannedRequest:
+    subject: str  # article id, or "merge"
+    requests: int
+    prompt_tokens: int  # estimated
+    completion_tokens: int  # estimated
+    cached: bool  # answered by the cache or a recording: nothing to send
+
+
+@dataclass(frozen=True)
+class DryRun:
+    rows: list[PlannedRequest]
+    skipped: list[Skipped]
+    fixed_prompt_tokens: int  # per article request: system prompt + response schema, sent first
+    price: Price | None
+
+    def totals(self) -> tuple[int, int, int, int]:
+        """Requests to send, requests cached, prompt and completion tokens to send."""
+        send = [r for r in self.rows if not r.cached]
+        return (sum(r.requests for r in send), sum(r.requests for r in self.rows if r.cached),
+                sum(r.prompt_tokens for r in send), sum(r.completion_tokens for r in send))
+
+    @property
+    def cost(self) -> float | None:
+        _, _, prompt, completion = self.totals()
+        return self.price.cost(prompt, completion) if self.price else None
+
+
+def dry_run(cfg: RunConfig) -> DryRun:
+    """What a run would send and cost, estimated without calling the model or writing anything."""
+    _check(cfg)
+    folder = read_folder(cfg.folder, recursive=cfg.recursive, max_chars=cfg.max_chars)
+    prompts = Prompts(cfg.prompt_dir)
+    gateway = _gateway(cfg, SilentReporter())
+    rows = []
+    digest_tokens = 0
+    for article in folder.articles:
+        calls = planned_calls(article, prompts, cfg.max_input_tokens)
+        prompt = sum(prompt_estimate(c.messages, response_schema(c.response_model)[0]) for c in calls)
+        completion = sum(completion_estimate(c.stage, estimate_tokens(c.input_text)) for c in calls)
+        if len(calls) > 1:  # read in parts: one reduce call over the parts as well
+            prompt, completion = prompt + 2000, completion + 1000
+        rows.append(PlannedRequest(article.id, len(calls) + (1 if len(calls) > 1 else 0), prompt, completion,
+                                   cached=all(gateway.has_answer(c) for c in calls)))
+        digest_tokens += 400  # an article's summary as the merge step sees it, roughly
+    merges = 1 if digest_tokens <= cfg.merge_budget else -(-digest_tokens // cfg.merge_budget) + 1
+    merge_cached = bool(rows) and all(r.cached for r in rows) and _merge_answered(folder.articles, gateway, prompts,
+                                                                                  cfg)
+    rows.append(PlannedRequest("(merge)", merges, digest_tokens + 1500 * merges, 1500 * merges, merge_cached))
+    first = planned_calls(folder.articles[0], prompts, cfg.max_input_tokens)[0] if folder.articles else None
+    fixed = prompt_estimate(first.messages[:1], response_schema(first.response_model)[0]) if first else 0
+    return DryRun(rows, [Skipped(source_path=p, reason=r) for p, r in folder.skipped], fixed, cfg.model_price)
+
+
+def _merge_answered(articles: list[Article], gateway: Gateway, prompts: Prompts, cfg: RunConfig) -> bool:
+    """With every article answered already, whether the merge is too (it depends on their summaries)."""
+    from dataclasses import replace
+
+    from .facts import find_stale, join_entities
+    from .merge import merge_call
+    from .stories import group_stories
+
+    offline = replace(gateway, policy=replace(gateway.policy, offline=True))  # a dry run never calls the model
+
+    async def summaries() -> list[ArticleSummary]:
+        return [await summarize_article(a, offline, prompts, max_input_tokens=cfg.max_input_tokens)
+                for a in articles]
+
+    done = sorted(asyncio.run(summaries()), key=lambda s: s.id)
+    entities = join_entities(done)
+    call = merge_call(done, entities, find_stale(done, cfg.stale_after_days), group_stories(done, entities), prompts)
+    return gateway.has_answer(call)
 
 
 async def _summarize_all(articles: list[Article], gateway: Gateway, prompts: Prompts, cfg: RunConfig,

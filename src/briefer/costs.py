@@ -1,0 +1,75 @@
+"""What a run costs: a small price table, overridable, and token estimates for requests not yet sent.
+
+Prices are USD per million tokens (input, output), as published by OpenAI for these models;
+they change, so `--price IN,OUT` (or BRIEFER_PRICE) overrides them, and local models have no
+price unless one is given (cost is then reported as unknown, not as zero).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from .cleaning import estimate_tokens
+from .errors import UsageError
+
+# USD per 1M tokens: (input, output). Checked 2025; override with --price when they change.
+PRICES: dict[str, tuple[float, float]] = {
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4.1-nano": (0.10, 0.40),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1": (2.00, 8.00),
+    "o4-mini": (1.10, 4.40),
+}
+
+
+@dataclass(frozen=True)
+class Price:
+    model: str
+    input_per_million: float
+    output_per_million: float
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return (prompt_tokens * self.input_per_million + completion_tokens * self.output_per_million) / 1e6
+
+    def describe(self) -> str:
+        return f"{self.model}: ${self.input_per_million:g} in / ${self.output_per_million:g} out per 1M tokens"
+
+
+def parse_price(text: str, model: str) -> Price:
+    try:
+        inp, out = (float(x) for x in text.split(","))
+    except ValueError:
+        raise UsageError(f"--price must be 'IN,OUT' in USD per million tokens, e.g. 0.15,0.60; got '{text}'") from None
+    if inp < 0 or out < 0:
+        raise UsageError("--price must not be negative")
+    return Price(model, inp, out)
+
+
+def price_for(model: str, override: str | None = None) -> Price | None:
+    """The price of `model`: the override, BRIEFER_PRICE, or the table (longest matching name, so
+    dated snapshots like gpt-4o-mini-2024-07-18 find their family). None when unknown."""
+    text = override or os.environ.get("BRIEFER_PRICE")
+    if text:
+        return parse_price(text, model)
+    for name in sorted(PRICES, key=len, reverse=True):
+        if model == name or model.startswith(name + "-"):
+            return Price(model, *PRICES[name])
+    return None
+
+
+def prompt_estimate(messages: list[dict[str, str]], schema: dict[str, Any]) -> int:
+    """Estimated prompt tokens of a request: its messages and the response schema sent with them."""
+    return sum(estimate_tokens(m["content"]) + 4 for m in messages) + estimate_tokens(
+        json.dumps(schema, ensure_ascii=False))
+
+
+def completion_estimate(stage: str, input_tokens: int) -> int:
+    """A planning guess of the answer's size: an extraction carries a full translation (about as
+    long as the article in English), a merge answer a page of brief."""
+    if stage == "extract":
+        return int(input_tokens * 0.9) + 600
+    return 1500

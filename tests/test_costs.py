@@ -1,0 +1,95 @@
+"""Cost: usage per stage, an estimated price, --max-cost stops before the budget, --dry-run calls nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+import echo_model
+from briefer.costs import price_for
+from briefer.errors import UsageError
+from briefer.llm import EndpointConfig
+from briefer.pipeline import RunConfig, dry_run, run
+from conftest import FIXTURES, SEED_IDS
+from fake_openai import FakeOpenAI
+from test_cli import briefer
+
+
+def test_price_table_and_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    p = price_for("gpt-4o-mini")
+    assert p is not None and (p.input_per_million, p.output_per_million) == (0.15, 0.60)
+    dated = price_for("gpt-4o-mini-2024-07-18")
+    assert dated is not None and dated.input_per_million == 0.15  # a snapshot finds its family
+    four = price_for("gpt-4o")
+    assert four is not None and four.input_per_million == 2.50  # not gpt-4o-mini's
+    assert price_for("qwen2.5:14b") is None  # a local model has no price unless given one
+    override = price_for("qwen2.5:14b", "0,0")
+    assert override is not None and override.cost(10**6, 10**6) == 0
+    monkeypatch.setenv("BRIEFER_PRICE", "1,2")
+    env = price_for("anything")
+    assert env is not None and env.cost(10**6, 10**6) == 3
+    with pytest.raises(UsageError, match="--price must be 'IN,OUT'"):
+        price_for("m", "cheap")
+
+
+def test_usage_per_stage_and_cost_are_reported(tmp_path: Path) -> None:
+    with FakeOpenAI(echo_model.respond) as server:
+        result = asyncio.run(run(RunConfig(
+            folder=FIXTURES / "articles", out_dir=tmp_path, date="2026-11-22", cache_dir=None,
+            recordings_dir=tmp_path / "none", endpoint=EndpointConfig(model="gpt-4o-mini", base_url=server.base_url))))
+        billed = server.billed
+    stats = result.brief.stats
+    assert set(stats.usage_by_stage) == {"extract", "merge"}
+    assert sum(u.prompt_tokens for u in stats.usage_by_stage.values()) == stats.prompt_tokens == sum(
+        b["prompt_tokens"] for b in billed)
+    assert stats.price is not None and "gpt-4o-mini" in stats.price
+    expected = (stats.prompt_tokens * 0.15 + stats.completion_tokens * 0.60) / 1e6
+    assert stats.cost_usd_est == pytest.approx(expected, abs=1e-6)
+
+
+def test_max_cost_stops_before_the_budget_is_exceeded(tmp_path: Path) -> None:
+    # Each echo request costs about $0.0007 at this price: the budget allows about two.
+    with FakeOpenAI(echo_model.respond) as server:
+        result = asyncio.run(run(RunConfig(
+            folder=FIXTURES / "articles", out_dir=tmp_path, date="2026-11-22", cache_dir=None, concurrency=1,
+            recordings_dir=tmp_path / "none", price="0.25,0.5", max_cost=0.0015,
+            endpoint=EndpointConfig(model="local", base_url=server.base_url))))
+        sent = len(server.requests)
+    assert result.exit_code == 3
+    assert {f.kind for f in result.brief.failures} == {"budget_exceeded"}
+    assert any("not sent: --max-cost $0.0015 would be exceeded" in f.reason for f in result.brief.failures)
+    assert 1 <= sent < len(SEED_IDS) + 1  # stopped before sending everything
+    stats = result.brief.stats
+    assert (stats.prompt_tokens * 0.25 + stats.completion_tokens * 0.5) / 1e6 <= 0.0015  # never over budget
+
+
+def test_max_cost_needs_a_price(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="--max-cost needs the price of 'local-model'"):
+        asyncio.run(run(RunConfig(folder=FIXTURES / "articles", out_dir=tmp_path, max_cost=1.0,
+                                  endpoint=EndpointConfig(model="local-model", base_url="http://127.0.0.1:9/v1"))))
+
+
+def test_dry_run_estimates_without_calling_or_writing(tmp_path: Path, fixture_copy: Path) -> None:
+    with socket.socket() as s:  # an endpoint with nobody listening: a dry run must not need it
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    r = briefer("summarize", str(fixture_copy / "articles"), "--dry-run", "--no-cache", "--out", str(tmp_path / "o"),
+                "--recordings", str(tmp_path / "none"), "--base-url", f"http://127.0.0.1:{port}/v1")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].split()[:2] == ["article", "requests"]
+    assert sum(1 for ln in lines if ln.endswith("to send")) == len(SEED_IDS) + 1
+    assert "to send: 6 requests (0 already answered)" in r.stdout and "estimated cost $" in r.stdout
+    assert "fixed prompt tokens per article request" in r.stdout
+    assert not (tmp_path / "o").exists()
+
+
+def test_dry_run_sees_what_is_already_answered(fixture_copy: Path) -> None:
+    plan = dry_run(RunConfig(folder=fixture_copy / "articles", cache_dir=None))
+    assert all(r.cached for r in plan.rows) and plan.totals()[0] == 0 and plan.cost == 0
+    assert plan.fixed_prompt_tokens > 1000
+    assert json.dumps([r.subject for r in plan.rows]).count("(merge)") == 1
