@@ -53,17 +53,19 @@ def _parse_date(value: str | None) -> str | None:
 
 
 class _Progress:
-    """A progress bar on stderr while articles are processed (quiet when stderr is not a terminal)."""
+    """A progress bar on stderr while articles are processed, when stderr is a terminal; warnings as lines."""
 
     def __init__(self) -> None:
-        from rich.console import Console
+        self.console: Any = None
+        if sys.stderr.isatty():  # rich costs ~0.1 s to load: only for a terminal
+            from rich.console import Console
 
-        self.console = Console(stderr=True)
+            self.console = Console(stderr=True)
         self._progress: Any = None
         self._task: Any = None
 
     def start(self, total: int) -> None:
-        if not self.console.is_terminal:
+        if self.console is None:
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -79,7 +81,10 @@ class _Progress:
             self._progress.update(self._task, advance=1, description=article_id if ok else f"{article_id} (failed)")
 
     def warn(self, message: str) -> None:
-        self.console.print(f"briefer: warning: {message}", markup=False, highlight=False, soft_wrap=True)
+        if self.console is None:
+            typer.echo(f"briefer: warning: {message}", err=True)
+        else:
+            self.console.print(f"briefer: warning: {message}", markup=False, highlight=False, soft_wrap=True)
 
     def stop(self) -> None:
         if self._progress is not None:

@@ -160,14 +160,19 @@ def pack_batches(groups: list[StoryGroup], by_id: dict[str, ArticleSummary], bud
     return batches
 
 
-def stories_call(n: int, batch: list[StoryGroup], by_id: dict[str, ArticleSummary], entities: list[BriefEntity],
-                 prompts: Prompts) -> Call:
+def _stories_payload(batch: list[StoryGroup], by_id: dict[str, ArticleSummary], entities: list[BriefEntity]) -> str:
     ids = [aid for g in batch for aid in g.article_ids]
-    payload = json.dumps({
+    return json.dumps({
         "articles": [article_digest(by_id[aid]) for aid in ids],
         "entities": _entities_payload(entities, set(ids)),
         "story_groups": [_group_payload(g) for g in batch],
     }, ensure_ascii=False, indent=1)
+
+
+def stories_call(n: int, batch: list[StoryGroup], by_id: dict[str, ArticleSummary], entities: list[BriefEntity],
+                 prompts: Prompts) -> Call:
+    ids = [aid for g in batch for aid in g.article_ids]
+    payload = _stories_payload(batch, by_id, entities)
     rendered = prompts.render(STORIES_PROMPT, payload=payload, groups=len(batch), boundary=boundary_for(payload))
     return Call(stage="merge", subject=f"stories-{n}", prompt=STORIES_PROMPT, prompt_version=rendered.version,
                 messages=rendered.messages, response_model=StoriesDraft, input_text=payload,
@@ -200,7 +205,7 @@ def overview_call(stories: list[Story], stale: list[StaleArticle], total: int, n
 def _fit(batch: list[StoryGroup], by_id: dict[str, ArticleSummary], entities: list[BriefEntity], budget: int,
          prompts: Prompts) -> list[list[StoryGroup]]:
     """The batch, halved until its whole input (articles, their entities, the groups) fits the budget."""
-    if len(batch) == 1 or estimate_tokens(stories_call(0, batch, by_id, entities, prompts).input_text) <= budget:
+    if len(batch) == 1 or estimate_tokens(_stories_payload(batch, by_id, entities)) <= budget:
         return [batch]
     half = len(batch) // 2
     return _fit(batch[:half], by_id, entities, budget, prompts) + _fit(batch[half:], by_id, entities, budget, prompts)
@@ -216,8 +221,8 @@ async def merge_in_batches(summaries: list[ArticleSummary], entities: list[Brief
     batches: list[list[StoryGroup]] = []
     for batch in pack_batches(groups, by_id, budget):
         batches += _fit(batch, by_id, entities, budget, prompts)
-    drafts = await asyncio.gather(*(gateway.ask(stories_call(n, b, by_id, entities, prompts))
-                                    for n, b in enumerate(batches, start=1)))
+    calls = [stories_call(n, b, by_id, entities, prompts) for n, b in enumerate(batches, start=1)]
+    drafts = await asyncio.gather(*(gateway.ask(call) for call in calls))
     stories = [st for d in drafts if isinstance(d, StoriesDraft) for st in d.stories]
     overview = await gateway.ask(overview_call(stories, stale, len(summaries), newest_published(summaries),
                                                budget, prompts))

@@ -8,6 +8,7 @@ Templates render in a Jinja sandbox with StrictUndefined: a misspelt variable is
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from functools import cached_property
@@ -64,6 +65,7 @@ class Prompts:
             raise UsageError(f"prompt template missing: {self.directory / f'{name}.user.j2'}")
         return parts
 
+    @functools.cache  # noqa: B019 - one Prompts per run; the templates do not change during it
     def version(self, name: str) -> str:
         """Hash of the prompt's template files: changes whenever their text changes."""
         h = hashlib.sha256()
