@@ -257,7 +257,19 @@ class Disagreement(Strict):
     positions: list[Position] = Field(min_length=2, description="Each position with the articles that hold it.")
 
 
-class BriefDraft(Strict):
+class CitesKnownArticles(Strict):
+    """An answer whose cited article ids must be among those the request gave (validation context
+    "article_ids"); a live model citing an unknown id is re-asked with the error."""
+
+    @model_validator(mode="after")
+    def _citations_exist(self, info: ValidationInfo) -> CitesKnownArticles:
+        known = (info.context or {}).get("article_ids")
+        if known is not None:
+            _check_citations(self, set(known))
+        return self
+
+
+class BriefDraft(CitesKnownArticles):
     """What the merge call asks of the model; briefer adds the deterministic parts."""
 
     title: NonEmpty = Field(description="A short English title for the day's brief.")
@@ -269,15 +281,8 @@ class BriefDraft(Strict):
         description="Where the sources contradict each other: each position with its sources, without taking sides."
     )
 
-    @model_validator(mode="after")
-    def _citations_exist(self, info: ValidationInfo) -> BriefDraft:
-        known = (info.context or {}).get("article_ids")
-        if known is not None:
-            _check_citations(self, set(known))
-        return self
 
-
-class StoriesDraft(Strict):
+class StoriesDraft(CitesKnownArticles):
     """One batch of a large merge: the stories of the story groups given, and their disagreements."""
 
     stories: list[Story] = Field(description="One story per story group given (refine the groups if needed).")
@@ -285,15 +290,8 @@ class StoriesDraft(Strict):
         description="Where the sources in this batch contradict each other, each position with its sources."
     )
 
-    @model_validator(mode="after")
-    def _citations_exist(self, info: ValidationInfo) -> StoriesDraft:
-        known = (info.context or {}).get("article_ids")
-        if known is not None:
-            _check_citations(self, set(known))
-        return self
 
-
-class BriefOverview(Strict):
+class BriefOverview(CitesKnownArticles):
     """The last step of a large merge: what the whole day's news is, from its stories."""
 
     title: NonEmpty = Field(description="A short English title for the day's brief.")
@@ -303,13 +301,6 @@ class BriefOverview(Strict):
     disagreements: list[Disagreement] = Field(
         description="Contradictions between stories (not within one), each position with its sources."
     )
-
-    @model_validator(mode="after")
-    def _citations_exist(self, info: ValidationInfo) -> BriefOverview:
-        known = (info.context or {}).get("article_ids")
-        if known is not None:
-            _check_citations(self, set(known))
-        return self
 
 
 class Variant(Strict):

@@ -85,10 +85,7 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
             out.append(f"{line} — also written {variants}" if variants else line)
         out.append("")
 
-    if brief.timeline:
-        out += ["## Timeline", ""]
-        out += [f"- {t.date} — {md(t.event)} {cite(t.article_ids)}" for t in brief.timeline]
-        out.append("")
+    out += _section("Timeline", [f"- {t.date} — {md(t.event)} {cite(t.article_ids)}" for t in brief.timeline])
 
     if brief.disagreements:
         out += ["## Disagreements", ""]
@@ -97,26 +94,14 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
             out += [f"- {md(p.position)} {cite(p.article_ids)}" for p in d.positions]
             out.append("")
 
-    if brief.stale_articles:
-        out += ["## Stale articles", ""]
-        out += [f"- {cite([s.article_id])} {md(s.reason)}" for s in brief.stale_articles]
-        out.append("")
+    out += _section("Stale articles", [f"- {cite([s.article_id])} {md(s.reason)}" for s in brief.stale_articles])
 
     if summaries:
         out += _evidence(summaries, cite)
 
-    if brief.failures:
-        out += ["## Failures", ""]
-        out += [f"- `{md(f.source_path)}`: {md(f.reason)}" for f in brief.failures]
-        out.append("")
-    if brief.skipped:
-        out += ["## Skipped files", ""]
-        out += [f"- `{md(s.source_path)}`: {md(s.reason)}" for s in brief.skipped]
-        out.append("")
-    if brief.notes:
-        out += ["## Notes on the input", ""]
-        out += [f"- `{md(n.source_path)}`: {md(n.note)}" for n in brief.notes]
-        out.append("")
+    out += _section("Failures", [f"- `{md(f.source_path)}`: {md(f.reason)}" for f in brief.failures])
+    out += _section("Skipped files", [f"- `{md(s.source_path)}`: {md(s.reason)}" for s in brief.skipped])
+    out += _section("Notes on the input", [f"- `{md(n.source_path)}`: {md(n.note)}" for n in brief.notes])
 
     out += ["## Sources", ""]
     stale = {s.article_id for s in brief.stale_articles}
@@ -128,6 +113,11 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
     out.append("")
     return "\n".join(out)
 
+
+
+def _section(title: str, lines: list[str]) -> list[str]:
+    """A heading and its list, or nothing when the list is empty."""
+    return [f"## {title}", "", *lines, ""] if lines else []
 
 
 def _evidence(summaries: list[ArticleSummary], cite: Callable[[list[str]], str]) -> list[str]:
