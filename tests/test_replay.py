@@ -53,6 +53,7 @@ def test_prompt_change_makes_recordings_stale(fixture_copy: Path, tmp_path: Path
     message = str(info.value)
     assert "extract of '" in message and "is stale: prompt template changed" in message
     assert "Re-record with: briefer summarize" in message and "--record" in message
+    assert f"--prompt-dir {tmp_path / 'prompts'}" in message  # the command re-records with the prompts in use
 
 
 def _brief(out: Path) -> dict:  # type: ignore[type-arg]

@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 FailureKind = Literal["stale_recording", "missing_recording", "model_error", "budget_exceeded"]
 
@@ -32,7 +32,9 @@ class InputError(BrieferError):
 
 
 class NothingProduced(BrieferError):
-    pass
+    def __init__(self, message: str, failures: tuple[Any, ...] = ()) -> None:
+        super().__init__(message)
+        self.failures = failures  # the per-article Failure records, when articles were tried
 
 
 class EndpointError(BrieferError):

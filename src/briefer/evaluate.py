@@ -21,7 +21,6 @@ import dataclasses
 import importlib.util
 import json
 import re
-import shlex
 import sys
 import tempfile
 import tomllib
@@ -235,19 +234,16 @@ async def run_cases(cfg: EvalConfig, cases: list[Case], prompt_dir: Path | None,
         run_cfg = RunConfig(folder=cfg.fixtures / "articles", endpoint=cfg.endpoint, out_dir=Path(tmp) / "out",
                             concurrency=cfg.concurrency, cache_dir=None, recordings_dir=recordings,
                             offline=cfg.offline, prompt_dir=prompt_dir)
-        # What the pipeline's re-record command leaves out, to record for these prompts and recordings.
-        extra = [("--prompt-dir", str(prompt_dir))] if prompt_dir else []
-        extra += [("--recordings", str(cfg.recordings))] if cfg.recordings else []
         try:
             result = await run(run_cfg, collect)
         except NothingProduced as exc:
-            outcomes = _nothing_produced(cases, str(exc), extra)
+            outcomes = _nothing_produced(cases, exc)
         else:
-            outcomes = [_case_result(c, result, extra) for c in cases]
+            outcomes = [_case_result(c, result) for c in cases]
     return RunOutcome(label, str(prompt_dir) if prompt_dir else "shipped prompts", outcomes, collect.warnings)
 
 
-def _case_result(case: Case, result: RunResult, extra: list[tuple[str, str]]) -> CaseResult:
+def _case_result(case: Case, result: RunResult) -> CaseResult:
     brief = result.brief
     failures = {f.source_path if f.source_path == "(merge)" else id_of(Path(f.source_path)): f
                 for f in brief.failures}
@@ -258,7 +254,7 @@ def _case_result(case: Case, result: RunResult, extra: list[tuple[str, str]]) ->
         failure = failures.get(case.name)
         target = next((s for s in result.summaries if s.id == case.name), None)
     if failure is not None:
-        return _blocked(case, failure.kind, failure.reason, extra)
+        return _blocked(case, failure.kind, failure.reason)
     if target is None:
         skipped = [s.reason for s in brief.skipped if id_of(Path(s.source_path)) == case.name]
         return _blocked(case, "model_error", f"no summary for this article{': ' + skipped[0] if skipped else ''}")
@@ -273,7 +269,7 @@ def apply_check(check: Check, target: Any) -> CheckResult:
     return CheckResult(check.label, check.kind, "PASS" if ok else "FAIL", found)
 
 
-def _blocked(case: Case, kind: str, reason: str, extra: Sequence[tuple[str, str]] = ()) -> CaseResult:
+def _blocked(case: Case, kind: str, reason: str) -> CaseResult:
     """Every check of a case whose answer could not be had: STALE for recordings, ERROR otherwise."""
     status: Status = "ERROR" if kind == "model_error" else "STALE"
     if kind == "stale_recording":
@@ -284,30 +280,25 @@ def _blocked(case: Case, kind: str, reason: str, extra: Sequence[tuple[str, str]
         why = show(reason, 200)
     m = _RERECORD.search(reason)
     command = m.group(1) if m else None
-    for flag, value in extra:
-        if command and flag not in command:
-            command += " " + shlex.join([flag, value])
     return CaseResult(case.name, [CheckResult(c.label, c.kind, status, why) for c in case.checks],
                       problem=reason, rerecord=command)
 
 
-def _nothing_produced(cases: list[Case], message: str, extra: list[tuple[str, str]]) -> list[CaseResult]:
-    """Every article failed, so the pipeline stopped: it names only the first failure, which stands for all."""
-    m = re.match(r"no article could be summari[sz]ed \((\d+) failed\); first: (.*)$", message, re.S)
-    if m is None:
-        raise NothingProduced(message)
-    first = m.group(2)
-    kind = ("stale_recording" if " is stale: " in first else
-            "missing_recording" if "no recording or cached answer" in first else "model_error")
-    named = re.match(r"[\w-]+ of '([^']+)'", first)
+def _nothing_produced(cases: list[Case], exc: NothingProduced) -> list[CaseResult]:
+    """Every article failed, so the pipeline stopped: each article case gets its own failure, the brief
+    the first one (there was nothing to merge)."""
+    if not exc.failures:
+        raise exc
+    by_id = {id_of(Path(f.source_path)): f for f in exc.failures}
+    first = exc.failures[0]
     out = []
     for case in cases:
-        if named and named.group(1) == case.name:
-            reason = first
+        failure = by_id.get(case.name)
+        if failure is not None:
+            out.append(_blocked(case, failure.kind, failure.reason))
         else:
-            what = "no brief" if case.name == BRIEF else f"no article could be summarised ({m.group(1)} failed)"
-            reason = f"{what}; first failure: {first}"
-        out.append(_blocked(case, kind, reason, extra))
+            what = "no brief" if case.name == BRIEF else "no summary for this article"
+            out.append(_blocked(case, first.kind, f"{what}; first failure: {first.reason}"))
     return out
 
 

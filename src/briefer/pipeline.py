@@ -84,6 +84,10 @@ class RunConfig:
             parts += ["--base-url", self.endpoint.base_url]
         if self.endpoint.mode != "tools":
             parts += ["--mode", self.endpoint.mode]
+        if self.prompt_dir:
+            parts += ["--prompt-dir", str(self.prompt_dir)]
+        if self.recordings_dir and self.recordings_dir.resolve() != self.folder.resolve().parent / "recordings":
+            parts += ["--recordings", str(self.recordings_dir)]
         return shlex.join(parts)
 
 
@@ -132,7 +136,8 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
         done = [a for a in folder.articles if a.id in {s.id for s in summaries}]
         if not summaries:
             first = failures[0].reason if failures else "no output"
-            raise NothingProduced(f"no article could be summarised ({len(failures)} failed); first: {first}")
+            raise NothingProduced(f"no article could be summarised ({len(failures)} failed); first: {first}",
+                                  failures=tuple(failures))
         brief = await build_brief(
             MergeInputs(date=cfg.date or today(), summaries=summaries, failures=failures, skipped=skipped,
                         notes=notes, stale_after_days=cfg.stale_after_days, merge_budget=cfg.merge_budget,
