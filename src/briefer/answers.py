@@ -10,7 +10,6 @@ error that says what changed; live it is reported, never replayed.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import functools
 from collections.abc import Callable
@@ -89,6 +88,15 @@ def schema_sha256(model: type[BaseModel]) -> str:
     return response_schema(model)[1]
 
 
+@dataclass(frozen=True)
+class _Stored:
+    answer: BaseModel
+    response: dict[str, Any]
+    usage: Usage | None
+    endpoint: str  # where a cached answer came from ("" for a recording)
+    from_cache: bool
+
+
 @dataclass
 class Gateway:
     endpoint: EndpointConfig
@@ -99,7 +107,6 @@ class Gateway:
     warn: Callable[[str], None] = lambda _msg: None
     counters: Counters = field(default_factory=Counters)
     _client: ModelClient | None = None
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def fingerprint(self, call: Call) -> Fingerprint:
         return Fingerprint(
@@ -157,38 +164,39 @@ class Gateway:
             raise BudgetExceeded(f"{what}: not sent: --max-cost ${policy.max_cost:g} would be exceeded "
                                  f"(spent ${spent:.4f}, this request about ${estimate:.4f})")
 
+    def _stored(self, call: Call, fp: Fingerprint, key: str) -> tuple[_Stored | None, list[str]]:
+        """An answer the cache or a matching recording already holds, or why a recording is stale."""
+        if self.policy.use_cache:
+            entry = self.cache.get(key)
+            if entry is not None and (obj := self._validate(call, entry.response)) is not None:
+                return _Stored(obj, entry.response, entry.usage, entry.endpoint, from_cache=True), []
+        recording = None if self.policy.record else self.recordings.load(call.stage, call.subject)
+        if recording is None:
+            return None, []
+        stale = fp.differences(recording.fingerprint)
+        if stale:
+            return None, stale
+        obj = self._validate(call, recording.response)
+        if obj is None:
+            return None, ["recorded answer no longer validates against the response model"]
+        return _Stored(obj, recording.response, recording.usage, "", from_cache=False), []
+
     def has_answer(self, call: Call) -> bool:
         """Whether this request would be answered without the model (cache or a matching recording)."""
-        if self.policy.use_cache and self.cache.get(self.cache_key(call)) is not None:
-            return True
-        recording = None if self.policy.record else self.recordings.load(call.stage, call.subject)
-        return recording is not None and not self.fingerprint(call).differences(recording.fingerprint)
+        return self._stored(call, self.fingerprint(call), self.cache_key(call))[0] is not None
 
     async def ask(self, call: Call) -> BaseModel:
         fp = self.fingerprint(call)
         key = self.cache_key(call)
         what = f"{call.stage} of '{call.subject}'"
 
-        if self.policy.use_cache:
-            entry = self.cache.get(key)
-            if entry is not None and (obj := self._validate(call, entry.response)) is not None:
-                self.counters.cache_hits += 1
-                self._count(entry.usage, call)
-                if self.policy.record:
-                    self._save_recording(call, fp, key, entry.response, entry.usage, entry.endpoint)
-                return obj
-
-        recording = None if self.policy.record else self.recordings.load(call.stage, call.subject)
-        stale: list[str] = []
-        if recording is not None:
-            stale = fp.differences(recording.fingerprint)
-            if not stale:
-                obj = self._validate(call, recording.response)
-                if obj is not None:
-                    self.counters.cache_hits += 1
-                    self._count(recording.usage, call)
-                    return obj
-                stale = ["recorded answer no longer validates against the response model"]
+        stored, stale = self._stored(call, fp, key)
+        if stored is not None:
+            self.counters.cache_hits += 1
+            self._count(stored.usage, call)
+            if stored.from_cache and self.policy.record:
+                self._save_recording(call, fp, key, stored.response, stored.usage, stored.endpoint)
+            return stored.answer
 
         if self.policy.offline:
             path = self.recordings.path(call.stage, call.subject)
