@@ -61,9 +61,9 @@ def price_for(model: str, override: str | None = None) -> Price | None:
     return None
 
 
-def prompt_estimate(messages: list[dict[str, str]], schema: dict[str, Any]) -> int:
-    """Estimated prompt tokens of a request: its messages and the response schema sent with them."""
-    return sum(estimate_tokens(m["content"]) + 4 for m in messages) + estimate_tokens(
+def prompt_estimate(messages: list[dict[str, Any]], schema: Any) -> int:
+    """Estimated prompt tokens of a request: its messages and the schema (or tool) sent with them."""
+    return sum(estimate_tokens(str(m.get("content") or "")) + 4 for m in messages) + estimate_tokens(
         json.dumps(schema, ensure_ascii=False))
 
 

@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
-from .cleaning import estimate_tokens
+from .costs import prompt_estimate
 from .errors import ArticleFailed, EndpointError, UsageError
 from .ratelimit import RateLimiter
 
@@ -121,13 +121,8 @@ class EndpointFailed(EndpointError):
 
 def request_tokens(kwargs: dict[str, Any]) -> int:
     """Estimated prompt tokens of a chat request as sent: messages plus the tool or response schema."""
-    import json
-
-    parts = [str(m.get("content") or "") for m in kwargs.get("messages", [])]
-    for key in ("tools", "response_format", "functions"):
-        if kwargs.get(key):
-            parts.append(json.dumps(kwargs[key], ensure_ascii=False))
-    return sum(estimate_tokens(p) for p in parts) + 4 * len(kwargs.get("messages", []))
+    schema = [kwargs[key] for key in ("tools", "response_format", "functions") if kwargs.get(key)]
+    return prompt_estimate(kwargs.get("messages", []), schema)
 
 
 def request_kind(kwargs: dict[str, Any]) -> str:
@@ -192,23 +187,22 @@ def retry_after_seconds(headers: Any) -> float | None:
         return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
 
+def _error_body(exc: Any) -> dict[str, Any]:
+    """The `error` object of an API error's JSON body ({} when there is none)."""
+    body = getattr(exc, "body", None)
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    return inner if isinstance(inner, dict) else {}
+
+
 def _api_message(exc: Any) -> str:
     """The server's own error message, not the SDK's 'Error code: 400 - {...}' rendering."""
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return _short(str(inner["message"]))
-    return _short(str(getattr(exc, "message", exc)))
+    message = _error_body(exc).get("message")
+    return _short(str(message or getattr(exc, "message", exc)))
 
 
 def _error_code(exc: Any) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict):
-            return str(inner.get("code") or inner.get("type") or "")
-    return ""
+    body = _error_body(exc)
+    return str(body.get("code") or body.get("type") or "")
 
 
 class _Transient(Exception):
