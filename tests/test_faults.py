@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 import time
 from pathlib import Path
@@ -163,3 +164,16 @@ def test_fatal_errors_stop_the_run_without_a_retry_storm(tmp_path: Path, fixture
     assert len(r.server.requests) <= 8  # at most one per article in flight (concurrency 8)
     assert message in str(info.value) and r.server.base_url in str(info.value)
     assert "sk-test" not in str(info.value)
+
+
+def test_retry_after_header_forms() -> None:
+    from email.utils import format_datetime
+
+    from briefer.llm import retry_after_seconds
+
+    assert retry_after_seconds({"retry-after-ms": "1500"}) == 1.5
+    assert retry_after_seconds({"retry-after": "3"}) == 3.0
+    in_ten = format_datetime(datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=10), usegmt=True)
+    assert 8 <= (retry_after_seconds({"retry-after": in_ten}) or 0) <= 10
+    assert retry_after_seconds({"retry-after": "soon"}) is None  # garbage: backoff, not a crash
+    assert retry_after_seconds({}) is None

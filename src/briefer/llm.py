@@ -183,8 +183,12 @@ def retry_after_seconds(headers: Any) -> float | None:
     try:
         return float(value)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+        pass
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None  # neither seconds nor a date: back off as if none were given
+    return max(0.0, parsed.timestamp() - time.time())
 
 
 def _error_body(exc: Any) -> dict[str, Any]:
