@@ -108,13 +108,6 @@ def source_of(article: Article) -> Source:
     return Source(article.title, article.paragraphs, article.dateline)
 
 
-def missing_quotes(extraction: ArticleExtraction, source: Source) -> list[str]:
-    quotes = [k.evidence_quote for k in extraction.key_points] + [c.evidence_quote for c in extraction.claims]
-    if extraction.date_evidence:
-        quotes.append(extraction.date_evidence)
-    return [q for q in dict.fromkeys(quotes) if source.locate(q) is None]
-
-
 def _span(found: Located | None) -> Span | None:
     if found is None:
         return None
@@ -163,49 +156,56 @@ def needs_parts(article: Article, max_input_tokens: int) -> bool:
     return estimate_tokens(article.clean_text) > max_input_tokens and len(article.paragraphs) > 1
 
 
+def parts_of(article: Article, max_input_tokens: int) -> list[Part]:
+    """The parts a long article is read in, split at paragraph boundaries; [] when it is read whole."""
+    if not needs_parts(article, max_input_tokens):
+        return []
+    ranges = split_paragraphs(article.paragraphs, max_input_tokens)
+    return [Part(n, len(ranges), start, end) for n, (start, end) in enumerate(ranges, start=1)]
+
+
 def planned_calls(article: Article, prompts: Prompts, max_input_tokens: int) -> list[Call]:
     """The extract requests an article needs (one, or one per part), for planning and dry runs."""
-    if needs_parts(article, max_input_tokens):
-        ranges = split_paragraphs(article.paragraphs, max_input_tokens)
-        return [extract_call(article, prompts, Part(n, len(ranges), a, b)) for n, (a, b) in enumerate(ranges, 1)]
-    return [extract_call(article, prompts)]
+    parts = parts_of(article, max_input_tokens)
+    return [extract_call(article, prompts, p) for p in parts] or [extract_call(article, prompts)]
 
 
-async def read_in_parts(article: Article, gateway: Gateway, prompts: Prompts,
-                        max_input_tokens: int) -> ArticleExtraction:
+async def read_in_parts(article: Article, parts: list[Part], gateway: Gateway, prompts: Prompts) -> ArticleExtraction:
     """Map: each part extracted (and translated) on its own. Reduce: one call over the parts."""
-    ranges = split_paragraphs(article.paragraphs, max_input_tokens)
-    parts = []
-    for n, (start, end) in enumerate(ranges, start=1):
-        answer = await gateway.ask(extract_call(article, prompts, Part(n, len(ranges), start, end)))
+    answers = []
+    for part in parts:
+        answer = await gateway.ask(extract_call(article, prompts, part))
         assert isinstance(answer, ArticleExtraction)
-        parts.append(answer)
-    digest = await gateway.ask(reduce_call(article, parts, ranges, prompts))
+        answers.append(answer)
+    digest = await gateway.ask(reduce_call(article, answers, [(p.start, p.end) for p in parts], prompts))
     assert isinstance(digest, ArticleDigest)
-    return assemble(article.title, parts, digest, len(article.paragraphs))
+    return assemble(article.title, answers, digest, len(article.paragraphs))
 
 
 async def summarize_article(article: Article, gateway: Gateway, prompts: Prompts,
                             quote_reasks: int = DEFAULT_QUOTE_REASKS,
                             max_input_tokens: int = DEFAULT_MAX_INPUT_TOKENS) -> ArticleSummary:
     source = source_of(article)
-    if needs_parts(article, max_input_tokens):
-        return ground(article, await read_in_parts(article, gateway, prompts, max_input_tokens), source)
+    parts = parts_of(article, max_input_tokens)
+    if parts:
+        return ground(article, await read_in_parts(article, parts, gateway, prompts), source)
     first = extract_call(article, prompts)
     answer = await gateway.ask(first)
     assert isinstance(answer, ArticleExtraction)
-    best, best_missing = answer, missing_quotes(answer, source)
+    # Each answer's quotes are located once, by ground(); its unverified ones drive the re-ask.
+    best, best_summary = answer, ground(article, answer, source)
     for attempt in range(1, quote_reasks + 1):
-        if not best_missing:
+        missing = list(dict.fromkeys(best_summary.grounding.unverified))
+        if not missing:
             break
         try:
-            retry = await gateway.ask(reask_call(first, best, best_missing, attempt, prompts))
+            retry = await gateway.ask(reask_call(first, best, missing, attempt, prompts))
         except MissingRecording:
             if gateway.policy.offline:
                 break  # replaying a run that never re-asked: keep the answer, quotes flagged
             raise
         assert isinstance(retry, ArticleExtraction)
-        missing = missing_quotes(retry, source)
-        if len(missing) <= len(best_missing):
-            best, best_missing = retry, missing
-    return ground(article, best, source)
+        retry_summary = ground(article, retry, source)
+        if len(set(retry_summary.grounding.unverified)) <= len(missing):
+            best, best_summary = retry, retry_summary
+    return best_summary
