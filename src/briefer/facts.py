@@ -18,7 +18,9 @@ DEFAULT_STALE_DAYS = 7
 # ---------------------------------------------------------------- entities
 
 
-class _UnionFind:
+class UnionFind:
+    """Disjoint sets over 0..n-1 (joining entity mentions, linking articles into stories)."""
+
     def __init__(self, n: int) -> None:
         self.parent = list(range(n))
 
@@ -32,6 +34,13 @@ class _UnionFind:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
             self.parent[max(ra, rb)] = min(ra, rb)
+
+    def groups(self) -> list[list[int]]:
+        """The sets, each in ascending order, ordered by their smallest member."""
+        by_root: dict[int, list[int]] = defaultdict(list)
+        for i in range(len(self.parent)):
+            by_root[self.find(i)].append(i)
+        return list(by_root.values())
 
 
 def _canonical_name(names: list[str]) -> str:
@@ -49,7 +58,7 @@ def join_entities(summaries: Iterable[ArticleSummary]) -> list[BriefEntity]:
     Two mentions join when they have the same type and share a normalised English name or a
     normalised original spelling (so قاآني and قآاني, or "Qaani" in two articles, meet)."""
     mentions = [(s.id, e) for s in summaries for e in s.entities]
-    uf = _UnionFind(len(mentions))
+    uf = UnionFind(len(mentions))
     first_with_key: dict[str, int] = {}
     for i, (_aid, e) in enumerate(mentions):
         keys = {f"{e.type}|en|{match_key(e.name_en)}"}
@@ -61,12 +70,8 @@ def join_entities(summaries: Iterable[ArticleSummary]) -> list[BriefEntity]:
                 uf.union(first_with_key[key], i)
             else:
                 first_with_key[key] = i
-    groups: dict[int, list[int]] = defaultdict(list)
-    for i in range(len(mentions)):
-        groups[uf.find(i)].append(i)
-
     out = []
-    for members in groups.values():
+    for members in uf.groups():
         name_en = _canonical_name([mentions[i][1].name_en for i in members])
         variant_articles: dict[str, set[str]] = defaultdict(set)
         article_ids: set[str] = set()

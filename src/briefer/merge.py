@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from .answers import Call, Gateway
 from .cleaning import estimate_tokens
 from .costs import Price
+from .errors import BrieferError, EndpointError
 from .facts import DEFAULT_STALE_DAYS, build_timeline, find_stale, join_entities, newest_published
 from .models import (
     ArticleRef,
@@ -256,8 +257,6 @@ def fallback_stories(groups: list[StoryGroup], summaries: list[ArticleSummary]) 
 async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -> Brief:
     """The brief. If the merge call itself fails, the deterministic parts are still returned,
     with the failure listed, so nothing already produced is lost."""
-    from .errors import BrieferError, EndpointError
-
     summaries = sorted(inputs.summaries, key=lambda s: s.id)
     entities = join_entities(summaries)
     stale = find_stale(summaries, inputs.stale_after_days)

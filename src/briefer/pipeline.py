@@ -133,7 +133,8 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
     out = cfg.output
     try:
         summaries, failures = await _summarize_all(folder.articles, gateway, prompts, cfg, out, rep)
-        done = [a for a in folder.articles if a.id in {s.id for s in summaries}]
+        summarised = {s.id for s in summaries}
+        done = [a for a in folder.articles if a.id in summarised]
         if not summaries:
             first = failures[0].reason if failures else "no output"
             raise NothingProduced(f"no article could be summarised ({len(failures)} failed); first: {first}",

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import dates
+from .facts import UnionFind
 from .models import ArticleSummary, BriefEntity
 from .textnorm import match_key
 
@@ -55,14 +56,7 @@ def group_stories(summaries: Sequence[ArticleSummary], entities: Sequence[BriefE
     topics_of = {s.id: {match_key(t) for t in s.topics} for s in summaries}
     published = {s.id: s.published for s in summaries}
 
-    parent = {i: i for i in ids}
-
-    def find(i: str) -> str:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    uf = UnionFind(n)
     for x in range(n):
         for y in range(x + 1, n):
             a, b = ids[x], ids[y]
@@ -76,14 +70,10 @@ def group_stories(summaries: Sequence[ArticleSummary], entities: Sequence[BriefE
                     shared_topics >= MIN_SHARED_TOPICS or shared_entities >= MIN_SHARED_ENTITIES
                 )
             if linked:
-                ra, rb = find(a), find(b)
-                parent[max(ra, rb)] = min(ra, rb)
+                uf.union(x, y)
 
-    groups: dict[str, list[str]] = {}
-    for i in ids:
-        groups.setdefault(find(i), []).append(i)
     out = []
-    for members in groups.values():
+    for members in ([ids[x] for x in group] for group in uf.groups()):
         known = [p for i in members if (p := published[i])]
         common = set.intersection(*(ents_of[i] for i in members)) if len(members) > 1 else set()
         out.append(StoryGroup(
