@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from briefer.llm import EndpointConfig
-from briefer.pipeline import RunConfig, run
+from briefer.pipeline import RunConfig, SilentReporter, run
 from briefer.prompts import Prompts
 from conftest import SEED_IDS
 from fake_openai import FakeOpenAI
@@ -113,20 +113,6 @@ def test_invalid_answer_is_reasked_with_the_error(fixture_copy: Path, tmp_path: 
     assert result.brief.stats.completion_tokens == sum(u["completion_tokens"] for u in server.billed)
 
 
-class Warnings:
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
-    def start(self, total: int) -> None:
-        pass
-
-    def advance(self, article_id: str, ok: bool) -> None:
-        pass
-
-    def warn(self, message: str) -> None:
-        self.messages.append(message)
-
-
 def test_live_run_reports_stale_recordings_before_asking(fixture_copy: Path, tmp_path: Path,
                                                          reference_server: FakeOpenAI) -> None:
     import shutil
@@ -137,7 +123,7 @@ def test_live_run_reports_stale_recordings_before_asking(fixture_copy: Path, tmp
     shutil.copytree(ROOT / "prompts", prompts)
     (prompts / "merge.system.j2").write_text("A reworded merge prompt.\n", encoding="utf-8")
     endpoint = EndpointConfig(model="gpt-4o-mini", base_url=reference_server.base_url)
-    warnings = Warnings()
+    warnings = SilentReporter()
     result = asyncio.run(run(_config(fixture_copy, tmp_path / "out", endpoint=endpoint, cache_dir=None,
                                      prompt_dir=prompts), warnings))
     assert result.exit_code == 0
@@ -145,7 +131,7 @@ def test_live_run_reports_stale_recordings_before_asking(fixture_copy: Path, tmp
     assert result.brief.stats.cache_hits == len(SEED_IDS) and result.brief.stats.model_calls == 1
     recorded = json.loads((fixture_copy / "recordings" / "merge" / "brief.json").read_text("utf-8"))
     was, now = recorded["fingerprint"]["prompt_version"], Prompts(prompts).version("merge")
-    assert warnings.messages == [
+    assert warnings.warnings == [
         f"merge of 'brief': recording is stale (prompt template changed (recorded {was}, now {now})); "
         "asking the model instead"
     ]

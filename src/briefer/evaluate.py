@@ -35,7 +35,7 @@ from .errors import NothingProduced, UsageError
 from .ingest import article_id as id_of
 from .ingest import read_folder
 from .llm import EndpointConfig
-from .pipeline import DEFAULT_MODEL, RunConfig, RunResult, run
+from .pipeline import DEFAULT_MODEL, RunConfig, RunResult, SilentReporter, run
 
 Status = Literal["PASS", "FAIL", "STALE", "ERROR"]
 STATUSES: tuple[Status, ...] = ("PASS", "FAIL", "STALE", "ERROR")
@@ -194,22 +194,6 @@ def python_resolver(folder: Path) -> Callable[[str], Callable[[Any], Any]]:
 # ---------------------------------------------------------------- running
 
 
-class _Collect:
-    """A pipeline reporter that keeps the warnings (e.g. a stale recording replaced by a live answer)."""
-
-    def __init__(self) -> None:
-        self.warnings: list[str] = []
-
-    def start(self, total: int) -> None:
-        pass
-
-    def advance(self, article_id: str, ok: bool) -> None:
-        pass
-
-    def warn(self, message: str) -> None:
-        self.warnings.append(message)
-
-
 def evaluate(cfg: EvalConfig) -> EvalReport:
     """Load the expectations, run the pipeline (twice when comparing prompts) and check everything."""
     cases = load_cases(cfg.fixtures)
@@ -228,7 +212,7 @@ def evaluate(cfg: EvalConfig) -> EvalReport:
 
 async def run_cases(cfg: EvalConfig, cases: list[Case], prompt_dir: Path | None, label: str) -> RunOutcome:
     """One pipeline run over the fixtures (output in a temporary folder, no cache), then every check."""
-    collect = _Collect()
+    collect = SilentReporter()
     with tempfile.TemporaryDirectory(prefix="briefer-eval-") as tmp:
         recordings = cfg.recordings or (cfg.fixtures / "recordings" if cfg.offline else Path(tmp) / "no-recordings")
         run_cfg = RunConfig(folder=cfg.fixtures / "articles", endpoint=cfg.endpoint, out_dir=Path(tmp) / "out",

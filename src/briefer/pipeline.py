@@ -36,6 +36,11 @@ class Reporter(Protocol):
 
 
 class SilentReporter:
+    """Shows nothing; keeps the warnings (e.g. a stale recording replaced by a live answer) for the caller."""
+
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+
     def start(self, total: int) -> None:
         pass
 
@@ -43,7 +48,7 @@ class SilentReporter:
         pass
 
     def warn(self, message: str) -> None:
-        pass
+        self.warnings.append(message)
 
 
 @dataclass(frozen=True)
