@@ -103,3 +103,18 @@ def test_usage_errors_exit_2(fixture_copy: Path, tmp_path: Path) -> None:
     assert briefer("summarize").returncode == 2
     r = briefer("summarize", folder, "--concurrency", "0", "--offline")
     assert r.returncode == 2 and r.stderr.strip() == "briefer: --concurrency must be at least 1"
+
+
+def test_settings_are_checked_by_the_library_too() -> None:
+    """A notebook gets the same one-line errors as the command line."""
+    import pytest
+
+    from briefer.cli import MODES
+    from briefer.errors import UsageError
+    from briefer.llm import MODES as LLM_MODES
+    from briefer.llm import EndpointConfig
+
+    assert MODES == list(LLM_MODES)  # the help text lists the modes the library knows
+    for bad in ({"mode": "xml"}, {"timeout": 0}, {"max_retries": -1}, {"max_tokens": 0}, {"rpm": 0}):
+        with pytest.raises(UsageError):
+            EndpointConfig(model="m", **bad)  # type: ignore[arg-type]

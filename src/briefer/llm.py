@@ -63,6 +63,16 @@ class EndpointConfig:
     # Read from the environment when the client is built; never stored in recordings or caches.
     api_key: str | None = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise UsageError(f"--mode must be one of {', '.join(MODES)}")
+        if self.timeout <= 0 or self.max_retries < 0 or self.max_reasks < 0 or (
+                self.max_tokens is not None and self.max_tokens < 1):
+            raise UsageError("--timeout must be positive; --max-retries and --max-reasks at least 0; "
+                             "--max-tokens at least 1")
+        if (self.rpm is not None and self.rpm <= 0) or (self.tpm is not None and self.tpm <= 0):
+            raise UsageError("--rpm and --tpm must be positive")
+
     @property
     def params(self) -> dict[str, Any]:
         """Generation parameters that change the answer: part of the cache key."""
@@ -226,8 +236,6 @@ class ModelClient:
                  sleep: Callable[[float], Awaitable[None]] | None = None) -> None:
         """`http_client`: an HTTP client of the kind the installed openai SDK takes (httpx / httpx2).
         `sleep`: how to wait between retries (tests pass a recorder)."""
-        if config.mode not in MODES:
-            raise UsageError(f"unknown mode '{config.mode}' (choose from {', '.join(MODES)})")
         self.config = config
         self._http_client = http_client
         self._sleep = sleep

@@ -116,6 +116,8 @@ def _check(cfg: RunConfig) -> None:
         raise UsageError("--max-chars must be at least 1")
     if cfg.max_input_tokens < 100 or cfg.merge_budget < 100:
         raise UsageError("--max-input-tokens and --merge-budget must be at least 100")
+    if cfg.max_cost is not None and cfg.max_cost <= 0:
+        raise UsageError("--max-cost must be positive")
     if cfg.max_cost is not None and cfg.model_price is None:
         raise UsageError(f"--max-cost needs the price of '{cfg.endpoint.model}': give --price IN,OUT "
                          "(USD per million tokens)")
