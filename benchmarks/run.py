@@ -107,9 +107,9 @@ def startup(runs: int = 7) -> float:
 def fixed_prompt_tokens() -> int:
     """System prompt plus response schema of one article request: what every article call repeats."""
     sys.path.insert(0, str(ROOT / "src"))
-    from briefer.cleaning import estimate_tokens
+    from briefer.model.prompts import Prompts
     from briefer.models import ArticleExtraction
-    from briefer.prompts import Prompts
+    from briefer.tokens import estimate_tokens
 
     system = (Prompts().directory / "extract.system.j2").read_text(encoding="utf-8")
     schema = json.dumps(ArticleExtraction.model_json_schema(), ensure_ascii=False)

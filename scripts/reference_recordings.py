@@ -26,16 +26,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from briefer.answers import Call, Gateway, Policy
-from briefer.cache import Recording, RecordingMeta, RecordingStore, ResponseCache
-from briefer.extract import extract_call, ground
-from briefer.ingest import read_folder
-from briefer.llm import EndpointConfig
-from briefer.merge import find_stale, join_entities, merge_call
+from briefer.brief.merge import find_stale, join_entities, merge_call
+from briefer.brief.stories import group_stories
+from briefer.extract.article import extract_call, ground
+from briefer.ingest.folder import read_folder
+from briefer.model.answers import Call, Gateway, Policy
+from briefer.model.cache import Recording, RecordingMeta, RecordingStore, ResponseCache
+from briefer.model.llm import EndpointConfig
+from briefer.model.prompts import Prompts
 from briefer.models import ArticleExtraction
 from briefer.pipeline import DEFAULT_MODEL
-from briefer.prompts import Prompts
-from briefer.stories import group_stories
 
 NOTE = ("Hand-written reference answer: no live model was reachable when the fixtures were made. "
         "Written as the best model would answer; replace with `briefer summarize fixtures/articles --record`.")

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from briefer.answers import Call, Gateway, Policy
-from briefer.cache import CacheEntry, Fingerprint, RecordingStore, ResponseCache, atomic_write
-from briefer.llm import EndpointConfig
+from briefer.model.answers import Call, Gateway, Policy
+from briefer.model.cache import CacheEntry, Fingerprint, RecordingStore, ResponseCache, atomic_write
+from briefer.model.llm import EndpointConfig
 
 
 class Answer(BaseModel):

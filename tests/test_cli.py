@@ -111,8 +111,8 @@ def test_settings_are_checked_by_the_library_too() -> None:
 
     from briefer.cli import MODES
     from briefer.errors import UsageError
-    from briefer.llm import MODES as LLM_MODES
-    from briefer.llm import EndpointConfig
+    from briefer.model.llm import MODES as LLM_MODES
+    from briefer.model.llm import EndpointConfig
 
     assert MODES == list(LLM_MODES)  # the help text lists the modes the library knows
     for bad in ({"mode": "xml"}, {"timeout": 0}, {"max_retries": -1}, {"max_tokens": 0}, {"rpm": 0}):

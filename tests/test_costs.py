@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import echo_model
-from briefer.costs import price_for
 from briefer.errors import UsageError
-from briefer.llm import EndpointConfig
+from briefer.model.costs import price_for
+from briefer.model.llm import EndpointConfig
 from briefer.pipeline import RunConfig, dry_run, run
 from conftest import FIXTURES, SEED_IDS
 from fake_openai import FakeOpenAI

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from briefer.errors import InputError
-from briefer.ingest import article_id, clean, read_folder
+from briefer.ingest.folder import article_id, clean, read_folder
 from conftest import FIXTURES, SEED_IDS
 
 ARTICLES = FIXTURES / "articles"

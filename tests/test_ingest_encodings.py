@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from briefer.decode import decode_bytes, invalid_utf8, plausibility
 from briefer.errors import InputError
-from briefer.ingest import Article, read_folder
+from briefer.ingest.decode import decode_bytes, invalid_utf8, plausibility
+from briefer.ingest.folder import Article, read_folder
 from conftest import FIXTURES
 
 SEED = FIXTURES / "articles" / "001_60e5ac162c7950a1.txt"

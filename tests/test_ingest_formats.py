@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from briefer.formats import html_fragment_text
-from briefer.ingest import Folder, read_folder
+from briefer.ingest.folder import Folder, read_folder
+from briefer.ingest.formats import html_fragment_text
 
 REAL = Path(__file__).parent / "data" / "real-samples"
 AR_HTML = "ar_cnnarabic_2013-08_syria-rebels-seize-rocket-depots.html"

@@ -6,10 +6,10 @@ import asyncio
 import json
 from pathlib import Path
 
-from briefer.extract import extract_call
-from briefer.ingest import read_folder
+from briefer.extract.article import extract_call
+from briefer.ingest.folder import read_folder
+from briefer.model.prompts import Prompts, boundary_for
 from briefer.pipeline import RunConfig, run
-from briefer.prompts import Prompts, boundary_for
 from conftest import ROOT
 
 INJECTION = ROOT / "tests" / "data" / "injection"

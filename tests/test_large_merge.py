@@ -7,15 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import echo_model
-from briefer.answers import Gateway, Policy
-from briefer.cache import RecordingStore, ResponseCache
-from briefer.cleaning import estimate_tokens
-from briefer.extract import ground
-from briefer.ingest import Article
-from briefer.llm import EndpointConfig
-from briefer.merge import MergeInputs, build_brief
+from briefer.brief.merge import MergeInputs, build_brief
+from briefer.extract.article import ground
+from briefer.ingest.folder import Article
+from briefer.model.answers import Gateway, Policy
+from briefer.model.cache import RecordingStore, ResponseCache
+from briefer.model.llm import EndpointConfig
+from briefer.model.prompts import Prompts
 from briefer.models import ArticleExtraction, ArticleSummary
-from briefer.prompts import Prompts
+from briefer.tokens import estimate_tokens
 from fake_openai import FakeOpenAI
 
 BUDGET = 4000

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from briefer.llm import EndpointConfig
+from briefer.model.llm import EndpointConfig
+from briefer.model.prompts import Prompts
 from briefer.pipeline import RunConfig, SilentReporter, run
-from briefer.prompts import Prompts
 from conftest import SEED_IDS
 from fake_openai import FakeOpenAI
 

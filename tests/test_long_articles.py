@@ -9,10 +9,10 @@ from pathlib import Path
 import jsonschema
 
 import echo_model
-from briefer.chunking import split_paragraphs
-from briefer.cleaning import estimate_tokens
-from briefer.llm import EndpointConfig
+from briefer.extract.chunking import split_paragraphs
+from briefer.model.llm import EndpointConfig
 from briefer.pipeline import RunConfig, run
+from briefer.tokens import estimate_tokens
 from conftest import ROOT
 from fake_openai import FakeOpenAI
 

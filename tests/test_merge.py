@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from briefer.extract import ground
-from briefer.facts import build_timeline, find_stale, join_entities
-from briefer.ingest import Article, read_folder
+from briefer.brief.facts import build_timeline, find_stale, join_entities
+from briefer.brief.stories import group_stories
+from briefer.extract.article import ground
+from briefer.ingest.folder import Article, read_folder
 from briefer.models import ArticleExtraction, ArticleSummary, Brief, BriefDraft
-from briefer.stories import group_stories
 from conftest import FIXTURES
 
 

@@ -34,7 +34,7 @@ def test_wheel_ships_prompts_and_schemas_and_runs_elsewhere(tmp_path: Path) -> N
     shutil.copytree(FIXTURES / "recordings", work / "in" / "recordings")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "BRIEFER_"))}
     env["PYTHONPATH"] = str(site)
-    code = ("import briefer, briefer.prompts as p; print(briefer.__file__); print(p.default_prompt_dir());"
+    code = ("import briefer, briefer.model.prompts as p; print(briefer.__file__); print(p.default_prompt_dir());"
             "from briefer.cli import main; import sys; sys.argv=['briefer','summarize','in/articles','--offline',"
             "'--no-cache','--out','o','--date','2026-11-22']; main()")
     r = subprocess.run([sys.executable, "-c", code], cwd=work, env=env, capture_output=True, text=True, timeout=120)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 import echo_model
-from briefer.llm import EndpointConfig
+from briefer.model.llm import EndpointConfig
+from briefer.model.ratelimit import SAFETY, RateLimiter, Reservation
 from briefer.pipeline import RunConfig, run
-from briefer.ratelimit import SAFETY, RateLimiter, Reservation
 from fake_openai import FakeOpenAI, RateLimits
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from briefer.models import ArticleRef, Brief, Stats, SummaryLine
-from briefer.render import FSI, PDI, brief_markdown, md
+from briefer.render.markdown import FSI, PDI, brief_markdown, md
 
 
 def test_markdown_escaping() -> None:

@@ -17,7 +17,7 @@ def test_help_does_not_import_the_sdks(argv: list[str], shown: str) -> None:
         f"    app({argv!r})\n"
         "except SystemExit:\n"
         "    pass\n"
-        "print(sorted(m for m in ('openai', 'instructor', 'httpx', 'briefer.evaluate') if m in sys.modules))\n"
+        "print(sorted(m for m in ('openai', 'instructor', 'httpx', 'briefer.eval.evaluate') if m in sys.modules))\n"
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr

@@ -17,10 +17,15 @@ __version__ = "0.1.0"
 __all__ = ["EndpointConfig", "RunConfig", "RunResult", "summarize_folder", "__version__"]
 
 if TYPE_CHECKING:
-    from .llm import EndpointConfig
+    from .model.llm import EndpointConfig
     from .pipeline import RunConfig, RunResult, summarize_folder
 
-_LAZY = {"EndpointConfig": "llm", "RunConfig": "pipeline", "RunResult": "pipeline", "summarize_folder": "pipeline"}
+_LAZY = {
+    "EndpointConfig": "model.llm",
+    "RunConfig": "pipeline",
+    "RunResult": "pipeline",
+    "summarize_folder": "pipeline",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from .errors import BrieferError, UsageError
-from .eval_cli import eval_command
+from .eval.command import eval_command
 
 app = typer.Typer(
     add_completion=False,
@@ -141,7 +141,7 @@ def summarize(
     """Summarise every article in FOLDER and merge them into one daily brief."""
     progress: _Progress | None = None
     try:
-        from .llm import EndpointConfig
+        from .model.llm import EndpointConfig
         from .pipeline import RunConfig, summarize_folder
 
         cfg = RunConfig(

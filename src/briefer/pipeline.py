@@ -13,18 +13,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from .answers import Gateway, Policy, response_schema
-from .cache import RecordingStore, ResponseCache, atomic_write
-from .cleaning import estimate_tokens
-from .costs import Price, completion_estimate, price_for, prompt_estimate
+from .brief.merge import DEFAULT_MERGE_BUDGET, DEFAULT_STALE_DAYS, MergeInputs, build_brief, today
 from .errors import ArticleFailed, NothingProduced, ReplayError, UsageError
-from .extract import DEFAULT_MAX_INPUT_TOKENS, planned_calls, summarize_article
-from .ingest import DEFAULT_MAX_CHARS, Article, read_folder
-from .llm import EndpointConfig, ModelClient
-from .merge import DEFAULT_MERGE_BUDGET, DEFAULT_STALE_DAYS, MergeInputs, build_brief, today
+from .extract.article import DEFAULT_MAX_INPUT_TOKENS, planned_calls, summarize_article
+from .ingest.folder import DEFAULT_MAX_CHARS, Article, read_folder
+from .model.answers import Gateway, Policy, response_schema
+from .model.cache import RecordingStore, ResponseCache, atomic_write
+from .model.costs import Price, completion_estimate, price_for, prompt_estimate
+from .model.llm import EndpointConfig, ModelClient
+from .model.prompts import Prompts
 from .models import ArticleSummary, Brief, Failure, IngestNote, Skipped
-from .prompts import Prompts
-from .render import brief_markdown, to_json
+from .render.markdown import brief_markdown, to_json
+from .tokens import estimate_tokens
 
 DEFAULT_MODEL = "gpt-4o-mini"
 
@@ -232,9 +232,9 @@ def _merge_answered(articles: list[Article], gateway: Gateway, prompts: Prompts,
     """With every article answered already, whether the merge is too (it depends on their summaries)."""
     from dataclasses import replace
 
-    from .facts import find_stale, join_entities
-    from .merge import merge_call
-    from .stories import group_stories
+    from .brief.facts import find_stale, join_entities
+    from .brief.merge import merge_call
+    from .brief.stories import group_stories
 
     offline = replace(gateway, policy=replace(gateway.policy, offline=True))  # a dry run never calls the model
 

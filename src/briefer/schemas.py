@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from .cache import atomic_write, pretty_json
+from .model.cache import atomic_write, pretty_json
 from .models import ArticleSummary, Brief
 
 SCHEMAS: dict[str, type[BaseModel]] = {

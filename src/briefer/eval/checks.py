@@ -28,8 +28,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import UsageError
-from .models import ArticleSummary, Brief, count_sentences
+from briefer.errors import UsageError
+from briefer.models import ArticleSummary, Brief, count_sentences
 
 Found = tuple[bool, str]
 Pattern = re.Pattern[str]

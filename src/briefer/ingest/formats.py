@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import IO, Any
 
-from .errors import InputError
+from briefer.errors import InputError
 
 # Aliases per field, most specific first; keys compare in lower case without '_', '-' or ' '.
 FIELDS: dict[str, tuple[str, ...]] = {

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .cache import pretty_json
-from .models import ArticleSummary, Brief, Stats
+from briefer.model.cache import pretty_json
+from briefer.models import ArticleSummary, Brief, Stats
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!~])")
 FSI, PDI = "\u2068", "\u2069"

@@ -8,11 +8,10 @@ Also: cutting long text at a paragraph break, and estimating tokens before and a
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
-from .errors import InputError
+from briefer.errors import InputError
 
 # A lone token of base64/hex-like characters: tracking ids pasted in by scrapers.
 _TRACKING = re.compile(r"^[A-Za-z0-9+/_-]{24,}={0,2}$")
@@ -36,23 +35,6 @@ _CHROME_MAX_WORDS = 20
 
 # Token estimate, per character: Latin script (ASCII and accented Latin) ~4 characters a token; other
 # alphabets (Arabic, Persian, Hebrew, Cyrillic, Greek, Indic, ...) ~3; Chinese, Japanese and Korean ~1.
-_LATIN = re.compile(r"[\x00-\x7f\u00c0-\u024f\u1e00-\u1eff]")
-_CJK = re.compile(r"[\u1100-\u11ff\u2e80-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff00-\uffef"
-                  r"\U00020000-\U0003ffff]")
-
-
-def estimate_tokens(text: str) -> int:
-    """Roughly how many tokens a BPE tokenizer of current LLMs (GPT-4o's o200k and the like) needs for `text`.
-
-    Latin characters (with spaces, digits and ASCII punctuation) count 1/4 each, Chinese, Japanese
-    and Korean characters 1 each, everything else (Arabic, Persian, Cyrillic, ...) 1/3. The usual
-    rules of thumb, not a tokenizer: for comparing before and after cleaning, not for billing.
-    """
-    latin = _LATIN.subn("", text)[1]
-    cjk = _CJK.subn("", text)[1]
-    return math.ceil(latin / 4 + cjk + (len(text) - latin - cjk) / 3)
-
-
 @dataclass(frozen=True)
 class TokenEstimate:
     raw: int  # estimated tokens of the text as read

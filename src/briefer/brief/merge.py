@@ -18,12 +18,11 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
-from .answers import Call, Gateway
-from .cleaning import estimate_tokens
-from .costs import Price
-from .errors import BrieferError, EndpointError
-from .facts import DEFAULT_STALE_DAYS, build_timeline, find_stale, join_entities, newest_published
-from .models import (
+from briefer.errors import BrieferError, EndpointError
+from briefer.model.answers import Call, Gateway
+from briefer.model.costs import Price
+from briefer.model.prompts import Prompts, boundary_for
+from briefer.models import (
     ArticleRef,
     ArticleSummary,
     Brief,
@@ -39,7 +38,9 @@ from .models import (
     StoriesDraft,
     Story,
 )
-from .prompts import Prompts, boundary_for
+from briefer.tokens import estimate_tokens
+
+from .facts import DEFAULT_STALE_DAYS, build_timeline, find_stale, join_entities, newest_published
 from .stories import DEFAULT_WINDOW_DAYS, StoryGroup, group_stories
 
 PROMPT = "merge"

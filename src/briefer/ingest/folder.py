@@ -31,11 +31,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cleaning import Cleaned, TokenEstimate, clean, estimate_tokens, truncate
+from briefer.errors import InputError
+from briefer.models import CleaningStats
+from briefer.tokens import estimate_tokens
+
+from .cleaning import Cleaned, TokenEstimate, clean, truncate
 from .decode import Decoded, decode_bytes
-from .errors import InputError
 from .formats import Doc, Record, html_document, json_records, jsonl_records
-from .models import CleaningStats
 
 __all__ = ["Article", "Cleaned", "Folder", "TokenEstimate", "article_id", "clean", "read_folder", "truncate"]
 

@@ -43,11 +43,12 @@ def eval_command(
     ] = None,
 ) -> None:
     """Check the fixtures' summaries and brief against their expectations: a test runner for prompts."""
-    from .errors import BrieferError
+    from briefer.errors import BrieferError
 
     try:
+        from briefer.model.llm import MODES, EndpointConfig
+
         from .evaluate import EvalConfig, evaluate, format_report, to_json, to_junit
-        from .llm import MODES, EndpointConfig
 
         if mode not in MODES:
             raise _fail(f"--mode must be one of {', '.join(MODES)}", 2)

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from .cleaning import estimate_tokens
-from .models import ArticleDigest, ArticleExtraction, Entity, Event
+from briefer.models import ArticleDigest, ArticleExtraction, Entity, Event
+from briefer.tokens import estimate_tokens
+
 from .textnorm import match_key
 
 

@@ -19,7 +19,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from . import __version__
+from briefer import __version__
+from briefer.errors import BudgetExceeded, MissingRecording, StaleRecording
+from briefer.tokens import estimate_tokens
+
 from .cache import (
     CacheEntry,
     Fingerprint,
@@ -31,9 +34,7 @@ from .cache import (
     canonical_json,
     sha256_text,
 )
-from .cleaning import estimate_tokens
 from .costs import Price, completion_estimate, prompt_estimate
-from .errors import BudgetExceeded, MissingRecording, StaleRecording
 
 if TYPE_CHECKING:
     from .llm import EndpointConfig, ModelClient

@@ -34,8 +34,9 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
+from briefer.errors import ArticleFailed, EndpointError, UsageError
+
 from .costs import prompt_estimate
-from .errors import ArticleFailed, EndpointError, UsageError
 from .ratelimit import RateLimiter
 
 # The SDKs are imported when the first request is made, not at start-up: `import instructor`

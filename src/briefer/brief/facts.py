@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from . import dates
-from .models import ArticleSummary, BriefEntity, StaleArticle, TimelineEntry, Variant
-from .textnorm import match_key
+from briefer.extract import dates
+from briefer.extract.textnorm import match_key
+from briefer.models import ArticleSummary, BriefEntity, StaleArticle, TimelineEntry, Variant
 
 DEFAULT_STALE_DAYS = 7
 

@@ -12,8 +12,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from .cleaning import estimate_tokens
-from .errors import UsageError
+from briefer.errors import UsageError
+from briefer.tokens import estimate_tokens
 
 # USD per 1M tokens: (input, output). Checked 2025; override with --price when they change.
 PRICES: dict[str, tuple[float, float]] = {

@@ -15,10 +15,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from . import dates
+from briefer.extract import dates
+from briefer.extract.textnorm import match_key
+from briefer.models import ArticleSummary, BriefEntity
+
 from .facts import UnionFind
-from .models import ArticleSummary, BriefEntity
-from .textnorm import match_key
 
 DEFAULT_WINDOW_DAYS = 21
 MIN_SHARED_TOPICS = 2

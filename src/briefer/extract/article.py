@@ -15,14 +15,23 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .answers import Call, Gateway
+from briefer.errors import MissingRecording
+from briefer.ingest.folder import Article
+from briefer.model.answers import Call, Gateway
+from briefer.model.prompts import Prompts, boundary_for
+from briefer.models import (
+    ArticleDigest,
+    ArticleExtraction,
+    ArticleSummary,
+    GroundedClaim,
+    GroundedKeyPoint,
+    Grounding,
+    Span,
+)
+from briefer.tokens import estimate_tokens
+
 from .chunking import assemble, reduce_payload, split_paragraphs
-from .cleaning import estimate_tokens
-from .errors import MissingRecording
 from .grounding import Located, Source
-from .ingest import Article
-from .models import ArticleDigest, ArticleExtraction, ArticleSummary, GroundedClaim, GroundedKeyPoint, Grounding, Span
-from .prompts import Prompts, boundary_for
 
 PROMPT = "extract"
 REASK_PROMPT = "extract_reask"

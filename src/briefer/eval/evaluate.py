@@ -30,12 +30,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from briefer.errors import NothingProduced, UsageError
+from briefer.ingest.folder import article_id as id_of
+from briefer.ingest.folder import read_folder
+from briefer.model.llm import EndpointConfig
+from briefer.pipeline import DEFAULT_MODEL, RunConfig, RunResult, SilentReporter, run
+
 from .checks import Check, ExpectationError, article_checks, brief_checks, show
-from .errors import NothingProduced, UsageError
-from .ingest import article_id as id_of
-from .ingest import read_folder
-from .llm import EndpointConfig
-from .pipeline import DEFAULT_MODEL, RunConfig, RunResult, SilentReporter, run
 
 Status = Literal["PASS", "FAIL", "STALE", "ERROR"]
 STATUSES: tuple[Status, ...] = ("PASS", "FAIL", "STALE", "ERROR")

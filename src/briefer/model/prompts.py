@@ -19,7 +19,7 @@ from typing import Any
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from .errors import UsageError
+from briefer.errors import UsageError
 
 PARTS = ("system", "user")
 
@@ -29,7 +29,7 @@ def default_prompt_dir() -> Path:
     packaged = Path(str(resources.files("briefer"))) / "prompts"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parents[2] / "prompts"
+    return Path(__file__).resolve().parents[3] / "prompts"
 
 
 def boundary_for(text: str) -> str:

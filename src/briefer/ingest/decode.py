@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from charset_normalizer import from_bytes
 
-from .errors import InputError
+from briefer.errors import InputError
 
 # Legacy code pages worth trying, most used first (the order breaks ties between equal readings).
 # Rare ISO-8859 parts (3, 10, 14, 16) are left out: they read common Latin text almost as well as the
