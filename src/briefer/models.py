@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, model_validator
 
 from .errors import FailureKind
+from .validation import current as validation_context
 
 # ISO 8601 calendar date, possibly partial: "2024", "2024-09", "2024-09-27".
 PartialDate = Annotated[str, StringConstraints(pattern=r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")]
@@ -114,8 +115,7 @@ class ArticleExtraction(Strict):
     @model_validator(mode="after")
     def _check_against_source(self, info: ValidationInfo) -> ArticleExtraction:
         _check_summary_and_date(self.summary_en, self.published, self.date_basis)
-        context: dict[str, Any] = info.context or {}
-        expected = context.get("paragraph_count")
+        expected = validation_context(info.context).get("paragraph_count")
         if expected is not None and len(self.translation_en) != expected:
             raise ValueError(
                 f"translation_en has {len(self.translation_en)} items but the article has {expected} paragraphs: "
@@ -263,7 +263,7 @@ class CitesKnownArticles(Strict):
 
     @model_validator(mode="after")
     def _citations_exist(self, info: ValidationInfo) -> CitesKnownArticles:
-        known = (info.context or {}).get("article_ids")
+        known = validation_context(info.context).get("article_ids")
         if known is not None:
             _check_citations(self, set(known))
         return self

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextvars
 import email.utils
+import functools
 import logging
 import os
 import random
@@ -35,6 +36,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel
 
 from briefer.errors import ArticleFailed, EndpointError, UsageError
+from briefer.validation import validation_context
 
 from .costs import prompt_estimate
 from .ratelimit import RateLimiter
@@ -367,14 +369,16 @@ class ModelClient:
         counter = _Attempts()
         token = _attempts.set(counter)
         try:
-            parsed, _completion = await client.chat.completions.create_with_completion(
-                model=cfg.model,
-                messages=messages,
-                response_model=response_model,
-                max_retries=cfg.max_reasks,
-                context=context,
-                **kwargs,
-            )
+            # No `context=` for instructor: it would render every message as a Jinja template, article
+            # text included. The validators read the request's context from briefer.validation instead.
+            with validation_context(context):
+                parsed, _completion = await client.chat.completions.create_with_completion(
+                    model=cfg.model,
+                    messages=messages,
+                    response_model=_wrapped(response_model),
+                    max_retries=cfg.max_reasks,
+                    **kwargs,
+                )
         except Exception as exc:  # mapped to briefer's error tree below
             ours = _find_ours(exc)
             if ours is not None:
@@ -447,6 +451,15 @@ class ModelClient:
     async def aclose(self) -> None:
         if self._raw is not None:
             await self._raw.close()
+
+
+@functools.cache
+def _wrapped(response_model: type[BaseModel]) -> type[BaseModel]:
+    """The response model as instructor wraps it, built once per model: given the bare model, instructor
+    builds a new class on every call, so its schema cache never hits and the classes pile up."""
+    import instructor
+
+    return instructor.response_schema(response_model)  # type: ignore[no-any-return]
 
 
 def _cannot_connect(exc: BaseException) -> bool:
