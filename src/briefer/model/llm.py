@@ -459,7 +459,7 @@ def _wrapped(response_model: type[BaseModel]) -> type[BaseModel]:
     builds a new class on every call, so its schema cache never hits and the classes pile up."""
     import instructor
 
-    return instructor.response_schema(response_model)  # type: ignore[no-any-return]
+    return instructor.response_schema(response_model)
 
 
 def _cannot_connect(exc: BaseException) -> bool:
