@@ -171,6 +171,7 @@ def _gateway(cfg: RunConfig, rep: Reporter, client_factory: Callable[[], ModelCl
                       record_command=cfg.record_command(), price=cfg.model_price, max_cost=cfg.max_cost),
         client_factory=client_factory,
         warn=rep.warn,
+        max_in_flight=cfg.concurrency,
     )
 
 

@@ -45,10 +45,15 @@ class UnionFind:
 
 def _canonical_name(names: list[str]) -> str:
     """The English name most mentions agree on (compared normalised), in its most used form.
-    Ties go to the earliest mention; mentions come in article-id order, so this is stable."""
-    keys = Counter(match_key(n) for n in names)
-    best = max(keys, key=lambda k: (keys[k], -next(i for i, n in enumerate(names) if match_key(n) == k)))
-    forms = Counter(n for n in names if match_key(n) == best)
+    Ties go to the earliest mention; mentions come in article-id order, so this is stable.
+    Each name's key is computed once (this runs for every entity of every article)."""
+    keys = [match_key(n) for n in names]
+    count = Counter(keys)
+    first: dict[str, int] = {}
+    for i, k in enumerate(keys):
+        first.setdefault(k, i)
+    best = max(count, key=lambda k: (count[k], -first[k]))
+    forms = Counter(n for n, k in zip(names, keys, strict=True) if k == best)
     return max(forms, key=lambda f: (forms[f], -names.index(f)))
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from briefer.errors import BrieferError, EndpointError
@@ -67,12 +68,9 @@ def article_digest(s: ArticleSummary) -> dict[str, object]:
     }
 
 
-def _entities_payload(entities: list[BriefEntity], ids: set[str] | None = None) -> list[dict[str, object]]:
-    return [
-        {"name_en": e.name_en, "type": e.type, "article_ids": [i for i in e.article_ids if ids is None or i in ids],
-         "variants": [v.name for v in e.variants]}
-        for e in entities if ids is None or set(e.article_ids) & ids
-    ]
+def _entities_payload(entities: list[BriefEntity]) -> list[dict[str, object]]:
+    return [{"name_en": e.name_en, "type": e.type, "article_ids": e.article_ids,
+             "variants": [v.name for v in e.variants]} for e in entities]
 
 
 def _group_payload(g: StoryGroup) -> dict[str, object]:
@@ -136,15 +134,17 @@ def _tokens(obj: object) -> int:
     return estimate_tokens(json.dumps(obj, ensure_ascii=False, indent=1))
 
 
-def pack_batches(groups: list[StoryGroup], by_id: dict[str, ArticleSummary], budget: int) -> list[list[StoryGroup]]:
+def pack_batches(groups: list[StoryGroup], by_id: dict[str, ArticleSummary], budget: int,
+                 digest_cost: dict[str, int] | None = None) -> list[list[StoryGroup]]:
     """Story groups packed into batches whose article digests fit the budget, in order. A group too
     large for one batch is cut into parts that each fit (they become separate stories)."""
+    digest_cost = digest_cost or {aid: _tokens(article_digest(by_id[aid])) for g in groups for aid in g.article_ids}
     pieces: list[tuple[StoryGroup, int]] = []
     for g in groups:
         part: list[str] = []
         size = 0
         for aid in g.article_ids:
-            cost = _tokens(article_digest(by_id[aid]))
+            cost = digest_cost[aid]
             if part and size + cost > budget:
                 pieces.append((StoryGroup(part, g.first, g.last, g.shared_entities), size))
                 part, size = [], 0
@@ -162,19 +162,48 @@ def pack_batches(groups: list[StoryGroup], by_id: dict[str, ArticleSummary], bud
     return batches
 
 
-def _stories_payload(batch: list[StoryGroup], by_id: dict[str, ArticleSummary], entities: list[BriefEntity]) -> str:
+class EntityIndex:
+    """The joined entities, indexed by article, so a batch's payload holds only what its articles use:
+    the entities they mention and only the spellings they use (not every spelling of an entity found
+    anywhere in the folder), built in time proportional to the batch, not to the whole folder."""
+
+    def __init__(self, entities: list[BriefEntity]) -> None:
+        self.entities = entities
+        self.of_article: dict[str, list[int]] = defaultdict(list)
+        self._articles = [set(e.article_ids) for e in entities]
+        self._variants = [[(v.name, set(v.article_ids)) for v in e.variants] for e in entities]
+        for n, e in enumerate(entities):
+            for aid in e.article_ids:
+                self.of_article[aid].append(n)
+
+    def payload(self, ids: list[str]) -> list[dict[str, object]]:
+        picked = sorted({n for aid in ids for n in self.of_article.get(aid, ())})
+        ordered = sorted(ids)
+        out: list[dict[str, object]] = []
+        for n in picked:
+            e, articles = self.entities[n], self._articles[n]
+            out.append({"name_en": e.name_en, "type": e.type, "article_ids": [i for i in ordered if i in articles],
+                        "variants": [name for name, where in self._variants[n] if not where.isdisjoint(ids)]})
+        return out
+
+    def cost(self, aid: str) -> int:
+        """Tokens this article adds to a batch's entity list, at most (its entities with its own spellings)."""
+        return sum(_tokens(item) for item in self.payload([aid]))
+
+
+def _stories_payload(batch: list[StoryGroup], by_id: dict[str, ArticleSummary], entities: EntityIndex) -> str:
     ids = [aid for g in batch for aid in g.article_ids]
     return json.dumps({
         "articles": [article_digest(by_id[aid]) for aid in ids],
-        "entities": _entities_payload(entities, set(ids)),
+        "entities": entities.payload(ids),
         "story_groups": [_group_payload(g) for g in batch],
     }, ensure_ascii=False, indent=1)
 
 
-def stories_call(n: int, batch: list[StoryGroup], by_id: dict[str, ArticleSummary], entities: list[BriefEntity],
-                 prompts: Prompts) -> Call:
+def stories_call(n: int, batch: list[StoryGroup], by_id: dict[str, ArticleSummary], entities: EntityIndex,
+                 prompts: Prompts, payload: str | None = None) -> Call:
     ids = [aid for g in batch for aid in g.article_ids]
-    payload = _stories_payload(batch, by_id, entities)
+    payload = payload or _stories_payload(batch, by_id, entities)
     rendered = prompts.render(STORIES_PROMPT, payload=payload, groups=len(batch), boundary=boundary_for(payload))
     return Call(stage="merge", subject=f"stories-{n}", prompt=STORIES_PROMPT, prompt_version=rendered.version,
                 messages=rendered.messages, response_model=StoriesDraft, input_text=payload,
@@ -204,13 +233,26 @@ def overview_call(stories: list[Story], stale: list[StaleArticle], total: int, n
                 context={"article_ids": cited})
 
 
-def _fit(batch: list[StoryGroup], by_id: dict[str, ArticleSummary], entities: list[BriefEntity], budget: int,
-         prompts: Prompts) -> list[list[StoryGroup]]:
-    """The batch, halved until its whole input (articles, their entities, the groups) fits the budget."""
-    if len(batch) == 1 or estimate_tokens(_stories_payload(batch, by_id, entities)) <= budget:
+def _fit(batch: list[StoryGroup], cost: dict[str, int], budget: int) -> list[list[StoryGroup]]:
+    """The batch, halved until its estimated input (articles, their entities, the groups) fits the budget.
+    Sized from per-article costs computed once, never by serialising the batch again at every halving."""
+    size = sum(cost[aid] + 2 for g in batch for aid in g.article_ids)
+    if len(batch) == 1 or size <= budget:
         return [batch]
     half = len(batch) // 2
-    return _fit(batch[:half], by_id, entities, budget, prompts) + _fit(batch[half:], by_id, entities, budget, prompts)
+    return _fit(batch[:half], cost, budget) + _fit(batch[half:], cost, budget)
+
+
+def _fitted_payloads(batch: list[StoryGroup], by_id: dict[str, ArticleSummary], entities: EntityIndex,
+                     budget: int) -> list[tuple[list[StoryGroup], str]]:
+    """Each batch with its payload, exactly within the budget (split again in the rare case the estimate
+    was short)."""
+    payload = _stories_payload(batch, by_id, entities)
+    if len(batch) == 1 or estimate_tokens(payload) <= budget:
+        return [(batch, payload)]
+    half = len(batch) // 2
+    return (_fitted_payloads(batch[:half], by_id, entities, budget)
+            + _fitted_payloads(batch[half:], by_id, entities, budget))
 
 
 def _story_item(story: Story) -> dict[str, object]:
@@ -220,10 +262,15 @@ def _story_item(story: Story) -> dict[str, object]:
 async def merge_in_batches(summaries: list[ArticleSummary], entities: list[BriefEntity], stale: list[StaleArticle],
                            groups: list[StoryGroup], budget: int, gateway: Gateway, prompts: Prompts) -> BriefDraft:
     by_id = {s.id: s for s in summaries}
-    batches: list[list[StoryGroup]] = []
-    for batch in pack_batches(groups, by_id, budget):
-        batches += _fit(batch, by_id, entities, budget, prompts)
-    calls = [stories_call(n, b, by_id, entities, prompts) for n, b in enumerate(batches, start=1)]
+    index = EntityIndex(entities)
+    digest_cost = {s.id: _tokens(article_digest(s)) for s in summaries}
+    cost = {aid: digest_cost[aid] + index.cost(aid) for aid in digest_cost}
+    batches: list[tuple[list[StoryGroup], str]] = []
+    for packed in pack_batches(groups, by_id, budget, digest_cost):
+        for batch in _fit(packed, cost, budget):
+            batches += _fitted_payloads(batch, by_id, index, budget)
+    calls = [stories_call(n, b, by_id, index, prompts, payload) for n, (b, payload) in enumerate(batches, start=1)]
+    # The gateway holds every request to the run's --concurrency (and the client to --rpm/--tpm).
     drafts = await asyncio.gather(*(gateway.ask(call) for call in calls))
     stories = [st for d in drafts if isinstance(d, StoriesDraft) for st in d.stories]
     overview = await gateway.ask(overview_call(stories, stale, len(summaries), newest_published(summaries),

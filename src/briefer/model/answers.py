@@ -10,6 +10,8 @@ error that says what changed; live it is reported, never replayed.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import functools
 from collections.abc import Callable
@@ -107,7 +109,9 @@ class Gateway:
     client_factory: Callable[[], ModelClient] | None = None
     warn: Callable[[str], None] = lambda _msg: None
     counters: Counters = field(default_factory=Counters)
+    max_in_flight: int | None = None  # requests sent at once, whatever the stage (the run's --concurrency)
     _client: ModelClient | None = None
+    _slots: asyncio.Semaphore | None = None
 
     def fingerprint(self, call: Call) -> Fingerprint:
         return Fingerprint(
@@ -217,7 +221,8 @@ class Gateway:
 
         self._check_budget(call, what)
         try:
-            answer = await self._model().complete(call.messages, call.response_model, call.context)
+            async with self._in_flight():
+                answer = await self._model().complete(call.messages, call.response_model, call.context)
         except RequestFailed as exc:
             self.counters.http_attempts += exc.attempts
             self._count(Usage(prompt_tokens=exc.prompt_tokens, completion_tokens=exc.completion_tokens), call,
@@ -238,6 +243,14 @@ class Gateway:
         if self.policy.record:
             self._save_recording(call, fp, key, answer.data, usage, self.endpoint.endpoint)
         return answer.parsed
+
+    def _in_flight(self) -> asyncio.Semaphore | contextlib.nullcontext[None]:
+        """A slot among --concurrency for one request to the model: article, part, re-ask or merge alike."""
+        if self.max_in_flight is None:
+            return contextlib.nullcontext()
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.max_in_flight)
+        return self._slots
 
     def _model(self) -> ModelClient:
         if self._client is None:
