@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from conftest import ROOT, SEED_IDS
 
@@ -105,16 +106,63 @@ def test_usage_errors_exit_2(fixture_copy: Path, tmp_path: Path) -> None:
     assert r.returncode == 2 and r.stderr.strip() == "briefer: --concurrency must be at least 1"
 
 
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--stale-days", "-5", "briefer: --stale-days must be at least 0, got -5"),
+    ("--temperature", "7", "briefer: --temperature must be between 0 and 2, got 7"),
+    ("--temperature", "nan", "briefer: --temperature must be between 0 and 2, got nan"),
+    ("--timeout", "nan", "briefer: --timeout must be a positive number of seconds"),
+    ("--timeout", "inf", "briefer: --timeout must be a positive number of seconds"),
+    ("--max-cost", "nan", "briefer: --max-cost must be a positive number of USD"),
+    ("--max-cost", "inf", "briefer: --max-cost must be a positive number of USD"),
+])
+def test_out_of_range_options_are_usage_errors(fixture_copy: Path, tmp_path: Path, option: str, value: str,
+                                               message: str) -> None:
+    """Refused at once with one line, before anything is read, sent or written."""
+    out = tmp_path / "o"
+    r = briefer("summarize", str(fixture_copy / "articles"), "--offline", "--no-cache", "--out", str(out),
+                "--price", "1,1", option, value)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith(message) and len(r.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_a_missing_folder_is_a_usage_error(tmp_path: Path) -> None:
+    r = briefer("summarize", str(tmp_path / "nope"), "--offline", "--no-cache", "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and r.stderr.strip() == f"briefer: {tmp_path / 'nope'}: no such folder"
+    (tmp_path / "a.txt").write_text("Title\nBody\n", encoding="utf-8")
+    r = briefer("summarize", str(tmp_path / "a.txt"), "--offline", "--no-cache", "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and r.stderr.strip() == f"briefer: {tmp_path / 'a.txt'}: not a folder"
+
+
+def test_version_help_and_completion() -> None:
+    from briefer import __version__
+
+    r = briefer("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"briefer {__version__}"
+    for args in (["--help"], ["summarize", "--help"]):
+        shown = briefer(*args).stdout
+        for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "BRIEFER_MODEL", "BRIEFER_CACHE_DIR", "BRIEFER_PRICE"):
+            assert var in shown, (args, var)
+        assert "Exit codes:" in shown
+        for code in ("0    complete", "2    usage error", "3    partial", "130  interrupted", "143 terminated"):
+            assert code in shown, (args, code)
+    assert "--install-completion" in briefer("--help").stdout
+    r = briefer("--show-completion", "bash")
+    assert r.returncode == 0 and "complete -o default -F _briefer_completion briefer" in r.stdout
+    # What the installed script asks the command for while a user types `briefer summarize --off<TAB>`.
+    r = briefer(env={"_BRIEFER_COMPLETE": "complete_bash", "COMP_WORDS": "briefer summarize --off", "COMP_CWORD": "2"})
+    assert r.returncode == 0 and r.stdout.split() == ["--offline"]
+
+
 def test_settings_are_checked_by_the_library_too() -> None:
     """A notebook gets the same one-line errors as the command line."""
-    import pytest
-
     from briefer.cli import MODES
     from briefer.errors import UsageError
     from briefer.model.llm import MODES as LLM_MODES
     from briefer.model.llm import EndpointConfig
 
     assert MODES == list(LLM_MODES)  # the help text lists the modes the library knows
-    for bad in ({"mode": "xml"}, {"timeout": 0}, {"max_retries": -1}, {"max_tokens": 0}, {"rpm": 0}):
+    for bad in ({"mode": "xml"}, {"timeout": 0}, {"timeout": float("nan")}, {"max_retries": -1}, {"max_tokens": 0},
+                {"rpm": 0}, {"temperature": 2.5}, {"temperature": float("nan")}, {"temperature": -0.1}):
         with pytest.raises(UsageError):
             EndpointConfig(model="m", **bad)  # type: ignore[arg-type]

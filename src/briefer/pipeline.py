@@ -7,6 +7,7 @@ failure later in the run loses nothing already produced.
 from __future__ import annotations
 
 import asyncio
+import math
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -108,6 +109,10 @@ class RunResult:
 
 
 def _check(cfg: RunConfig) -> None:
+    if not cfg.folder.exists():
+        raise UsageError(f"{cfg.folder}: no such folder")
+    if not cfg.folder.is_dir():
+        raise UsageError(f"{cfg.folder}: not a folder")
     if cfg.offline and cfg.record:
         raise UsageError("--offline and --record exclude each other")
     if cfg.concurrency < 1:
@@ -116,8 +121,10 @@ def _check(cfg: RunConfig) -> None:
         raise UsageError("--max-chars must be at least 1")
     if cfg.max_input_tokens < 100 or cfg.merge_budget < 100:
         raise UsageError("--max-input-tokens and --merge-budget must be at least 100")
-    if cfg.max_cost is not None and cfg.max_cost <= 0:
-        raise UsageError("--max-cost must be positive")
+    if cfg.stale_after_days < 0:
+        raise UsageError(f"--stale-days must be at least 0, got {cfg.stale_after_days}")
+    if cfg.max_cost is not None and not 0 < cfg.max_cost < math.inf:  # nan would disable the cap silently
+        raise UsageError("--max-cost must be a positive number of USD")
     if cfg.max_cost is not None and cfg.model_price is None:
         raise UsageError(f"--max-cost needs the price of '{cfg.endpoint.model}': give --price IN,OUT "
                          "(USD per million tokens)")

@@ -25,6 +25,7 @@ import contextvars
 import email.utils
 import functools
 import logging
+import math
 import os
 import random
 import time
@@ -69,11 +70,14 @@ class EndpointConfig:
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise UsageError(f"--mode must be one of {', '.join(MODES)}")
-        if self.timeout <= 0 or self.max_retries < 0 or self.max_reasks < 0 or (
+        # Written as "not (in range)" so that nan, which fails every comparison, is refused too.
+        if not 0 < self.timeout < math.inf or self.max_retries < 0 or self.max_reasks < 0 or (
                 self.max_tokens is not None and self.max_tokens < 1):
-            raise UsageError("--timeout must be positive; --max-retries and --max-reasks at least 0; "
-                             "--max-tokens at least 1")
-        if (self.rpm is not None and self.rpm <= 0) or (self.tpm is not None and self.tpm <= 0):
+            raise UsageError("--timeout must be a positive number of seconds; --max-retries and --max-reasks "
+                             "at least 0; --max-tokens at least 1")
+        if not 0 <= self.temperature <= 2:
+            raise UsageError(f"--temperature must be between 0 and 2, got {self.temperature:g}")
+        if any(v is not None and not 0 < v < math.inf for v in (self.rpm, self.tpm)):
             raise UsageError("--rpm and --tpm must be positive")
 
     @property
