@@ -19,7 +19,7 @@ from .errors import ArticleFailed, NothingProduced, ReplayError, UsageError
 from .extract.article import DEFAULT_MAX_INPUT_TOKENS, planned_calls, summarize_article
 from .ingest.folder import DEFAULT_MAX_CHARS, Article, read_folder
 from .model.answers import Gateway, Policy, response_schema
-from .model.cache import RecordingStore, ResponseCache, atomic_write
+from .model.cache import RecordingStore, ResponseCache, atomic_write, write_if_changed
 from .model.costs import Price, completion_estimate, price_for, prompt_estimate
 from .model.llm import EndpointConfig, ModelClient
 from .model.prompts import Prompts
@@ -97,7 +97,7 @@ class RunConfig:
         return shlex.join(parts)
 
 
-@dataclass
+@dataclass(repr=False)  # its repr would render every summary; nobody needs it, and asyncio.run may build it
 class RunResult:
     brief: Brief
     out_dir: Path
@@ -279,7 +279,7 @@ async def _summarize_all(articles: list[Article], gateway: Gateway, prompts: Pro
                 failures.append(Failure(source_path=article.source_path, kind=exc.kind, reason=reason))
                 rep.advance(article.id, ok=False)
                 return
-        atomic_write(out / "articles" / f"{summary.id}.json", to_json(summary))
+        write_if_changed(out / "articles" / f"{summary.id}.json", to_json(summary))
         summaries.append(summary)
         rep.advance(article.id, ok=True)
 

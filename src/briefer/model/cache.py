@@ -52,6 +52,17 @@ def atomic_write(path: Path, text: str) -> None:
         raise
 
 
+def write_if_changed(path: Path, text: str) -> bool:
+    """`atomic_write`, unless the file already holds exactly this text (a warm rerun rewrites nothing).
+    Returns whether it wrote."""
+    data = text.encode("utf-8")
+    with contextlib.suppress(OSError):
+        if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    atomic_write(path, text)
+    return True
+
+
 class Usage(BaseModel):
     model_config = ConfigDict(extra="forbid")
     prompt_tokens: int = 0
