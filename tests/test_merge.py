@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from briefer.brief.facts import build_timeline, find_stale, join_entities
+from briefer.brief.facts import find_stale, join_entities
 from briefer.brief.stories import group_stories
+from briefer.brief.timeline import build_timeline
 from briefer.extract.article import ground
 from briefer.ingest.folder import Article, read_folder
 from briefer.models import ArticleExtraction, ArticleSummary, Brief, BriefDraft
@@ -65,9 +66,9 @@ def test_timeline_sorts_partial_dates_and_merges_identical_events() -> None:
     timeline = build_timeline([s1, s2])
     assert [(t.date, t.event, t.article_ids) for t in timeline] == [
         ("2023-12-31", "Old.", ["b"]),
-        ("2024", "Year event.", ["a"]),
-        ("2024-09", "Month event.", ["b"]),
         ("2024-09-27", "Announcement.", ["a", "b"]),
+        ("2024-09", "Month event.", ["b"]),
+        ("2024", "Year event.", ["a"]),
     ]
 
 

@@ -1,4 +1,4 @@
-"""Deterministic cross-article facts: entities joined across spellings, the timeline, staleness.
+"""Deterministic cross-article facts: entities joined across spellings, staleness (the timeline: timeline.py).
 
 No model is involved: the merge step receives these as they are.
 """
@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from briefer.extract import dates
 from briefer.extract.textnorm import match_key
-from briefer.models import ArticleSummary, BriefEntity, StaleArticle, TimelineEntry, Variant
+from briefer.models import ArticleSummary, BriefEntity, StaleArticle, Variant
 
 DEFAULT_STALE_DAYS = 7
 
@@ -98,22 +98,6 @@ def join_entities(summaries: Iterable[ArticleSummary]) -> list[BriefEntity]:
 
 
 # ---------------------------------------------------------------- dates
-
-
-def build_timeline(summaries: Iterable[ArticleSummary]) -> list[TimelineEntry]:
-    """Every dated event of every article, oldest first; the same event text on the same date is one entry."""
-    merged: dict[tuple[str, str], set[str]] = defaultdict(set)
-    text_of: dict[tuple[str, str], str] = {}
-    for s in summaries:
-        for ev in s.events:
-            if ev.date is None:
-                continue
-            key = (ev.date, match_key(ev.description_en))
-            merged[key].add(s.id)
-            text_of.setdefault(key, ev.description_en)
-    entries = [TimelineEntry(date=d, event=text_of[(d, k)], article_ids=sorted(ids)) for (d, k), ids in merged.items()]
-    entries.sort(key=lambda t: (dates.parts(t.date), t.event.casefold()))
-    return entries
 
 
 def newest_published(summaries: Iterable[ArticleSummary]) -> str | None:

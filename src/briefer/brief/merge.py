@@ -41,8 +41,9 @@ from briefer.models import (
 )
 from briefer.tokens import estimate_tokens
 
-from .facts import DEFAULT_STALE_DAYS, build_timeline, find_stale, join_entities, newest_published
+from .facts import DEFAULT_STALE_DAYS, find_stale, join_entities, newest_published
 from .stories import DEFAULT_WINDOW_DAYS, StoryGroup, group_stories
+from .timeline import build_timeline
 
 PROMPT = "merge"
 STORIES_PROMPT = "merge_stories"
@@ -302,6 +303,14 @@ def fallback_stories(groups: list[StoryGroup], summaries: list[ArticleSummary]) 
     return out
 
 
+def with_timelines(stories: list[Story], summaries: list[ArticleSummary]) -> list[Story]:
+    """Each story's timeline built by briefer from its articles' events, as the brief's timeline is:
+    dates a model retells are not checked, so the model does not write them."""
+    by_id = {s.id: s for s in summaries}
+    return [st.model_copy(update={"timeline": build_timeline(by_id[i] for i in sorted(set(st.article_ids)))})
+            for st in stories]
+
+
 async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -> Brief:
     """The brief. If the merge call itself fails, the deterministic parts are still returned,
     with the failure listed, so nothing already produced is lost."""
@@ -332,7 +341,7 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
         title=draft.title if draft else f"Brief of {len(summaries)} articles (merge step failed)",
         partial=bool(failures),
         executive_summary=draft.executive_summary if draft else [],
-        stories=draft.stories if draft else fallback_stories(groups, summaries),
+        stories=with_timelines(draft.stories, summaries) if draft else fallback_stories(groups, summaries),
         entities=entities,
         timeline=build_timeline(summaries),
         disagreements=draft.disagreements if draft else [],

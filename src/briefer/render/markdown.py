@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from briefer.extract import dates
 from briefer.model.cache import pretty_json
 from briefer.models import ArticleSummary, Brief, Stats
 
@@ -70,7 +71,7 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
             out += [f"### {md(story.title)} {cite(story.article_ids)}", "", md(story.summary), ""]
             if story.timeline:
                 out += ["**Timeline**", ""]
-                out += [f"- {t.date} — {md(t.event)} {cite(t.article_ids)}" for t in story.timeline]
+                out += [f"- {dates.show(t.date)} — {md(t.event)} {cite(t.article_ids)}" for t in story.timeline]
                 out.append("")
             if story.perspectives:
                 out += ["**Perspectives**", ""]
@@ -85,7 +86,8 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
             out.append(f"{line} — also written {variants}" if variants else line)
         out.append("")
 
-    out += _section("Timeline", [f"- {t.date} — {md(t.event)} {cite(t.article_ids)}" for t in brief.timeline])
+    out += _section("Timeline", [f"- {dates.show(t.date)} — {md(t.event)} {cite(t.article_ids)}"
+                                 for t in brief.timeline])
 
     if brief.disagreements:
         out += ["## Disagreements", ""]

@@ -1,0 +1,127 @@
+"""The timeline's order and merging, from the cases an independent reading of the seed brief found (issue 11 §2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from briefer.brief.merge import with_timelines
+from briefer.brief.timeline import build_timeline, content_words, similar
+from briefer.extract import dates
+from briefer.models import Story
+from test_merge import summary
+
+
+def ev(date: str | None, text: str) -> dict[str, Any]:
+    return {"date": date, "description_en": text}
+
+
+def rows(summaries: list[Any]) -> list[tuple[str, str, list[str]]]:
+    return [(t.date, t.event, t.article_ids) for t in build_timeline(summaries)]
+
+
+def test_a_year_sorts_after_the_months_and_days_it_contains_and_equal_dates_keep_the_articles_order() -> None:
+    # Article 002: "2021 — combat mission to end by the end of the year" came before 2021-06;
+    # "2021-07-27 Baghdad (evening)" before "Najaf (morning)" (alphabetical); the article says Najaf first.
+    a = summary("002", events=[
+        ev("2021-06", "Qaani's previous visit."),
+        ev("2021-07", "Factions rejected the shift to training."),
+        ev("2021-07-26", "Biden received al-Kadhimi."),
+        ev("2021-07-27", "Qaani arrived in Najaf in the morning."),
+        ev("2021-07-27", "Qaani arrived in Baghdad in the evening."),
+        ev("2021", "The combat mission is to end by the end of the year."),
+        ev("2021-12-31", "Deadline."),
+    ])
+    assert [d for d, _e, _i in rows([a])] == ["2021-06", "2021-07-26", "2021-07-27", "2021-07-27", "2021-07",
+                                             "2021-12-31", "2021"]
+    order = [e for _d, e, _i in rows([a])]
+    assert order.index("Qaani arrived in Najaf in the morning.") < order.index(
+        "Qaani arrived in Baghdad in the evening.")
+
+
+def test_a_month_sorts_after_its_days() -> None:
+    # Article 004: "2024-01 — After the Jordan attack…" came before the attack on 2024-01-28.
+    a = summary("004", events=[
+        ev("2024-01-28", "Three US soldiers were killed at Tower 22 in Jordan."),
+        ev("2024-01", "After the Jordan attack, the Iraqi government asked Iran for help."),
+        ev("2024-01-29", "Qaani met faction representatives at Baghdad airport."),
+        ev("2024-02-04", "No attacks since this date."),
+    ])
+    assert [d for d, _e, _i in rows([a])] == ["2024-01-28", "2024-01-29", "2024-01", "2024-02-04"]
+
+
+def test_events_of_one_month_keep_the_articles_order_not_the_alphabet() -> None:
+    # Article 001: "2024-08 — After the shelling, Blinken called…" came before the shelling.
+    a = summary("001", events=[
+        ev("2024-08", "Pro-Iran armed groups shelled Ain al-Asad."),
+        ev("2024-08", "After the shelling, Antony Blinken called al-Sudani."),
+    ])
+    assert [e for _d, e, _i in rows([a])] == ["Pro-Iran armed groups shelled Ain al-Asad.",
+                                              "After the shelling, Antony Blinken called al-Sudani."]
+
+
+def test_equal_dates_across_articles_keep_article_order() -> None:
+    b = summary("b", events=[ev("2024-09", "Zeta happened.")])
+    a = summary("a", events=[ev("2024-09", "Alpha happened.")])
+    assert [e for _d, e, _i in rows([b, a])] == ["Zeta happened.", "Alpha happened."]
+
+
+def test_the_same_event_in_several_articles_is_one_entry_citing_all() -> None:
+    # The planned September announcement appeared three times in the seed brief.
+    a = summary("000", events=[ev("2024-09-27", "Iraq's agreement with the United States ending the "
+                                                "International Coalition's mission is to be announced.")])
+    b = summary("001", events=[ev("2024-09", "A joint statement ending the coalition's mission in Iraq "
+                                             "is to be announced.")])
+    c = summary("003", events=[ev("2024-09-27", "The announcement ending the coalition mission in Iraq.")])
+    assert rows([a, b, c]) == [("2024-09-27", "Iraq's agreement with the United States ending the International "
+                                "Coalition's mission is to be announced.", ["000", "001", "003"])]
+
+
+def test_the_merged_entry_keeps_the_most_precise_date() -> None:
+    b = summary("a", events=[ev("2024-09", "A joint statement ending the coalition's mission in Iraq is announced.")])
+    a = summary("b", events=[ev("2024-09-27", "Joint statement ending the coalition's mission in Iraq announced.")])
+    assert rows([b, a]) == [("2024-09-27", "Joint statement ending the coalition's mission in Iraq announced.",
+                             ["a", "b"])]
+
+
+def test_different_events_stay_apart() -> None:
+    text = "A joint statement ending the coalition's mission in Iraq is to be announced."
+    same_article = summary("a", events=[ev("2024-09", text), ev("2024-09", text)])
+    assert len(rows([same_article])) == 2  # an article does not report one event twice
+    other_month = [summary("a", events=[ev("2024-08", text)]), summary("b", events=[ev("2024-09", text)])]
+    assert len(rows(other_month)) == 2
+    other_day = [summary("a", events=[ev("2024-09-26", text)]), summary("b", events=[ev("2024-09-27", text)])]
+    assert len(rows(other_day)) == 2
+    unlike = [summary("a", events=[ev("2026", "The International Coalition's missions across Iraq, including "
+                                              "Erbil, are to end at the end of 2026.")]),
+              summary("b", events=[ev("2026", "The remaining coalition troops are due to leave by the end "
+                                              "of 2026 under the plan.")])]
+    assert len(rows(unlike)) == 2
+    assert rows([summary("a", events=[ev(None, text)])]) == []
+
+
+def test_a_merged_entry_only_takes_events_compatible_with_all_its_dates() -> None:
+    text = "A joint statement ending the coalition's mission in Iraq is announced."
+    s = [summary("a", events=[ev("2024-09", text)]), summary("b", events=[ev("2024-09-27", text)]),
+         summary("c", events=[ev("2024-09-28", text)])]
+    assert [(d, i) for d, _e, i in rows(s)] == [("2024-09-27", ["a", "b"]), ("2024-09-28", ["c"])]
+
+
+def test_similarity_is_on_content_words() -> None:
+    assert similar(content_words("The announcement was delayed"), content_words("Announced: a delay was made!")) \
+        is False  # two shared words are not enough
+    assert similar(content_words("Qaani met the factions at Baghdad airport"),
+                   content_words("At Baghdad airport, Qaani met faction leaders"))
+
+
+def test_partial_dates_shown_as_what_they_are() -> None:
+    assert [dates.show(d) for d in ("2024-09-16", "2024-09", "2021")] == ["2024-09-16", "September 2024", "2021"]
+
+
+def test_story_timelines_are_built_by_briefer_from_their_articles() -> None:
+    a = summary("a", events=[ev("2024-09-16", "Qaani attended the meeting.")])
+    b = summary("b", events=[ev("2021-07-27", "Qaani visited Najaf.")])
+    written = Story(title="T", summary="S.", article_ids=["a"], perspectives=[],
+                    timeline=[{"date": "2024-09-11", "event": "A date the model wrote.", "article_ids": ["a"]}])  # type: ignore[list-item]
+    [story] = with_timelines([written], [a, b])
+    assert [(t.date, t.event, t.article_ids) for t in story.timeline] == [("2024-09-16", "Qaani attended the meeting.",
+                                                                          ["a"])]
