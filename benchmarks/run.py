@@ -1,17 +1,13 @@
-"""briefer's performance figures, measured end to end on this machine.
+"""briefer's performance figures, measured end to end on this machine, each beside its target.
 
-    python benchmarks/run.py                      # the targets of the performance issue
-    python benchmarks/run.py --articles 50 --memory-articles 200 --latency 0.1   # a quick look
+    python benchmarks/run.py                   # every target of the performance issue (about 15 minutes)
+    python benchmarks/run.py --quick           # smaller folders: a quick look, same rows
 
-Starts a local OpenAI-compatible server (tests/fake_openai.py with the deterministic echo model,
-in its own process) that answers after a fixed latency, writes N synthetic Arabic articles, and
-runs the real `briefer` command against it:
-
-- cold run: wall time against the ideal ceil(N / C) x latency (C = --concurrency);
-- warm rerun: everything cached: wall time and model calls (must be 0);
-- peak memory (max RSS of the briefer process) on a cold run of --memory-articles;
-- model calls, HTTP requests and tokens per article, merge calls, fixed prompt tokens per call;
-- `briefer --help` start-up time (median of several runs).
+Starts a local OpenAI-compatible server in its own process (tests/fake_openai.py with
+benchmarks/bench_model.py, a stand-in that answers like a model: real article ids, a handful of
+spellings per entity, stories of about eight articles), writes N synthetic Arabic articles, and runs the
+real `briefer` command against it. CPU figures are the briefer process's own user + system time (from
+wait4), so the server's work and other load on the machine do not count in them; wall times do.
 
 Nothing here is a unit test: the figures go to the README's Performance section.
 """
@@ -29,155 +25,160 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BRIEFER = [sys.executable, "-m", "briefer"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-PARAGRAPHS = [
-    "قال مسؤول في الحكومة إن الاجتماع رقم {i} بحث ملف الكهرباء والمياه في المحافظة {g}.",
-    "وأضاف أن اللجنة ستقدم تقريرها خلال أسبوعين إلى مجلس الوزراء للمصادقة عليه.",
-    "وأشار إلى أن الخطة تشمل إنشاء محطات جديدة وصيانة الشبكات القديمة في الأحياء السكنية.",
-    "من جهته، قال نائب في البرلمان إن المواطنين ينتظرون نتائج ملموسة قبل حلول فصل الصيف.",
-    "وتعاني المحافظة {g} من انقطاعات متكررة للتيار الكهربائي منذ سنوات بحسب السكان.",
-    "وختم المسؤول بأن التمويل متوفر وأن العمل سيبدأ فور المصادقة على الخطة رقم {i}.",
-]
-
-
-def write_articles(folder: Path, n: int) -> None:
-    folder.mkdir(parents=True)
-    for i in range(n):
-        g = i % 25  # 25 provinces: articles about the same province share words
-        body = "\n".join(p.format(i=i, g=g) for p in PARAGRAPHS)
-        (folder / f"article-{i:05d}.txt").write_text(f"اجتماع رقم {i} حول الكهرباء في المحافظة {g}\n{body}\n",
-                                                     encoding="utf-8")
+import bench_model  # noqa: E402
 
 
 class Server:
-    def __init__(self, latency: float) -> None:
+    def __init__(self, latency: float, articles: int) -> None:
         self.proc = subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "server.py"), "--latency",
-                                      str(latency)], stdout=subprocess.PIPE, text=True)
+                                      str(latency), "--articles", str(articles)], stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
         self.url = self.proc.stdout.readline().strip()
 
-    def close(self) -> None:
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
         self.proc.terminate()
         self.proc.communicate(timeout=10)
 
 
-def run_briefer(args: list[str]) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS in MB and stderr of one briefer run."""
+@dataclass
+class Run:
+    wall: float  # seconds
+    cpu: float  # seconds of the process's own user + system time
+    rss_mb: int  # peak resident memory
+    stderr: str
+
+
+def measure(cmd: list[str]) -> Run:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "BRIEFER_"))}
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+", encoding="utf-8") as err:
-        proc = subprocess.Popen([*BRIEFER, *args], stdout=subprocess.DEVNULL, stderr=err, env=env)
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        code = os.waitstatus_to_exitcode(status)
         err.seek(0)
         text = err.read()
-    if proc.returncode not in (0, 3):
-        raise SystemExit(f"briefer failed ({proc.returncode}): {text}")
-    return wall, usage.ru_maxrss // 1024, text
+    if code not in (0, 3):
+        raise SystemExit(f"{cmd[:4]} failed ({code}): {text}")
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024, text)
 
 
 def closing(stderr: str) -> dict[str, int]:
     m = re.search(r"(\d+) articles.*?(\d+) cache hits, (\d+) model calls \((\d+) HTTP requests\), (\d+) tokens",
                   stderr)
     assert m, stderr
-    keys = ("articles", "cache_hits", "model_calls", "http", "tokens")
-    return dict(zip(keys, map(int, m.groups()), strict=True))
+    return dict(zip(("articles", "cache_hits", "model_calls", "http", "tokens"), map(int, m.groups()), strict=True))
 
 
-def summarize_args(folder: Path, out: Path, cache: Path, url: str, concurrency: int) -> list[str]:
-    return ["summarize", str(folder), "--out", str(out), "--cache-dir", str(cache), "--base-url", url,
-            "--recordings", str(folder.parent / "no-recordings"), "--concurrency", str(concurrency),
-            "--date", "2026-11-22"]
+def briefer(folder: Path, out: Path, cache: Path, url: str, concurrency: int) -> Run:
+    return measure([*BRIEFER, "summarize", str(folder), "--out", str(out), "--cache-dir", str(cache), "--base-url",
+                    url, "--recordings", str(folder.parent / "no-recordings"), "--concurrency", str(concurrency),
+                    "--date", "2024-12-31"])
+
+
+def merge_rounds(merge_calls: int, concurrency: int) -> int:
+    """Round trips the merge needs at best: one call, or the batches (C at a time) and then the overview."""
+    return 1 if merge_calls <= 1 else math.ceil((merge_calls - 1) / concurrency) + 1
+
+
+def stage_tokens(out: Path) -> tuple[int, int]:
+    """Prompt tokens billed for extraction and for the merge (from brief.json's usage by stage)."""
+    usage = json.loads((out / "brief.json").read_text(encoding="utf-8"))["stats"]["usage_by_stage"]
+    extract = sum(v["prompt_tokens"] for k, v in usage.items() if k.startswith("extract"))
+    merge = sum(v["prompt_tokens"] for k, v in usage.items() if k.startswith("merge"))
+    return extract, merge
 
 
 def startup(runs: int = 7) -> float:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "briefer", "--help"], stdout=subprocess.DEVNULL, check=True)
+        subprocess.run([*BRIEFER, "--help"], stdout=subprocess.DEVNULL, check=True)
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 
 
-def fixed_prompt_tokens() -> int:
-    """System prompt plus response schema of one article request: what every article call repeats."""
-    sys.path.insert(0, str(ROOT / "src"))
-    from briefer.model.prompts import Prompts
-    from briefer.models import ArticleExtraction
-    from briefer.tokens import estimate_tokens
-
-    system = (Prompts().directory / "extract.system.j2").read_text(encoding="utf-8")
-    schema = json.dumps(ArticleExtraction.model_json_schema(), ensure_ascii=False)
-    return estimate_tokens(system) + estimate_tokens(schema)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--articles", type=int, default=200)
-    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--quick", action="store_true", help="folders of 50/100/400/800 articles instead of up to 10,000")
     ap.add_argument("--latency", type=float, default=0.5)
-    ap.add_argument("--memory-articles", type=int, default=2000)
-    ap.add_argument("--memory-latency", type=float, default=0.02)
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = ap.parse_args()
-
+    n_cold, sizes = (50, [100, 400, 800]) if args.quick else (200, [400, 2000, 10000])
     work = Path(tempfile.mkdtemp(prefix="briefer-bench-"))
     rows: list[tuple[str, str, str]] = []
-    try:
-        folder = work / "articles"
-        write_articles(folder, args.articles)
-        server = Server(args.latency)
-        try:
-            cold_args = summarize_args(folder, work / "out-cold", work / "cache", server.url, args.concurrency)
-            cold, cold_mem, cold_err = run_briefer(cold_args)
-            warm, _, warm_err = run_briefer(summarize_args(folder, work / "out-warm", work / "cache", server.url,
-                                                           args.concurrency))
-        finally:
-            server.close()
-        c, w = closing(cold_err), closing(warm_err)
-        ideal = math.ceil(args.articles / args.concurrency) * args.latency
-        brief = json.loads((work / "out-cold" / "brief.json").read_text(encoding="utf-8"))
-        merge_calls = c["model_calls"] - args.articles
-        rows += [
-            (f"cold run, {args.articles} articles, concurrency {args.concurrency}, latency {args.latency:g} s",
-             f"{cold:.2f} s = {cold / ideal:.3f} x ideal {ideal:.2f} s", "<= 1.15 x ideal"),
-            ("warm rerun (all cached)", f"{warm:.2f} s, {w['model_calls']} model calls", "< 1 s, 0 calls"),
-            ("model calls per article (cold)", f"{c['model_calls'] / args.articles:.3f} "
-             f"({args.articles} articles + {merge_calls} merge)", ""),
-            ("HTTP requests per article (cold)", f"{c['http'] / args.articles:.3f}", ""),
-            ("tokens per article (cold, echo model)", f"{c['tokens'] / args.articles:.0f}", ""),
-            ("stories in the brief", str(len(brief["stories"])), ""),
-            ("fixed prompt tokens per article call (system + schema, est.)", str(fixed_prompt_tokens()), ""),
-            ("peak memory, cold run of the above", f"{cold_mem} MB", ""),
-        ]
 
-        mem_folder = work / "articles-mem"
-        write_articles(mem_folder, args.memory_articles)
-        server = Server(args.memory_latency)
-        try:
-            mem_wall, mem_peak, mem_err = run_briefer(summarize_args(mem_folder, work / "out-mem", work / "cache-mem",
-                                                                     server.url, args.concurrency))
-        finally:
-            server.close()
-        m = closing(mem_err)
-        rows.append((f"peak memory, cold run of {args.memory_articles} articles", f"{mem_peak} MB "
-                     f"({mem_wall:.1f} s, {m['model_calls'] - args.memory_articles} merge calls)", "< 300 MB"))
-        rows.append(("briefer --help start-up (median of 7)", f"{startup():.3f} s", "< 0.3 s"))
+    def row(name: str, figure: str, target: str = "") -> None:
+        rows.append((name, figure, target))
+        print(f"{name}: {figure}  [{target}]", file=sys.stderr, flush=True)
+
+    try:
+        folder = work / f"articles-{n_cold}"
+        bench_model.write_articles(folder, n_cold)
+        for concurrency, target in ((16, 1.15), (64, 1.5)):
+            with Server(args.latency, n_cold) as server:
+                cold = briefer(folder, work / f"out-c{concurrency}", work / f"cache-c{concurrency}", server.url,
+                               concurrency)
+            calls = closing(cold.stderr)["model_calls"] - n_cold
+            ideal = (math.ceil(n_cold / concurrency) + merge_rounds(calls, concurrency)) * args.latency
+            row(f"cold run, {n_cold} articles, concurrency {concurrency}, latency {args.latency:g} s",
+                f"{cold.wall:.2f} s = {cold.wall / ideal:.2f} x ideal {ideal:.1f} s ({calls} merge calls)",
+                f"<= {target} x ideal")
+            if concurrency == 16:
+                warm = briefer(folder, work / "out-c16", work / "cache-c16", "http://127.0.0.1:9/v1", 16)
+                row(f"warm rerun of {n_cold} (all cached, no server)",
+                    f"{warm.wall:.2f} s, {closing(warm.stderr)['model_calls']} requests", "<= 0.8 s, 0 requests")
+                with Server(args.latency, n_cold) as server:
+                    base = measure([sys.executable, str(ROOT / "benchmarks" / "baseline.py"), str(folder), server.url,
+                                    "16"])
+                row(f"hand-written asyncio + instructor loop, same {n_cold} articles, concurrency 16 "
+                    "(extraction only, no merge)", f"{base.wall:.2f} s; briefer {cold.wall:.2f} s = "
+                    f"{cold.wall / base.wall:.2f} x", "briefer <= 1.1 x")
+
+        per_article: dict[int, float] = {}
+        for n in sizes:
+            folder = work / f"articles-{n}"
+            bench_model.write_articles(folder, n)
+            with Server(0.0, n) as server:
+                cold = briefer(folder, work / f"out-{n}", work / f"cache-{n}", server.url, 16)
+            c = closing(cold.stderr)
+            per_article[n] = cold.cpu / n
+            extract, merge = stage_tokens(work / f"out-{n}")
+            brief = json.loads((work / f"out-{n}" / "brief.json").read_text(encoding="utf-8"))
+            row(f"cold run of {n:,} articles (latency 0)",
+                f"CPU {cold.cpu:.1f} s = {1000 * per_article[n]:.1f} ms/article; peak {cold.rss_mb} MB; wall "
+                f"{cold.wall:.1f} s", "<= 10 ms/article at 2,000; <= 300 MB at 2,000, 600 MB at 10,000")
+            row(f"merge at {n:,} articles", f"{c['model_calls'] - n} calls for {len(brief['stories'])} stories; "
+                f"merge prompt tokens = {merge / extract:.1%} of extraction's ({merge:,} / {extract:,})",
+                "calls linear in stories; <= 15% at 2,000")
+            if n == sizes[1]:
+                warm = briefer(folder, work / f"out-{n}", work / f"cache-{n}", "http://127.0.0.1:9/v1", 16)
+                row(f"warm rerun of {n:,} (all cached, no server)",
+                    f"{warm.wall:.2f} s, {closing(warm.stderr)['model_calls']} requests", "<= 5 s, 0 requests")
+        first, last = sizes[0], sizes[-1]
+        row(f"CPU per article, {last:,} vs {first:,} articles", f"{per_article[last] / per_article[first]:.2f} x",
+            "<= 1.2 x (linear)")
+        row("briefer --help start-up (median of 7)", f"{startup():.3f} s", "< 0.3 s")
     finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"kept {work}", file=sys.stderr)
         else:
-            print(f"kept {work}")
+            shutil.rmtree(work, ignore_errors=True)
 
     width = max(len(r[0]) for r in rows)
-    print(f"{'measure':<{width}}  {'figure':<48}  target")
+    print(f"{'measure':<{width}}  {'figure':<72}  target")
     for name, figure, target in rows:
-        print(f"{name:<{width}}  {figure:<48}  {target}")
+        print(f"{name:<{width}}  {figure:<72}  {target}")
 
 
 if __name__ == "__main__":
