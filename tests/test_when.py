@@ -219,6 +219,11 @@ def test_a_weekday_before_a_full_date_is_part_of_it(quote: str, language: str, e
     assert (found.expression, found.date, found.basis) == (expression, expected, "stated")
 
 
+def test_a_weekday_that_contradicts_the_date_stays_separate() -> None:
+    found = resolve_all("الثلاثاء 16 سبتمبر 2024", "2024-09-18", "ar")  # 16 September 2024 was a Monday
+    assert [(r.expression, r.date) for r in found] == [("الثلاثاء", "2024-09-17"), ("16 سبتمبر 2024", "2024-09-16")]
+
+
 def test_impossible_stated_dates_are_not_dates() -> None:
     assert resolve_all("في 29 فبراير 2023", None, "ar") == []
     assert resolve_all("31/04/2024", None, "ar") == []

@@ -44,6 +44,10 @@ Rules (documented choices, tested):
   "N weeks ago" is 7N days before, give or take 3; "N years ago" is the reference year minus N.
 - elapsed durations ("چهار سال پیش") count in Gregorian units; named Persian calendar units
   («ماه گذشته», «سال گذشته», «امسال») are Solar Hijri months and years.
+- a weekday right before a full date that agrees with it («الأربعاء، 28 آب/اغسطس 2013") is one
+  expression; a written day that cannot exist (29 February 2023) is no date, not even its month.
+- «اليوم التالي» (the next day) and «ذلك اليوم» (that day) are not "today"; «منذ سنوات» (years ago, how
+  many unsaid) and «قبل عام من ...» (a year before something else) resolve to nothing.
 - numeric dates are day/month/year (18/02/2024) or year/month/day; in English a day/month order that
   is ambiguous (03/04/2024) gives only the year. Persian years 1300–1499 are Solar Hijri.
 
@@ -659,6 +663,12 @@ def _evaluate(expr: _Expr, reference: str | None) -> tuple[str | None, _Interval
     return _cover(lo, hi, expr.precision), (lo, hi)
 
 
+def _same_day(weekday: _Expr, date: _Expr) -> bool:
+    """Whether a weekday agrees with the written date after it (unknown for a computed date: assume so)."""
+    span = None if date.computed else date.rule(None)
+    return span is None or weekday.rule(span[0]) == span
+
+
 def resolve_all(quote: str, reference: str | None, language: str) -> list[Resolution]:
     """Every date expression in ``quote``, in reading order (see the module docstring)."""
     if reference is not None:
@@ -684,7 +694,7 @@ def resolve_all(quote: str, reference: str | None, language: str) -> list[Resolu
         prev = merged[-1] if merged else None
         # "Friday 24 Azar 1402", «الاثنين 18 سبتمبر»: the weekday only names the day the date gives.
         if prev and prev[2].weekday and expr.precision == _DAY and not expr.weekday \
-                and not folded.text[prev[1]:a].strip(" ,،-"):
+                and not folded.text[prev[1]:a].strip(" ,،-") and _same_day(prev[2], expr):
             merged[-1] = (prev[0], b, expr)
         else:
             merged.append((a, b, expr))
