@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from briefer.brief.timeline import build_timeline
 from briefer.extract.article import ground
 from briefer.ingest.folder import Article, read_folder
 from briefer.models import ArticleExtraction, ArticleSummary, Brief, BriefDraft
+from briefer.pipeline import RunConfig, run
 from conftest import FIXTURES
 
 
@@ -152,3 +155,15 @@ def test_same_entities_far_apart_in_time_are_different_stories() -> None:
     d = summary("d", "2024-09-02", entities=[person("Joe Biden", "بايدن")])
     groups = group_stories([a, b, c, d], join_entities([a, b, c, d]))
     assert sorted(g.article_ids for g in groups) == [["a", "b"], ["c"], ["d"]]
+
+
+def test_the_briefs_date_measures_the_age_of_the_newest_article(tmp_path: Path) -> None:
+    for date, age in (("2026-11-22", 783), ("2024-10-01", 1)):
+        result = asyncio.run(run(RunConfig(folder=FIXTURES / "articles", out_dir=tmp_path / date, date=date,
+                                           offline=True)))
+        assert result.brief.date_range == ["2021-07", "2024-09"]
+        assert result.brief.newest_age_days == age
+        banner = (tmp_path / date / "brief.md").read_text(encoding="utf-8")
+        assert ("so none of the 5 articles is today's news" in banner) is (age > 7)
+        # Staleness within the folder is still measured against the newest article.
+        assert [s.article_id[:3] for s in result.brief.stale_articles] == ["002", "004"]

@@ -32,3 +32,18 @@ def test_brief_markdown_escapes_model_and_article_text() -> None:
     assert out.startswith("# Title \\_x\\_\n")
     assert "\\<img src=x onerror=alert(1)\\> [1]" in out
     assert f"{FSI}عنوان \\[1\\](javascript:x){PDI}" in out
+
+
+def test_header_gives_the_date_range_and_the_newest_articles_age_against_the_brief() -> None:
+    old = _brief("T", "عنوان").model_copy(update={"date_range": ["2021-07", "2024-09"], "newest_age_days": 783})
+    out = brief_markdown(old)
+    assert ("· published July 2021 to September 2024; the newest is at least 783 days (about 26 months) older "
+            "than this brief") in out
+    assert ("> **Not today's news:** the newest article (September 2024) is at least 783 days (about 26 months) "
+            "older than this brief's date (2026-11-22), so none of the 1 articles is today's news.") in out
+    fresh = old.model_copy(update={"date_range": ["2026-11-21", "2026-11-21"], "newest_age_days": 1})
+    out = brief_markdown(fresh)
+    assert "· published 2026-11-21; the newest is at least 1 day older than this brief" in out
+    assert "Not today's news" not in out
+    undated = brief_markdown(_brief("T", "عنوان"))
+    assert "· publication dates unknown" in undated and "Not today's news" not in undated

@@ -376,6 +376,21 @@ class Brief(Strict):
     date: PartialDate = Field(description="The day this brief is for.")
     title: NonEmpty
     partial: bool = Field(description="True when some articles failed; they are listed in failures.")
+    date_range: list[PartialDate] = Field(
+        default_factory=list,
+        description="[earliest, newest] publication dates of the articles (partial ISO dates as known); "
+        "empty when no article's date is known.",
+    )
+    newest_age_days: int | None = Field(
+        default=None,
+        description="Days from the newest article's latest possible day to the brief's date: how old the "
+        "newest news is, at least. Null when no article's date is known.",
+    )
+    stale_after_days: int = Field(
+        default=7,
+        description="Articles older by more than this many days than the newest article are listed as stale; "
+        "when the newest is older than the brief's date by more, none of the articles is today's news.",
+    )
     executive_summary: list[SummaryLine]
     stories: list[Story]
     entities: list[BriefEntity]

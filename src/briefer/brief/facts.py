@@ -105,6 +105,19 @@ def newest_published(summaries: Iterable[ArticleSummary]) -> str | None:
     return max(published, key=lambda p: dates.latest(p)) if published else None
 
 
+def date_range(summaries: Iterable[ArticleSummary]) -> list[str]:
+    """[earliest, newest] publication dates (each as precise as known); [] when none is known."""
+    published = [s.published for s in summaries if s.published]
+    if not published:
+        return []
+    return [min(published, key=dates.earliest), max(published, key=dates.latest)]
+
+
+def age_days(brief_date: str, published: str) -> int:
+    """Days from the last day `published` can be to the first day of `brief_date`: the age, at least."""
+    return (dates.earliest(brief_date) - dates.latest(published)).days
+
+
 def find_stale(summaries: list[ArticleSummary], stale_after_days: int = DEFAULT_STALE_DAYS) -> list[StaleArticle]:
     """Articles clearly older than the newest article in the folder.
 

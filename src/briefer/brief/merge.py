@@ -41,7 +41,7 @@ from briefer.models import (
 )
 from briefer.tokens import estimate_tokens
 
-from .facts import DEFAULT_STALE_DAYS, find_stale, join_entities, newest_published
+from .facts import DEFAULT_STALE_DAYS, age_days, date_range, find_stale, join_entities, newest_published
 from .stories import DEFAULT_WINDOW_DAYS, StoryGroup, group_stories
 from .timeline import build_timeline
 
@@ -336,10 +336,14 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
     c = gateway.counters
     quotes = sum(s.grounding.quotes for s in summaries)
     verified = sum(s.grounding.verified for s in summaries)
+    published = date_range(summaries)
     return Brief(
         date=inputs.date,
         title=draft.title if draft else f"Brief of {len(summaries)} articles (merge step failed)",
         partial=bool(failures),
+        date_range=published,
+        newest_age_days=age_days(inputs.date, published[-1]) if published else None,
+        stale_after_days=inputs.stale_after_days,
         executive_summary=draft.executive_summary if draft else [],
         stories=with_timelines(draft.stories, summaries) if draft else fallback_stories(groups, summaries),
         entities=entities,

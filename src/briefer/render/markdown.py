@@ -39,6 +39,49 @@ def grounding_line(stats: Stats) -> str:
             "found in their source text by briefer")
 
 
+def age(days: int) -> str:
+    """A number of days, with months or years for people when it is long."""
+    text = f"{days} day{'s' if days != 1 else ''}"
+    if days >= 3 * 365:
+        return f"{text} (about {round(days / 365.25)} years)"
+    if days >= 60:
+        return f"{text} (about {round(days / 30.44)} months)"
+    return text
+
+
+def age_line(brief: Brief) -> str:
+    """When the articles were published, and how old the newest is on the brief's date."""
+    if not brief.date_range or brief.newest_age_days is None:
+        return "publication dates unknown"
+    first, newest = brief.date_range[0], brief.date_range[-1]
+    span = dates.show(newest) if first == newest else f"{dates.show(first)} to {dates.show(newest)}"
+    n = brief.newest_age_days
+    if n < 0:
+        when = "the newest is dated after this brief's date"
+    elif n == 0:
+        when = "the newest may be from this brief's date"
+    else:
+        when = f"the newest is at least {age(n)} older than this brief"
+    return f"published {span}; {when}"
+
+
+def stale_banner(brief: Brief) -> list[str]:
+    """The warning that articles are not today's news, measured against the brief's date as well as
+    against the newest article, so it never implies that old news is current."""
+    older = len(brief.stale_articles)
+    total = len(brief.articles)
+    n = brief.newest_age_days
+    if n is not None and n > brief.stale_after_days and brief.date_range:
+        rest = f" {older} of them are older still than the newest; see Stale articles." if older else ""
+        return [f"> **Not today's news:** the newest article ({dates.show(brief.date_range[-1])}) is at least "
+                f"{age(n)} older than this brief's date ({brief.date}), so none of the {total} articles is "
+                f"today's news.{rest}", ""]
+    if older:
+        return [f"> **Not today's news:** {older} of {total} articles are older than the newest one by more "
+                f"than {brief.stale_after_days} days; see Stale articles.", ""]
+    return []
+
+
 UNVERIFIED = "⚠ quote not found in the source"
 
 
@@ -52,14 +95,13 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
 
     out: list[str] = [f"# {md(brief.title)}", ""]
     outlets = len({a.outlet for a in brief.articles if a.outlet})
-    out.append(f"Daily brief for {brief.date} · {len(brief.articles)} articles from {outlets} named outlets")
+    out.append(f"Daily brief for {brief.date} · {len(brief.articles)} articles from {outlets} named outlets · "
+               f"{age_line(brief)}")
     out.append("")
     out += [grounding_line(brief.stats), ""]
     if brief.partial:
         out += [f"> **Partial brief:** {len(brief.failures)} item(s) failed and are listed under Failures.", ""]
-    if brief.stale_articles:
-        out += [f"> **Not today's news:** {len(brief.stale_articles)} of {len(brief.articles)} articles are "
-                "older than the newest one; see Stale articles.", ""]
+    out += stale_banner(brief)
 
     out += ["## Executive summary", ""]
     out += [f"- {md(line.text)} {cite(line.article_ids)}" for line in brief.executive_summary] or ["- (none)"]
