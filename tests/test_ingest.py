@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,10 @@ def test_missing_folder_is_an_input_error(tmp_path: Path) -> None:
 
 
 def test_article_ids_are_stable_and_safe() -> None:
-    assert article_id(Path("000_6f0ae3a4b7243325.txt")) == "000_6f0ae3a4b7243325"
-    assert article_id(Path("a b/../c?.md")) == "c"
-    assert article_id(Path("خبر عاجل.txt")) == "خبر-عاجل"
+    assert article_id(Path("000_6f0ae3a4b7243325.txt")) == "000_6f0ae3a4b7243325"  # the fixtures' ids stay
+    assert article_id("خبر.txt") == "خبر"
+    assert article_id("sub/a.txt") == "sub__a"
+    assert article_id("visit.html") == "visit.html"
+    hashed = article_id("خبر عاجل.txt")
+    assert re.fullmatch(r"خبر-عاجل\.txt-[0-9a-f]{10}", hashed)
+    assert article_id("a b/c?.md").startswith("a-b__c-.md-")

@@ -158,7 +158,7 @@ def test_a_jsonl_line_too_long_is_refused_and_the_next_read(tmp_path: Path) -> N
     short = json.dumps({"title": "Short", "text": "A short body sentence."})
     (tmp_path / "f.jsonl").write_text(long + "\n" + short + "\n", encoding="utf-8")
     folder = read_folder(tmp_path, max_chars=1000)
-    assert [a.id for a in folder.articles] == ["f-2"]
+    assert [a.id for a in folder.articles] == ["f.jsonl-2"]
     assert folder.skipped == [("f.jsonl", "record 1: line longer than 1,048,576 bytes")]
 
 
@@ -198,12 +198,24 @@ def test_symbolic_links(tmp_path: Path) -> None:
     (outside / "story.txt").write_text(OTHER, encoding="utf-8")
     (tmp_path / "linked.txt").symlink_to(outside / "story.txt")
     (tmp_path / "linked-dir").symlink_to(outside)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "inner.txt").write_text("Inner\nA story in a subfolder, linked from the top.\n",
+                                                encoding="utf-8")
+    (tmp_path / "inside.txt").symlink_to(Path("sub") / "inner.txt")  # a link that stays inside: read
+    (tmp_path / "passwd.txt").symlink_to("/etc/passwd")
     folder = read_folder(tmp_path, recursive=True)
-    assert [a.id for a in folder.articles] == ["good", "linked"]  # a link to a file is read
-    assert _skipped(folder) == {
-        "broken.txt": f"broken symbolic link (its target '{tmp_path / 'gone.txt'}' does not exist)",
-        "linked-dir": "symbolic link to a folder (not followed)",
-    }
+    assert [a.source_path for a in folder.articles] == ["good.txt", "inside.txt"]  # sub/inner.txt: same content
+    reasons = _skipped(folder)
+    assert reasons["broken.txt"] == f"broken symbolic link (its target '{tmp_path / 'gone.txt'}' does not exist)"
+    assert reasons["linked-dir"] == (f"symbolic link leading out of the folder (to '{outside}'): not followed "
+                                     "(--follow-links reads it)")
+    assert reasons["linked.txt"].startswith("symbolic link leading out of the folder")
+    assert reasons["passwd.txt"] == ("symbolic link leading out of the folder (to '/etc/passwd'): not followed "
+                                     "(--follow-links reads it)")
+    assert reasons["sub/inner.txt"] == "same content as inside.txt"
+    followed = read_folder(tmp_path, recursive=True, follow_links=True)
+    assert [a.source_path for a in followed.articles] == ["good.txt", "inside.txt", "linked.txt"]
+    assert _skipped(followed)["linked-dir"] == "symbolic link to a folder (not followed)"
 
 
 def _tree(root: Path) -> None:
@@ -229,7 +241,7 @@ def test_recursive_walks_subfolders_with_unique_ids(tmp_path: Path) -> None:
     _tree(tmp_path)
     folder = read_folder(tmp_path, recursive=True)
     assert [(a.id, a.source_path) for a in folder.articles] == [
-        ("a", "a.txt"), ("sub__a", "sub/a.txt"), ("sub__deeper__b", "sub/deeper/b.md")]
+        ("a", "a.txt"), ("sub__a", "sub/a.txt"), ("sub__deeper__b.md", "sub/deeper/b.md")]
     assert folder.skipped == []  # .git is hidden
 
 
@@ -251,21 +263,44 @@ def test_same_content_under_two_names_is_read_once(tmp_path: Path) -> None:
     (tmp_path / "d.jsonl").write_text(json.dumps({"title": "A headline", "text": ARTICLE.split("\n", 1)[1]}) + "\n"
                                       + json.dumps({"title": "X", "text": "Fresh body."}) + "\n", encoding="utf-8")
     folder = read_folder(tmp_path)
-    assert [a.id for a in folder.articles] == ["a", "d-2"]
+    assert [a.id for a in folder.articles] == ["a", "d.jsonl-2"]
     assert folder.skipped == [("b.txt", "same content as a.txt"), ("c.md", "same content as a.txt"),
                               ("d.jsonl", "record 1: same content as a.txt")]
 
 
-def test_clashing_ids_are_made_unique(tmp_path: Path) -> None:
-    (tmp_path / "a.md").write_text(ARTICLE, encoding="utf-8")
-    (tmp_path / "a.txt").write_text(OTHER, encoding="utf-8")
-    (tmp_path / "a-1.txt").write_text("Feed-like name\nA story whose file name looks like a record id.\n",
-                                      encoding="utf-8")
-    (tmp_path / "a.jsonl").write_text(json.dumps({"title": "R", "text": "Record body."}) + "\n", encoding="utf-8")
-    folder = read_folder(tmp_path)
-    assert [(a.id, a.source_path) for a in folder.articles] == [
-        ("a-1", "a-1.txt"), ("a-1-2", "a.jsonl"), ("a", "a.md"), ("a-txt", "a.txt")]
+def test_ids_depend_on_the_path_alone(tmp_path: Path) -> None:
+    names = {"a.md": ARTICLE, "a.txt": OTHER,
+             "a-1.txt": "Feed-like name\nA story whose file name looks like a record id.\n",
+             "a.jsonl": json.dumps({"title": "R", "text": "Record body."}) + "\n",
+             "a-b.txt": "Dash\nA story with a dash in its name.\n",
+             "a.md.txt": "Suffixed\nA story whose stem ends in a suffix.\n"}
+    ids: dict[str, str] = {}
+    for name, text in names.items():  # each file alone in the folder...
+        alone = tmp_path / f"alone-{len(ids)}"
+        alone.mkdir()
+        (alone / name).write_text(text, encoding="utf-8")
+        (article,) = read_folder(alone).articles
+        ids[name] = article.id
+    together = tmp_path / "together"  # ...has the id it has among all the others
+    together.mkdir()
+    for name, text in names.items():
+        (together / name).write_text(text, encoding="utf-8")
+    (together / "a b.md").write_text("Space\nA story with a space in its name.\n", encoding="utf-8")
+    folder = read_folder(together)
     assert folder.skipped == []
+    found = {a.source_path: a.id for a in folder.articles}
+    assert {n: found[n] for n in names} == ids
+    assert ids["a.txt"] == "a" and ids["a-b.txt"] == "a-b" and ids["a.md"] == "a.md" and ids["a.jsonl"] == "a.jsonl-1"
+    assert len(set(found.values())) == len(found)  # no two files share an id
+    assert found["a b.md"] != "a-b" and found["a.md.txt"] != "a.md"
+
+
+@pytest.mark.parametrize("path", ["x" * 251 + ".txt", "خبر " * 50 + ".txt", "d" * 200 + "/" + "y" * 240 + ".md"])
+def test_long_names_get_short_ids(tmp_path: Path, path: str) -> None:
+    from briefer.ingest.ids import article_id
+
+    assert len(article_id(path).encode()) <= 100
+    assert article_id(path) != article_id(path[:-5] + "z" + path[-4:])  # the hash keeps long names apart
 
 
 def test_token_estimates() -> None:

@@ -75,7 +75,7 @@ def test_html_main_text_and_metadata(tmp_path: Path) -> None:
     folder = _read(tmp_path, {"visit.html": _page()})
     assert not folder.skipped
     (a,) = folder.articles
-    assert a.id == "visit"
+    assert a.id == "visit.html"
     assert a.title == "وزير الخارجية يزور بغداد"
     assert list(a.paragraphs) == BODY
     assert a.dateline == "2024-03-05"  # from the page's metadata, so the model sees it
@@ -133,7 +133,7 @@ FEED = [
 
 def test_json_feed_one_article_per_record(tmp_path: Path) -> None:
     folder = _read(tmp_path, {"wire.json": json.dumps(FEED, ensure_ascii=False)})
-    assert [a.id for a in folder.articles] == ["wire-1", "wire-2", "wire-3"]
+    assert [a.id for a in folder.articles] == ["wire.json-1", "wire.json-2", "wire.json-3"]
     first, second, third = folder.articles
     assert (first.title, first.paragraphs) == ("First headline", ("The first story has a body.",
                                                                   "And a second paragraph."))
@@ -156,7 +156,7 @@ def test_json_feed_object_with_items(tmp_path: Path) -> None:
             "items": [{"id": "x1", "url": "https://b.example/x1", "title": "Item headline",
                        "content_text": "Item body sentence.", "date_published": "2024-03-06T08:00:00Z"}]}
     (a,) = _read(tmp_path, {"feed.json": json.dumps(feed)}).articles
-    assert (a.id, a.title, a.paragraphs, a.dateline) == ("feed-1", "Item headline", ("Item body sentence.",),
+    assert (a.id, a.title, a.paragraphs, a.dateline) == ("feed.json-1", "Item headline", ("Item body sentence.",),
                                                          "2024-03-06T08:00:00Z")
 
 
@@ -169,8 +169,8 @@ def test_jsonl_feed_streams_records_and_reports_bad_lines(tmp_path: Path) -> Non
              json.dumps({"title": "خبر", "text": "نص الخبر."}, ensure_ascii=False).encode()]
     data = b"\n".join(lines) + b"\n"
     folder = _read(tmp_path, {"stream.jsonl": data})
-    assert [(a.id, a.title) for a in folder.articles] == [("stream-1", "One"), ("stream-2", "Two"),
-                                                          ("stream-5", "خبر")]
+    assert [(a.id, a.title) for a in folder.articles] == [("stream.jsonl-1", "One"), ("stream.jsonl-2", "Two"),
+                                                          ("stream.jsonl-5", "خبر")]
     assert folder.articles[0].content_sha256 == hashlib.sha256(lines[0]).hexdigest()
     bad_offset = data.index(b"\xe9")
     assert folder.skipped == [

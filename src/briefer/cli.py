@@ -157,6 +157,7 @@ def summarize(
     max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Completion token limit per answer.")] = None,
     temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 0.0,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Read subfolders too.")] = False,
+    follow_links: Annotated[bool, typer.Option("--follow-links", help="Read links leading out of FOLDER.")] = False,
     max_chars: Annotated[int, typer.Option("--max-chars", help="Characters kept per article; longer text is cut "
                                            "at a paragraph break (and says so).")] = 200_000,
     max_input_tokens: Annotated[int, typer.Option("--max-input-tokens", help="Estimated tokens of article text per "
@@ -193,7 +194,7 @@ def summarize(
             record=record,
             prompt_dir=prompt_dir,
             stale_after_days=stale_days,
-            recursive=recursive,
+            recursive=recursive, follow_links=follow_links,
             max_chars=max_chars,
             max_input_tokens=max_input_tokens,
             merge_budget=merge_budget,

@@ -17,7 +17,7 @@ from typing import Protocol
 from .brief.merge import DEFAULT_MERGE_BUDGET, DEFAULT_STALE_DAYS, MergeInputs, build_brief, today
 from .errors import ArticleFailed, NothingProduced, ReplayError, UsageError
 from .extract.article import DEFAULT_MAX_INPUT_TOKENS, planned_calls, summarize_article
-from .ingest.folder import DEFAULT_MAX_CHARS, Article, read_folder
+from .ingest.folder import DEFAULT_MAX_CHARS, Article, Folder, read_folder
 from .model.answers import Gateway, Policy, response_schema
 from .model.cache import RecordingStore, ResponseCache, atomic_write, write_if_changed
 from .model.costs import Price, completion_estimate, price_for, prompt_estimate
@@ -66,6 +66,7 @@ class RunConfig:
     prompt_dir: Path | None = None
     stale_after_days: int = DEFAULT_STALE_DAYS
     recursive: bool = False
+    follow_links: bool = False  # read symbolic links that lead out of the folder
     max_chars: int = DEFAULT_MAX_CHARS
     max_input_tokens: int = DEFAULT_MAX_INPUT_TOKENS
     merge_budget: int = DEFAULT_MERGE_BUDGET
@@ -135,7 +136,7 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
     """Run the pipeline. `client_factory` lets a caller inject a model client (e.g. tests' own HTTP transport)."""
     _check(cfg)
     rep = reporter or SilentReporter()
-    folder = read_folder(cfg.folder, recursive=cfg.recursive, max_chars=cfg.max_chars)
+    folder = _read(cfg)
     skipped = [Skipped(source_path=p, reason=r) for p, r in folder.skipped]
     notes = [IngestNote(source_path=p, note=n) for p, n in folder.notes]
     if not folder.articles:
@@ -167,6 +168,10 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
     atomic_write(out / "brief.json", to_json(brief))
     atomic_write(out / "brief.md", brief_markdown(brief, summaries))
     return RunResult(brief=brief, out_dir=out, summaries=sorted(summaries, key=lambda s: s.id))
+
+
+def _read(cfg: RunConfig) -> Folder:
+    return read_folder(cfg.folder, recursive=cfg.recursive, max_chars=cfg.max_chars, follow_links=cfg.follow_links)
 
 
 def _gateway(cfg: RunConfig, rep: Reporter, client_factory: Callable[[], ModelClient] | None = None) -> Gateway:
@@ -213,7 +218,7 @@ class DryRun:
 def dry_run(cfg: RunConfig) -> DryRun:
     """What a run would send and cost, estimated without calling the model or writing anything."""
     _check(cfg)
-    folder = read_folder(cfg.folder, recursive=cfg.recursive, max_chars=cfg.max_chars)
+    folder = _read(cfg)
     prompts = Prompts(cfg.prompt_dir)
     gateway = _gateway(cfg, SilentReporter())
     rows = []

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import stat
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +38,7 @@ from briefer.tokens import estimate_tokens
 from .cleaning import Cleaned, TokenEstimate, clean, truncate
 from .decode import Decoded, decode_bytes
 from .formats import Doc, Record, html_document, json_records, jsonl_records
+from .ids import article_id, record_id
 
 __all__ = ["Article", "Cleaned", "Folder", "TokenEstimate", "article_id", "clean", "read_folder", "truncate"]
 
@@ -96,20 +97,13 @@ class Folder:
     notes: list[tuple[str, str]] = field(default_factory=list)  # (relative path, what was done): truncation, guesses
 
 
-def article_id(path: Path) -> str:
-    """A stable, file-system-safe id from the file name."""
-    return _safe(path.stem) or "article"
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^\w.-]+", "-", name, flags=re.UNICODE).strip("-.")
-
-
-def read_folder(root: Path, *, recursive: bool = False, max_chars: int = DEFAULT_MAX_CHARS) -> Folder:
+def read_folder(root: Path, *, recursive: bool = False, max_chars: int = DEFAULT_MAX_CHARS,
+                follow_links: bool = False) -> Folder:
     """Read every supported file in `root` (and its subfolders if `recursive`).
 
     Everything that is not read is listed in `skipped` with a one-line reason; truncations and
-    guessed encodings are listed in `notes`.
+    guessed encodings are listed in `notes`. Symbolic links that lead out of `root` are read only
+    with `follow_links`.
     """
     if max_chars < 1:
         raise ValueError("max_chars must be at least 1")
@@ -117,7 +111,7 @@ def read_folder(root: Path, *, recursive: bool = False, max_chars: int = DEFAULT
         raise InputError(f"{root}: no such folder")
     if not root.is_dir():
         raise InputError(f"{root}: not a folder")
-    reader = _Reader(root, recursive, max_chars)
+    reader = _Reader(root, recursive, max_chars, follow_links, Path(os.path.realpath(root)))
     reader.walk(root)
     return reader.folder
 
@@ -127,35 +121,62 @@ class _Reader:
     root: Path
     recursive: bool
     max_chars: int
+    follow_links: bool
+    real_root: Path
     folder: Folder = field(default_factory=Folder)
     ids: set[str] = field(default_factory=set)
     by_bytes: dict[str, str] = field(default_factory=dict)  # sha256 of a file's bytes -> its path
     by_text: dict[str, str] = field(default_factory=dict)  # sha256 of an article's clean text -> where
 
-    def walk(self, directory: Path) -> None:
-        try:
-            entries = sorted(directory.iterdir())
-        except OSError as exc:
-            self.skip(self.rel(directory), f"unreadable folder: {exc.strerror or exc}")
-            return
-        for path in entries:
+    def walk(self, root: Path) -> None:
+        # Iterative, depth first in sorted order: a tree thousands of folders deep is no recursion limit.
+        stack = [self.entries(root)]
+        while stack:
+            path = next(stack[-1], None)
+            if path is None:
+                stack.pop()
+                continue
             if path.name.startswith("."):
                 continue
             rel = self.rel(path)
-            if path.is_symlink() and not path.exists():
-                self.skip(rel, f"broken symbolic link (its target '{os.readlink(path)}' does not exist)")
-            elif path.is_dir():
-                if not self.recursive:
-                    self.skip(rel, "folder (nested folders are read only with --recursive)")
-                elif path.is_symlink():
-                    self.skip(rel, "symbolic link to a folder (not followed)")
-                else:
-                    self.walk(path)
+            try:
+                if (sub := self.entry(path, rel)) is not None:
+                    stack.append(self.entries(sub))
+            except Exception as exc:  # one bad entry is that entry's skip reason, never the run's end
+                self.skip(rel, _failed(exc))
+
+    def entries(self, directory: Path) -> Iterator[Path]:
+        try:
+            return iter(sorted(directory.iterdir()))
+        except OSError as exc:
+            self.skip(self.rel(directory), f"unreadable folder: {exc.strerror or exc}")
+            return iter(())
+
+    def entry(self, path: Path, rel: str) -> Path | None:
+        """Read or skip one entry; a folder to walk into is returned."""
+        if path.is_symlink():
+            target = os.readlink(path)
+            if not path.exists():
+                self.skip(rel, f"broken symbolic link (its target '{_shown(target)}' does not exist)")
+                return None
+            if not self.follow_links and not _inside(Path(os.path.realpath(path)), self.real_root):
+                self.skip(rel, f"symbolic link leading out of the folder (to '{_shown(target)}'): not followed "
+                               "(--follow-links reads it)")
+                return None
+        if path.is_dir():
+            if not self.recursive:
+                self.skip(rel, "folder (nested folders are read only with --recursive)")
+            elif path.is_symlink():
+                self.skip(rel, "symbolic link to a folder (not followed)")
             else:
-                self.file(path, rel)
+                return path
+            return None
+        self.file(path, rel)
+        return None
 
     def rel(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix()
+        """The path relative to FOLDER, as shown: bytes that are not UTF-8 as \\x escapes (see `_shown`)."""
+        return _shown(path.relative_to(self.root).as_posix())
 
     def skip(self, rel: str, reason: str) -> None:
         self.folder.skipped.append((rel, reason))
@@ -185,6 +206,9 @@ class _Reader:
         except OSError as exc:
             self.skip(rel, f"unreadable: {exc.strerror or exc}")
             del self.folder.notes[mark:]
+        except Exception as exc:  # whatever else one file does, it is that file's skip reason
+            self.skip(rel, _failed(exc))
+            del self.folder.notes[mark:]
 
     def text_file(self, path: Path, rel: str) -> None:
         head, sha, size = self.read(path, rel, self.max_chars * 4 + 4)  # no character takes more than 4 bytes
@@ -194,7 +218,7 @@ class _Reader:
             raise InputError("empty file")
         text, truncated = self.cut(decoded.text, rel, f"a {_size(size)} file" if len(head) < size else None)
         c = clean(text)
-        self.add(Article(id=self.new_id(rel), source_path=rel, content_sha256=sha, raw_text=text, title=c.title,
+        self.add(Article(id=article_id(rel), source_path=rel, content_sha256=sha, raw_text=text, title=c.title,
                          paragraphs=c.paragraphs, dateline=c.dateline, removed=c.removed,
                          encoding=decoded.encoding, truncated=truncated), rel)
 
@@ -207,10 +231,10 @@ class _Reader:
         if not decoded.text.strip():
             raise InputError("empty file")
         doc = html_document(decoded.text)
-        self.add(self.from_doc(doc, rel, sha, decoded.text, decoded.encoding, self.new_id(rel)), rel)
+        self.add(self.from_doc(doc, rel, sha, decoded.text, decoded.encoding, article_id(rel)), rel)
 
     def feed_file(self, path: Path, rel: str, size: int) -> None:
-        base = self.new_id(rel)
+        base = article_id(rel)
         if path.suffix.lower() == ".jsonl":
             _, sha, _ = self.read(path, rel, 0)  # hash only: the records are streamed below
             with path.open("rb") as stream:
@@ -236,10 +260,13 @@ class _Reader:
                 if record.doc is None:
                     raise InputError(record.problem or "no article")
                 sha = hashlib.sha256(record.source.encode("utf-8")).hexdigest()
-                self.add(self.from_doc(record.doc, rel, sha, record.raw, encoding, f"{base}-{record.number}",
+                self.add(self.from_doc(record.doc, rel, sha, record.raw, encoding, record_id(base, record.number),
                                        record=record.number, where=where), where)
             except InputError as exc:
                 self.skip(rel, f"record {record.number}: {exc}")
+                del self.folder.notes[mark:]
+            except Exception as exc:
+                self.skip(rel, f"record {record.number}: {_failed(exc)}")
                 del self.folder.notes[mark:]
         if count == 0:
             raise InputError("no records in the feed")
@@ -248,7 +275,7 @@ class _Reader:
                  record: int | None = None, where: str | None = None) -> Article:
         text, truncated = self.cut(doc.text, where or rel)
         c = clean(text, title=doc.title)
-        return Article(id=self.unique(wanted_id), source_path=rel, content_sha256=sha, raw_text=raw, title=c.title,
+        return Article(id=wanted_id, source_path=rel, content_sha256=sha, raw_text=raw, title=c.title,
                        paragraphs=c.paragraphs, dateline=doc.date or c.dateline, removed=c.removed, encoding=encoding,
                        url=doc.url, site=doc.site, truncated=truncated, record=record)
 
@@ -291,26 +318,35 @@ class _Reader:
                 if decoded.alternatives else ""
             self.folder.notes.append((rel, f"not UTF-8: decoded as {decoded.encoding} (detected){also}"))
 
-    def new_id(self, rel: str) -> str:
-        parts = Path(rel).parts
-        folders = [_safe(p) or "folder" for p in parts[:-1]]
-        return self.unique("__".join([*folders, article_id(Path(parts[-1]))]), Path(rel).suffix)
-
-    def unique(self, wanted: str, suffix: str = "") -> str:
-        if wanted not in self.ids:
-            return wanted
-        for candidate in (f"{wanted}-{_safe(suffix)}" if suffix else "", *(f"{wanted}-{n}" for n in range(2, 10**6))):
-            if candidate and candidate not in self.ids:
-                return candidate
-        raise InputError(f"no free id for '{wanted}'")
-
     def add(self, article: Article, where: str) -> None:
+        if article.id in self.ids:  # only if two paths' hashes collide: never silently overwrite
+            raise InputError(f"its id '{article.id}' is taken by another file; rename one of them")
         key = hashlib.sha256(article.clean_text.encode("utf-8")).hexdigest()
         if key in self.by_text:
             raise InputError(f"same content as {self.by_text[key]}")
         self.by_text[key] = where
         self.ids.add(article.id)
         self.folder.articles.append(article)
+
+
+def _shown(name: str) -> str:
+    """A path as shown in reasons, notes and `source_path`: valid UTF-8 as written; bytes that are not
+    (a cp1256 or Latin-1 archive unzipped) and control characters as escapes, so it is one line of text."""
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c
+                   for c in text)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _failed(exc: BaseException) -> str:
+    """One line for an unexpected failure while reading one file."""
+    if isinstance(exc, RecursionError):
+        return "could not be read: nested too deeply"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"could not be read: {text[:200]}"
 
 
 def _kind(mode: int) -> str:

@@ -144,7 +144,7 @@ def _clean_meta(value: str | None) -> str | None:
 def json_records(text: str) -> Iterator[Record]:
     """Every record of a JSON document; InputError if it is not JSON or holds no records."""
     try:
-        value = json.loads(text)
+        value = _loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     items = _record_list(value)
@@ -185,11 +185,27 @@ def jsonl_records(stream: IO[bytes], max_line_bytes: int) -> Iterator[Record]:
                                              f"{line[exc.start:exc.start + 1]!r})")
             continue
         try:
-            value = json.loads(source)
+            value = _loads(source)
         except json.JSONDecodeError as exc:
             yield Record(number, source, problem=f"invalid JSON (column {exc.colno}: {exc.msg})")
             continue
+        except InputError as exc:
+            yield Record(number, source, problem=str(exc))
+            continue
         yield _record(number, source, value)
+
+
+def _loads(text: str) -> Any:
+    """json.loads, with the two ways valid-looking JSON still fails as InputError: nesting deeper than the
+    parser's recursion limit, and integers longer than Python converts (4,300 digits)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise InputError("invalid JSON: nested too deeply to read") from None
+    except ValueError as exc:
+        raise InputError(f"invalid JSON: {' '.join(str(exc).split())[:160]}") from None
 
 
 def record_doc(value: Any) -> tuple[Doc, str]:

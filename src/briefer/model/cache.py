@@ -1,7 +1,8 @@
 """The content-addressed response cache and the recordings store. Both write atomically.
 
 Cache: `<cache-dir>/<key[:2]>/<key>.json`, one answer per request key. A corrupt or unreadable
-entry is a miss, never a crash; a cache directory that cannot be written degrades to no cache.
+entry is a miss, never a crash (nor a hang: a named pipe is not read); a folder in place of one entry
+is a miss for that entry; a cache directory that cannot be written degrades to no cache.
 
 Recordings: `<recordings>/<stage>/<subject>.json`, one per stage and subject (an article id, or
 "brief"), holding the request's fingerprint so that a stale recording can be told apart from a
@@ -11,9 +12,11 @@ missing one and reported with what changed.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -41,10 +44,12 @@ def atomic_write(path: Path, text: str) -> None:
     crash or kill of briefer leaves the old file or the new one. No fsync (it was a fifth of a warm run):
     after a power cut an entry may be damaged, and a damaged cache entry is read as a miss."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # A short temporary name: `.<name>.<random>.tmp` would pass the 255-byte name limit for long names.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
+        os.chmod(tmp, _FILE_MODE & ~_umask())  # mkstemp makes 0600: follow the umask like any new file
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -61,6 +66,34 @@ def write_if_changed(path: Path, text: str) -> bool:
             return False
     atomic_write(path, text)
     return True
+
+
+_FILE_MODE = 0o666
+
+
+def _umask() -> int:
+    # Read once per process (setting it is the only way to read it, and not thread-safe, so not per write).
+    global _UMASK
+    if _UMASK is None:
+        _UMASK = os.umask(0o022)
+        os.umask(_UMASK)
+    return _UMASK
+
+
+_UMASK: int | None = None
+
+
+def read_regular(path: Path) -> bytes:
+    """The bytes of a regular file; OSError for anything else. A named pipe in place of a cache entry or
+    a recording is opened without blocking and refused, so it can never hang the run."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise IsADirectoryError(errno.EISDIR, "not a regular file", str(path))
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    finally:
+        os.close(fd)
 
 
 class Usage(BaseModel):
@@ -146,7 +179,7 @@ class ResponseCache:
         if self.directory is None:
             return None
         try:
-            entry = CacheEntry.model_validate_json(self._path(key).read_bytes())
+            entry = CacheEntry.model_validate_json(read_regular(self._path(key)))
         except (OSError, ValueError, ValidationError):
             return None
         return entry if entry.key == key else None
@@ -154,9 +187,13 @@ class ResponseCache:
     def put(self, entry: CacheEntry) -> None:
         if self.directory is None or not self.writable:
             return
+        path = self._path(entry.key)
         try:
-            atomic_write(self._path(entry.key), pretty_json(entry.model_dump(mode="json")))
+            atomic_write(path, pretty_json(entry.model_dump(mode="json")))
         except OSError as exc:
+            if exc.errno in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST, errno.ENOTEMPTY) and os.access(
+                    self.directory, os.W_OK):
+                return  # something else (a folder) sits where this one entry goes: a miss for it, not for all
             self.writable = False
             if self._warn:
                 self._warn(f"cache directory {self.directory} is not writable ({exc.strerror}); running uncached")
@@ -172,7 +209,7 @@ class RecordingStore:
     def load(self, stage: str, subject: str) -> Recording | None:
         """The recording for this stage and subject, or None. A corrupt file is reported as missing."""
         try:
-            return Recording.model_validate_json(self.path(stage, subject).read_bytes())
+            return Recording.model_validate_json(read_regular(self.path(stage, subject)))
         except (OSError, ValueError, ValidationError):
             return None
 
