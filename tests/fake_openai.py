@@ -16,6 +16,8 @@ fault of the first queue that matches; with none left it is answered normally.
     length       finish_reason=length, output cut off     refusal    the model refuses
     401          bad credentials                          404        model not found
     context      context-length error (400)               nomode     400: this mode is not supported
+    echo:STATUS  an error (default 500) whose message echoes the Authorization header and the path
+    echoanswer   an invalid answer that quotes the Authorization header
 """
 
 from __future__ import annotations
@@ -171,9 +173,16 @@ class FakeOpenAI:
                     return self._send(200, completion(body, server.responder(body)))
                 if name == "reset":
                     return self._reset()
+                auth = self.headers.get("Authorization", "")
+                if name == "echo":  # a careless proxy or server that quotes what it was sent
+                    return self._send(*_error(int(arg or 500), f"upstream rejected the request: Authorization: "
+                                              f"{auth} (path {self.path})", "server_error"))
                 answer = server.responder(body)
                 if name == "malformed":
                     return self._send(200, completion(body, answer, raw_arguments='{"language": "ar", "outlet'))
+                if name == "echoanswer":
+                    return self._send(200, completion(body, answer, raw_arguments=json.dumps(
+                        {"language": 5, "note": f"you sent Authorization: {auth}"})))
                 if name == "schema":
                     return self._send(200, completion(body, {**answer, "language": 5, "key_points": "none"}))
                 if name == "length":

@@ -166,3 +166,28 @@ def test_settings_are_checked_by_the_library_too() -> None:
                 {"rpm": 0}, {"temperature": 2.5}, {"temperature": float("nan")}, {"temperature": -0.1}):
         with pytest.raises(UsageError):
             EndpointConfig(model="m", **bad)  # type: ignore[arg-type]
+
+
+def test_recordings_of_another_model_say_how_to_replay_them(fixture_copy: Path, tmp_path: Path) -> None:
+    r = briefer("summarize", str(fixture_copy / "articles"), "--offline", "--no-cache", "--out", str(tmp_path / "o"),
+                "--model", "gpt-4o", "--mode", "json")
+    assert r.returncode == 1
+    assert ("is stale: recorded with gpt-4o-mini in mode tools, this run asks gpt-4o in mode json; replay with "
+            "--model gpt-4o-mini --mode tools") in r.stderr
+    assert "--record" not in r.stderr  # no paid re-record suggested when a replay would do
+
+
+def test_the_rerecord_hint_reproduces_the_run_options(fixture_copy: Path, tmp_path: Path) -> None:
+    prompts = tmp_path / "my prompts"
+    prompts.mkdir()
+    for p in (ROOT / "prompts").iterdir():
+        (prompts / p.name).write_text(p.read_text(encoding="utf-8"), encoding="utf-8")
+    folder = fixture_copy / "articles"
+    r = briefer("summarize", str(folder), "--offline", "--no-cache", "--out", str(tmp_path / "o"), "--model", "gpt-4o",
+                "--temperature", "0.7", "--max-tokens", "900", "--prompt-dir", str(prompts), "--recordings",
+                str(fixture_copy / "recordings"), "--stale-days", "3", "--max-input-tokens", "5000")
+    assert r.returncode == 1
+    hint = (f"briefer summarize {folder} --record --model gpt-4o --temperature 0.7 --max-tokens 900 "
+            f"--prompt-dir '{prompts}' --max-input-tokens 5000 --stale-days 3")
+    assert f"Re-record with: {hint}" in r.stderr, r.stderr
+    assert "generation parameters differ" in r.stderr

@@ -64,8 +64,15 @@ def _root(
 MODES = ["tools", "json_schema", "json", "md_json"]  # for the help text; llm.MODES is the source (a test holds)
 
 
+def _say(line: str) -> None:
+    """One line on stderr. Every stderr line goes through here, secrets redacted (see redact.py)."""
+    from .redact import redact
+
+    typer.echo(redact(line, shapes=True), err=True)
+
+
 def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"briefer: {message}", err=True)
+    _say(f"briefer: {message}")
     return typer.Exit(code)
 
 
@@ -117,9 +124,12 @@ class _Progress:
 
     def warn(self, message: str) -> None:
         if self.console is None:
-            typer.echo(f"briefer: warning: {message}", err=True)
+            _say(f"briefer: warning: {message}")
         else:
-            self.console.print(f"briefer: warning: {message}", markup=False, highlight=False, soft_wrap=True)
+            from .redact import redact
+
+            self.console.print(redact(f"briefer: warning: {message}", shapes=True), markup=False, highlight=False,
+                               soft_wrap=True)
 
     def stop(self) -> None:
         if self._progress is not None:
@@ -177,6 +187,9 @@ def summarize(
     """Summarise every article in FOLDER and merge them into one daily brief."""
     progress: _Progress | None = None
     try:
+        from .redact import register
+
+        register(os.environ.get("OPENAI_API_KEY"))  # redacted from all output even before a request is made
         from .model.llm import EndpointConfig
         from .pipeline import RunConfig, summarize_folder
 
@@ -220,16 +233,15 @@ def summarize(
     b = result.brief
     s = b.stats
     status = "partial brief" if b.partial else "brief"
-    typer.echo(
+    _say(
         f"{status} written to {result.out_dir}: {s.articles} articles, {len(b.failures)} failed, "
         f"{len(b.skipped)} skipped, {s.cache_hits} cache hits, {s.model_calls} model calls "
         f"({s.http_attempts} HTTP requests), "
         f"{s.prompt_tokens + s.completion_tokens} tokens ({s.prompt_tokens} prompt + {s.completion_tokens} completion)"
         + (f", estimated ${s.cost_usd_est:.4f}" if s.cost_usd_est is not None else ""),
-        err=True,
     )
     for f in b.failures:
-        typer.echo(f"briefer: failed: {f.source_path}: {f.reason}", err=True)
+        _say(f"briefer: failed: {f.source_path}: {f.reason}")
     raise typer.Exit(result.exit_code)
 
 

@@ -22,6 +22,13 @@ class BrieferError(Exception):
     exit_code = 1
     kind: FailureKind = "model_error"  # how a failed article is classified in the brief
 
+    def __str__(self) -> str:
+        # Every message briefer shows or keeps (stderr, failure reasons in the brief) passes through here:
+        # a server may echo the key or the Authorization header in its error text.
+        from .redact import redact
+
+        return redact(super().__str__(), shapes=True)
+
 
 class UsageError(BrieferError):
     exit_code = 2

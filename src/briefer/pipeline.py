@@ -24,6 +24,7 @@ from .model.costs import Price, completion_estimate, price_for, prompt_estimate
 from .model.llm import EndpointConfig, ModelClient
 from .model.prompts import Prompts
 from .models import ArticleSummary, Brief, Failure, IngestNote, Skipped
+from .redact import safe_url
 from .render.markdown import brief_markdown, to_json
 from .tokens import estimate_tokens
 
@@ -86,15 +87,30 @@ class RunConfig:
         return self.out_dir or Path("briefs") / (self.date or today())
 
     def record_command(self) -> str:
-        parts = ["briefer", "summarize", str(self.folder), "--record", "--model", self.endpoint.model]
-        if self.endpoint.base_url:
-            parts += ["--base-url", self.endpoint.base_url]
-        if self.endpoint.mode != "tools":
-            parts += ["--mode", self.endpoint.mode]
+        """The command that re-records this run's requests: every option that shapes a request or says where
+        recordings go, as given, with credentials in the base URL masked (the key is never part of it)."""
+        e = self.endpoint
+        parts = ["briefer", "summarize", str(self.folder), "--record", "--model", e.model]
+        if e.base_url:
+            parts += ["--base-url", safe_url(e.base_url)]
+        if e.mode != "tools":
+            parts += ["--mode", e.mode]
+        if e.temperature != 0:
+            parts += ["--temperature", f"{e.temperature:g}"]
+        if e.max_tokens is not None:
+            parts += ["--max-tokens", str(e.max_tokens)]
         if self.prompt_dir:
             parts += ["--prompt-dir", str(self.prompt_dir)]
         if self.recordings_dir and self.recordings_dir.resolve() != self.folder.resolve().parent / "recordings":
             parts += ["--recordings", str(self.recordings_dir)]
+        if self.recursive:
+            parts.append("--recursive")
+        for option, value, default in (("--max-chars", self.max_chars, DEFAULT_MAX_CHARS),
+                                       ("--max-input-tokens", self.max_input_tokens, DEFAULT_MAX_INPUT_TOKENS),
+                                       ("--merge-budget", self.merge_budget, DEFAULT_MERGE_BUDGET),
+                                       ("--stale-days", self.stale_after_days, DEFAULT_STALE_DAYS)):
+            if value != default:
+                parts += [option, str(value)]
         return shlex.join(parts)
 
 

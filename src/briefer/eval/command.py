@@ -13,8 +13,15 @@ from typing import Annotated
 import typer
 
 
+def _say(line: str) -> None:
+    """A line on stderr, secrets redacted (see redact.py)."""
+    from briefer.redact import redact
+
+    typer.echo(redact(line, shapes=True), err=True)
+
+
 def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"briefer: {message}", err=True)
+    _say(f"briefer: {message}")
     return typer.Exit(code)
 
 
@@ -59,17 +66,19 @@ def eval_command(
         raise _fail("interrupted", 130) from None
     except BrieferError as exc:
         raise _fail(str(exc), exc.exit_code) from None
-    typer.echo(format_report(result))
+    from briefer.redact import redact
+
+    typer.echo(redact(format_report(result)))
     for run in result.runs:
         for warning in run.warnings:
-            typer.echo(f"briefer: warning: {warning}", err=True)
+            _say(f"briefer: warning: {warning}")
     try:
         if report is not None:
             report.parent.mkdir(parents=True, exist_ok=True)
-            report.write_text(to_json(result), encoding="utf-8")
+            report.write_text(redact(to_json(result)), encoding="utf-8")
         if junit is not None:
             junit.parent.mkdir(parents=True, exist_ok=True)
-            junit.write_text(to_junit(result.runs[-1]), encoding="utf-8")
+            junit.write_text(redact(to_junit(result.runs[-1])), encoding="utf-8")
     except OSError as exc:
         raise _fail(f"cannot write the report: {exc}", 1) from None
     raise typer.Exit(result.exit_code)

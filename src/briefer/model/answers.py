@@ -186,6 +186,19 @@ class Gateway:
             return None, ["recorded answer no longer validates against the response model"]
         return _Stored(obj, recording.response, recording.usage, "", from_cache=False), []
 
+    def _replay_hint(self, call: Call, fp: Fingerprint) -> str | None:
+        """When a recording differs only by model and/or mode, how to replay it: no need for a paid re-record."""
+        recording = self.recordings.load(call.stage, call.subject)
+        if recording is None:
+            return None
+        theirs = recording.fingerprint
+        if fp.model_copy(update={"model": theirs.model, "mode": theirs.mode}) != theirs:
+            return None
+        options = f"--model {theirs.model}" + (f" --mode {theirs.mode}" if theirs.mode != fp.mode else "")
+        made = theirs.model + (f" in mode {theirs.mode}" if theirs.mode != fp.mode else "")
+        asked = fp.model + (f" in mode {fp.mode}" if theirs.mode != fp.mode else "")
+        return f"recorded with {made}, this run asks {asked}; replay with {options}"
+
     def has_answer(self, call: Call) -> bool:
         """Whether this request would be answered without the model (cache or a matching recording)."""
         return self._stored(call, self.fingerprint(call), self.cache_key(call))[0] is not None
@@ -205,6 +218,9 @@ class Gateway:
 
         if self.policy.offline:
             path = self.recordings.path(call.stage, call.subject)
+            replay = self._replay_hint(call, fp) if stale else None
+            if replay:
+                raise StaleRecording(f"{what}: recording {path} is stale: {replay}")
             if stale:
                 raise StaleRecording(
                     f"{what}: recording {path} is stale: {'; '.join(stale)}. "

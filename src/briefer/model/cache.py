@@ -23,6 +23,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from briefer.redact import redact
+
 FORMAT = 1
 
 
@@ -42,7 +44,9 @@ def pretty_json(value: Any) -> str:
 def atomic_write(path: Path, text: str) -> None:
     """Write via a temporary file in the same folder and rename: readers never see half a file, and a
     crash or kill of briefer leaves the old file or the new one. No fsync (it was a fifth of a warm run):
-    after a power cut an entry may be damaged, and a damaged cache entry is read as a miss."""
+    after a power cut an entry may be damaged, and a damaged cache entry is read as a miss.
+    Every file briefer writes passes through here, so secrets are redacted here (see redact.py)."""
+    text = redact(text)
     path.parent.mkdir(parents=True, exist_ok=True)
     # A short temporary name: `.<name>.<random>.tmp` would pass the 255-byte name limit for long names.
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
@@ -128,7 +132,9 @@ class Fingerprint(BaseModel):
         for name, label in labels.items():
             mine, theirs = getattr(self, name), getattr(other, name)
             if mine != theirs:
-                out.append(f"{label} (recorded {theirs[:16]}, now {mine[:16]})")
+                if name.endswith("sha256") or name == "prompt_version":  # hashes: a prefix tells them apart
+                    mine, theirs = mine[:16], theirs[:16]
+                out.append(f"{label} (recorded {theirs}, now {mine})")
         return out
 
 

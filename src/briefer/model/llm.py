@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel
 
 from briefer.errors import ArticleFailed, EndpointError, UsageError
+from briefer.redact import clean_key, register_url
 from briefer.validation import validation_context
 
 from .costs import prompt_estimate
@@ -79,6 +80,9 @@ class EndpointConfig:
             raise UsageError(f"--temperature must be between 0 and 2, got {self.temperature:g}")
         if any(v is not None and not 0 < v < math.inf for v in (self.rpm, self.tpm)):
             raise UsageError("--rpm and --tpm must be positive")
+        register_url(self.base_url)  # credentials in the URL are never written (redact.py)
+        if self.api_key is not None:
+            object.__setattr__(self, "api_key", clean_key(self.api_key, "the API key"))
 
     @property
     def params(self) -> dict[str, Any]:
@@ -266,7 +270,7 @@ class ModelClient:
             # print those to stderr. briefer reports failures itself, in one line.
             logging.getLogger("instructor").addHandler(logging.NullHandler())
             cfg = self.config
-            key = cfg.api_key or os.environ.get("OPENAI_API_KEY")
+            key = cfg.api_key or clean_key(os.environ.get("OPENAI_API_KEY") or "")
             if not key:
                 if cfg.base_url is None:
                     raise EndpointError(

@@ -1,0 +1,113 @@
+"""Secrets never leave the process: one redaction step for everything briefer writes or prints.
+
+The secrets are the API key and any credentials in the base URL (`user:pass@`, `?api-key=…`). They
+are registered here when the configuration is read, and `redact` replaces them in:
+
+- every file briefer writes (`atomic_write`: brief.md, brief.json, articles/, failed/, recordings,
+  cache entries) — exact secret values only, so article text and translations are never touched;
+- every error message (`BrieferError.__str__`) and every line on stderr (the CLI) — the exact values,
+  and also anything shaped like a credential (`Bearer …`, `Authorization: …`, URL user info, key-like
+  query parameters), since a server may echo what it was sent.
+
+A registered secret is also matched as it appears inside JSON strings and percent-encoded in URLs.
+Values shorter than `MIN_SECRET` characters are not registered: replacing every "abc" in a brief would
+garble it; URLs are still printed without their credentials (`safe_url`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+MASK = "[redacted]"
+MIN_SECRET = 8
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+_pattern: re.Pattern[str] | None = None
+
+# Query parameters that carry credentials (api-key, key, token, access_token, sig, password, …).
+_SECRET_PARAM = re.compile(r"key|token|secret|sig|pass|auth|cred|session", re.IGNORECASE)
+_SHAPES = [
+    (re.compile(r"(?i)\b(bearer)(\s+)(?!\[redacted\])[^\s\"',;)\]}]+"), rf"\1\2{MASK}"),
+    (re.compile(r"\b(Basic)(\s+)[A-Za-z0-9+/]{8,}=*"), rf"\1\2{MASK}"),
+    (re.compile(r"(?i)\b((?:proxy-)?authorization|api[-_]?key|x-api-key)([\"']?\s*[:=]\s*[\"']?)"
+                r"(?!\[redacted\]|bearer\b|Basic\b)[^\s\"',;&)\]}]+"), rf"\1\2{MASK}"),
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/@?#]+@"), rf"\1{MASK}@"),
+    (re.compile(r"(?i)([?&][a-z0-9_.-]*(?:key|token|secret|sig|pass|auth|cred|session)[a-z0-9_.-]*=)[^&#\s\"']+"),
+     rf"\1{MASK}"),
+    (re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"), f"sk-{MASK}"),
+]
+
+
+def register(secret: str | None) -> None:
+    """Treat this value as a secret from now on (in every form it may be written in)."""
+    if not secret or len(secret.strip()) < MIN_SECRET:
+        return
+    forms = {secret, secret.strip(), quote(secret, safe=""), unquote(secret)}
+    forms |= {json.dumps(f, ensure_ascii=a)[1:-1] for f in list(forms) for a in (False, True)}
+    global _pattern
+    with _lock:
+        _secrets.update(f for f in forms if len(f) >= MIN_SECRET)
+        # Longest first, so a secret that contains another is replaced whole.
+        _pattern = re.compile("|".join(re.escape(s) for s in sorted(_secrets, key=len, reverse=True)))
+
+
+def register_url(url: str | None) -> None:
+    """Register the credentials a URL carries: its user, password and key-like query values."""
+    if not url:
+        return
+    try:
+        parts = urlsplit(url)
+        user, password = parts.username, parts.password
+    except ValueError:
+        return
+    register(user)
+    register(password)
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        if _SECRET_PARAM.search(name):
+            register(value)
+
+
+def safe_url(url: str) -> str:
+    """The URL as it may be shown: user info and key-like query values replaced by the mask, the rest kept
+    (so that a printed command still names the endpoint and, e.g., an `api-version`)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return redact(url, shapes=True)
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = (f"{MASK}@" if "@" in parts.netloc else "") + host + (f":{port}" if port else "")
+    query = urlencode([(n, MASK if _SECRET_PARAM.search(n) else v)
+                       for n, v in parse_qsl(parts.query, keep_blank_values=True)], safe="[]")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def redact(text: str, *, shapes: bool = False) -> str:
+    """`text` with every registered secret replaced by the mask; with `shapes`, also anything shaped like
+    a credential (for messages and stderr, never for article text)."""
+    pattern = _pattern
+    if pattern is not None:
+        text = pattern.sub(MASK, text)
+    if shapes:
+        for shape, replacement in _SHAPES:
+            text = shape.sub(replacement, text)
+    return text
+
+
+def clean_key(key: str, source: str = "OPENAI_API_KEY") -> str:
+    """The API key without surrounding whitespace (a CRLF .env leaves a trailing \\r). A key that still holds
+    whitespace or a character an HTTP header cannot carry is refused, without showing it."""
+    from .errors import UsageError  # here: errors.py imports this module
+
+    key = key.strip()
+    if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
+        raise UsageError(f"{source} holds whitespace or characters an API key cannot have (the value is not "
+                         "shown); check how it was set")
+    register(key)
+    return key
