@@ -528,3 +528,75 @@ def _refusal(completion: Any) -> str | None:
 def _short(text: str, limit: int = 300) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ---------------------------------------------------------------------- batches
+# The Batch API and offline engines (vLLM's run-batch) take the very request bodies the live path
+# sends and give back chat completions. These functions build those bodies and read those answers
+# with instructor's own request and response handlers for the mode, so a batch answer is validated
+# exactly like a live one. They send nothing; `BatchClient` is the Files and Batches API.
+
+
+def request_body(config: EndpointConfig, messages: list[dict[str, str]],
+                 response_model: type[BaseModel]) -> dict[str, Any]:
+    """The chat-completions body `ModelClient.complete` sends for this request (its first answer):
+    messages (as the mode rewrites them), model, the tool or response_format schema, parameters."""
+    import json
+
+    import instructor
+    from instructor.processing import handle_response_model
+
+    kwargs: dict[str, Any] = {"model": config.model, "messages": messages, "temperature": config.temperature}
+    if config.max_tokens is not None:
+        kwargs["max_tokens"] = config.max_tokens
+    _model, body = handle_response_model(_wrapped(response_model), mode=getattr(instructor.Mode, MODES[config.mode]),
+                                         **kwargs)
+    # As the SDK puts it on the wire: plain JSON data, nothing shared with the caller's messages.
+    return dict(json.loads(json.dumps(body, ensure_ascii=False)))
+
+
+@dataclass(frozen=True)
+class ParsedAnswer:
+    data: dict[str, Any]
+    parsed: BaseModel
+    prompt_tokens: int
+    completion_tokens: int
+
+
+def parse_completion(config: EndpointConfig, completion: dict[str, Any], response_model: type[BaseModel],
+                     context: dict[str, Any] | None) -> ParsedAnswer:
+    """A chat completion (as JSON data) read and validated the way the live path reads one, with the
+    request's validation context. Raises `RequestFailed` with the reason when it is not a valid answer."""
+    import instructor
+    from instructor.processing import process_response
+    from openai.types.chat import ChatCompletion
+    from pydantic import ValidationError
+
+    usage = completion.get("usage")
+    usage = usage if isinstance(usage, dict) else {}
+    prompt_tokens, completion_tokens = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+    try:
+        response = ChatCompletion.model_validate(completion)
+    except ValidationError as exc:
+        raise RequestFailed(f"not a chat completion: {_short(str(exc))}", attempts=0) from exc
+    raw = _raw_output(response)
+
+    def failed(message: str) -> RequestFailed:
+        return RequestFailed(message, attempts=0, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                             raw_output=raw)
+
+    if refusal := _refusal(response):
+        raise failed(f"the model refused: {_short(refusal)}")
+    try:
+        with validation_context(context):
+            parsed = process_response(response, response_model=_wrapped(response_model), stream=False,
+                                      validation_context=None, strict=None,
+                                      mode=getattr(instructor.Mode, MODES[config.mode]))
+    except Exception as exc:  # whatever instructor raises for an unusable answer: one line, the raw output kept
+        if type(exc).__name__ == "IncompleteOutputException":
+            raise failed("the answer was cut off at the token limit (finish_reason=length); raise --max-tokens "
+                         "or split long articles with --max-input-tokens") from exc
+        raise failed(f"the model's answer is invalid: {_short(str(exc))}") from exc
+    if not isinstance(parsed, BaseModel):
+        raise failed(f"the model's answer is invalid: not a {response_model.__name__}")
+    return ParsedAnswer(parsed.model_dump(mode="json"), parsed, prompt_tokens, completion_tokens)
