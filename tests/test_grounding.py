@@ -97,7 +97,8 @@ def test_every_seed_quote_is_verified_in_the_reference_recordings(tmp_path: Path
     assert result.brief.stats.quotes == result.brief.stats.quotes_verified > 100
     assert result.brief.stats.grounding_rate == 1.0
     md = (tmp_path / "brief.md").read_text(encoding="utf-8")
-    assert "Grounding: 100% of evidence quotes (118 of 118) found in their source text by briefer" in md
+    n = result.brief.stats.quotes
+    assert f"Grounding: 100% of evidence quotes ({n} of {n}) found in their source text by briefer" in md
     summary = json.loads((tmp_path / "articles" / "004_6e0e75a60da96bca.json").read_text(encoding="utf-8"))
     assert summary["date_evidence"] == "12:13 - 18/02/2024" and summary["date_evidence_verified"] is True
     assert summary["date_evidence_span"] == {"part": "dateline", "paragraph": None, "start": 0, "end": 18}
