@@ -4,6 +4,7 @@
     ├── UsageError                    exit 2: bad options or arguments
     ├── InputError                    a file or folder that cannot be read as articles
     ├── NothingProduced               no article could be summarised
+    ├── OutputError                   the output folder cannot be written (a full disk, permissions)
     ├── EndpointError                 the model endpoint cannot be used at all (stops the run)
     ├── ArticleFailed                 one article failed; the run goes on and ends partial
     └── ReplayError                   offline and no usable answer
@@ -42,6 +43,10 @@ class NothingProduced(BrieferError):
     def __init__(self, message: str, failures: tuple[Any, ...] = ()) -> None:
         super().__init__(message)
         self.failures = failures  # the per-article Failure records, when articles were tried
+
+
+class OutputError(BrieferError):
+    """Writing to the output folder failed: the run stops with one line (answers already paid for are cached)."""
 
 
 class EndpointError(BrieferError):

@@ -7,15 +7,18 @@ failure later in the run loses nothing already produced.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
+import os
 import shlex
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from .brief.merge import DEFAULT_MERGE_BUDGET, DEFAULT_STALE_DAYS, MergeInputs, build_brief, today
-from .errors import ArticleFailed, NothingProduced, ReplayError, UsageError
+from .errors import ArticleFailed, NothingProduced, OutputError, ReplayError, UsageError
 from .extract.article import DEFAULT_MAX_INPUT_TOKENS, planned_calls, summarize_article
 from .ingest.folder import DEFAULT_MAX_CHARS, Article, Folder, read_folder
 from .model.answers import Gateway, Policy, response_schema
@@ -145,6 +148,60 @@ def _check(cfg: RunConfig) -> None:
     if cfg.max_cost is not None and cfg.model_price is None:
         raise UsageError(f"--max-cost needs the price of '{cfg.endpoint.model}': give --price IN,OUT "
                          "(USD per million tokens)")
+    _check_output(cfg.output)
+
+
+def _check_output(out: Path) -> None:
+    """The output folder must exist as a writable folder or be creatable: checked before any request is paid
+    for, without creating anything (a dry run writes nothing)."""
+    probe = out
+    while not probe.exists() and not probe.is_symlink() and probe != probe.parent:
+        probe = probe.parent  # the nearest part of the path that exists
+    if probe.exists() and not probe.is_dir():
+        where = "is a file" if probe == out else f"cannot be created: {probe} is a file"
+        raise UsageError(f"--out {out} {where}, not a folder")
+    if not probe.exists():
+        raise UsageError(f"--out {out} cannot be created: {probe} is a broken link")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out} {'is not writable' if probe == out else f'cannot be created in {probe}'}")
+
+
+def _write(path: Path, text: str, *, only_if_changed: bool = False) -> None:
+    """Write one output file; a failure (a full disk) is one line for the whole run, never a traceback."""
+    try:
+        if only_if_changed:
+            write_if_changed(path, text)
+        else:
+            atomic_write(path, text)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}; make room (or choose another --out) and "
+                          "run the same command again") from None
+
+
+def _tidy(out: Path, article_ids: set[str], summarised: set[str], started: float, rep: Reporter) -> None:
+    """Remove what an earlier run left in `out` that is not part of this brief: `articles/<id>.json` of
+    articles not summarised now (another folder's, or an article gone or failed), and `failed/<id>.txt`
+    left from before for other articles. One warning line says how many and where."""
+    def keep(name: str, path: Path) -> bool:
+        if name == "articles":
+            return path.suffix != ".json" or path.stem in summarised
+        return path.suffix != ".txt" or path.stem in article_ids or path.stat().st_mtime >= started
+
+    removed: list[str] = []
+    for name in ("articles", "failed"):
+        folder = out / name
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            with contextlib.suppress(OSError):
+                if path.name.startswith(".") or not path.is_file() or keep(name, path):
+                    continue
+                path.unlink()
+                removed.append(f"{name}/{path.name}")
+    if removed:
+        shown = ", ".join(removed[:3]) + (f" and {len(removed) - 3} more" if len(removed) > 3 else "")
+        rep.warn(f"removed {len(removed)} file(s) in {out} left by an earlier run that are not part of this "
+                 f"brief: {shown}")
 
 
 async def run(cfg: RunConfig, reporter: Reporter | None = None,
@@ -162,6 +219,7 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
     prompts = Prompts(cfg.prompt_dir)
     gateway = _gateway(cfg, rep, client_factory)
     out = cfg.output
+    started = time.time()
     try:
         summaries, failures = await _summarize_all(folder.articles, gateway, prompts, cfg, out, rep)
         summarised = {s.id for s in summaries}
@@ -181,8 +239,9 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
         )
     finally:
         await gateway.aclose()
-    atomic_write(out / "brief.json", to_json(brief))
-    atomic_write(out / "brief.md", brief_markdown(brief, summaries))
+    _write(out / "brief.json", to_json(brief))
+    _write(out / "brief.md", brief_markdown(brief, summaries))
+    _tidy(out, {a.id for a in folder.articles}, {s.id for s in summaries}, started, rep)
     return RunResult(brief=brief, out_dir=out, summaries=sorted(summaries, key=lambda s: s.id))
 
 
@@ -295,12 +354,14 @@ async def _summarize_all(articles: list[Article], gateway: Gateway, prompts: Pro
                 if raw:
                     # Keep what the model last said, for inspection.
                     path = out / "failed" / f"{article.id}.txt"
-                    atomic_write(path, raw if raw.endswith("\n") else raw + "\n")
+                    _write(path, raw if raw.endswith("\n") else raw + "\n")
                     reason += f" (last raw output: {path})"
                 failures.append(Failure(source_path=article.source_path, kind=exc.kind, reason=reason))
                 rep.advance(article.id, ok=False)
                 return
-        write_if_changed(out / "articles" / f"{summary.id}.json", to_json(summary))
+        _write(out / "articles" / f"{summary.id}.json", to_json(summary), only_if_changed=True)
+        with contextlib.suppress(OSError):
+            (out / "failed" / f"{summary.id}.txt").unlink()  # an earlier failure's raw output, now answered
         summaries.append(summary)
         rep.advance(article.id, ok=True)
 
