@@ -191,3 +191,37 @@ def test_the_rerecord_hint_reproduces_the_run_options(fixture_copy: Path, tmp_pa
             f"--prompt-dir '{prompts}' --max-input-tokens 5000 --stale-days 3")
     assert f"Re-record with: {hint}" in r.stderr, r.stderr
     assert "generation parameters differ" in r.stderr
+
+
+def test_sigterm_keeps_finished_work_and_exits_143_with_one_line(fixture_copy: Path, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    from conftest import reference_responder
+    from fake_openai import FakeOpenAI, FaultPlan
+
+    out, cache = tmp_path / "o", tmp_path / "cache"
+    slow = SEED_IDS[0]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "BRIEFER_"))}
+    with FakeOpenAI(reference_responder(), FaultPlan({slow: ["hang:60"]})) as server:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "briefer", "summarize", str(fixture_copy / "articles"), "--base-url",
+             server.base_url, "--out", str(out), "--cache-dir", str(cache), "--recordings", str(tmp_path / "none")],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", env=env, cwd=ROOT)
+        try:
+            deadline = time.monotonic() + 90
+            while len(list((out / "articles").glob("*.json"))) < len(SEED_IDS) - 1 and time.monotonic() < deadline:
+                assert proc.poll() is None, proc.communicate()
+                time.sleep(0.1)
+            time.sleep(0.3)  # the slow article's request is in flight
+            proc.send_signal(signal.SIGTERM)
+            stdout, stderr = proc.communicate(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 143
+    assert stderr.strip() == "briefer: terminated (SIGTERM); finished articles are kept in the output folder"
+    done = sorted(p.stem for p in (out / "articles").glob("*.json"))
+    assert done == SEED_IDS[1:]  # the finished articles are kept ...
+    assert len(list(cache.rglob("*.json"))) == len(SEED_IDS) - 1  # ... and their answers are cached for the rerun
+    assert not (out / "brief.md").exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -74,6 +75,16 @@ def _say(line: str) -> None:
 def _fail(message: str, code: int) -> typer.Exit:
     _say(f"briefer: {message}")
     return typer.Exit(code)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: a KeyboardInterrupt, so that no `except Exception` in the run swallows it
+    and asyncio stops the run the same way; the CLI exits 143 with one line."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
+    raise Terminated()
 
 
 def _default_cache_dir() -> Path:
@@ -185,6 +196,7 @@ def summarize(
     tpm: Annotated[float | None, typer.Option("--tpm", help="Tokens per minute the endpoint allows.")] = None,
 ) -> None:
     """Summarise every article in FOLDER and merge them into one daily brief."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
     progress: _Progress | None = None
     try:
         from .redact import register
@@ -221,6 +233,10 @@ def summarize(
             raise typer.Exit(0)
         progress = _Progress()
         result = summarize_folder(cfg, progress)
+    except Terminated:
+        if progress:
+            progress.stop()
+        raise _fail("terminated (SIGTERM); finished articles are kept in the output folder", 143) from None
     except KeyboardInterrupt:
         if progress:
             progress.stop()
@@ -282,5 +298,7 @@ def main() -> None:
     try:
         # One name for usage lines and shell completion, also under `python -m briefer`.
         app(prog_name="briefer")
+    except Terminated:
+        sys.exit(143)
     except KeyboardInterrupt:
         sys.exit(130)
