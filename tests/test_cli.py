@@ -225,3 +225,30 @@ def test_sigterm_keeps_finished_work_and_exits_143_with_one_line(fixture_copy: P
     assert done == SEED_IDS[1:]  # the finished articles are kept ...
     assert len(list(cache.rglob("*.json"))) == len(SEED_IDS) - 1  # ... and their answers are cached for the rerun
     assert not (out / "brief.md").exists()
+
+
+def test_offline_without_the_merge_answer_writes_the_deterministic_parts_and_says_what_is_missing(
+        fixture_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    # Another --stale-days changes the merge's input, so its recording no longer applies.
+    r = briefer("summarize", str(fixture_copy / "articles"), "--offline", "--no-cache", "--out", str(out),
+                "--date", "2026-11-22", "--stale-days", "3000")
+    assert r.returncode == 3, r.stderr
+    brief = json.loads((out / "brief.json").read_text(encoding="utf-8"))
+    assert [m["part"] for m in brief["missing_parts"]] == ["title", "executive_summary", "story_summaries",
+                                                          "perspectives", "disagreements"]
+    assert all("recording was made for other input" in m["reason"] and "--stale-days" in m["reason"]
+               for m in brief["missing_parts"])
+    assert brief["stories"] and brief["entities"] and brief["timeline"] and len(brief["articles"]) == len(SEED_IDS)
+    assert {i for s in brief["stories"] for i in s["article_ids"]} == set(SEED_IDS)  # every article in a story
+    md = (out / "brief.md").read_text(encoding="utf-8")
+    note = md.index("> **Missing from this brief:** the title, the executive summary, the stories' own summaries, "
+                    "their perspectives and the disagreements, because offline, the merge step's recording was made "
+                    "for other input")
+    assert note < md.index("## Executive summary") < md.index("## Stories") < md.index("## Who's who")
+    assert "- (none)" not in md and "- (not written: the merge step did not run; see the note above)" in md
+    # A complete run has nothing missing.
+    r = briefer("summarize", str(fixture_copy / "articles"), "--offline", "--no-cache", "--out", str(out))
+    assert r.returncode == 0
+    assert json.loads((out / "brief.json").read_text(encoding="utf-8"))["missing_parts"] == []
+    assert "Missing from this brief" not in (out / "brief.md").read_text(encoding="utf-8")

@@ -372,10 +372,28 @@ class Stats(Strict):
     cost_usd_est: float | None = Field(description="Estimated cost of the answers used (as recorded), in USD.")
 
 
+MissingPartName = Literal["title", "executive_summary", "story_summaries", "perspectives", "disagreements"]
+
+
+class MissingPart(Strict):
+    """A part of the brief that only the merge step writes, and that this brief lacks."""
+
+    part: MissingPartName = Field(description="title / executive_summary / story_summaries (the stories are the "
+                                  "deterministic groups, summarised by their newest article) / perspectives / "
+                                  "disagreements.")
+    reason: NonEmpty = Field(description="Why it is missing, in plain words.")
+
+
 class Brief(Strict):
     date: PartialDate = Field(description="The day this brief is for.")
     title: NonEmpty
     partial: bool = Field(description="True when some articles failed; they are listed in failures.")
+    missing_parts: list[MissingPart] = Field(
+        default_factory=list,
+        description="Parts the merge step would have written and could not (empty when it ran). The "
+        "deterministic parts (stories grouped by shared entities and dates, entities, timeline, stale "
+        "articles, sources) are always written.",
+    )
     date_range: list[PartialDate] = Field(
         default_factory=list,
         description="[earliest, newest] publication dates of the articles (partial ISO dates as known); "

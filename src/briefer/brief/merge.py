@@ -18,8 +18,9 @@ import datetime as dt
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import get_args
 
-from briefer.errors import BrieferError, EndpointError
+from briefer.errors import BrieferError, BudgetExceeded, EndpointError, MissingRecording, StaleRecording
 from briefer.model.answers import Call, Gateway
 from briefer.model.costs import Price
 from briefer.model.prompts import Prompts, boundary_for
@@ -32,6 +33,8 @@ from briefer.models import (
     BriefOverview,
     Failure,
     IngestNote,
+    MissingPart,
+    MissingPartName,
     Skipped,
     StageUsage,
     StaleArticle,
@@ -286,6 +289,19 @@ async def merge_in_batches(summaries: list[ArticleSummary], entities: list[Brief
     )
 
 
+def _why_no_merge(exc: BrieferError) -> str:
+    """Why the merge step wrote nothing, in plain words (the exact message is listed under failures)."""
+    if isinstance(exc, StaleRecording):
+        return ("offline, the merge step's recording was made for other input (another set of articles, or "
+                "other settings such as --stale-days or --merge-budget), so it is not replayed; the command that "
+                "records it is listed under Failures")
+    if isinstance(exc, MissingRecording):
+        return "offline, the merge step was never recorded; the command that records it is listed under Failures"
+    if isinstance(exc, BudgetExceeded):
+        return "the merge request was not sent: --max-cost would have been exceeded"
+    return "the merge request failed; the reason is listed under Failures"
+
+
 def fallback_stories(groups: list[StoryGroup], summaries: list[ArticleSummary]) -> list[Story]:
     """Stories from the deterministic groups alone, for when the merge call failed."""
     by_id = {s.id: s for s in summaries}
@@ -333,6 +349,7 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
     except BrieferError as exc:
         failures.append(Failure(source_path="(merge)", kind=exc.kind, reason=str(exc)))
         draft = None
+        why = _why_no_merge(exc)
     c = gateway.counters
     quotes = sum(s.grounding.quotes for s in summaries)
     verified = sum(s.grounding.verified for s in summaries)
@@ -341,6 +358,7 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
         date=inputs.date,
         title=draft.title if draft else f"Brief of {len(summaries)} articles (merge step failed)",
         partial=bool(failures),
+        missing_parts=[] if draft else [MissingPart(part=p, reason=why) for p in get_args(MissingPartName)],
         date_range=published,
         newest_age_days=age_days(inputs.date, published[-1]) if published else None,
         stale_after_days=inputs.stale_after_days,

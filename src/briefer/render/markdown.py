@@ -103,8 +103,11 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
         out += [f"> **Partial brief:** {len(brief.failures)} item(s) failed and are listed under Failures.", ""]
     out += stale_banner(brief)
 
+    out += _missing_note(brief)
     out += ["## Executive summary", ""]
-    out += [f"- {md(line.text)} {cite(line.article_ids)}" for line in brief.executive_summary] or ["- (none)"]
+    unwritten = "- (not written: the merge step did not run; see the note above)"
+    out += [f"- {md(line.text)} {cite(line.article_ids)}" for line in brief.executive_summary] or [
+        unwritten if any(m.part == "executive_summary" for m in brief.missing_parts) else "- (none)"]
     out.append("")
 
     if brief.stories:
@@ -157,6 +160,23 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
     out.append("")
     return "\n".join(out)
 
+
+
+_PART_NAMES = {"title": "the title", "executive_summary": "the executive summary",
+               "story_summaries": "the stories' own summaries", "perspectives": "their perspectives",
+               "disagreements": "the disagreements"}
+
+
+def _missing_note(brief: Brief) -> list[str]:
+    """Said at the top: which parts the merge step did not write, why, and what is complete nonetheless."""
+    if not brief.missing_parts:
+        return []
+    names = [_PART_NAMES[m.part] for m in brief.missing_parts]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    reasons = list(dict.fromkeys(m.reason for m in brief.missing_parts))
+    return [f"> **Missing from this brief:** {listed}, because {md('; '.join(reasons))}. The stories below are "
+            "grouped automatically by shared entities and dates, each told by its newest article; who's who, the "
+            "timeline, stale articles and sources are complete.", ""]
 
 
 def _section(title: str, lines: list[str]) -> list[str]:
