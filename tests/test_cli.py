@@ -147,7 +147,8 @@ def test_version_help_and_completion() -> None:
         for code in ("0    complete", "2    usage error", "3    partial", "130  interrupted", "143 terminated"):
             assert code in shown, (args, code)
     assert "--install-completion" in briefer("--help").stdout
-    r = briefer("--show-completion", "bash")
+    # The shell is named, not detected from the parent process (which differs between a terminal and CI).
+    r = briefer("--show-completion", "bash", env={"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"})
     assert r.returncode == 0 and "complete -o default -F _briefer_completion briefer" in r.stdout
     # What the installed script asks the command for while a user types `briefer summarize --off<TAB>`.
     r = briefer(env={"_BRIEFER_COMPLETE": "complete_bash", "COMP_WORDS": "briefer summarize --off", "COMP_CWORD": "2"})
