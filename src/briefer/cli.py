@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
+from .batch_cli import batch_app
 from .errors import BrieferError, UsageError
 from .eval.command import eval_command
 
@@ -292,6 +293,7 @@ def schemas(
 
 
 app.command("eval")(eval_command)
+app.add_typer(batch_app, name="batch")
 
 
 def main() -> None:
