@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from briefer.brief.aliases import aliases_for
 from briefer.brief.merge import find_stale, join_entities, merge_call
 from briefer.brief.stories import group_stories
 from briefer.extract.article import extract_call, ground
@@ -90,7 +91,7 @@ def main() -> int:
             sys.exit(f"{article.id}: quotes not found in the article: {summary.grounding.unverified}")
         summaries.append(summary)
     summaries.sort(key=lambda s: s.id)
-    entities = join_entities(summaries)
+    entities = join_entities(summaries, aliases_for(args.folder))  # as a run does: aliases.toml beside it
     call = merge_call(summaries, entities, find_stale(summaries), group_stories(summaries, entities), prompts)
     write(call, answer_for(call))
     asyncio.run(gateway.aclose())

@@ -63,10 +63,11 @@ def _offline_guard(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def fixture_copy(tmp_path: Path) -> Path:
-    """A private copy of fixtures/ (articles + recordings), so tests can change it freely."""
+    """A private copy of fixtures/ (articles, recordings, alias file), so tests can change it freely."""
     dest = tmp_path / "fixtures"
     shutil.copytree(FIXTURES / "articles", dest / "articles")
     shutil.copytree(FIXTURES / "recordings", dest / "recordings")
+    shutil.copy(FIXTURES / "aliases.toml", dest / "aliases.toml")
     return dest
 
 

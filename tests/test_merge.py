@@ -21,15 +21,18 @@ from conftest import FIXTURES
 
 
 def summary(aid: str, published: str | None = None, entities: list[dict[str, Any]] | None = None,
-            events: list[dict[str, Any]] | None = None) -> ArticleSummary:
+            events: list[dict[str, Any]] | None = None, text: str | None = None) -> ArticleSummary:
+    """A one-article summary; its body is `text`, by default "q" and every spelling of its entities."""
+    if text is None:
+        text = " ".join(["q", *(n for e in entities or [] for n in e["names_original"])])
     extraction = ArticleExtraction(
         language="ar", outlet=None, published=published, date_basis="explicit" if published else "unknown",
         date_evidence=None, headline_original="عنوان", headline_en="Headline",
         summary_en="One. Two. Three.", key_points=[{"text_en": "k", "evidence_quote": "q"}],  # type: ignore[list-item]
         entities=entities or [], claims=[], events=events or [], translation_en=["p"], topics=["t"],
     )
-    article = Article(id=aid, source_path=f"{aid}.txt", content_sha256="0", raw_text="عنوان\nq",
-                      title="عنوان", paragraphs=("q",))
+    article = Article(id=aid, source_path=f"{aid}.txt", content_sha256="0", raw_text=f"عنوان\n{text}",
+                      title="عنوان", paragraphs=(text,))
     return ground(article, extraction)
 
 

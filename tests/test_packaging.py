@@ -32,6 +32,7 @@ def test_wheel_ships_prompts_and_schemas_and_runs_elsewhere(tmp_path: Path) -> N
     work = tmp_path / "elsewhere"
     shutil.copytree(FIXTURES / "articles", work / "in" / "articles")
     shutil.copytree(FIXTURES / "recordings", work / "in" / "recordings")
+    shutil.copy(FIXTURES / "aliases.toml", work / "in" / "aliases.toml")  # the merge was recorded with it
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "BRIEFER_"))}
     env["PYTHONPATH"] = str(site)
     code = ("import briefer, briefer.model.prompts as p; print(briefer.__file__); print(p.default_prompt_dir());"

@@ -172,6 +172,8 @@ def summarize(
     stale_days: Annotated[int, typer.Option("--stale-days", help="Older than the newest article by more "
                                             "than this many days: stale.")] = 7,
     prompt_dir: Annotated[Path | None, typer.Option("--prompt-dir", help="Prompt templates to use.")] = None,
+    aliases: Annotated[Path | None, typer.Option("--aliases", help="Alias file joining or separating entities "
+                                                 "[default: 'aliases.toml' beside FOLDER, if any].")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for one HTTP response.")] = 120.0,
     max_retries: Annotated[int, typer.Option("--max-retries", help="Retries of one HTTP request after a "
                                              "transient fault (429, 5xx, timeout, reset).")] = 4,
@@ -219,6 +221,7 @@ def summarize(
             offline=offline,
             record=record,
             prompt_dir=prompt_dir,
+            aliases=aliases,
             stale_after_days=stale_days,
             recursive=recursive, follow_links=follow_links,
             max_chars=max_chars,

@@ -312,6 +312,10 @@ class BriefEntity(Strict):
     name_en: NonEmpty
     variants: list[Variant]
     type: EntityType
+    role_en: str | None = Field(
+        default=None,
+        description="Who or what this is, as most articles describe it (the first form of the most common role).",
+    )
     article_ids: ArticleIds
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from .brief.aliases import aliases_for
 from .brief.merge import DEFAULT_MERGE_BUDGET, DEFAULT_STALE_DAYS, MergeInputs, build_brief, today
 from .errors import ArticleFailed, NothingProduced, OutputError, ReplayError, UsageError
 from .extract.article import DEFAULT_MAX_INPUT_TOKENS, planned_calls, summarize_article
@@ -76,6 +77,7 @@ class RunConfig:
     merge_budget: int = DEFAULT_MERGE_BUDGET
     price: str | None = None  # "IN,OUT" USD per million tokens; default: the price table
     max_cost: float | None = None  # USD: requests that could pass it are not sent
+    aliases: Path | None = None  # the alias file; default: aliases.toml beside the folder, if there is one
 
     @property
     def model_price(self) -> Price | None:
@@ -217,6 +219,7 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
         raise NothingProduced(f"no articles to summarise in {cfg.folder}{detail if skipped else ''}")
 
     prompts = Prompts(cfg.prompt_dir)
+    aliases = aliases_for(cfg.folder, cfg.aliases)  # a bad alias file stops the run before any model call
     gateway = _gateway(cfg, rep, client_factory)
     out = cfg.output
     started = time.time()
@@ -231,7 +234,7 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
         brief = await build_brief(
             MergeInputs(date=cfg.date or today(), summaries=summaries, failures=failures, skipped=skipped,
                         notes=notes, stale_after_days=cfg.stale_after_days, merge_budget=cfg.merge_budget,
-                        price=cfg.model_price,
+                        price=cfg.model_price, aliases=aliases,
                         tokens_raw_est=sum(a.tokens.raw for a in done),
                         tokens_saved_est=sum(a.tokens.removed for a in done)),
             gateway,
@@ -331,7 +334,7 @@ def _merge_answered(articles: list[Article], gateway: Gateway, prompts: Prompts,
                 for a in articles]
 
     done = sorted(asyncio.run(summaries()), key=lambda s: s.id)
-    entities = join_entities(done)
+    entities = join_entities(done, aliases_for(cfg.folder, cfg.aliases))
     call = merge_call(done, entities, find_stale(done, cfg.stale_after_days), group_stories(done, entities), prompts)
     return gateway.has_answer(call)
 

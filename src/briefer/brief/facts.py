@@ -7,12 +7,17 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from briefer.extract import dates
+from briefer.extract.names import BARE_PARTICLES, NameFinder, adjective_of, is_list, strip_particles
 from briefer.extract.textnorm import match_key
-from briefer.models import ArticleSummary, BriefEntity, StaleArticle, Variant
+from briefer.models import ArticleSummary, BriefEntity, Entity, EntityType, StaleArticle, Story, Variant
+
+from .aliases import NO_ALIASES, Aliases
 
 DEFAULT_STALE_DAYS = 7
+TYPE_ORDER = ("person", "organization", "place", "other")
 
 
 # ---------------------------------------------------------------- entities
@@ -57,44 +62,128 @@ def _canonical_name(names: list[str]) -> str:
     return max(forms, key=lambda f: (forms[f], -names.index(f)))
 
 
-def join_entities(summaries: Iterable[ArticleSummary]) -> list[BriefEntity]:
+def _role(roles: list[str]) -> str | None:
+    """The role most articles give (its part before any ';', which goes on to what the entity did in
+    that article), in its first form; ties go to the earliest article."""
+    heads = [r.split(";")[0].strip().rstrip(".") for r in roles if r.strip()]
+    heads = [h for h in heads if h]
+    if not heads:
+        return None
+    keys = [match_key(h) for h in heads]
+    count = Counter(keys)
+    best = max(count, key=lambda k: (count[k], -keys.index(k)))
+    return heads[keys.index(best)]
+
+
+@dataclass(frozen=True)
+class _Mention:
+    article_id: str
+    entity: Entity
+    spellings: list[str]  # the entity's spellings found in its article, particles stripped
+    keys: set[str]  # its English name's key and its spellings' keys
+
+
+def _mentions(summaries: Iterable[ArticleSummary]) -> list[_Mention]:
+    """Every entity of every article, with only the spellings that are names found in its text."""
+    found: list[tuple[str, Entity, list[str]]] = []
+    for s in summaries:
+        finder = NameFinder([s.headline_original, *([s.dateline] if s.dateline else []), *s.paragraphs_original])
+        for e in s.entities:
+            kept = [strip_particles(n.strip()) for n in e.names_original if not is_list(n) and finder.found(n)]
+            found.append((s.id, e, list(dict.fromkeys(kept))))
+    # A particle written before a name without the article («وإيران») is stripped only when the rest
+    # is itself a spelling found somewhere: «بغداد» or «واشنطن» merely begin with such a letter.
+    known = {match_key(n) for _a, _e, kept in found for n in kept}
+    out = []
+    for aid, e, kept in found:
+        spellings = list(dict.fromkeys(
+            n[1:] if n[0] in BARE_PARTICLES and len(n) > 3 and match_key(n[1:]) in known else n
+            for n in kept))
+        keys = {k for k in (match_key(e.name_en), *(match_key(n) for n in spellings)) if k}
+        out.append(_Mention(aid, e, spellings, keys))
+    return out
+
+
+class _Joins:
+    """Union-find over mentions that refuses joins breaking a rule: one concrete type per entity
+    ("other" joins any), and the alias file's never_join lists."""
+
+    def __init__(self, mentions: list[_Mention], aliases: Aliases) -> None:
+        self.uf = UnionFind(len(mentions))
+        self.types = [{m.entity.type} - {"other"} for m in mentions]
+        self.never = [aliases.never_labels(m.keys) for m in mentions]
+
+    def join(self, a: int, b: int, check_type: bool = True) -> None:
+        ra, rb = self.uf.find(a), self.uf.find(b)
+        if ra == rb or (check_type and len(self.types[ra] | self.types[rb]) > 1):
+            return
+        for rule in self.never[ra].keys() & self.never[rb].keys():
+            if len(self.never[ra][rule] | self.never[rb][rule]) > 1:
+                return
+        self.uf.union(ra, rb)
+        root, other = (ra, rb) if self.uf.find(ra) == ra else (rb, ra)
+        self.types[root] |= self.types[other]
+        for rule, items in self.never[other].items():
+            self.never[root].setdefault(rule, set()).update(items)
+
+
+def join_entities(summaries: Iterable[ArticleSummary], aliases: Aliases = NO_ALIASES) -> list[BriefEntity]:
     """One entity per person/organisation/place across articles, whatever the spelling or script.
 
-    Two mentions join when they have the same type and share a normalised English name or a
-    normalised original spelling (so قاآني and قآاني, or "Qaani" in two articles, meet)."""
-    mentions = [(s.id, e) for s in summaries for e in s.entities]
-    uf = UnionFind(len(mentions))
-    first_with_key: dict[str, int] = {}
-    for i, (_aid, e) in enumerate(mentions):
-        keys = {f"{e.type}|en|{match_key(e.name_en)}"}
-        keys |= {f"{e.type}|orig|{match_key(n)}" for n in e.names_original}
-        for key in keys:
-            if key.endswith("|"):
-                continue
-            if key in first_with_key:
-                uf.union(first_with_key[key], i)
-            else:
-                first_with_key[key] = i
+    Spellings count only when they are names found in their article (extract/names.py). Two mentions
+    join when they share a normalised English name or spelling (so قاآني and قآاني, or "Qaani" in two
+    articles, meet) and their types agree ("other" agrees with any one type). The alias file joins
+    what it lists as one entity, under its name, and keeps apart what it says never to join.
+    People first, then organisations, places and other things; within each, the most cited first."""
+    mentions = _mentions(summaries)
+    joins = _Joins(mentions, aliases)
+    alias_of = [aliases.entity_of(m.keys) for m in mentions]
+    first_of_alias: dict[int, int] = {}
+    for i, number in enumerate(alias_of):
+        if number is not None:
+            joins.join(first_of_alias.setdefault(number, i), i, check_type=False)
+    first_with_key: dict[tuple[str, str], int] = {}
+    typed = [i for i, m in enumerate(mentions) if m.entity.type != "other"]
+    others = [i for i, m in enumerate(mentions) if m.entity.type == "other"]
+    for i in typed + others:  # "other" mentions last, so they find every typed mention of their name
+        m = mentions[i]
+        for key in sorted(m.keys):
+            for t in (m.entity.type, *(TYPE_ORDER[:3] if m.entity.type == "other" else ())):
+                if (t, key) in first_with_key:
+                    joins.join(first_with_key[(t, key)], i)
+            first_with_key.setdefault((m.entity.type, key), i)
     out = []
-    for members in uf.groups():
-        name_en = _canonical_name([mentions[i][1].name_en for i in members])
+    for members in joins.uf.groups():
+        group = [mentions[i] for i in members]
+        named = [a for a in (alias_of[i] for i in members) if a is not None]
+        kinds: list[EntityType] = [m.entity.type for m in group]
+        types: Counter[EntityType] = Counter(t for t in kinds if t != "other")
+        kind: EntityType = max(types, key=lambda t: (types[t], -kinds.index(t))) if types else "other"
         variant_articles: dict[str, set[str]] = defaultdict(set)
-        article_ids: set[str] = set()
-        for i in members:
-            aid, e = mentions[i]
-            article_ids.add(aid)
-            for n in (e.name_en, *e.names_original):
-                variant_articles[n].add(aid)
-        out.append(
-            BriefEntity(
-                name_en=name_en,
-                variants=[Variant(name=n, article_ids=sorted(ids)) for n, ids in sorted(variant_articles.items())],
-                type=mentions[members[0]][1].type,
-                article_ids=sorted(article_ids),
-            )
-        )
-    out.sort(key=lambda e: (-len(e.article_ids), e.name_en.casefold()))
+        for m in group:
+            for n in (m.entity.name_en, *m.spellings):
+                variant_articles[n].add(m.article_id)
+        spelled = list(variant_articles)
+        for n in [n for n in spelled if adjective_of(n, spelled)]:
+            del variant_articles[n]
+        out.append(BriefEntity(
+            name_en=aliases.names[min(named)] if named else _canonical_name([m.entity.name_en for m in group]),
+            variants=[Variant(name=n, article_ids=sorted(ids)) for n, ids in sorted(variant_articles.items())],
+            type=kind,
+            role_en=_role([m.entity.role_en for m in group]),
+            article_ids=sorted({m.article_id for m in group}),
+        ))
+    out.sort(key=lambda e: (TYPE_ORDER.index(e.type), -len(e.article_ids), e.name_en.casefold()))
     return out
+
+
+def needed_entities(entities: list[BriefEntity], stories: list[Story]) -> list[BriefEntity]:
+    """The who's who: every person, organisation and place; an "other" thing (F-16 fighter jets, the
+    Oval Office) only when a story needs it: named in 2 or more articles, or in a story's title or
+    summary."""
+    told = " " + " ".join(match_key(f"{st.title} {st.summary}") for st in stories) + " "
+    return [e for e in entities
+            if e.type != "other" or len(e.article_ids) >= 2 or f" {match_key(e.name_en)} " in told]
 
 
 # ---------------------------------------------------------------- dates

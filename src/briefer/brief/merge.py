@@ -44,7 +44,16 @@ from briefer.models import (
 )
 from briefer.tokens import estimate_tokens
 
-from .facts import DEFAULT_STALE_DAYS, age_days, date_range, find_stale, join_entities, newest_published
+from .aliases import NO_ALIASES, Aliases
+from .facts import (
+    DEFAULT_STALE_DAYS,
+    age_days,
+    date_range,
+    find_stale,
+    join_entities,
+    needed_entities,
+    newest_published,
+)
 from .stories import DEFAULT_WINDOW_DAYS, StoryGroup, group_stories
 from .timeline import build_timeline
 
@@ -129,6 +138,7 @@ class MergeInputs:
     story_window_days: int = DEFAULT_WINDOW_DAYS
     merge_budget: int = DEFAULT_MERGE_BUDGET
     price: Price | None = None
+    aliases: Aliases = NO_ALIASES
 
 
 # ---------------------------------------------------------------- many articles: batches, then an overview
@@ -331,7 +341,7 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
     """The brief. If the merge call itself fails, the deterministic parts are still returned,
     with the failure listed, so nothing already produced is lost."""
     summaries = sorted(inputs.summaries, key=lambda s: s.id)
-    entities = join_entities(summaries)
+    entities = join_entities(summaries, inputs.aliases)
     stale = find_stale(summaries, inputs.stale_after_days)
     groups = group_stories(summaries, entities, inputs.story_window_days)
     failures = list(inputs.failures)
@@ -354,6 +364,7 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
     quotes = sum(s.grounding.quotes for s in summaries)
     verified = sum(s.grounding.verified for s in summaries)
     published = date_range(summaries)
+    stories = with_timelines(draft.stories, summaries) if draft else fallback_stories(groups, summaries)
     return Brief(
         date=inputs.date,
         title=draft.title if draft else f"Brief of {len(summaries)} articles (merge step failed)",
@@ -363,8 +374,8 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
         newest_age_days=age_days(inputs.date, published[-1]) if published else None,
         stale_after_days=inputs.stale_after_days,
         executive_summary=draft.executive_summary if draft else [],
-        stories=with_timelines(draft.stories, summaries) if draft else fallback_stories(groups, summaries),
-        entities=entities,
+        stories=stories,
+        entities=needed_entities(entities, stories),
         timeline=build_timeline(summaries),
         disagreements=draft.disagreements if draft else [],
         stale_articles=stale,

@@ -125,11 +125,19 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
 
     if brief.entities:
         out += ["## Who's who", ""]
-        for e in brief.entities:
-            variants = ", ".join(f"{iso(v.name)} {cite(v.article_ids)}" for v in e.variants if v.name != e.name_en)
-            line = f"- **{md(e.name_en)}** ({e.type}) {cite(e.article_ids)}"
-            out.append(f"{line} — also written {variants}" if variants else line)
-        out.append("")
+        for kind, heading in (("person", "People"), ("organization", "Organisations"), ("other", "Other")):
+            listed = [e for e in brief.entities if e.type == kind]
+            if listed:
+                out += [f"**{heading}**", ""]
+                for e in listed:
+                    role = f" — {md(e.role_en)}" if e.role_en else ""
+                    variants = ", ".join(f"{iso(v.name)} {cite(v.article_ids)}"
+                                         for v in e.variants if v.name != e.name_en)
+                    line = f"- **{md(e.name_en)}**{role} {cite(e.article_ids)}"
+                    out.append(f"{line}; also written {variants}" if variants else line)
+                out.append("")
+            if kind == "organization" and (places := [e for e in brief.entities if e.type == "place"]):
+                out += ["**Places:** " + " · ".join(f"{md(e.name_en)} {cite(e.article_ids)}" for e in places), ""]
 
     out += _section("Timeline", [f"- {dates.show(t.date)} — {md(t.event)} {cite(t.article_ids)}"
                                  for t in brief.timeline])
