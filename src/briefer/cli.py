@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from .batch_cli import batch_app
-from .errors import BrieferError, UsageError
+from .errors import BrieferError, Terminated, UsageError
 from .eval.command import eval_command
 
 # Shown under `briefer --help` and `briefer summarize --help`. "\b" keeps click from rewrapping the lines.
@@ -76,11 +76,6 @@ def _say(line: str) -> None:
 def _fail(message: str, code: int) -> typer.Exit:
     _say(f"briefer: {message}")
     return typer.Exit(code)
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C: a KeyboardInterrupt, so that no `except Exception` in the run swallows it
-    and asyncio stops the run the same way; the CLI exits 143 with one line."""
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
@@ -199,7 +194,6 @@ def summarize(
     tpm: Annotated[float | None, typer.Option("--tpm", help="Tokens per minute the endpoint allows.")] = None,
 ) -> None:
     """Summarise every article in FOLDER and merge them into one daily brief."""
-    signal.signal(signal.SIGTERM, _on_sigterm)
     progress: _Progress | None = None
     try:
         from .redact import register
@@ -300,6 +294,8 @@ app.add_typer(batch_app, name="batch")
 
 
 def main() -> None:
+    # Installed by the command only, not on import: a program that embeds the library keeps its own handler.
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         # One name for usage lines and shell completion, also under `python -m briefer`.
         app(prog_name="briefer")

@@ -10,6 +10,8 @@
     └── ReplayError                   offline and no usable answer
         ├── MissingRecording          nothing recorded for this request
         └── StaleRecording            recorded with another prompt, schema, model or input
+
+    Terminated (a KeyboardInterrupt)  SIGTERM, handled like Ctrl-C: exit 143
 """
 
 from __future__ import annotations
@@ -73,3 +75,8 @@ class MissingRecording(ReplayError):
 
 class StaleRecording(ReplayError):
     kind: FailureKind = "stale_recording"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised by the command's signal handler. A KeyboardInterrupt, not an Exception: no `except
+    Exception` in the run may swallow it, and asyncio stops the run as it does for Ctrl-C."""

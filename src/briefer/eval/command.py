@@ -50,7 +50,7 @@ def eval_command(
     ] = None,
 ) -> None:
     """Check the fixtures' summaries and brief against their expectations: a test runner for prompts."""
-    from briefer.errors import BrieferError
+    from briefer.errors import BrieferError, Terminated
 
     try:
         from briefer.model.llm import MODES, EndpointConfig
@@ -62,6 +62,8 @@ def eval_command(
         result = evaluate(EvalConfig(fixtures=fixtures, offline=offline, prompt_dir=prompt_dir, recordings=recordings,
                                      endpoint=EndpointConfig(model=model, mode=mode, base_url=base_url),
                                      compare_prompt_dir=compare_prompt_dir))
+    except Terminated:
+        raise _fail("terminated (SIGTERM)", 143) from None
     except KeyboardInterrupt:
         raise _fail("interrupted", 130) from None
     except BrieferError as exc:
