@@ -120,6 +120,7 @@ def test_a_key_with_inner_whitespace_is_refused_without_showing_it(fixture_copy:
     ("x-api-key=abcdef", "x-api-key=[redacted]"),
     ("Incorrect API key provided: sk-proj-abcdefghijklmnopqrstuvwx.", "Incorrect API key provided: sk-[redacted]."),
     ("the basic facts of the case", "the basic facts of the case"),  # prose is left alone
+    ("the standard bearer of the party", "the standard bearer of the party"),
 ])
 def test_credential_shapes_are_masked_in_messages(text: str, expected: str) -> None:
     from briefer.redact import redact

@@ -31,7 +31,8 @@ _pattern: re.Pattern[str] | None = None
 # Query parameters that carry credentials (api-key, key, token, access_token, sig, password, …).
 _SECRET_PARAM = re.compile(r"key|token|secret|sig|pass|auth|cred|session", re.IGNORECASE)
 _SHAPES = [
-    (re.compile(r"(?i)\b(bearer)(\s+)(?!\[redacted\])[^\s\"',;)\]}]+"), rf"\1\2{MASK}"),
+    # As HTTP writes them ("Bearer", "Basic") and token-long: "the standard bearer of the party" stays.
+    (re.compile(r"\b(Bearer|BEARER)(\s+)(?!\[redacted\])[A-Za-z0-9._~+/=-]{8,}"), rf"\1\2{MASK}"),
     (re.compile(r"\b(Basic)(\s+)[A-Za-z0-9+/]{8,}=*"), rf"\1\2{MASK}"),
     (re.compile(r"(?i)\b((?:proxy-)?authorization|api[-_]?key|x-api-key)([\"']?\s*[:=]\s*[\"']?)"
                 r"(?!\[redacted\]|bearer\b|Basic\b)[^\s\"',;&)\]}]+"), rf"\1\2{MASK}"),
