@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from briefer.models import ArticleRef, Brief, Stats, SummaryLine
+from briefer.models import ArticleRef, Brief, Span, Stats, SummaryLine
 from briefer.render.markdown import FSI, PDI, brief_markdown, md
 
 
@@ -47,3 +47,18 @@ def test_header_gives_the_date_range_and_the_newest_articles_age_against_the_bri
     assert "Not today's news" not in out
     undated = brief_markdown(_brief("T", "عنوان"))
     assert "· publication dates unknown" in undated and "Not today's news" not in undated
+
+
+def test_each_quote_shows_the_english_of_its_paragraph_numbered_from_one() -> None:
+    from test_merge import summary
+    s = summary("a", text="q")
+    s.paragraphs_original.append("الفقرة الثانية فيها الاقتباس")
+    s.translation_en[:] = ["The first paragraph.", "The second paragraph, with the *quote*."]
+    located = s.key_points[0].model_copy(update={"span": Span(part="body", paragraph=1, start=0, end=5)})
+    in_headline = s.key_points[0].model_copy(update={"span": Span(part="headline", paragraph=None, start=0, end=5)})
+    lost = s.key_points[0].model_copy(update={"verified": False, "span": None})
+    s = s.model_copy(update={"key_points": [located, in_headline, lost]})
+    out = brief_markdown(_brief("T", "عنوان"), [s])
+    assert "\n  *¶2 in English:* “The second paragraph, with the \\*quote\\*.”\n" in out
+    assert "\n  *In the headline:* “Headline”\n" in out
+    assert out.count("in English:*") == 1  # an unverified quote has no place to show

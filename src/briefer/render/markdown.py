@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from briefer.extract import dates
 from briefer.model.cache import pretty_json
-from briefer.models import ArticleSummary, Brief, Stats
+from briefer.models import ArticleSummary, Brief, Span, Stats
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!~])")
 FSI, PDI = "\u2068", "\u2069"
@@ -192,6 +192,22 @@ def _section(title: str, lines: list[str]) -> list[str]:
     return [f"## {title}", "", *lines, ""] if lines else []
 
 
+def _in_english(s: ArticleSummary, span: Span | None) -> list[str]:
+    """Where a verified quote stands, for a reader without its language: the English of its paragraph
+    (the translation is paragraph-aligned) and the paragraph's number counted from 1; a list item's
+    continuation line."""
+    if span is None:
+        return []
+    if span.part == "headline":
+        return [f"  *In the headline:* “{md(s.headline_en)}”"]
+    if span.part == "dateline":
+        return ["  *In the page's date line.*"]
+    n = span.paragraph
+    if n is None or not 0 <= n < len(s.translation_en):
+        return []
+    return [f"  *¶{n + 1} in English:* “{md(s.translation_en[n])}”"]
+
+
 def _evidence(summaries: list[ArticleSummary], cite: Callable[[list[str]], str]) -> list[str]:
     out = ["## Key points and evidence", ""]
     for s in sorted(summaries, key=lambda s: s.id):
@@ -199,6 +215,7 @@ def _evidence(summaries: list[ArticleSummary], cite: Callable[[list[str]], str])
         for k in s.key_points:
             mark = "" if k.verified else f" **{UNVERIFIED}**"
             out.append(f"- {md(k.text_en)} — “{iso(k.evidence_quote)}”{mark}")
+            out += _in_english(s, k.span)
         out.append("")
     unverified = [
         (s.id, kind, q)
