@@ -316,3 +316,28 @@ def test_readme_example_is_a_valid_expectation_file_that_passes(fixtures: Path) 
     report = evaluate(EvalConfig(fixtures=fixtures, offline=True))
     (case,) = [c for c in report.runs[0].cases if c.case == "004_6e0e75a60da96bca"]
     assert len(case.results) == 14 and {r.status for r in case.results} == {"PASS"}
+
+
+def test_live_options_and_kept_raw_output(fixtures: Path, tmp_path: Path) -> None:
+    """Live eval takes --timeout, --max-reasks and --concurrency; a failure's raw answer is kept with --out, and
+    without it no message points into the deleted temporary folder."""
+    from fake_openai import FaultPlan
+
+    first, second = SEED_IDS[0], SEED_IDS[1]
+    plan = {first: ["malformed"], second: ["hang:3"]}
+    kept = tmp_path / "kept"
+    with FakeOpenAI(reference_responder(), FaultPlan(plan)) as server:
+        r = briefer_eval("--fixtures", str(fixtures), "--base-url", server.base_url, "--max-reasks", "0",
+                         "--max-retries", "0", "--timeout", "1", "--concurrency", "1", "--out", str(kept))
+    assert r.exit_code == 1, r.output
+    assert "timed out (1s per request)" in r.stdout
+    raw = kept / "failed" / f"{first}.txt"
+    assert raw.read_text(encoding="utf-8").startswith('{"language": "ar", "outlet')
+    assert f"last raw output: {raw})" in r.stdout
+    assert (kept / "articles" / f"{SEED_IDS[2]}.json").is_file()
+
+    with FakeOpenAI(reference_responder(), FaultPlan({first: ["malformed"]})) as server:
+        r = briefer_eval("--fixtures", str(fixtures), "--base-url", server.base_url, "--max-reasks", "0")
+    assert r.exit_code == 1, r.output
+    assert "last raw output:" not in r.stdout and "briefer-eval-" not in r.stdout
+    assert "rerun with --out DIR to keep the model's raw output" in r.stdout

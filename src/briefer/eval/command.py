@@ -44,6 +44,14 @@ def eval_command(
     ] = Path("fixtures"),
     report: Annotated[Path | None, typer.Option("--report", help="Write the results as JSON here.")] = None,
     junit: Annotated[Path | None, typer.Option("--junit", help="Write the results as JUnit XML here.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Keep the run's output here (summaries, brief, the "
+                                             "model's raw answers to failed articles); default: discarded.")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for one HTTP response.")] = 120.0,
+    max_retries: Annotated[int, typer.Option("--max-retries", help="Retries of one HTTP request after a "
+                                             "transient fault.")] = 4,
+    max_reasks: Annotated[int, typer.Option("--max-reasks", help="Re-asks when the answer is invalid.")] = 2,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Completion token limit per answer.")] = None,
+    concurrency: Annotated[int, typer.Option(help="Articles processed at once.")] = 8,
     compare_prompt_dir: Annotated[
         Path | None, typer.Option("--compare-prompt-dir", help="Also run these prompts (B) and list every check "
                                   "that changed from --prompt-dir (A); the exit code is B's.")
@@ -60,8 +68,10 @@ def eval_command(
         if mode not in MODES:
             raise _fail(f"--mode must be one of {', '.join(MODES)}", 2)
         result = evaluate(EvalConfig(fixtures=fixtures, offline=offline, prompt_dir=prompt_dir, recordings=recordings,
-                                     endpoint=EndpointConfig(model=model, mode=mode, base_url=base_url),
-                                     compare_prompt_dir=compare_prompt_dir))
+                                     endpoint=EndpointConfig(model=model, mode=mode, base_url=base_url,
+                                                             timeout=timeout, max_retries=max_retries,
+                                                             max_reasks=max_reasks, max_tokens=max_tokens),
+                                     compare_prompt_dir=compare_prompt_dir, concurrency=concurrency, out=out))
     except Terminated:
         raise _fail("terminated (SIGTERM)", 143) from None
     except KeyboardInterrupt:

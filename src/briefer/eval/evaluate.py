@@ -53,6 +53,7 @@ class EvalConfig:
     recordings: Path | None = None  # None: FIXTURES/recordings offline, none live
     compare_prompt_dir: Path | None = None
     concurrency: int = 8
+    out: Path | None = None  # keep each run's output (summaries, brief, failed answers) here; None: discarded
 
 
 @dataclass(frozen=True)
@@ -212,11 +213,13 @@ def evaluate(cfg: EvalConfig) -> EvalReport:
 
 
 async def run_cases(cfg: EvalConfig, cases: list[Case], prompt_dir: Path | None, label: str) -> RunOutcome:
-    """One pipeline run over the fixtures (output in a temporary folder, no cache), then every check."""
+    """One pipeline run over the fixtures (no cache), then every check. The run's output goes to
+    `cfg.out` (OUT/A and OUT/B when comparing) or to a temporary folder that is deleted afterwards."""
     collect = SilentReporter()
     with tempfile.TemporaryDirectory(prefix="briefer-eval-") as tmp:
         recordings = cfg.recordings or (cfg.fixtures / "recordings" if cfg.offline else Path(tmp) / "no-recordings")
-        run_cfg = RunConfig(folder=cfg.fixtures / "articles", endpoint=cfg.endpoint, out_dir=Path(tmp) / "out",
+        out = (cfg.out / label if label else cfg.out) if cfg.out else Path(tmp) / "out"
+        run_cfg = RunConfig(folder=cfg.fixtures / "articles", endpoint=cfg.endpoint, out_dir=out,
                             concurrency=cfg.concurrency, cache_dir=None, recordings_dir=recordings,
                             offline=cfg.offline, prompt_dir=prompt_dir)
         try:
@@ -225,7 +228,22 @@ async def run_cases(cfg: EvalConfig, cases: list[Case], prompt_dir: Path | None,
             outcomes = _nothing_produced(cases, exc)
         else:
             outcomes = [_case_result(c, result) for c in cases]
+    if cfg.out is None:  # the folder is gone: say how to keep it rather than point into it
+        outcomes = [_unpoint(c, tmp) for c in outcomes]
     return RunOutcome(label, str(prompt_dir) if prompt_dir else "shipped prompts", outcomes, collect.warnings)
+
+
+def _unpoint(case: CaseResult, tmp: str) -> CaseResult:
+    """A case whose texts no longer name files in the deleted folder `tmp`."""
+    gone = re.compile(r"\(last raw output: " + re.escape(tmp) + r"[^)]*(\)|…$)")  # cut by show()
+    keep = "(rerun with --out DIR to keep the model's raw output)"
+
+    def fix(text: str) -> str:
+        return gone.sub(keep, text)
+
+    return dataclasses.replace(
+        case, problem=fix(case.problem) if case.problem else None,
+        results=[dataclasses.replace(r, found=fix(r.found)) for r in case.results])
 
 
 def _case_result(case: Case, result: RunResult) -> CaseResult:
