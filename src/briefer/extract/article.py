@@ -67,7 +67,7 @@ def extract_call(article: Article, prompts: Prompts, part: Part | None = None) -
         dateline=article.dateline,
         title=article.title,
         paragraphs=chunk,
-        boundary=boundary_for(text),
+        boundary=boundary_for(text if article.dateline is None else f"{article.dateline}\n{text}"),
     )
     return Call(
         stage="extract",

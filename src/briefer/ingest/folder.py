@@ -47,6 +47,8 @@ HTML_SUFFIXES = (".html", ".htm")
 FEED_SUFFIXES = (".json", ".jsonl")
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + FEED_SUFFIXES
 DEFAULT_MAX_CHARS = 200_000  # characters of article text kept per article
+MAX_TITLE_CHARS = 2_000  # a headline longer than this is cut (and noted)
+MAX_DATELINE_CHARS = 200  # a "date" longer than this is no date: ignored (and noted)
 MAX_HTML_BYTES = 10 * 2**20  # an HTML page is parsed whole
 MAX_JSON_BYTES = 16 * 2**20  # a .json feed is parsed whole (.jsonl is streamed)
 _CHUNK = 2**20
@@ -218,8 +220,9 @@ class _Reader:
             raise InputError("empty file")
         text, truncated = self.cut(decoded.text, rel, f"a {_size(size)} file" if len(head) < size else None)
         c = clean(text)
-        self.add(Article(id=article_id(rel), source_path=rel, content_sha256=sha, raw_text=text, title=c.title,
-                         paragraphs=c.paragraphs, dateline=c.dateline, removed=c.removed,
+        title, dateline = self.bounded(c.title, c.dateline, rel)
+        self.add(Article(id=article_id(rel), source_path=rel, content_sha256=sha, raw_text=text, title=title,
+                         paragraphs=c.paragraphs, dateline=dateline, removed=c.removed,
                          encoding=decoded.encoding, truncated=truncated), rel)
 
     def html_file(self, path: Path, rel: str, size: int) -> None:
@@ -275,8 +278,9 @@ class _Reader:
                  record: int | None = None, where: str | None = None) -> Article:
         text, truncated = self.cut(doc.text, where or rel)
         c = clean(text, title=doc.title)
-        return Article(id=wanted_id, source_path=rel, content_sha256=sha, raw_text=raw, title=c.title,
-                       paragraphs=c.paragraphs, dateline=doc.date or c.dateline, removed=c.removed, encoding=encoding,
+        title, dateline = self.bounded(c.title, doc.date or c.dateline, where or rel)
+        return Article(id=wanted_id, source_path=rel, content_sha256=sha, raw_text=raw, title=title,
+                       paragraphs=c.paragraphs, dateline=dateline, removed=c.removed, encoding=encoding,
                        url=doc.url, site=doc.site, truncated=truncated, record=record)
 
     def read(self, path: Path, rel: str, limit: int) -> tuple[bytes, str, int]:
@@ -311,6 +315,21 @@ class _Reader:
         self.folder.notes.append((where, f"truncated: kept the first {len(kept):,} characters (up to a paragraph "
                                          f"break) of {of}; max_chars is {self.max_chars:,}"))
         return kept, True
+
+    def bounded(self, title: str, dateline: str | None, where: str) -> tuple[str, str | None]:
+        """The headline and date line, bounded: they go into every request for the article, even one read in
+        parts, so a headline of megabytes (a feed's title field, a file without line breaks) would make a
+        request that cannot be split. A cut is noted, like the body's."""
+        limit = min(MAX_TITLE_CHARS, self.max_chars)
+        if len(title) > limit:
+            kept = truncate(title, limit)
+            self.folder.notes.append((where, f"headline cut to its first {len(kept):,} characters of "
+                                             f"{len(title):,} (a headline is at most {limit:,})"))
+            title = kept
+        if dateline is not None and len(dateline) > MAX_DATELINE_CHARS:
+            self.folder.notes.append((where, f"date field ignored: {len(dateline):,} characters is not a date"))
+            dateline = None
+        return title, dateline
 
     def note_encoding(self, rel: str, decoded: Decoded) -> None:
         if decoded.detected:
