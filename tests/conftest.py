@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import shutil
 import socket
 from collections.abc import Iterator
@@ -91,3 +92,19 @@ def reference_responder() -> Any:
 def reference_server() -> Iterator[FakeOpenAI]:
     with FakeOpenAI(reference_responder()) as server:
         yield server
+
+
+def remove_tree(root: Path) -> None:
+    """shutil.rmtree without recursion: pytest's own clean-up of tmp_path recurses, and a tree 1,200 folders
+    deep (the hostile-input tests) would break it at the end of the session."""
+    stack = [root]
+    while stack:
+        with os.scandir(stack[-1]) as it:
+            subdirs = [Path(e.path) for e in it if e.is_dir(follow_symlinks=False)]
+        if subdirs:
+            stack.extend(subdirs)
+            continue
+        with os.scandir(stack[-1]) as it:
+            for e in it:
+                os.unlink(e.path)
+        os.rmdir(stack.pop())

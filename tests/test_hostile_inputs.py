@@ -11,7 +11,7 @@ from pathlib import Path
 from briefer.ingest.folder import read_folder
 from briefer.model.cache import CacheEntry, Fingerprint, ResponseCache, atomic_write
 from briefer.pipeline import RunConfig, dry_run, run
-from conftest import SEED_IDS
+from conftest import SEED_IDS, remove_tree
 
 ARTICLE = "A headline\nThe first paragraph of the story, with a full sentence.\nA second paragraph, also complete.\n"
 ARABIC = "خبر عن الكهرباء\nأعلنت الحكومة اليوم عن خطة جديدة لإصلاح قطاع الكهرباء في البلاد.\n"
@@ -80,7 +80,10 @@ def test_recursive_over_a_tree_1200_folders_deep(tmp_path: Path) -> None:
         deep = deep / "d"
         deep.mkdir()
     (deep / "bottom.txt").write_text(ARABIC, encoding="utf-8")
-    folder = read_folder(tmp_path, recursive=True)
+    try:
+        folder = read_folder(tmp_path, recursive=True)
+    finally:
+        remove_tree(tmp_path / "d")
     assert sorted(a.source_path for a in folder.articles) == ["d/" * 1200 + "bottom.txt", "top.txt"]
     bottom = next(a for a in folder.articles if a.source_path.endswith("bottom.txt"))
     assert len(bottom.id.encode()) <= 100
