@@ -58,7 +58,8 @@ def extraction(body: dict[str, Any]) -> dict[str, Any]:
         "headline_original": headline,
         "headline_en": f"[synthetic] {_words(headline, 8)}",
         "summary_en": "This is a synthetic answer. It was made by the test model. It is not a summary.",
-        "key_points": [{"text_en": "[synthetic] the first words of the text", "evidence_quote": _words(first, 6)}],
+        "key_points": [{"text_en": "[synthetic] the first words of the text", "evidence_quote": _words(first, 6),
+                        "attributed_to": None, "single_anonymous_source": False}],
         "entities": [{"name_en": "Synthetic Entity", "names_original": [_words(headline, 1)], "type": "other",
                       "role_en": "test"}],
         "claims": [],
@@ -90,7 +91,7 @@ def brief(body: dict[str, Any]) -> dict[str, Any]:
         "title": "Synthetic brief",
         "executive_summary": [{"text": f"Article {i} was summarised.", "article_ids": [i]} for i in ids],
         "stories": [{"title": f"Story {n}", "summary": "Synthetic.", "article_ids": g["article_ids"],
-                     "timeline": [], "perspectives": []} for n, g in enumerate(payload["story_groups"], 1)],
+                     "perspectives": []} for n, g in enumerate(payload["story_groups"], 1)],
         "disagreements": [],
     }
 
@@ -99,7 +100,7 @@ def stories(body: dict[str, Any]) -> dict[str, Any]:
     payload = json.loads(_between_boundaries(_user(body)))
     return {
         "stories": [{"title": f"Story of {g['article_ids'][0]}", "summary": "Synthetic.",
-                     "article_ids": g["article_ids"], "timeline": [], "perspectives": []}
+                     "article_ids": g["article_ids"], "perspectives": []}
                     for g in payload["story_groups"]],
         "disagreements": [],
     }

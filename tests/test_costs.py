@@ -52,19 +52,20 @@ def test_usage_per_stage_and_cost_are_reported(tmp_path: Path) -> None:
 
 
 def test_max_cost_stops_before_the_budget_is_exceeded(tmp_path: Path) -> None:
-    # Each echo request costs about $0.0007 at this price: the budget allows about two.
+    # Each echo request is estimated at about $0.0017 at this price (the schema is most of it): the budget
+    # allows about two.
     with FakeOpenAI(echo_model.respond) as server:
         result = asyncio.run(run(RunConfig(
             folder=FIXTURES / "articles", out_dir=tmp_path, date="2026-11-22", cache_dir=None, concurrency=1,
-            recordings_dir=tmp_path / "none", price="0.25,0.5", max_cost=0.0015,
+            recordings_dir=tmp_path / "none", price="0.25,0.5", max_cost=0.004,
             endpoint=EndpointConfig(model="local", base_url=server.base_url))))
         sent = len(server.requests)
     assert result.exit_code == 3
     assert {f.kind for f in result.brief.failures} == {"budget_exceeded"}
-    assert any("not sent: --max-cost $0.0015 would be exceeded" in f.reason for f in result.brief.failures)
+    assert any("not sent: --max-cost $0.004 would be exceeded" in f.reason for f in result.brief.failures)
     assert 1 <= sent < len(SEED_IDS) + 1  # stopped before sending everything
     stats = result.brief.stats
-    assert (stats.prompt_tokens * 0.25 + stats.completion_tokens * 0.5) / 1e6 <= 0.0015  # never over budget
+    assert (stats.prompt_tokens * 0.25 + stats.completion_tokens * 0.5) / 1e6 <= 0.004  # never over budget
 
 
 def test_max_cost_needs_a_price(tmp_path: Path) -> None:

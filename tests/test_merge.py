@@ -28,8 +28,12 @@ def summary(aid: str, published: str | None = None, entities: list[dict[str, Any
     extraction = ArticleExtraction(
         language="ar", outlet=None, published=published, date_basis="explicit" if published else "unknown",
         date_evidence=None, headline_original="عنوان", headline_en="Headline",
-        summary_en="One. Two. Three.", key_points=[{"text_en": "k", "evidence_quote": "q"}],  # type: ignore[list-item]
-        entities=entities or [], claims=[], events=events or [], translation_en=["p"], topics=["t"],
+        summary_en="One. Two. Three.",
+        key_points=[{"text_en": "k", "evidence_quote": "q", "attributed_to": None,  # type: ignore[list-item]
+                     "single_anonymous_source": False}],
+        entities=entities or [], claims=[], translation_en=["p"], topics=["t"],
+        events=[{"evidence_quote": "q", "date_basis": "stated" if e["date"] else None,  # type: ignore[misc]
+                 "attributed_to": None, "single_anonymous_source": False, **e} for e in events or []],
     )
     article = Article(id=aid, source_path=f"{aid}.txt", content_sha256="0", raw_text=f"عنوان\n{text}",
                       title="عنوان", paragraphs=(text,))

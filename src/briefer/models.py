@@ -25,6 +25,19 @@ ArticleIds = Annotated[list[NonEmpty], Field(min_length=1, description="Ids of t
 
 EntityType = Literal["person", "organization", "place", "other"]
 DateBasis = Literal["explicit", "inferred", "unknown"]
+# Where an event's date comes from: written in its quote, resolved from a relative expression in its
+# quote against the publication date, or the model's own knowledge (allowed, always shown as such).
+EventDateBasis = Literal["stated", "computed", "outside"]
+
+_ATTRIBUTED_TO = (
+    "Who the article says this comes from, in English, as the article attributes it (e.g. 'Reuters, citing "
+    "Iranian and Iraqi sources', 'the Iraqi prime minister's office', 'an informed source'); null when the "
+    "outlet states it in its own voice."
+)
+_SINGLE_ANONYMOUS = (
+    "True when this rests on a single unnamed source ('an informed source', 'a senior official who asked not "
+    "to be named'); false otherwise, including several unnamed sources."
+)
 
 # A sentence ends at . ! ? (or their Arabic forms) followed by whitespace and the end or a new word.
 _SENTENCE_END = re.compile(r"[.!?؟…](?:[\"'”’)\]]*)(?=\s+|$)")
@@ -48,6 +61,8 @@ class KeyPoint(Strict):
         description="A short passage copied verbatim from the article, in its original language and "
         "script, that supports the key point. Copy it exactly; do not translate or paraphrase."
     )
+    attributed_to: str | None = Field(description=_ATTRIBUTED_TO)
+    single_anonymous_source: bool = Field(description=_SINGLE_ANONYMOUS)
 
 
 class Entity(Strict):
@@ -71,6 +86,7 @@ class Claim(Strict):
     evidence_quote: NonEmpty = Field(
         description="The passage of the article, copied verbatim in the original language, where this is said."
     )
+    single_anonymous_source: bool = Field(description=_SINGLE_ANONYMOUS)
 
 
 class Event(Strict):
@@ -78,7 +94,28 @@ class Event(Strict):
         description="When it happened or will happen, ISO 8601 (YYYY, YYYY-MM or YYYY-MM-DD), "
         "as precise as the article allows; null if the article gives no way to date it."
     )
-    description_en: NonEmpty = Field(description="What happened, in English, one sentence.")
+    description_en: NonEmpty = Field(
+        description="What happened, in English, one sentence; who says so goes in attributed_to, not here."
+    )
+    evidence_quote: NonEmpty = Field(
+        description="The passage, copied verbatim from the article in its original language and script, that "
+        "reports the event and carries its date words: a date phrase such as 'last Wednesday' must be inside the "
+        "quote when the date rests on it."
+    )
+    date_basis: EventDateBasis | None = Field(
+        description="'stated' when every part of the date is written in the quote; 'computed' when the quote has a "
+        "relative expression (last Wednesday, next Friday, yesterday, four years ago, 'this month') resolved "
+        "against the publication date; 'outside' when the date comes from knowledge outside the article; "
+        "null exactly when date is null."
+    )
+    attributed_to: str | None = Field(description=_ATTRIBUTED_TO)
+    single_anonymous_source: bool = Field(description=_SINGLE_ANONYMOUS)
+
+    @model_validator(mode="after")
+    def _basis_with_date(self) -> Event:
+        if (self.date is None) != (self.date_basis is None):
+            raise ValueError("date_basis must be null exactly when date is null: give both or neither")
+        return self
 
 
 class ArticleExtraction(Strict):
@@ -235,15 +272,33 @@ class TimelineEntry(Strict):
 
 
 class Perspective(Strict):
-    view: NonEmpty = Field(description="One view of the story, attributed as the sources attribute it.")
+    view: NonEmpty = Field(
+        description="One view of the story, attributed as the sources attribute it; a source's framing words "
+        "('the resistance', 'the occupation') stay quoted and attributed, never adopted."
+    )
     article_ids: ArticleIds
+
+
+class StoryDraft(Strict):
+    """A story as the merge model writes it; briefer adds its timeline from the articles' events."""
+
+    title: NonEmpty = Field(description="Short English title of the story.")
+    summary: NonEmpty = Field(
+        description="What the articles in this story report, in 2 to 5 sentences, saying who says what."
+    )
+    article_ids: ArticleIds
+    perspectives: list[Perspective] = Field(description="The distinct views the sources give, without taking sides.")
 
 
 class Story(Strict):
+    """A story in the brief: the model's draft plus the timeline briefer builds from its articles' events."""
+
     title: NonEmpty = Field(description="Short English title of the story.")
     summary: NonEmpty = Field(description="What the articles in this story report, in 2 to 5 sentences.")
     article_ids: ArticleIds
-    timeline: list[TimelineEntry] = Field(description="Dated events of this story, oldest first.")
+    timeline: list[TimelineEntry] = Field(
+        description="Dated events of this story, oldest first, built by briefer from its articles' events."
+    )
     perspectives: list[Perspective] = Field(description="The distinct views the sources give, without taking sides.")
 
 
@@ -276,7 +331,7 @@ class BriefDraft(CitesKnownArticles):
     executive_summary: list[SummaryLine] = Field(
         min_length=1, description="3 to 7 sentences a busy reader needs, each citing its articles."
     )
-    stories: list[Story] = Field(description="Articles about the same events grouped into stories.")
+    stories: list[StoryDraft] = Field(description="Articles about the same events grouped into stories.")
     disagreements: list[Disagreement] = Field(
         description="Where the sources contradict each other: each position with its sources, without taking sides."
     )
@@ -285,7 +340,9 @@ class BriefDraft(CitesKnownArticles):
 class StoriesDraft(CitesKnownArticles):
     """One batch of a large merge: the stories of the story groups given, and their disagreements."""
 
-    stories: list[Story] = Field(description="One story per story group given (refine the groups if needed).")
+    stories: list[StoryDraft] = Field(
+        description="One story per story group given (refine the groups if needed)."
+    )
     disagreements: list[Disagreement] = Field(
         description="Where the sources in this batch contradict each other, each position with its sources."
     )

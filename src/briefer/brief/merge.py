@@ -41,6 +41,7 @@ from briefer.models import (
     Stats,
     StoriesDraft,
     Story,
+    StoryDraft,
 )
 from briefer.tokens import estimate_tokens
 
@@ -76,7 +77,9 @@ def article_digest(s: ArticleSummary) -> dict[str, object]:
         "summary_en": s.summary_en,
         "key_points": [k.text_en for k in s.key_points],
         "claims": [{"speaker": c.speaker_en, "claim": c.claim_en} for c in s.claims],
-        "events": [{"date": e.date, "event": e.description_en} for e in s.events],
+        # Who says so travels with the event, so that stories and perspectives stay attributed.
+        "events": [{"date": e.date, "event": e.description_en}
+                   | ({"according_to": e.attributed_to} if e.attributed_to else {}) for e in s.events],
         "topics": s.topics,
     }
 
@@ -224,14 +227,14 @@ def stories_call(n: int, batch: list[StoryGroup], by_id: dict[str, ArticleSummar
                 context={"article_ids": ids})
 
 
-def overview_call(stories: list[Story], stale: list[StaleArticle], total: int, newest: str | None, budget: int,
+def overview_call(stories: list[StoryDraft], stale: list[StaleArticle], total: int, newest: str | None, budget: int,
                   prompts: Prompts) -> Call:
     """The last call: the stories (largest first, as many as fit the budget), not the articles."""
     stale_listed = [s.model_dump(mode="json") for s in stale[:20]]
     base: dict[str, object] = {"articles": total, "newest": newest, "stale_articles": stale_listed,
                                "stale_not_listed": len(stale) - len(stale_listed), "stories_not_listed": len(stories)}
     used = _tokens(base) + 10
-    listed: list[Story] = []
+    listed: list[StoryDraft] = []
     for story in sorted(stories, key=lambda st: (-len(st.article_ids), st.title)):
         cost = _tokens(_story_item(story))
         if listed and used + cost > budget:
@@ -269,7 +272,7 @@ def _fitted_payloads(batch: list[StoryGroup], by_id: dict[str, ArticleSummary], 
             + _fitted_payloads(batch[half:], by_id, entities, budget))
 
 
-def _story_item(story: Story) -> dict[str, object]:
+def _story_item(story: StoryDraft) -> dict[str, object]:
     return {"title": story.title, "summary": story.summary, "article_ids": story.article_ids}
 
 
@@ -329,11 +332,11 @@ def fallback_stories(groups: list[StoryGroup], summaries: list[ArticleSummary]) 
     return out
 
 
-def with_timelines(stories: list[Story], summaries: list[ArticleSummary]) -> list[Story]:
+def with_timelines(stories: list[StoryDraft], summaries: list[ArticleSummary]) -> list[Story]:
     """Each story's timeline built by briefer from its articles' events, as the brief's timeline is:
     dates a model retells are not checked, so the model does not write them."""
     by_id = {s.id: s for s in summaries}
-    return [st.model_copy(update={"timeline": build_timeline(by_id[i] for i in sorted(set(st.article_ids)))})
+    return [Story(**st.model_dump(), timeline=build_timeline(by_id[i] for i in sorted(set(st.article_ids))))
             for st in stories]
 
 
