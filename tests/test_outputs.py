@@ -138,3 +138,40 @@ def test_a_full_disk_is_one_line_not_a_traceback(fixture_copy: Path, tmp_path: P
     r = _briefer("summarize", str(fixture_copy / "articles"), "--offline", "--out", str(tmp_path / "roomy"),
                  "--cache-dir", str(tmp_path / "cache"))
     assert r.returncode == 0, r.stderr
+
+
+def test_sibling_folders_never_share_recordings(tmp_path: Path) -> None:
+    for name, text in (("today", "خبر اليوم\nأعلنت الحكومة اليوم خطة جديدة للكهرباء.\n"),
+                       ("yesterday", "خبر الأمس\nأعلنت الوزارة أمس خطة مختلفة للمياه.\n")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "1.txt").write_text(text, encoding="utf-8")  # the same file name: the same id
+    with FakeOpenAI(echo_model.respond) as server:
+        for name in ("today", "yesterday"):
+            cfg = RunConfig(folder=tmp_path / name, out_dir=tmp_path / f"out-{name}", cache_dir=None, record=True,
+                            date="2026-11-22", endpoint=EndpointConfig(model="gpt-4o-mini", base_url=server.base_url))
+            assert cfg.recordings == tmp_path / "recordings" / name
+            assert asyncio.run(run(cfg)).exit_code == 0
+    for name in ("today", "yesterday"):
+        assert (tmp_path / "recordings" / name / "extract" / "1.json").is_file()
+        assert (tmp_path / "recordings" / name / "merge" / "brief.json").is_file()
+        result = asyncio.run(run(RunConfig(folder=tmp_path / name, out_dir=tmp_path / f"replay-{name}",
+                                           offline=True, date="2026-11-22")))
+        assert result.exit_code == 0 and result.brief.stats.model_calls == 0  # neither made the other stale
+
+
+def test_the_flat_recordings_layout_still_works(fixture_copy: Path, tmp_path: Path) -> None:
+    # fixtures/recordings is marked as the recordings of fixtures/articles: replayed from and recorded into.
+    for record in (False, True):
+        assert RunConfig(folder=fixture_copy / "articles", record=record).recordings == fixture_copy / "recordings"
+    # An unmarked flat layout (made before recordings were kept per folder) is still replayed from; recording
+    # goes to the folder's own place, so it cannot overwrite what may be another folder's.
+    (fixture_copy / "recordings" / ".briefer-folder").unlink()
+    assert RunConfig(folder=fixture_copy / "articles").recordings == fixture_copy / "recordings"
+    assert RunConfig(folder=fixture_copy / "articles", record=True).recordings == (fixture_copy / "recordings"
+                                                                                   / "articles")
+    result = asyncio.run(run(RunConfig(folder=fixture_copy / "articles", out_dir=tmp_path / "out", offline=True,
+                                       date="2026-11-22")))
+    assert result.exit_code == 0 and result.brief.stats.model_calls == 0
+    # A flat layout marked as another folder's is never used for this one.
+    (fixture_copy / "recordings" / ".briefer-folder").write_text("yesterday\n", encoding="utf-8")
+    assert RunConfig(folder=fixture_copy / "articles").recordings == fixture_copy / "recordings" / "articles"

@@ -161,7 +161,7 @@ def summarize(
     ] = False,
     record: Annotated[bool, typer.Option("--record", help="Call the endpoint and write recordings.")] = False,
     recordings: Annotated[
-        Path | None, typer.Option("--recordings", help="Recordings folder [default: 'recordings' beside FOLDER].")
+        Path | None, typer.Option("--recordings", help="Recordings folder [default: recordings/<name> beside FOLDER].")
     ] = None,
     date: Annotated[str | None, typer.Option("--date", help="Date of the brief, YYYY-MM-DD [default: today].")] = None,
     stale_days: Annotated[int, typer.Option("--stale-days", help="Older than the newest article by more "

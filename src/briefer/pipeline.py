@@ -23,7 +23,7 @@ from .errors import ArticleFailed, NothingProduced, OutputError, ReplayError, Us
 from .extract.article import DEFAULT_MAX_INPUT_TOKENS, planned_calls, summarize_article
 from .ingest.folder import DEFAULT_MAX_CHARS, Article, Folder, read_folder
 from .model.answers import Gateway, Policy, response_schema
-from .model.cache import RecordingStore, ResponseCache, atomic_write, write_if_changed
+from .model.cache import RecordingStore, ResponseCache, atomic_write, recordings_for, write_if_changed
 from .model.costs import Price, completion_estimate, price_for, prompt_estimate
 from .model.llm import EndpointConfig, ModelClient
 from .model.prompts import Prompts
@@ -65,7 +65,7 @@ class RunConfig:
     date: str | None = None
     concurrency: int = 8
     cache_dir: Path | None = None  # None: no cache
-    recordings_dir: Path | None = None  # default: "recordings" beside the folder
+    recordings_dir: Path | None = None  # default: recordings/<folder name>/ beside the folder (recordings_for)
     offline: bool = False
     record: bool = False
     prompt_dir: Path | None = None
@@ -85,7 +85,7 @@ class RunConfig:
 
     @property
     def recordings(self) -> Path:
-        return self.recordings_dir or self.folder.resolve().parent / "recordings"
+        return self.recordings_dir or recordings_for(self.folder, record=self.record)
 
     @property
     def output(self) -> Path:
@@ -106,10 +106,12 @@ class RunConfig:
             parts += ["--max-tokens", str(e.max_tokens)]
         if self.prompt_dir:
             parts += ["--prompt-dir", str(self.prompt_dir)]
-        if self.recordings_dir and self.recordings_dir.resolve() != self.folder.resolve().parent / "recordings":
+        if self.recordings_dir and self.recordings_dir.resolve() != recordings_for(self.folder, record=True):
             parts += ["--recordings", str(self.recordings_dir)]
         if self.recursive:
             parts.append("--recursive")
+        if self.follow_links:
+            parts.append("--follow-links")
         for option, value, default in (("--max-chars", self.max_chars, DEFAULT_MAX_CHARS),
                                        ("--max-input-tokens", self.max_input_tokens, DEFAULT_MAX_INPUT_TOKENS),
                                        ("--merge-budget", self.merge_budget, DEFAULT_MERGE_BUDGET),

@@ -205,6 +205,32 @@ class ResponseCache:
                 self._warn(f"cache directory {self.directory} is not writable ({exc.strerror}); running uncached")
 
 
+FOLDER_MARK = ".briefer-folder"  # in a shared recordings folder: the name of the one folder it holds recordings for
+
+
+def recordings_for(folder: Path, *, record: bool) -> Path:
+    """Where a folder's recordings are by default: `recordings/<folder name>/` beside the folder, so that
+    sibling folders (`today/`, `yesterday/`) never share, and never overwrite, each other's recordings.
+
+    The flat layout `recordings/<stage>/` beside the folder is used instead when it is marked as this
+    folder's (a `.briefer-folder` file naming it, as `fixtures/recordings` is for `fixtures/articles`),
+    and, for replaying only, when it is unmarked and there is no per-folder one (recordings made before).
+    """
+    folder = folder.resolve()
+    shared = folder.parent / "recordings"
+    own = shared / folder.name
+    if own.is_dir():
+        return own
+    if (shared / "extract").is_dir() or (shared / "merge").is_dir():
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            if (shared / FOLDER_MARK).read_text(encoding="utf-8").strip() == folder.name:
+                return shared
+            return own  # marked as another folder's: never ours
+        if not record:
+            return shared
+    return own
+
+
 class RecordingStore:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
