@@ -36,14 +36,16 @@ def test_summarize_offline_writes_the_brief(fixture_copy: Path, tmp_path: Path) 
         jsonschema.validate(json.loads((out / "articles" / f"{i}.json").read_text(encoding="utf-8")), article_schema)
     md = (out / "brief.md").read_text(encoding="utf-8")
     assert md.startswith("# ")
+    assert (out / "brief.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert "\\u06" not in (out / "brief.json").read_text(encoding="utf-8")  # Arabic kept as written
 
 
 def test_default_output_folder_is_briefs_date(fixture_copy: Path, tmp_path: Path) -> None:
     r = briefer("summarize", str(fixture_copy / "articles"), "--offline", "--no-cache", "--date", "2026-11-22",
-                cwd=tmp_path)
+                "--no-html", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "briefs" / "2026-11-22" / "brief.md").is_file()
+    assert not (tmp_path / "briefs" / "2026-11-22" / "brief.html").exists()
 
 
 def test_stale_recordings_exit_1_with_one_line(fixture_copy: Path, tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ def test_wheel_ships_prompts_and_schemas_and_runs_elsewhere(tmp_path: Path) -> N
     for prompt in sorted(p.name for p in (ROOT / "prompts").iterdir()):
         assert f"briefer/prompts/{prompt}" in names
     assert "briefer/schemas/brief.schema.json" in names and "briefer/schemas/article.schema.json" in names
+    assert "briefer/render/templates/brief.html.j2" in names and "briefer/render/templates/brief.css" in names
 
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
@@ -43,3 +44,4 @@ def test_wheel_ships_prompts_and_schemas_and_runs_elsewhere(tmp_path: Path) -> N
     module_file, prompt_dir = r.stdout.splitlines()[:2]
     assert module_file.startswith(str(site)) and prompt_dir == str(site / "briefer" / "prompts")
     assert (work / "o" / "brief.md").is_file()
+    assert "<!DOCTYPE html>" in (work / "o" / "brief.html").read_text(encoding="utf-8")

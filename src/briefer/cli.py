@@ -192,6 +192,7 @@ def summarize(
                        ] = False,
     rpm: Annotated[float | None, typer.Option("--rpm", help="Requests per minute the endpoint allows.")] = None,
     tpm: Annotated[float | None, typer.Option("--tpm", help="Tokens per minute the endpoint allows.")] = None,
+    no_html: Annotated[bool, typer.Option("--no-html", help="Do not write brief.html.")] = False,
 ) -> None:
     """Summarise every article in FOLDER and merge them into one daily brief."""
     progress: _Progress | None = None
@@ -223,6 +224,7 @@ def summarize(
             merge_budget=merge_budget,
             price=price,
             max_cost=max_cost,
+            html=not no_html,
         )
         if dry_run:
             from .pipeline import dry_run as plan

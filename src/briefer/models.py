@@ -225,6 +225,8 @@ class CleaningStats(Strict):
     clean_chars: int = Field(description="Characters after cleaning (headline and paragraphs).")
     removed_chars: int = Field(description="raw_chars - clean_chars.")
     removed_lines: int = Field(description="Lines of scraping noise removed.")
+    removed_text: list[str] = Field(description="The lines cleaning removed, as written, in order (what the "
+                                    "model was not sent).")
     raw_tokens_est: int = Field(description="Estimated tokens of the file's text as read.")
     clean_tokens_est: int = Field(description="Estimated tokens after cleaning: what the model is sent.")
 

@@ -29,6 +29,7 @@ from .model.llm import EndpointConfig, ModelClient
 from .model.prompts import Prompts
 from .models import ArticleSummary, Brief, Failure, IngestNote, Skipped
 from .redact import safe_url
+from .render.html import brief_html
 from .render.markdown import brief_markdown, to_json
 from .tokens import estimate_tokens
 
@@ -78,6 +79,7 @@ class RunConfig:
     price: str | None = None  # "IN,OUT" USD per million tokens; default: the price table
     max_cost: float | None = None  # USD: requests that could pass it are not sent
     aliases: Path | None = None  # the alias file; default: aliases.toml beside the folder, if there is one
+    html: bool = True  # write brief.html beside brief.md
 
     @property
     def model_price(self) -> Price | None:
@@ -246,6 +248,10 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
         await gateway.aclose()
     _write(out / "brief.json", to_json(brief))
     _write(out / "brief.md", brief_markdown(brief, summaries))
+    if cfg.html:
+        _write(out / "brief.html", brief_html(brief, summaries))
+    else:  # a page from an earlier run would contradict this brief
+        (out / "brief.html").unlink(missing_ok=True)
     _tidy(out, {a.id for a in folder.articles}, {s.id for s in summaries}, started, rep)
     return RunResult(brief=brief, out_dir=out, summaries=sorted(summaries, key=lambda s: s.id))
 

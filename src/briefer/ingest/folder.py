@@ -83,7 +83,7 @@ class Article:
         kept = len(self.title) + sum(len(p) for p in self.paragraphs)
         tokens = self.tokens
         return CleaningStats(raw_chars=raw, clean_chars=kept, removed_chars=raw - kept, removed_lines=len(self.removed),
-                             raw_tokens_est=tokens.raw, clean_tokens_est=tokens.clean)
+                             removed_text=list(self.removed), raw_tokens_est=tokens.raw, clean_tokens_est=tokens.clean)
 
     @property
     def tokens(self) -> TokenEstimate:

@@ -1,0 +1,163 @@
+"""What brief.md and brief.html both show, worked out once from the Brief and the article summaries.
+
+Both renderers number the sources, cite them, list the quotes briefer could not find and state the
+grounding rate in the same words; keeping that here means the two files can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from briefer.extract import dates
+from briefer.models import ArticleSummary, Brief, BriefEntity, EntityType, Stats, Variant
+
+UNVERIFIED = "⚠ quote not found in the source"
+
+
+@dataclass(frozen=True)
+class Citations:
+    """Source numbers: the brief's articles in order, from 1."""
+
+    number: dict[str, int]
+
+    @classmethod
+    def of(cls, brief: Brief) -> Citations:
+        return cls({a.id: i for i, a in enumerate(brief.articles, start=1)})
+
+    def numbers(self, ids: Iterable[str]) -> list[int]:
+        """The numbers of the cited articles, each once, in ascending order."""
+        return sorted({self.number[i] for i in ids})
+
+
+@dataclass(frozen=True)
+class UnverifiedQuote:
+    article_id: str
+    kind: str  # "key point", "claim by …", "date evidence"
+    quote: str
+
+
+def unverified_quotes(summaries: Sequence[ArticleSummary]) -> list[UnverifiedQuote]:
+    """Every evidence quote briefer could not find in its article, article by article."""
+    out: list[UnverifiedQuote] = []
+    for s in summaries:
+        checked = ([("key point", k.evidence_quote, k.verified) for k in s.key_points]
+                   + [(f"claim by {c.speaker_en}", c.evidence_quote, c.verified) for c in s.claims])
+        if s.date_evidence:
+            checked.append(("date evidence", s.date_evidence, bool(s.date_evidence_verified)))
+        out += [UnverifiedQuote(s.id, kind, quote) for kind, quote, ok in checked if not ok]
+    return out
+
+
+def grounding_line(stats: Stats) -> str:
+    if stats.grounding_rate is None:
+        return "Grounding: no evidence quotes"
+    return (f"Grounding: {stats.grounding_rate:.0%} of evidence quotes ({stats.quotes_verified} of {stats.quotes}) "
+            "found in their source text by briefer")
+
+
+def named_outlets(brief: Brief) -> int:
+    return len({a.outlet for a in brief.articles if a.outlet})
+
+
+def stale_ids(brief: Brief) -> set[str]:
+    return {s.article_id for s in brief.stale_articles}
+
+
+def other_spellings(entity: BriefEntity) -> list[Variant]:
+    """An entity's spellings other than its English name (shown as "also written")."""
+    return [v for v in entity.variants if v.name != entity.name_en]
+
+
+def age(days: int) -> str:
+    """A number of days, with months or years for people when it is long."""
+    text = f"{days} day{'s' if days != 1 else ''}"
+    if days >= 3 * 365:
+        return f"{text} (about {round(days / 365.25)} years)"
+    if days >= 60:
+        return f"{text} (about {round(days / 30.44)} months)"
+    return text
+
+
+def age_line(brief: Brief) -> str:
+    """When the articles were published, and how old the newest is on the brief's date."""
+    if not brief.date_range or brief.newest_age_days is None:
+        return "publication dates unknown"
+    first, newest = brief.date_range[0], brief.date_range[-1]
+    span = dates.show(newest) if first == newest else f"{dates.show(first)} to {dates.show(newest)}"
+    n = brief.newest_age_days
+    if n < 0:
+        when = "the newest is dated after this brief's date"
+    elif n == 0:
+        when = "the newest may be from this brief's date"
+    else:
+        when = f"the newest is at least {age(n)} older than this brief"
+    return f"published {span}; {when}"
+
+
+@dataclass(frozen=True)
+class StaleBanner:
+    """The "Not today's news" warning: its text, and whether it points the reader to the stale articles."""
+
+    text: str
+    see_stale: bool
+
+
+def stale_banner(brief: Brief) -> StaleBanner | None:
+    """The warning that articles are not today's news, measured against the brief's date as well as
+    against the newest article, so it never implies that old news is current."""
+    older = len(brief.stale_articles)
+    total = len(brief.articles)
+    n = brief.newest_age_days
+    if n is not None and n > brief.stale_after_days and brief.date_range:
+        rest = f" {older} of them are older still than the newest;" if older else ""
+        return StaleBanner(f"the newest article ({dates.show(brief.date_range[-1])}) is at least {age(n)} older "
+                           f"than this brief's date ({brief.date}), so none of the {total} articles is today's "
+                           f"news.{rest}", see_stale=bool(older))
+    if older:
+        return StaleBanner(f"{older} of {total} articles are older than the newest one by more than "
+                           f"{brief.stale_after_days} days;", see_stale=True)
+    return None
+
+
+@dataclass(frozen=True)
+class EntityGroup:
+    heading: str
+    entities: list[BriefEntity]
+    inline: bool  # names only, on one line (places: who's who is about people and organisations)
+
+
+def entity_groups(brief: Brief) -> list[EntityGroup]:
+    """Who's who in reading order: people, organisations, places (names only), then anything else."""
+    order: list[tuple[EntityType, str, bool]] = [("person", "People", False), ("organization", "Organisations", False),
+                                                 ("place", "Places", True), ("other", "Other", False)]
+    groups = [EntityGroup(heading, [e for e in brief.entities if e.type == kind], inline)
+              for kind, heading, inline in order]
+    return [g for g in groups if g.entities]
+
+
+_PART_NAMES = {"title": "the title", "executive_summary": "the executive summary",
+               "story_summaries": "the stories' own summaries", "perspectives": "their perspectives",
+               "disagreements": "the disagreements"}
+MISSING_TAIL = ("The stories below are grouped automatically by shared entities and dates, each told by its newest "
+                "article; who's who, the timeline, stale articles and sources are complete.")
+
+
+@dataclass(frozen=True)
+class MissingNote:
+    parts: str  # "the title, the executive summary and the disagreements"
+    reason: str  # why, as the run recorded it (may quote an error: escape it)
+
+
+def missing_note(brief: Brief) -> MissingNote | None:
+    """Which parts the merge step did not write, and why; None when it ran."""
+    if not brief.missing_parts:
+        return None
+    names = [_PART_NAMES[m.part] for m in brief.missing_parts]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return MissingNote(listed, "; ".join(dict.fromkeys(m.reason for m in brief.missing_parts)))
+
+
+def summary_unwritten(brief: Brief) -> bool:
+    """The executive summary is empty because the merge step did not run (not because there was nothing)."""
+    return any(m.part == "executive_summary" for m in brief.missing_parts)

@@ -1,0 +1,242 @@
+"""brief.html: the brief and every article side by side, as one self-contained page. Computes nothing new.
+
+The page is rendered from templates/brief.html.j2 with jinja2 autoescaping, from the same Brief and
+ArticleSummary models as brief.md (citation numbers and the unverified quotes come from render/common.py).
+What this module adds is layout only: each evidence quote's span cut out of its paragraph so the template
+can highlight it, and anchors for the links between a key point and its highlight.
+
+Safety: every value printed is HTML-escaped by jinja2 and bidi-balanced by `bidi_balanced` (an unmatched
+right-to-left override in an article cannot reorder the page around it); the only links are in-page
+anchors; the Content-Security-Policy forbids script, and allows exactly the page's own stylesheet by hash.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Generic, TypeVar
+
+import jinja2
+from markupsafe import Markup
+
+from briefer.extract import dates
+from briefer.models import (
+    ArticleRef,
+    ArticleSummary,
+    Brief,
+    Event,
+    GroundedClaim,
+    GroundedKeyPoint,
+    Span,
+    StaleArticle,
+)
+
+from .common import (
+    MISSING_TAIL,
+    UNVERIFIED,
+    Citations,
+    age_line,
+    entity_groups,
+    grounding_line,
+    missing_note,
+    named_outlets,
+    other_spellings,
+    stale_banner,
+    summary_unwritten,
+    unverified_quotes,
+)
+
+TEMPLATES = Path(__file__).parent / "templates"
+RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "yi", "dv", "sd", "ug", "ckb"})
+
+# Explicit directional formatting characters (UAX #9): openers and the closer each one needs.
+_OPENERS = {"\u202a": "\u202c", "\u202b": "\u202c", "\u202d": "\u202c", "\u202e": "\u202c",  # LRE RLE LRO RLO → PDF
+            "\u2066": "\u2069", "\u2067": "\u2069", "\u2068": "\u2069"}  # LRI RLI FSI → PDI
+_CLOSERS = {"\u202c", "\u2069"}
+
+
+def bidi_balanced(text: str) -> str:
+    """The text with its directional controls balanced: closers without an opener dropped, openers left open
+    closed at the end. An article's stray override then reorders only its own text, never the page around it."""
+    if not any(c in _OPENERS or c in _CLOSERS for c in text):
+        return text
+    out: list[str] = []
+    stack: list[str] = []
+    for ch in text:
+        if ch in _OPENERS:
+            stack.append(_OPENERS[ch])
+        elif ch in _CLOSERS:
+            if ch not in stack:
+                continue
+            # A PDI also closes the embeddings opened after its isolate (UAX #9, X6a).
+            while stack and stack[-1] != ch:
+                out.append(stack.pop())
+            stack.pop()
+        out.append(ch)
+    out.extend(reversed(stack))
+    return "".join(out)
+
+
+def _finalize(value: object) -> object:
+    return bidi_balanced(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                              undefined=jinja2.StrictUndefined, finalize=_finalize, trim_blocks=True,
+                              lstrip_blocks=True, keep_trailing_newline=True)
+
+
+@functools.cache
+def _stylesheet() -> tuple[Markup, str]:
+    """The page's CSS (our own file, inserted unescaped) and its CSP source expression."""
+    css = (TEMPLATES / "brief.css").read_text(encoding="utf-8")
+    digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
+    return Markup(css), f"'sha256-{digest}'"
+
+
+# ---------------------------------------------------------------- highlights
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of text with the quotes that cover it; `starts` are the anchors of the quotes beginning here."""
+
+    text: str
+    labels: tuple[str, ...] = ()
+    starts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Quote:
+    anchor: str  # element id of the highlight
+    label: str  # "key point 2", for the highlight's title
+    span: Span
+
+
+def segments(text: str, quotes: Sequence[Quote]) -> list[Segment]:
+    """The text cut at every quote's start and end, each piece with the quotes covering it."""
+    bounds = [(max(0, min(q.span.start, len(text))), max(0, min(q.span.end, len(text))), q) for q in quotes]
+    bounds = [(s, e, q) for s, e, q in bounds if s < e]
+    cuts = sorted({0, len(text)} | {s for s, _, _ in bounds} | {e for _, e, _ in bounds})
+    out = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        out.append(Segment(text[a:b], labels=tuple(q.label for s, e, q in bounds if s <= a and b <= e),
+                           starts=tuple(q.anchor for s, _, q in bounds if s == a)))
+    return out
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Cited(Generic[T]):
+    """An item of an article's summary and where its quote is highlighted (None: not found in the source)."""
+
+    item: T
+    anchor: str | None
+    where: str  # "¶ 4", "headline", "date line"
+
+
+@dataclass(frozen=True)
+class Row:
+    anchor: str
+    number: int  # 1-based, as a reader counts paragraphs
+    original: list[Segment]
+    translation: str
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    n: int
+    summary: ArticleSummary
+    ref: ArticleRef | None
+    stale: StaleArticle | None
+    dir: str  # of the original text
+    headline: list[Segment]
+    dateline: list[Segment] | None
+    rows: list[Row]
+    key_points: list[Cited[GroundedKeyPoint]]
+    claims: list[Cited[GroundedClaim]]
+    events: list[Event]
+    date_evidence: Cited[str] | None
+
+
+def _where(span: Span) -> str:
+    if span.part == "body" and span.paragraph is not None:
+        return f"¶ {span.paragraph + 1}"
+    return "headline" if span.part == "headline" else "date line"
+
+
+def _article_view(n: int, s: ArticleSummary, ref: ArticleRef | None, stale: StaleArticle | None) -> ArticleView:
+    prefix = f"a{n}"
+    quotes: list[Quote] = []
+
+    def cite(item: T, kind: str, label: str, verified: bool | None, span: Span | None) -> Cited[T]:
+        if not verified or span is None:
+            return Cited(item, None, "")
+        quote = Quote(f"{prefix}-{kind}", label, span)
+        quotes.append(quote)
+        return Cited(item, quote.anchor, _where(span))
+
+    key_points = [cite(k, f"kp{i}", f"key point {i}", k.verified, k.span) for i, k in enumerate(s.key_points, 1)]
+    claims = [cite(c, f"cl{i}", f"claim {i}", c.verified, c.span) for i, c in enumerate(s.claims, 1)]
+    date_evidence = (cite(s.date_evidence, "date", "date evidence", s.date_evidence_verified, s.date_evidence_span)
+                     if s.date_evidence else None)
+
+    def in_part(part: str, paragraph: int | None = None) -> list[Quote]:
+        return [q for q in quotes if q.span.part == part and (part != "body" or q.span.paragraph == paragraph)]
+
+    rows = [Row(f"{prefix}-p{i + 1}", i + 1, segments(text, in_part("body", i)),
+                s.translation_en[i] if i < len(s.translation_en) else "")
+            for i, text in enumerate(s.paragraphs_original)]
+    return ArticleView(
+        n=n, summary=s, ref=ref, stale=stale,
+        dir="rtl" if s.language in RTL_LANGUAGES else "ltr",
+        headline=segments(s.headline_original, in_part("headline")),
+        dateline=segments(s.dateline, in_part("dateline")) if s.dateline else None,
+        rows=rows, key_points=key_points, claims=claims, events=list(s.events), date_evidence=date_evidence,
+    )
+
+
+# ---------------------------------------------------------------- the page
+
+
+def brief_html(brief: Brief, summaries: Sequence[ArticleSummary]) -> str:
+    """The whole brief, then each article's original beside its translation, as one HTML page."""
+    citations = Citations.of(brief)
+    by_id = {s.id: s for s in summaries}
+    refs = {a.id: a for a in brief.articles}
+    stale = {s.article_id: s for s in brief.stale_articles}
+    articles = [_article_view(citations.number[a.id], by_id[a.id], a, stale.get(a.id))
+                for a in brief.articles if a.id in by_id]
+    css, style_source = _stylesheet()
+    return _environment().get_template("brief.html.j2").render(
+        brief=brief,
+        css=css,
+        csp=f"default-src 'none'; style-src {style_source}; img-src 'none'; script-src 'none'; "
+            "base-uri 'none'; form-action 'none'",
+        citations=citations,
+        refs=refs,
+        summaries=by_id,
+        stale=stale,
+        articles=articles,
+        rtl=RTL_LANGUAGES,
+        outlets=named_outlets(brief),
+        grounding=grounding_line(brief.stats),
+        age_line=age_line(brief),
+        banner=stale_banner(brief),
+        missing=missing_note(brief),
+        missing_tail=MISSING_TAIL,
+        unwritten=summary_unwritten(brief),
+        entity_groups=entity_groups(brief),
+        show_date=dates.show,
+        unverified=unverified_quotes([by_id[a.id] for a in brief.articles if a.id in by_id]),
+        unverified_mark=UNVERIFIED,
+        other_spellings=other_spellings,
+    )

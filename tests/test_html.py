@@ -1,0 +1,168 @@
+"""brief.html as written: self-contained, every link in-page, every string escaped, every quote highlighted where
+briefer found it. (What a browser makes of it is tested in test_browser.py.)"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import html
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from briefer.models import Span
+from briefer.pipeline import RunConfig, run
+from briefer.render.html import Quote, Segment, bidi_balanced, brief_html, segments
+from conftest import FIXTURES
+from html_pages import HOSTILE, Outputs, Page, poisoned_brief, poisoned_summary, seed_outputs, with_every_section
+
+RLO, PDF, LRI, PDI = "\u202e", "\u202c", "\u2066", "\u2069"
+
+
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory: pytest.TempPathFactory) -> Outputs:
+    return seed_outputs(tmp_path_factory.mktemp("seed"))
+
+
+def test_segments_cut_text_at_every_quote_and_keep_it_whole() -> None:
+    text = "abcdefghij"
+    quotes = [Quote("q1", "key point 1", Span(part="body", paragraph=0, start=2, end=6)),
+              Quote("q2", "claim 1", Span(part="body", paragraph=0, start=4, end=8)),
+              Quote("q3", "claim 2", Span(part="body", paragraph=0, start=4, end=6))]
+    assert segments(text, quotes) == [
+        Segment("ab"),
+        Segment("cd", ("key point 1",), ("q1",)),
+        Segment("ef", ("key point 1", "claim 1", "claim 2"), ("q2", "q3")),
+        Segment("gh", ("claim 1",)),
+        Segment("ij"),
+    ]
+    # A span outside the text (a hand-edited JSON) is cut back to it, never an error.
+    assert segments("abc", [Quote("q", "k", Span(part="body", paragraph=0, start=1, end=99))]) == [
+        Segment("a"), Segment("bc", ("k",), ("q",))]
+    assert segments("", []) == []
+
+
+def test_bidi_balanced_closes_what_an_article_opens_and_drops_what_it_did_not() -> None:
+    assert bidi_balanced("plain عربي") == "plain عربي"
+    assert bidi_balanced(f"a{RLO}bc") == f"a{RLO}bc{PDF}"
+    assert bidi_balanced(f"a{PDI}b{PDF}c") == "abc"
+    assert bidi_balanced(f"{LRI}x{RLO}y{PDI}z") == f"{LRI}x{RLO}y{PDF}{PDI}z"
+    assert bidi_balanced(f"{RLO}{LRI}x{PDF}") == f"{RLO}{LRI}x{PDI}{PDF}"
+
+
+def test_seed_page_is_self_contained_and_forbids_script(seed: Outputs) -> None:
+    page = Page.parse(seed.html)
+    assert seed.html.startswith("<!DOCTYPE html>\n<html lang=\"en\" dir=\"ltr\">")
+    tags = {e.tag for e in page.elements}
+    assert not tags & {"script", "link", "img", "iframe", "object", "embed", "base", "form", "input", "svg"}
+    assert not [e for e in page.elements if {"src", "srcset", "style", "action"} & e.attrs.keys()]
+    assert not [e for e in page.elements if any(a.startswith("on") for a in e.attrs)]
+    assert "url(" not in page.style and "@import" not in page.style and "@font-face" not in page.style
+    (csp,) = [e.attrs["content"] for e in page.find("meta", **{"http-equiv": "Content-Security-Policy"})]
+    assert "default-src 'none'" in csp and "script-src 'none'" in csp and "base-uri 'none'" in csp
+    # The one stylesheet is allowed by its hash, and nothing else is.
+    digest = base64.b64encode(hashlib.sha256(page.style.encode("utf-8")).digest()).decode()
+    assert f"style-src 'sha256-{digest}';" in csp and "unsafe-inline" not in csp
+    assert seed.html.index("Content-Security-Policy") < seed.html.index("<style>")
+
+
+def test_every_link_is_in_page_and_has_a_target(seed: Outputs) -> None:
+    page = Page.parse(seed.html)
+    ids = page.ids()
+    assert len(ids) == len(set(ids)), "element ids must be unique"
+    hrefs = page.hrefs()
+    assert hrefs and all(h.startswith("#") for h in hrefs)
+    assert sorted({h[1:] for h in hrefs} - set(ids)) == []
+    # Every article is cited by number, has a source card and a side-by-side view.
+    for n in range(1, len(seed.brief.articles) + 1):
+        assert f"#src-{n}" in hrefs and f"#a{n}" in hrefs
+
+
+def test_brief_sections_and_sources(seed: Outputs) -> None:
+    page = Page.parse(seed.html)
+    text = page.text
+    headings = [e.attrs.get("id") for e in page.elements if e.tag == "h2"]
+    assert headings == ["summary-h", "stories-h", "disagreements-h", "entities-h", "timeline-h", "stale-h",
+                        "sources-h", "articles-h"]
+    assert seed.brief.title in text and "Not today's news:" in text
+    assert "Grounding: 100% of evidence quotes (118 of 118) found in their source text by briefer" in text
+    for s in seed.summaries:
+        assert s.headline_en in text and s.headline_original in text and s.source_path in text
+    # Date and its basis on the source card: Al-Ain's article is dated from a quote, linked to its highlight.
+    card = seed.html[seed.html.index('id="src-1"'):seed.html.index('id="src-2"')]
+    assert "2024-09" in card and "(inferred from “" in card and 'href="#a1-date"' in card
+    assert "Al-Ain News" in card and "000_6f0ae3a4b7243325.txt" in card
+    # Who's who: every spelling, in its own direction.
+    assert "<bdi>قاآني</bdi>" in seed.html
+
+
+def test_article_view_side_by_side_with_quotes_highlighted_where_found(seed: Outputs) -> None:
+    page = Page.parse(seed.html)
+    ids = set(page.ids())
+    for n, ref in enumerate(seed.brief.articles, start=1):
+        s = next(x for x in seed.summaries if x.id == ref.id)
+        rows = [e for e in page.elements if e.tag == "li" and re.fullmatch(rf"a{n}-p\d+", e.attrs.get("id", ""))]
+        assert len(rows) == len(s.paragraphs_original) == len(s.translation_en)
+        originals = [e for e in page.elements if e.attrs.get("class") == "orig" and e.attrs.get("lang") == "ar"]
+        assert all(e.attrs["dir"] == "rtl" for e in originals)
+        for i, k in enumerate(s.key_points, start=1):
+            assert k.verified and f"a{n}-kp{i}" in ids
+        for i, c in enumerate(s.claims, start=1):
+            assert c.verified and f"a{n}-cl{i}" in ids
+    # The highlight is the quote's span in the text as written; the paragraph around it is unchanged.
+    s = seed.summaries[0]
+    n = next(i for i, a in enumerate(seed.brief.articles, 1) if a.id == s.id)
+    kp = s.key_points[0]
+    assert kp.span is not None and kp.span.paragraph is not None
+    paragraph = s.paragraphs_original[kp.span.paragraph]
+    row = seed.html[seed.html.index(f'id="a{n}-p{kp.span.paragraph + 1}"'):]
+    row = row[:row.index("</li>")]
+    original = re.search(r'<p class="orig"[^>]*>(.*?)</p>', row, re.S)
+    assert original is not None
+    assert Page.parse(original.group(1)).text == paragraph
+    assert f'<span class="qa" id="a{n}-kp1"></span><mark title="key point 1' in row
+    marked = html.unescape("".join(re.findall(r"<mark[^>]*>(.*?)</mark>", original.group(1))))
+    assert paragraph[kp.span.start:kp.span.end] in marked
+
+
+def test_unverified_quotes_failures_and_removed_lines_are_shown(seed: Outputs) -> None:
+    brief, summaries = with_every_section(seed.brief, seed.summaries)
+    out = brief_html(brief, summaries)
+    page = Page.parse(out)
+    assert "⚠ quote not found in the source:</span> “<bdi lang=\"ar\">جملة لم ترد في المقال</bdi>”" in out
+    assert "a1-kp1" not in page.ids()  # nothing to link to
+    assert [e.attrs["id"] for e in page.elements if e.tag == "h2"][5:10] == [
+        "stale-h", "unverified-h", "failures-h", "skipped-h", "notes-h"]
+    assert "Partial brief:" in page.text and "broken.txt" in page.text and "photo.jpg" in page.text
+    removed = [s for s in summaries if s.cleaning.removed_text]
+    assert removed, "the seed articles have lines cleaning removed"
+    for line in removed[0].cleaning.removed_text:
+        assert line in page.text
+    assert out.count("<details class=\"removed\">") == len(removed)
+
+
+def test_hostile_text_is_text(seed: Outputs) -> None:
+    brief, summaries = with_every_section(seed.brief, seed.summaries)
+    base = Page.parse(brief_html(brief, summaries))
+    out = brief_html(poisoned_brief(brief), [poisoned_summary(s) for s in summaries])
+    page = Page.parse(out)
+    # Not one element or attribute more, fewer or different: the hostile text changed only text.
+    assert page.skeleton() == base.skeleton()
+    assert page.comments == base.comments == []
+    assert page.style == base.style
+    shown = bidi_balanced(HOSTILE)
+    assert page.text.count(shown) > 100  # the payload is on the page as text, everywhere it was put
+    assert "{{ 7*7 }}" in page.text and "{% if true %}jinja{% endif %}" in page.text
+    assert "&lt;script&gt;" in out and "<script" not in out.lower()
+
+
+def test_run_writes_brief_html_unless_turned_off(tmp_path: Path) -> None:
+    cfg = RunConfig(folder=FIXTURES / "articles", out_dir=tmp_path / "out", date="2026-11-22", offline=True)
+    asyncio.run(run(cfg))
+    assert (tmp_path / "out" / "brief.html").is_file()
+    asyncio.run(run(replace(cfg, html=False)))
+    # The page of the first run is gone: it would contradict a brief written since.
+    assert (tmp_path / "out" / "brief.md").is_file() and not (tmp_path / "out" / "brief.html").exists()
