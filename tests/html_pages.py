@@ -20,8 +20,8 @@ HOSTILE = ("<script>alert('script')</script><img src=x onerror=\"alert('img')\">
            "\u202eRLO reversed \u2069\u202c <!-- c --> <style>body{display:none}</style> ]]> </bdi></p></li>")
 
 # Fields that are ids, codes or numbers the page does not print as text, left alone by `poisoned`.
-_KEEP = {"id", "article_id", "article_ids", "language", "date", "published", "date_basis", "type", "kind", "part",
-         "content_sha256", "verified", "topics"}
+_KEEP = {"id", "article_id", "article_ids", "language", "date", "published", "date_basis", "date_range", "type",
+         "kind", "part", "content_sha256", "verified", "topics"}
 
 
 def _poison(value: Any, key: str | None = None) -> Any:
