@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from briefer.models import Span
+from briefer.models import MissingPart, Span
 from briefer.pipeline import RunConfig, run
 from briefer.render.common import age_line, grounding_line
 from briefer.render.html import Quote, Segment, bidi_balanced, brief_html, segments
@@ -168,3 +168,13 @@ def test_run_writes_brief_html_unless_turned_off(tmp_path: Path) -> None:
     asyncio.run(run(replace(cfg, html=False)))
     # The page of the first run is gone: it would contradict a brief written since.
     assert (tmp_path / "out" / "brief.md").is_file() and not (tmp_path / "out" / "brief.html").exists()
+
+
+def test_missing_parts_are_said_at_the_top(seed: Outputs) -> None:
+    brief = seed.brief.model_copy(update={"executive_summary": [], "missing_parts": [
+        MissingPart(part="executive_summary", reason="the merge answer was <b>cut off</b>")]})
+    page = Page.parse(brief_html(brief, seed.summaries))
+    assert ("Missing from this brief: the executive summary, because the merge answer was <b>cut off</b>. "
+            "The stories below are grouped automatically") in page.text
+    assert "(not written: the merge step did not run; see the note above)" in page.text
+    assert not page.find("b")
