@@ -94,3 +94,42 @@ def test_dry_run_sees_what_is_already_answered(fixture_copy: Path) -> None:
     assert all(r.cached for r in plan.rows) and plan.totals()[0] == 0 and plan.cost == 0
     assert plan.fixed_prompt_tokens > 1000
     assert json.dumps([r.subject for r in plan.rows]).count("(merge)") == 1
+
+
+def test_max_cost_holds_with_many_requests_in_flight(tmp_path: Path) -> None:
+    """Each request reserves its estimated cost before it is sent: 32 at once cannot all pass the
+    same check and overrun the cap together (they ended at 7.4x the cap before)."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for n in range(40):
+        (folder / f"a{n:02d}.txt").write_text(f"Headline {n}\nParagraph one of article {n}.\nParagraph two.\n",
+                                              encoding="utf-8")
+    price, cap = "1000,1000", 10.0
+    with FakeOpenAI(echo_model.respond, latency=0.2) as server:
+        result = asyncio.run(run(RunConfig(
+            folder=folder, out_dir=tmp_path / "out", date="2026-11-22", cache_dir=None, concurrency=32,
+            recordings_dir=tmp_path / "none", price=price, max_cost=cap,
+            endpoint=EndpointConfig(model="local", base_url=server.base_url))))
+        billed = list(server.billed)
+    spent = sum(b["prompt_tokens"] * 1000 + b["completion_tokens"] * 1000 for b in billed) / 1e6
+    assert 1 <= len(billed) < 40  # some were sent, most were not
+    assert spent <= cap, f"billed ${spent:.2f} against a ${cap:g} cap"
+    stats = result.brief.stats
+    assert stats.cost_usd_est is not None and stats.cost_usd_est <= cap
+    assert result.exit_code == 3 and "budget_exceeded" in {f.kind for f in result.brief.failures}
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "0"])
+def test_max_cost_must_be_a_positive_number(tmp_path: Path, value: str) -> None:
+    with pytest.raises(UsageError, match="--max-cost must be a positive number"):
+        asyncio.run(run(RunConfig(folder=FIXTURES / "articles", out_dir=tmp_path, max_cost=float(value),
+                                  price="1,1", endpoint=EndpointConfig(model="m", base_url="http://127.0.0.1:9/v1"))))
+    r = briefer("summarize", str(FIXTURES / "articles"), "--max-cost", value, "--price", "1,1", "--out",
+                str(tmp_path / "o"), "--base-url", "http://127.0.0.1:9/v1")
+    assert r.returncode == 2 and "--max-cost" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("value", ["nan,1", "1,inf"])
+def test_price_must_be_finite(value: str) -> None:
+    with pytest.raises(UsageError, match="--price must be two finite numbers"):
+        price_for("m", value)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from briefer import __version__
-from briefer.errors import BudgetExceeded, MissingRecording, StaleRecording
+from briefer.errors import MissingRecording, StaleRecording
 from briefer.tokens import estimate_tokens
 
 from .cache import (
@@ -36,7 +36,7 @@ from .cache import (
     canonical_json,
     sha256_text,
 )
-from .costs import Price, completion_estimate, prompt_estimate
+from .costs import Budget, Price, completion_estimate
 
 if TYPE_CHECKING:
     from .llm import EndpointConfig, ModelClient
@@ -92,6 +92,20 @@ def schema_sha256(model: type[BaseModel]) -> str:
 
 
 @dataclass(frozen=True)
+class _CallMeter:
+    """The run's budget, with this call's completion estimate (prompts are measured as sent)."""
+
+    budget: Budget
+    completion_tokens: int
+
+    def reserve(self, prompt_tokens: int) -> float:
+        return self.budget.reserve(prompt_tokens, self.completion_tokens)
+
+    def settle(self, reserved: float, usage: tuple[int, int] | None) -> None:
+        self.budget.settle(reserved, usage)
+
+
+@dataclass(frozen=True)
 class _Stored:
     answer: BaseModel
     response: dict[str, Any]
@@ -112,6 +126,11 @@ class Gateway:
     max_in_flight: int | None = None  # requests sent at once, whatever the stage (the run's --concurrency)
     _client: ModelClient | None = None
     _slots: asyncio.Semaphore | None = None
+    _budget: Budget | None = None
+
+    def __post_init__(self) -> None:
+        if self.policy.max_cost is not None and self.policy.price is not None:
+            self._budget = Budget(self.policy.price, self.policy.max_cost)
 
     def fingerprint(self, call: Call) -> Fingerprint:
         return Fingerprint(
@@ -158,16 +177,12 @@ class Gateway:
                 c.spent_prompt += usage.prompt_tokens
                 c.spent_completion += usage.completion_tokens
 
-    def _check_budget(self, call: Call, what: str) -> None:
-        policy = self.policy
-        if policy.max_cost is None or policy.price is None:
-            return
-        prompt = prompt_estimate(call.messages, response_schema(call.response_model)[0])
-        estimate = policy.price.cost(prompt, completion_estimate(call.stage, estimate_tokens(call.input_text)))
-        spent = policy.price.cost(self.counters.spent_prompt, self.counters.spent_completion)
-        if spent + estimate > policy.max_cost:
-            raise BudgetExceeded(f"{what}: not sent: --max-cost ${policy.max_cost:g} would be exceeded "
-                                 f"(spent ${spent:.4f}, this request about ${estimate:.4f})")
+    def _meter(self, call: Call) -> _CallMeter | None:
+        """What holds this call's requests against --max-cost while they are in flight."""
+        if self._budget is None:
+            return None
+        completion = self.endpoint.max_tokens or completion_estimate(call.stage, estimate_tokens(call.input_text))
+        return _CallMeter(self._budget, completion)
 
     def _stored(self, call: Call, fp: Fingerprint, key: str) -> tuple[_Stored | None, list[str]]:
         """An answer the cache or a matching recording already holds, or why a recording is stale."""
@@ -235,10 +250,10 @@ class Gateway:
 
         from .llm import EndpointFailed, RequestFailed
 
-        self._check_budget(call, what)
         try:
             async with self._in_flight():
-                answer = await self._model().complete(call.messages, call.response_model, call.context)
+                answer = await self._model().complete(call.messages, call.response_model, call.context,
+                                                      meter=self._meter(call))
         except RequestFailed as exc:
             self.counters.http_attempts += exc.attempts
             self._count(Usage(prompt_tokens=exc.prompt_tokens, completion_tokens=exc.completion_tokens), call,

@@ -8,11 +8,12 @@ price unless one is given (cost is then reported as unknown, not as zero).
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from typing import Any
 
-from briefer.errors import UsageError
+from briefer.errors import BudgetExceeded, UsageError
 from briefer.tokens import estimate_tokens
 
 # USD per 1M tokens: (input, output). Checked 2025; override with --price when they change.
@@ -44,8 +45,8 @@ def parse_price(text: str, model: str) -> Price:
         inp, out = (float(x) for x in text.split(","))
     except ValueError:
         raise UsageError(f"--price must be 'IN,OUT' in USD per million tokens, e.g. 0.15,0.60; got '{text}'") from None
-    if inp < 0 or out < 0:
-        raise UsageError("--price must not be negative")
+    if not (math.isfinite(inp) and math.isfinite(out)) or inp < 0 or out < 0:
+        raise UsageError(f"--price must be two finite numbers, not negative; got '{text}'")
     return Price(model, inp, out)
 
 
@@ -73,3 +74,35 @@ def completion_estimate(stage: str, input_tokens: int) -> int:
     if stage == "extract":
         return int(input_tokens * 0.9) + 600
     return 1500
+
+
+class Budget:
+    """The --max-cost cap, held against requests in flight as well as those already answered.
+
+    Each HTTP request reserves its estimated cost before it is sent (prompt as sent, completion as
+    estimated, or --max-tokens when set: then the cap is hard) and settles it with the billed usage
+    once answered; a request whose reservation would pass the cap is not sent. Without this, every
+    request in flight saw the same "spent so far" and a run at concurrency 32 ended at 7x its cap.
+    One event loop per run: no lock needed."""
+
+    def __init__(self, price: Price, max_cost: float) -> None:
+        self.price = price
+        self.max_cost = max_cost
+        self.spent = 0.0  # USD billed (estimated from usage) in this run
+        self.reserved = 0.0  # USD held by requests in flight
+
+    def reserve(self, prompt_tokens: int, completion_tokens: int) -> float:
+        """Hold this request's estimated cost, or raise BudgetExceeded: the request must not be sent."""
+        cost = self.price.cost(prompt_tokens, completion_tokens)
+        if self.spent + self.reserved + cost > self.max_cost:
+            in_flight = f", ${self.reserved:.4f} held by requests in flight" if self.reserved else ""
+            raise BudgetExceeded(f"not sent: --max-cost ${self.max_cost:g} would be exceeded (spent "
+                                 f"${self.spent:.4f}{in_flight}, this request about ${cost:.4f})")
+        self.reserved += cost
+        return cost
+
+    def settle(self, reserved: float, usage: tuple[int, int] | None) -> None:
+        """Release a reservation and count what the request was billed: its (prompt, completion)
+        usage, or, when the server did not say, the reserved estimate."""
+        self.reserved = max(0.0, self.reserved - reserved)
+        self.spent += reserved if usage is None else self.price.cost(*usage)

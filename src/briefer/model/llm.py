@@ -31,12 +31,12 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
-from briefer.errors import ArticleFailed, EndpointError, UsageError
+from briefer.errors import ArticleFailed, BudgetExceeded, EndpointError, UsageError
 from briefer.redact import clean_key, register_url
 from briefer.validation import validation_context
 
@@ -108,6 +108,18 @@ class Answer:
     http_attempts: int
 
 
+class Meter(Protocol):
+    """Holds each HTTP request's estimated cost while it is in flight (the gateway's --max-cost)."""
+
+    def reserve(self, prompt_tokens: int) -> float:
+        """Hold the request's estimated cost; raise BudgetExceeded to keep it unsent."""
+        ...
+
+    def settle(self, reserved: float, usage: tuple[int, int] | None) -> None:
+        """Release the hold and count the billed usage (None: billed, usage unknown)."""
+        ...
+
+
 @dataclass
 class _Attempts:
     """What the retry layer saw during one `complete` call: HTTP attempts, the model's last raw
@@ -117,6 +129,7 @@ class _Attempts:
     answers: int = 0  # HTTP responses that carried an answer
     last_output: str | None = None
     last_refusal: str | None = None
+    meter: Meter | None = None
 
 
 _attempts: contextvars.ContextVar[_Attempts] = contextvars.ContextVar("briefer_http_attempts")
@@ -132,6 +145,10 @@ class RequestFailed(ArticleFailed):
         self.prompt_tokens = prompt_tokens
         self.completion_tokens = completion_tokens
         self.raw_output = raw_output
+
+
+class RequestNotSent(RequestFailed, BudgetExceeded):
+    """A request (first, retry or re-ask) the budget kept unsent; carries what the earlier ones cost."""
 
 
 class EndpointFailed(EndpointError):
@@ -307,6 +324,9 @@ class ModelClient:
 
         async def attempt(*args: Any, **kwargs: Any) -> Any:
             counter = _attempts.get(None)
+            meter = counter.meter if counter is not None else None
+            # Reserved before the rate limiter's wait: a request waiting to be sent is already committed.
+            held = meter.reserve(request_tokens(kwargs)) if meter is not None else 0.0
             if counter is not None:
                 counter.count += 1
             reservation = None
@@ -316,14 +336,19 @@ class ModelClient:
             try:
                 response = await create(*args, **kwargs)
             except Exception as exc:
+                if meter is not None:
+                    meter.settle(held, (0, 0))  # a failed request is not billed, as far as we can tell
                 if reservation:
                     self.limiter.settle(reservation, None, None)
                 delay = self._transient_delay(exc)
                 if delay is False:
                     raise
                 raise _Transient(exc, delay if isinstance(delay, float) else None) from exc
+            usage = getattr(response, "usage", None)
+            if meter is not None:
+                meter.settle(held, _usage(usage) if usage is not None else None)
             if reservation:
-                self.limiter.settle(reservation, *_usage(getattr(response, "usage", None)))
+                self.limiter.settle(reservation, *_usage(usage))
             if counter is not None:
                 counter.answers += 1
                 counter.last_output = _raw_output(response)
@@ -372,14 +397,17 @@ class ModelClient:
     # ------------------------------------------------------------------ requests
 
     async def complete(
-        self, messages: list[dict[str, str]], response_model: type[BaseModel], context: dict[str, Any] | None
+        self, messages: list[dict[str, str]], response_model: type[BaseModel], context: dict[str, Any] | None,
+        meter: Meter | None = None,
     ) -> Answer:
+        """One validated answer. `context`: what the validators check the answer against; `meter`:
+        holds each HTTP request's cost while in flight (re-asks and retries included)."""
         cfg = self.config
         client = self._instructor()
         kwargs: dict[str, Any] = {"temperature": cfg.temperature}
         if cfg.max_tokens is not None:
             kwargs["max_tokens"] = cfg.max_tokens
-        counter = _Attempts()
+        counter = _Attempts(meter=meter)
         token = _attempts.set(counter)
         try:
             # No `context=` for instructor: it would render every message as a Jinja template, article
@@ -392,10 +420,17 @@ class ModelClient:
                     max_retries=cfg.max_reasks,
                     **kwargs,
                 )
+        except BudgetExceeded as exc:  # the first request itself was kept unsent
+            raise RequestNotSent(str(exc), attempts=counter.count) from exc
         except Exception as exc:  # mapped to briefer's error tree below
             ours = _find_ours(exc)
             if ours is not None:
                 raise ours from exc
+            refused = next((e for e in _chain(exc) if isinstance(e, BudgetExceeded)), None)
+            if refused is not None:  # a retry or re-ask kept unsent: what the earlier ones cost still counts
+                prompt_tokens, completion_tokens = _usage(getattr(exc, "total_usage", None))
+                raise RequestNotSent(str(refused), attempts=counter.count, prompt_tokens=prompt_tokens,
+                                     completion_tokens=completion_tokens, raw_output=counter.last_output) from exc
             raise self._translate(exc, counter) from exc
         finally:
             _attempts.reset(token)
