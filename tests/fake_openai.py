@@ -16,6 +16,9 @@ fault of the first queue that matches; with none left it is answered normally.
     length       finish_reason=length, output cut off     refusal    the model refuses
     401          bad credentials                          404        model not found
     context      context-length error (400)               nomode     400: this mode is not supported
+    empty        200 with an empty body                   nochoices  200, a completion without choices
+    nullcontent  200, message content null, no tool call  trickle:S  the answer one byte every S seconds
+    huge:MB      200 with an MB-sized body                hugeopen:MB  the same without Content-Length
     echo:STATUS  an error (default 500) whose message echoes the Authorization header and the path
     echoanswer   an invalid answer that quotes the Authorization header
 """
@@ -129,6 +132,7 @@ class FakeOpenAI:
         self.requests: list[dict[str, Any]] = []
         self.billed: list[dict[str, int]] = []  # the usage of every completion the server returned
         self.headers: list[dict[str, str]] = []
+        self.bytes_sent: list[int] = []  # body bytes written for each huge answer before the client hung up
         self._lock = threading.Lock()
         server = self
 
@@ -173,6 +177,19 @@ class FakeOpenAI:
                     return self._send(200, completion(body, server.responder(body)))
                 if name == "reset":
                     return self._reset()
+                if name == "empty":
+                    return self._send_raw(b"")
+                if name == "nochoices":
+                    return self._send(200, {k: v for k, v in completion(body, server.responder(body)).items()
+                                            if k != "choices"})
+                if name == "nullcontent":
+                    return self._send(200, _wrap(body, {"role": "assistant", "content": None}, "stop",
+                                                 {"prompt_tokens": 10, "completion_tokens": 0, "total_tokens": 10}))
+                if name == "trickle":
+                    data = json.dumps(completion(body, server.responder(body)), ensure_ascii=False).encode()
+                    return self._send_raw(data, every=float(arg))
+                if name in ("huge", "hugeopen"):
+                    return self._huge(int(float(arg) * 1e6), with_length=name == "huge")
                 auth = self.headers.get("Authorization", "")
                 if name == "echo":  # a careless proxy or server that quotes what it was sent
                     return self._send(*_error(int(arg or 500), f"upstream rejected the request: Authorization: "
@@ -207,6 +224,46 @@ class FakeOpenAI:
                     self.wfile.write(data)
                 except OSError:  # the client gave up (e.g. its timeout passed): nothing to answer
                     self.close_connection = True
+
+            def _send_raw(self, data: bytes, every: float = 0.0) -> None:
+                """A 200 whose body is `data` as given, all at once or one byte every `every` seconds."""
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    if not every:
+                        self.wfile.write(data)
+                        return
+                    for i in range(len(data)):
+                        self.wfile.write(data[i:i + 1])
+                        self.wfile.flush()
+                        time.sleep(every)
+                except OSError:
+                    self.close_connection = True
+
+            def _huge(self, size: int, with_length: bool) -> None:
+                """A 200 of `size` bytes (the start of a JSON string), written until the client hangs up."""
+                chunk = b" " * 65536
+                sent = 0
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    if with_length:
+                        self.send_header("Content-Length", str(size))
+                    else:
+                        self.send_header("Connection", "close")
+                    self.end_headers()
+                    while sent < size:
+                        n = min(len(chunk), size - sent)
+                        self.wfile.write(chunk[:n])
+                        sent += n
+                except OSError:
+                    pass
+                finally:
+                    self.close_connection = True
+                    with server._lock:
+                        server.bytes_sent.append(sent)
 
             def _reset(self) -> None:
                 """Start a response, then drop the connection with a TCP reset."""

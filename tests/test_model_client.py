@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 import echo_model
 from briefer.extract.article import planned_calls
@@ -15,7 +18,8 @@ from briefer.model.llm import EndpointConfig, ModelClient
 from briefer.model.prompts import Prompts
 from briefer.models import ArticleExtraction
 from briefer.pipeline import RunConfig, RunResult, run
-from fake_openai import FakeOpenAI
+from conftest import reference_responder
+from fake_openai import FakeOpenAI, FaultPlan
 
 HOSTILE = """{{ 7*7 }} and {{ paragraph_count }}: not templates
     An indented paragraph, {% if x %} a tag {% endif %}, {# a comment #}.
@@ -115,3 +119,104 @@ def test_the_response_model_is_wrapped_once_and_requests_are_identical() -> None
     assert after == before  # no new class per call
     tools = [json.dumps(r["tools"], sort_keys=True) for r in server.requests]
     assert len(set(tools)) == 1 and len(tools) == 6
+
+
+# ---------------------------------------------------------------- a misbehaving server
+
+A = "004_6e0e75a60da96bca"  # the article the faults are aimed at
+
+
+class Faulty:
+    """One live run over the seed articles against a fault plan; waits between retries are recorded."""
+
+    def __init__(self, tmp_path: Path, fixtures: Path, plan: dict[str, list[str]], concurrency: int = 8,
+                 **endpoint: Any) -> None:
+        self.sleeps: list[float] = []
+        self.server = FakeOpenAI(reference_responder(), FaultPlan(plan))
+        self.tmp_path, self.fixtures, self.concurrency, self.endpoint = tmp_path, fixtures, concurrency, endpoint
+
+    def __call__(self) -> RunResult:
+        with self.server:
+            cfg = EndpointConfig(model="gpt-4o-mini", base_url=self.server.base_url, backoff_base=0.01,
+                                 backoff_max=0.04, **self.endpoint)
+
+            async def sleep(seconds: float) -> None:
+                self.sleeps.append(seconds)
+
+            run_cfg = RunConfig(folder=self.fixtures / "articles", out_dir=self.tmp_path / "out", date="2026-11-22",
+                                cache_dir=None, recordings_dir=self.tmp_path / "none", endpoint=cfg,
+                                concurrency=self.concurrency)
+            return asyncio.run(run(run_cfg, client_factory=lambda: ModelClient(cfg, sleep=sleep)))
+
+    def extract_requests(self, article_id: str) -> list[dict[str, Any]]:
+        return [r for r in self.server.requests if f"Article id: {article_id}" in str(r["messages"][1]["content"])]
+
+
+def _failure(result: RunResult, article_id: str) -> str:
+    return next(f.reason for f in result.brief.failures if f.source_path.startswith(article_id))
+
+
+@pytest.mark.parametrize("fault", ["empty", "nochoices", "nullcontent"])
+def test_an_unusable_200_is_retried_as_a_server_fault_not_reasked(tmp_path: Path, fixture_copy: Path,
+                                                                   fault: str) -> None:
+    r = Faulty(tmp_path, fixture_copy, {A: [fault]})
+    result = r()
+    assert result.exit_code == 0
+    first, second = r.extract_requests(A)
+    assert second["messages"] == first["messages"]  # the same request again, not a re-ask with an error
+    assert len(r.sleeps) == 1  # after a backoff, like a 5xx
+
+
+@pytest.mark.parametrize(("fault", "said"), [
+    ("empty", "answered HTTP 200 with an empty body after 2 HTTP attempts"),
+    ("nochoices", "answered HTTP 200 with no choices after 2 HTTP attempts; it sent: {\"id\": \"chatcmpl-fake\""),
+    ("nullcontent", "answered HTTP 200 with an empty answer (no content, no tool call) after 2 HTTP attempts; "
+                    "it sent: {\"id\": \"chatcmpl-fake\""),
+])
+def test_an_unusable_200_fails_saying_what_the_server_sent(tmp_path: Path, fixture_copy: Path, fault: str,
+                                                           said: str) -> None:
+    r = Faulty(tmp_path, fixture_copy, {A: [fault] * 5}, max_retries=1)
+    result = r()
+    assert result.exit_code == 3 and len(r.extract_requests(A)) == 2
+    reason = _failure(result, A)
+    assert said in reason
+    assert "<failed_attempts>" not in reason and "<generation" not in reason and "Instructor" not in reason
+
+
+def test_a_trickling_answer_is_cut_at_the_timeout(tmp_path: Path, fixture_copy: Path) -> None:
+    """Headers, then one byte every 0.2 s: every read is quick, the whole answer would take minutes."""
+    r = Faulty(tmp_path, fixture_copy, {A: ["trickle:0.2"]}, timeout=2)
+    started = time.monotonic()
+    result = r()
+    assert time.monotonic() - started < 15  # one 2 s attempt cut, then answered (the trickle takes > 10 min)
+    assert result.exit_code == 0 and len(r.extract_requests(A)) == 2
+
+
+def test_a_trickling_answer_fails_with_the_deadline(tmp_path: Path, fixture_copy: Path) -> None:
+    r = Faulty(tmp_path, fixture_copy, {A: ["trickle:0.2"] * 2}, timeout=1, max_retries=1)
+    result = r()
+    assert "timed out (1s per request) after 2 HTTP attempts" in _failure(result, A)
+
+
+@pytest.mark.parametrize("fault", ["huge:100", "hugeopen:100"])
+def test_a_huge_answer_fails_that_request_unread(tmp_path: Path, fixture_copy: Path, fault: str) -> None:
+    r = Faulty(tmp_path, fixture_copy, {A: [fault] * 5}, max_response_bytes=1_000_000)
+    result = r()
+    assert result.exit_code == 3 and len(r.extract_requests(A)) == 1  # not retried: it would come back as large
+    assert "larger than the 1 MB cap" in _failure(result, A) and "--max-response-mb" in _failure(result, A)
+    assert len(result.summaries) == 4  # the other articles are not lost
+    # Reading stopped near the cap: the server wrote little more than what socket buffers hold.
+    assert r.server.bytes_sent and max(r.server.bytes_sent) < 20_000_000
+
+
+def test_a_long_retry_after_stops_all_sending(tmp_path: Path, fixture_copy: Path) -> None:
+    """After a 429 asking for an hour, the remaining articles (and the merge) fail at once, unsent."""
+    third = "002_114e8c00c4a8dde7"
+    r = Faulty(tmp_path, fixture_copy, {third: ["429:3600"]}, concurrency=1)
+    result = r()
+    assert len(r.server.requests) == 3  # two answered, the third got the 429, nothing after it
+    assert result.exit_code == 3 and len(result.summaries) == 2
+    assert r.sleeps == []
+    for article in ("003_", "004_"):
+        assert "not sent:" in _failure(result, article) and "asked to retry after 3600s (HTTP 429)" in _failure(
+            result, article)

@@ -21,9 +21,11 @@ still invalid after the re-asks fail just that request (`ArticleFailed`).
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import email.utils
 import functools
+import json
 import logging
 import math
 import os
@@ -40,6 +42,7 @@ from briefer.errors import ArticleFailed, BudgetExceeded, EndpointError, UsageEr
 from briefer.redact import clean_key, register_url
 from briefer.validation import validation_context
 
+from . import wire
 from .costs import prompt_estimate
 from .ratelimit import RateLimiter
 
@@ -65,6 +68,7 @@ class EndpointConfig:
     max_tokens: int | None = None
     rpm: float | None = None  # client-side pacing: requests per minute
     tpm: float | None = None  # and tokens per minute (estimated, then settled with billed usage)
+    max_response_bytes: int = wire.DEFAULT_MAX_RESPONSE_BYTES  # a larger response fails its request unread
     # Read from the environment when the client is built; never stored in recordings or caches.
     api_key: str | None = field(default=None, repr=False)
 
@@ -80,6 +84,8 @@ class EndpointConfig:
             raise UsageError(f"--temperature must be between 0 and 2, got {self.temperature:g}")
         if any(v is not None and not 0 < v < math.inf for v in (self.rpm, self.tpm)):
             raise UsageError("--rpm and --tpm must be positive")
+        if self.max_response_bytes < 1024:
+            raise UsageError("--max-response-mb must be at least 0.001 (1 KB)")
         register_url(self.base_url)  # credentials in the URL are never written (redact.py)
         if self.api_key is not None:
             object.__setattr__(self, "api_key", clean_key(self.api_key, "the API key"))
@@ -269,6 +275,7 @@ class ModelClient:
         self._sleep = sleep
         self._client: Any = None
         self._raw: Any = None
+        self._paused: tuple[float, str] | None = None  # (until, why): the server asked for a long wait
         self.limiter = RateLimiter(config.rpm, config.tpm, sleep=sleep or _asyncio_sleep)
 
     # ------------------------------------------------------------------ construction
@@ -299,7 +306,8 @@ class ModelClient:
                 base_url=cfg.base_url,
                 timeout=cfg.timeout,
                 max_retries=0,  # transport retries are ours (see the module docstring)
-                http_client=self._http_client,
+                http_client=wire.install(self._http_client or openai.DefaultAsyncHttpxClient(),
+                                         cfg.max_response_bytes),
             )
             # instructor calls `chat.completions.create` once per answer it needs; putting the retry
             # layer around that call retries each HTTP request on its own, re-asks included.
@@ -323,6 +331,8 @@ class ModelClient:
             return float(backoff * (0.75 + random.random() / 2))  # jitter: +/- 25 %
 
         async def attempt(*args: Any, **kwargs: Any) -> Any:
+            if self._paused is not None and time.monotonic() < self._paused[0]:
+                raise RequestFailed(f"not sent: {self._paused[1]}", attempts=_current_attempts())
             counter = _attempts.get(None)
             meter = counter.meter if counter is not None else None
             # Reserved before the rate limiter's wait: a request waiting to be sent is already committed.
@@ -333,13 +343,20 @@ class ModelClient:
             if self.limiter.active:
                 reservation = self.limiter.reservation(request_tokens(kwargs), cfg.max_tokens, request_kind(kwargs))
                 await self.limiter.acquire(reservation)
+            seen = wire.watch()
             try:
-                response = await create(*args, **kwargs)
+                # A total deadline per attempt: the SDK's timeout bounds each read, so a server trickling
+                # one byte a second would otherwise hold the request for ever.
+                async with asyncio.timeout(cfg.timeout):
+                    response = await create(*args, **kwargs)
             except Exception as exc:
                 if meter is not None:
                     meter.settle(held, (0, 0))  # a failed request is not billed, as far as we can tell
                 if reservation:
                     self.limiter.settle(reservation, None, None)
+                fault = self._fault(exc, seen)
+                if fault is not None:
+                    raise _Transient(fault, None) from exc
                 delay = self._transient_delay(exc)
                 if delay is False:
                     raise
@@ -349,6 +366,9 @@ class ModelClient:
                 meter.settle(held, _usage(usage) if usage is not None else None)
             if reservation:
                 self.limiter.settle(reservation, *_usage(usage))
+            problem = wire.unusable(response, seen)
+            if problem is not None:  # the server's fault, not the model's: retried, never re-asked
+                raise _Transient(problem, None)
             if counter is not None:
                 counter.answers += 1
                 counter.last_output = _raw_output(response)
@@ -366,9 +386,26 @@ class ModelClient:
             try:
                 return await retrying(attempt, *args, **kwargs)
             except _Transient as exc:
+                if isinstance(exc.error, wire.ServerFault):
+                    n = _current_attempts()
+                    sent = f"; it sent: {exc.error.sent}" if exc.error.sent else ""
+                    raise RequestFailed(f"{cfg.endpoint} {exc.error} after {n} HTTP attempt{'s' if n != 1 else ''}"
+                                        f"{sent}", attempts=n) from exc.error
                 raise exc.error from exc.error.__cause__  # the SDK's own error, its cause chain kept
 
         return with_retries
+
+    def _fault(self, exc: BaseException, seen: wire.Seen) -> wire.ServerFault | None:
+        """A failed attempt that is the server's fault (a transient one), or one no retry can fix (raised)."""
+        chain = _chain(exc)
+        too_large = next((e for e in chain if isinstance(e, wire.ResponseTooLarge)), None)
+        if too_large is not None:  # the same request would get the same answer: not retried
+            raise RequestFailed(f"{self.config.endpoint}: {too_large}", attempts=_current_attempts()) from exc
+        if isinstance(exc, TimeoutError):  # our deadline, not the SDK's read timeout (APITimeoutError)
+            return wire.ServerFault(f"timed out ({self.config.timeout:g}s per request)")
+        if any(isinstance(e, json.JSONDecodeError) for e in chain):  # the SDK could not parse a 2xx body
+            return wire.unreadable(seen)
+        return None
 
     def _transient_delay(self, exc: BaseException) -> float | None | bool:
         """False: not transient. None: retry after backoff. A number: retry after that many seconds."""
@@ -386,11 +423,11 @@ class ModelClient:
             if status in (408, 409, 429) or status >= 500:
                 delay = retry_after_seconds(exc.response.headers)
                 if delay is not None and delay > self.config.max_retry_after:
-                    raise RequestFailed(
-                        f"{self.config.endpoint} asked to retry after {delay:g}s (HTTP {status}), more than "
-                        f"the {self.config.max_retry_after:g}s briefer waits; try again later or lower --rpm",
-                        attempts=_current_attempts(),
-                    ) from exc
+                    reason = (f"{self.config.endpoint} asked to retry after {delay:g}s (HTTP {status}), more than "
+                              f"the {self.config.max_retry_after:g}s briefer waits; try again later or lower --rpm")
+                    # Every other request would get the same answer: send none until that time has passed.
+                    self._paused = (time.monotonic() + delay, reason)
+                    raise RequestFailed(reason, attempts=_current_attempts()) from exc
                 return delay
         return False
 
