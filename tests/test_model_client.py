@@ -220,3 +220,62 @@ def test_a_long_retry_after_stops_all_sending(tmp_path: Path, fixture_copy: Path
     for article in ("003_", "004_"):
         assert "not sent:" in _failure(result, article) and "asked to retry after 3600s (HTTP 429)" in _failure(
             result, article)
+
+
+# ---------------------------------------------------------------- failure lines
+
+def test_a_failure_is_one_plain_line_with_the_first_problem(tmp_path: Path, fixture_copy: Path) -> None:
+    """No instructor XML, no internal request names; the stage in words, the first problem, the raw answer's place."""
+    respond = reference_responder()
+    calls = 0
+
+    def answer(body: dict[str, Any]) -> dict[str, Any]:
+        nonlocal calls
+        data = respond(body)
+        if f"Article id: {A}" not in str(body["messages"][1]["content"]):
+            return data
+        calls += 1
+        if calls == 1:  # a quote not in the article: briefer re-asks about it
+            return {**data, "key_points": [{**data["key_points"][0], "evidence_quote": "words nobody wrote"}]}
+        return {**data, "language": 5}  # every answer to the re-ask breaks the schema
+
+    with FakeOpenAI(answer) as server:
+        result = _run(fixture_copy / "articles", tmp_path / "out", server)
+    reason = _failure(result, A)
+    raw = tmp_path / "out" / "failed" / f"{A}.txt"
+    assert reason == (f"extract of '{A}' (re-ask 1 about unverified quotes): the model's answer was still invalid "
+                      f"after 2 re-asks (3 answers): language: Input should be a valid string (last raw output: {raw})")
+    assert json.loads(raw.read_text(encoding="utf-8"))["language"] == 5
+
+
+def test_a_failed_merge_keeps_its_raw_answer(tmp_path: Path, fixture_copy: Path) -> None:
+    respond = reference_responder()
+
+    def answer(body: dict[str, Any]) -> dict[str, Any]:
+        data = respond(body)
+        if "BriefDraft" not in json.dumps(body.get("tools")):
+            return data
+        return {**data, "executive_summary": [{"text": "Made up.", "article_ids": ["no-such-article"]}]}
+
+    with FakeOpenAI(answer) as server:
+        result = _run(fixture_copy / "articles", tmp_path / "out", server)
+    assert result.exit_code == 3 and len(result.summaries) == 5
+    reason = next(f.reason for f in result.brief.failures if f.source_path == "(merge)")
+    raw = tmp_path / "out" / "failed" / "_merge.txt"
+    assert reason.endswith(f"(last raw output: {raw})") and "<" not in reason
+    assert "no-such-article" in reason  # the first problem, in words
+    assert json.loads(raw.read_text(encoding="utf-8"))["executive_summary"][0]["article_ids"] == ["no-such-article"]
+
+
+def test_max_response_mb_from_the_command_line(tmp_path: Path, fixture_copy: Path) -> None:
+    from test_cli import briefer
+
+    for bad in ("nan", "inf", "-1", "0"):
+        r = briefer("summarize", str(fixture_copy / "articles"), "--max-response-mb", bad, "--out", str(tmp_path))
+        assert r.returncode == 2 and "--max-response-mb" in r.stderr and "Traceback" not in r.stderr
+    with FakeOpenAI(reference_responder(), FaultPlan({A: ["hugeopen:5"]})) as server:
+        r = briefer("summarize", str(fixture_copy / "articles"), "--max-response-mb", "0.5", "--base-url",
+                    server.base_url, "--no-cache", "--recordings", str(tmp_path / "none"), "--out", str(tmp_path / "o"))
+    assert r.returncode == 3, r.stderr
+    assert f"briefer: failed: {A}.txt: extract of '{A}': {server.base_url}: the response was larger than the 0.5 MB " \
+           "cap" in r.stderr

@@ -193,6 +193,8 @@ def summarize(
     rpm: Annotated[float | None, typer.Option("--rpm", help="Requests per minute the endpoint allows.")] = None,
     tpm: Annotated[float | None, typer.Option("--tpm", help="Tokens per minute the endpoint allows.")] = None,
     no_html: Annotated[bool, typer.Option("--no-html", help="Do not write brief.html.")] = False,
+    max_response_mb: Annotated[float, typer.Option("--max-response-mb", help="Largest HTTP response read, in MB; "
+                                                   "a larger one fails its request.")] = 8.0,
 ) -> None:
     """Summarise every article in FOLDER and merge them into one daily brief."""
     progress: _Progress | None = None
@@ -207,7 +209,8 @@ def summarize(
             folder=folder,
             endpoint=EndpointConfig(model=model, mode=mode, base_url=base_url, timeout=timeout,
                                     max_retries=max_retries, max_reasks=max_reasks, max_tokens=max_tokens,
-                                    temperature=temperature, rpm=rpm, tpm=tpm),
+                                    temperature=temperature, rpm=rpm, tpm=tpm,
+                                    max_response_bytes=_megabytes(max_response_mb)),
             out_dir=out,
             date=_parse_date(date),
             concurrency=concurrency,
@@ -259,6 +262,11 @@ def summarize(
     for f in b.failures:
         _say(f"briefer: failed: {f.source_path}: {f.reason}")
     raise typer.Exit(result.exit_code)
+
+
+def _megabytes(mb: float) -> int:
+    """Bytes, or 0 (refused as a usage error) for nan, inf and negative values."""
+    return int(mb * 1e6) if 0 <= mb < float("inf") else 0
 
 
 def _print_plan(plan: Any) -> None:

@@ -184,6 +184,13 @@ def _write(path: Path, text: str, *, only_if_changed: bool = False) -> None:
                           "run the same command again") from None
 
 
+def _keep_raw(out: Path, name: str, raw: str) -> str:
+    """Keep what the model last said in a failed request, for inspection: `OUT/failed/<name>.txt`."""
+    path = out / "failed" / f"{name}.txt"
+    _write(path, raw if raw.endswith("\n") else raw + "\n")
+    return str(path)
+
+
 def _tidy(out: Path, article_ids: set[str], summarised: set[str], started: float, rep: Reporter) -> None:
     """Remove what an earlier run left in `out` that is not part of this brief: `articles/<id>.json` of
     articles not summarised now (another folder's, or an article gone or failed), and `failed/<id>.txt`
@@ -240,7 +247,8 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
                         notes=notes, stale_after_days=cfg.stale_after_days, merge_budget=cfg.merge_budget,
                         price=cfg.model_price, aliases=aliases,
                         tokens_raw_est=sum(a.tokens.raw for a in done),
-                        tokens_saved_est=sum(a.tokens.removed for a in done)),
+                        tokens_saved_est=sum(a.tokens.removed for a in done),
+                        keep_raw=lambda name, raw: _keep_raw(out, name, raw)),
             gateway,
             prompts,
         )
@@ -363,10 +371,7 @@ async def _summarize_all(articles: list[Article], gateway: Gateway, prompts: Pro
                 reason = str(exc)
                 raw = getattr(exc, "raw_output", None)
                 if raw:
-                    # Keep what the model last said, for inspection.
-                    path = out / "failed" / f"{article.id}.txt"
-                    _write(path, raw if raw.endswith("\n") else raw + "\n")
-                    reason += f" (last raw output: {path})"
+                    reason += f" (last raw output: {_keep_raw(out, article.id, raw)})"
                 failures.append(Failure(source_path=article.source_path, kind=exc.kind, reason=reason))
                 rep.advance(article.id, ok=False)
                 return

@@ -17,6 +17,7 @@ import asyncio
 import datetime as dt
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import get_args
 
@@ -142,6 +143,8 @@ class MergeInputs:
     merge_budget: int = DEFAULT_MERGE_BUDGET
     price: Price | None = None
     aliases: Aliases = NO_ALIASES
+    # Keeps a failed merge's raw answer (name, text) and says where; the caller owns the output folder.
+    keep_raw: Callable[[str, str], str] | None = None
 
 
 # ---------------------------------------------------------------- many articles: batches, then an overview
@@ -360,7 +363,12 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
     except EndpointError:
         raise
     except BrieferError as exc:
-        failures.append(Failure(source_path="(merge)", kind=exc.kind, reason=str(exc)))
+        reason = str(exc)
+        raw = getattr(exc, "raw_output", None)
+        if raw and inputs.keep_raw is not None:
+            # "_merge": no article id starts with "_" (ingest/ids.py), so it never takes an article's place.
+            reason += f" (last raw output: {inputs.keep_raw('_merge', raw)})"
+        failures.append(Failure(source_path="(merge)", kind=exc.kind, reason=reason))
         draft = None
         why = _why_no_merge(exc)
     c = gateway.counters

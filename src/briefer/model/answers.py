@@ -80,6 +80,23 @@ class Counters:
     spent_completion: int = 0
 
 
+def describe(call: Call) -> str:
+    """The request in words, for messages: `extract of 'a1' (part 2, re-ask 1 about unverified quotes)`,
+    not the internal subject `a1~part2~reask1`."""
+    subject, *steps = call.subject.split("~")
+    words = []
+    for step in steps:
+        if step.startswith("part"):
+            words.append(f"part {step.removeprefix('part')}")
+        elif step.startswith("reask"):
+            words.append(f"re-ask {step.removeprefix('reask')} about unverified quotes")
+        elif step == "reduce":
+            words.append("joining the parts")
+        else:
+            words.append(step)
+    return f"{call.stage} of '{subject}'" + (f" ({', '.join(words)})" if words else "")
+
+
 @functools.cache
 def response_schema(model: type[BaseModel]) -> tuple[dict[str, Any], str]:
     """A response model's JSON Schema and its hash, computed once per model (it is not cheap)."""
@@ -221,7 +238,7 @@ class Gateway:
     async def ask(self, call: Call) -> BaseModel:
         fp = self.fingerprint(call)
         key = self.cache_key(call)
-        what = f"{call.stage} of '{call.subject}'"
+        what = describe(call)
 
         stored, stale = self._stored(call, fp, key)
         if stored is not None:

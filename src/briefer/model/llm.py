@@ -30,6 +30,7 @@ import logging
 import math
 import os
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -85,7 +86,7 @@ class EndpointConfig:
         if any(v is not None and not 0 < v < math.inf for v in (self.rpm, self.tpm)):
             raise UsageError("--rpm and --tpm must be positive")
         if self.max_response_bytes < 1024:
-            raise UsageError("--max-response-mb must be at least 0.001 (1 KB)")
+            raise UsageError("--max-response-mb must be a number of at least 0.001 (1 KB)")
         register_url(self.base_url)  # credentials in the URL are never written (redact.py)
         if self.api_key is not None:
             object.__setattr__(self, "api_key", clean_key(self.api_key, "the API key"))
@@ -522,9 +523,9 @@ class ModelClient:
             return failed(f"the model refused: {_short(seen.last_refusal)}")
         n = seen.answers
         if n == 0:
-            return failed(f"the request to {where} failed: {type(root).__name__}: {_short(str(root))}")
+            return failed(f"the request to {where} failed: {type(root).__name__}: {_first_problem(root)}")
         return failed(f"the model's answer was still invalid after {n - 1} re-ask{'' if n == 2 else 's'} "
-                      f"({n} answer{'' if n == 1 else 's'}): {_short(str(exc))}")
+                      f"({n} answer{'' if n == 1 else 's'}): {_first_problem(exc)}")
 
     def _mode_rejected(self, message: str) -> bool:
         text = message.lower()
@@ -595,6 +596,26 @@ def _refusal(completion: Any) -> str | None:
     message = _message(completion)
     refusal = getattr(message, "refusal", None) if message is not None else None
     return str(refusal) if refusal else None
+
+
+def _first_problem(exc: BaseException) -> str:
+    """The first thing wrong with the model's last answer, in words: never instructor's XML report
+    (`<failed_attempts><generation number="1"><exception>…`), which its exceptions print as text."""
+    from pydantic import ValidationError
+
+    attempts = getattr(exc, "failed_attempts", None) or []
+    last: BaseException = attempts[-1].exception if attempts else next(
+        (e for e in _chain(exc) if isinstance(e, ValidationError | json.JSONDecodeError)), exc)
+    if isinstance(last, ValidationError) and last.errors():
+        errors = last.errors(include_url=False)
+        where = ".".join(str(part) for part in errors[0]["loc"])
+        what = str(errors[0]["msg"]).removeprefix("Value error, ")
+        more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+        return _short(f"{where}: {what}{more}" if where else f"{what}{more}", 240)
+    if isinstance(last, json.JSONDecodeError):
+        return f"the answer is not valid JSON ({last.msg} at character {last.pos})"
+    text = re.sub(r"<[^>]*>", " ", str(last))  # whatever else instructor raised, without its markup
+    return _short(text.split(" Completion:")[0], 240)
 
 
 def _short(text: str, limit: int = 300) -> str:
@@ -668,7 +689,7 @@ def parse_completion(config: EndpointConfig, completion: dict[str, Any], respons
         if type(exc).__name__ == "IncompleteOutputException":
             raise failed("the answer was cut off at the token limit (finish_reason=length); raise --max-tokens "
                          "or split long articles with --max-input-tokens") from exc
-        raise failed(f"the model's answer is invalid: {_short(str(exc))}") from exc
+        raise failed(f"the model's answer is invalid: {_first_problem(exc)}") from exc
     if not isinstance(parsed, BaseModel):
         raise failed(f"the model's answer is invalid: not a {response_model.__name__}")
     return ParsedAnswer(parsed.model_dump(mode="json"), parsed, prompt_tokens, completion_tokens)

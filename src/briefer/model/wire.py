@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024  # a full extraction is tens of KB; 8 MB is far past any answer
+DEFAULT_MAX_RESPONSE_BYTES = 8_000_000  # --max-response-mb 8: an extraction is tens of KB, 8 MB far past any
 _HEAD = 300  # bytes of each body kept to quote in a failure
 
 
