@@ -13,11 +13,11 @@ from briefer.pipeline import RunConfig, run
 from conftest import FIXTURES
 
 # Everything a hostile article or model could try: markup, script, event handlers, script links, template
-# syntax (the page is a jinja template: data must never be rendered as one), right-to-left overrides that would
-# reorder what follows (RLO, a stray PDF and PDI that try to close the page's own isolation), a comment and CSS.
+# syntax (the page is a jinja template: data must never be rendered as one), a comment, CSS, and right-to-left
+# controls that would reorder what follows: a stray PDI and PDF against the page's own isolation, an RLO left open.
 HOSTILE = ("<script>alert('script')</script><img src=x onerror=\"alert('img')\">"
            "<a href=\"javascript:alert('link')\">click</a> {{ 7*7 }} {% if true %}jinja{% endif %} "
-           "\u202eRLO reversed \u2069\u202c <!-- c --> <style>body{display:none}</style> ]]> </bdi></p></li>")
+           "\u2069\u202c <!-- c --> <style>body{display:none}</style> ]]> </bdi></p></li> \u202eRLO reversed")
 
 # Fields that are ids, codes or numbers the page does not print as text, left alone by `poisoned`.
 _KEEP = {"id", "article_id", "article_ids", "language", "date", "published", "date_basis", "date_range", "type",
