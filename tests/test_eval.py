@@ -274,8 +274,8 @@ def test_custom_check_that_raises_is_an_error_exit_1(fixtures: Path) -> None:
     ('colour = "red"\n', "004_6e0e75a60da96bca.toml: colour: unknown key"),
     ('[[entity]]\nname = "Qaani("\n', "004_6e0e75a60da96bca.toml: entity[5].name: bad regex 'Qaani('"),
     ('[[number]]\nvalue = "many"\n', "004_6e0e75a60da96bca.toml: number[4].value: must be a number"),
-    ('[[custom]]\npython = "checks:nope"\n', "004_6e0e75a60da96bca.toml: custom[2].python: no function 'nope'"),
-    ('[[point]]\nabout = "x"\nin = "nowhere"\n', "004_6e0e75a60da96bca.toml: point[4].in: unknown field 'nowhere'"),
+    ('[[custom]]\npython = "checks:nope"\n', "004_6e0e75a60da96bca.toml: custom[3].python: no function 'nope'"),
+    ('[[point]]\nabout = "x"\nin = "nowhere"\n', "004_6e0e75a60da96bca.toml: point[5].in: unknown field 'nowhere'"),
     ("published = \n", "004_6e0e75a60da96bca.toml: not valid TOML"),
 ])
 def test_bad_expectation_file_is_one_line_naming_file_and_key(fixtures: Path, text: str, message: str) -> None:
