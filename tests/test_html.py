@@ -178,3 +178,13 @@ def test_missing_parts_are_said_at_the_top(seed: Outputs) -> None:
             "The stories below are grouped automatically") in page.text
     assert "(not written: the merge step did not run; see the note above)" in page.text
     assert not page.find("b")
+
+
+def test_attribution_and_single_unnamed_sources_are_shown(seed: Outputs) -> None:
+    page = Page.parse(seed.html)
+    flagged = sum(x.single_anonymous_source for s in seed.summaries for x in [*s.key_points, *s.claims, *s.events])
+    assert flagged > 0 and page.text.count("one unnamed source") == flagged
+    attributed = [x.attributed_to for s in seed.summaries for x in [*s.key_points, *s.events] if x.attributed_to]
+    assert attributed and all(f"according to {who}" in page.text for who in attributed)
+    bases = [e.date_basis for s in seed.summaries for e in s.events if e.date_basis]
+    assert page.text.count("(date worked out from the publication date)") == bases.count("computed") > 0

@@ -36,6 +36,7 @@ from briefer.models import (
 )
 
 from .common import (
+    EVENT_DATE_BASIS,
     MISSING_TAIL,
     UNVERIFIED,
     Citations,
@@ -236,6 +237,7 @@ def brief_html(brief: Brief, summaries: Sequence[ArticleSummary]) -> str:
         unwritten=summary_unwritten(brief),
         entity_groups=entity_groups(brief),
         show_date=dates.show,
+        event_basis=EVENT_DATE_BASIS,
         unverified=unverified_quotes([by_id[a.id] for a in brief.articles if a.id in by_id]),
         unverified_mark=UNVERIFIED,
         other_spellings=other_spellings,
