@@ -178,8 +178,26 @@ class GroundedClaim(Claim):
     span: Span | None = Field(description="Where the quote stands in the source; null when not found.")
 
 
+class GroundedEvent(Event):
+    """An event as briefer reports it: its quote located, its date and basis checked against the quote
+    (extract/datecheck.py); `date` and `date_basis` are briefer's, the model's date is in date_as_given."""
+
+    verified: bool = Field(description="True when briefer found the quote's words in the source text.")
+    span: Span | None = Field(description="Where the quote stands in the source; null when not found.")
+    date_as_given: PartialDate | None = Field(
+        description="The model's date when briefer changed it (cut back to what the quote supports, or "
+        "recomputed from the quote); null when the date stands as the model gave it."
+    )
+    date_note: str | None = Field(
+        description="How briefer checked the date, when it is not simply stated in the quote: computed from a "
+        "relative expression, cut back, or from outside the article."
+    )
+
+
 class Grounding(Strict):
-    quotes: int = Field(description="Evidence quotes in the article's summary (key points, claims, date evidence).")
+    quotes: int = Field(
+        description="Evidence quotes in the article's summary (key points, claims, events, date evidence)."
+    )
     verified: int = Field(description="Quotes briefer located in the source text.")
     rate: float | None = Field(description="verified / quotes; null when there are no quotes.")
     unverified: list[str] = Field(description="The quotes that were not found, as the model gave them.")
@@ -245,13 +263,21 @@ class ArticleSummary(Strict):
     date_evidence: str | None
     date_evidence_verified: bool | None = Field(description="Whether the date evidence was found; null if none.")
     date_evidence_span: Span | None
+    published_as_given: PartialDate | None = Field(
+        default=None,
+        description="The model's publication date when briefer cut it back to what the text writes; else null.",
+    )
+    published_note: str | None = Field(
+        default=None,
+        description="Why briefer changed the publication date or its basis (cut back; not explicit); else null.",
+    )
     headline_original: NonEmpty
     headline_en: NonEmpty
     summary_en: NonEmpty
     key_points: list[GroundedKeyPoint]
     entities: list[Entity]
     claims: list[GroundedClaim]
-    events: list[Event]
+    events: list[GroundedEvent]
     dateline: str | None = Field(description="The page's date line, as found by cleaning (metadata).")
     paragraphs_original: list[str] = Field(description="The cleaned article body, one item per paragraph, as written.")
     translation_en: list[str] = Field(description="English translation, item i translating paragraphs_original[i].")
@@ -268,9 +294,24 @@ class SummaryLine(Strict):
 
 
 class TimelineEntry(Strict):
-    date: PartialDate = Field(description="ISO 8601 date, possibly partial (YYYY or YYYY-MM).")
+    """One event on a timeline, built by briefer from the articles' verified events: the same event
+    reported by several articles is one entry citing all of them."""
+
+    date: PartialDate = Field(description="ISO 8601 date, possibly partial (YYYY or YYYY-MM), as checked by briefer.")
     event: NonEmpty = Field(description="What happened, in English.")
     article_ids: ArticleIds
+    date_basis: EventDateBasis | None = Field(
+        default=None,
+        description="stated (written in the event's quote), computed (by briefer from a relative date in the "
+        "quote and the publication date) or outside (not in the article).",
+    )
+    date_note: str | None = Field(default=None, description="How briefer checked the date, when not simply stated.")
+    attributed_to: str | None = Field(
+        default=None, description="Who the articles say this comes from; null when the outlets say it themselves."
+    )
+    single_anonymous_source: bool = Field(
+        default=False, description="True when every report of it rests on a single unnamed source."
+    )
 
 
 class Perspective(Strict):
@@ -391,6 +432,9 @@ class ArticleRef(Strict):
     outlet: str | None
     published: PartialDate | None
     language: LanguageCode
+    date_basis: DateBasis | None = Field(
+        default=None, description="explicit (written in the text), inferred (worked out from clues) or unknown."
+    )
 
 
 class Failure(Strict):

@@ -392,7 +392,7 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
         stale_articles=stale,
         articles=[
             ArticleRef(id=s.id, headline_en=s.headline_en, headline_original=s.headline_original,
-                       outlet=s.outlet, published=s.published, language=s.language)
+                       outlet=s.outlet, published=s.published, language=s.language, date_basis=s.date_basis)
             for s in summaries
         ],
         failures=failures,

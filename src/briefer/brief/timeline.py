@@ -4,10 +4,12 @@ Order: by the last day a date can be, so a partial date sorts at the end of its 
 full dates it contains ("2024-01" after "2024-01-28"); events with equal dates keep the order the
 articles give them (article by article, in each article's own order), never alphabetical.
 
-The same event reported by several articles becomes one entry citing all of them: two events
-from different articles are the same when their dates are compatible (equal, or one contains the
-other) and their descriptions share most of their content words (see `similar`). The entry keeps
-the most precise date and that event's words. Deterministic: no model is involved.
+Only verified events are on it (their quote was found in the article), with the date briefer
+checked (extract/datecheck.py). The same event reported by several articles becomes one entry
+citing all of them: two events from different articles are the same when their dates are
+compatible (equal, or one contains the other) and their descriptions share most of their content
+words (see `similar`). The entry keeps the most precise date and that event's words.
+Deterministic: no model is involved.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 
 from briefer.extract import dates
 from briefer.extract.textnorm import match_key
-from briefer.models import ArticleSummary, Event, TimelineEntry
+from briefer.models import ArticleSummary, GroundedEvent, TimelineEntry
 
 # Words that say nothing about which event it is.
 _STOPWORDS = frozenset(
@@ -52,14 +54,14 @@ def similar(a: frozenset[str], b: frozenset[str]) -> bool:
 class _Entry:
     """One timeline entry being built: its reports, in article order."""
 
-    reports: list[tuple[str, Event, frozenset[str]]] = field(default_factory=list)
+    reports: list[tuple[str, GroundedEvent, frozenset[str]]] = field(default_factory=list)
 
     @property
-    def best(self) -> tuple[str, Event, frozenset[str]]:
+    def best(self) -> tuple[str, GroundedEvent, frozenset[str]]:
         """The report with the most precise date (the first such), whose words the entry keeps."""
         return max(self.reports, key=lambda r: dates.precision(r[1].date or ""))
 
-    def accepts(self, article_id: str, event: Event, words: frozenset[str]) -> bool:
+    def accepts(self, article_id: str, event: GroundedEvent, words: frozenset[str]) -> bool:
         date = event.date
         assert date is not None
         if any(aid == article_id for aid, _e, _w in self.reports):
@@ -85,8 +87,8 @@ def build_timeline(summaries: Iterable[ArticleSummary]) -> list[TimelineEntry]:
     for s in summaries:
         for event in s.events:
             date = event.date
-            if date is None:
-                continue
+            if date is None or not event.verified:
+                continue  # a timeline line is checkable: its quote was found in the article
             words = content_words(event.description_en)
             hits: Counter[int] = Counter()
             for w in words:
@@ -106,7 +108,14 @@ def build_timeline(summaries: Iterable[ArticleSummary]) -> list[TimelineEntry]:
     for entry in entries:
         _aid, event, _w = entry.best
         assert event.date is not None
-        out.append(TimelineEntry(date=event.date, event=event.description_en,
-                                 article_ids=sorted({aid for aid, _e, _w in entry.reports})))
+        reports = [e for _a, e, _w in entry.reports]
+        sources = list(dict.fromkeys(e.attributed_to for e in reports if e.attributed_to))
+        out.append(TimelineEntry(
+            date=event.date, event=event.description_en, article_ids=sorted({aid for aid, _e, _w in entry.reports}),
+            date_basis=event.date_basis, date_note=event.date_note,
+            # Said in an outlet's own voice by any report: not only someone's word.
+            attributed_to="; ".join(sources) if all(e.attributed_to for e in reports) else None,
+            single_anonymous_source=all(e.single_anonymous_source for e in reports),
+        ))
     # sorted() is stable: equal dates keep the order of first report (article order, then the article's own).
     return sorted(out, key=lambda t: dates.timeline_key(t.date))

@@ -4,10 +4,11 @@ An article longer than the input budget is read in parts and joined (chunking.py
 result has the same shape as for a short article.
 
 After the model answers, briefer checks every evidence quote against the source itself
-(grounding.py). With quotes it cannot find, it re-asks the model with the list, a bounded number
-of times, and keeps the answer with the most verified quotes. Unverified quotes that remain are
-kept and flagged, never silently dropped. Each re-ask is an ordinary request through the
-gateway, so it is cached, recorded and replayed like the first one.
+(grounding.py), and every date against the words it rests on (datecheck.py). With quotes it
+cannot find, it re-asks the model with the list, a bounded number of times, and keeps the answer
+with the most verified quotes. Unverified quotes that remain are kept and flagged, never silently
+dropped. Each re-ask is an ordinary request through the gateway, so it is cached, recorded and
+replayed like the first one.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from briefer.models import (
     ArticleExtraction,
     ArticleSummary,
     GroundedClaim,
+    GroundedEvent,
     GroundedKeyPoint,
     Grounding,
     Span,
@@ -31,6 +33,7 @@ from briefer.models import (
 from briefer.tokens import estimate_tokens
 
 from .chunking import assemble, reduce_payload, split_paragraphs
+from .datecheck import check_event_date, check_published
 from .grounding import Located, Source
 
 PROMPT = "extract"
@@ -135,21 +138,37 @@ def ground(article: Article, extraction: ArticleExtraction, source: Source | Non
         at = src.locate(c.evidence_quote)
         claims.append(GroundedClaim(**c.model_dump(), verified=at is not None, span=_span(at)))
     date_at = src.locate(extraction.date_evidence) if extraction.date_evidence else None
+    published = check_published(extraction.published, extraction.date_basis, extraction.date_evidence,
+                                date_at is not None, article.dateline, extraction.language)
+    events = []
+    for ev in extraction.events:
+        at = src.locate(ev.evidence_quote)
+        when = check_event_date(ev.date, ev.date_basis, ev.evidence_quote, at is not None, published.date,
+                                extraction.language)
+        events.append(GroundedEvent(**ev.model_dump(exclude={"date", "date_basis"}), date=when.date,
+                                    date_basis=when.basis, verified=at is not None, span=_span(at),
+                                    date_as_given=when.as_given, date_note=when.note))
     checked = [(k.evidence_quote, k.verified) for k in key_points] + [(c.evidence_quote, c.verified) for c in claims]
+    checked += [(e.evidence_quote, e.verified) for e in events]
     if extraction.date_evidence:
         checked.append((extraction.date_evidence, date_at is not None))
     verified = sum(ok for _q, ok in checked)
-    data = extraction.model_dump(exclude={"key_points", "claims"})
+    data = extraction.model_dump(exclude={"key_points", "claims", "events", "published", "date_basis"})
     return ArticleSummary(
         id=article.id,
         source_path=article.source_path,
         content_sha256=article.content_sha256,
         cleaning=article.cleaning,
         **data,
+        published=published.date,
+        date_basis=published.basis,
+        published_as_given=published.as_given,
+        published_note=published.note,
         date_evidence_verified=(date_at is not None) if extraction.date_evidence else None,
         date_evidence_span=_span(date_at),
         key_points=key_points,
         claims=claims,
+        events=events,
         dateline=article.dateline,
         paragraphs_original=list(article.paragraphs),
         grounding=Grounding(

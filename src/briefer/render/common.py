@@ -36,7 +36,7 @@ class Citations:
 @dataclass(frozen=True)
 class UnverifiedQuote:
     article_id: str
-    kind: str  # "key point", "claim by …", "date evidence"
+    kind: str  # "key point", "claim by …", "event (…)", "date evidence"
     quote: str
 
 
@@ -45,11 +45,37 @@ def unverified_quotes(summaries: Sequence[ArticleSummary]) -> list[UnverifiedQuo
     out: list[UnverifiedQuote] = []
     for s in summaries:
         checked = ([("key point", k.evidence_quote, k.verified) for k in s.key_points]
-                   + [(f"claim by {c.speaker_en}", c.evidence_quote, c.verified) for c in s.claims])
+                   + [(f"claim by {c.speaker_en}", c.evidence_quote, c.verified) for c in s.claims]
+                   + [(f"event ({e.description_en})", e.evidence_quote, e.verified) for e in s.events])
         if s.date_evidence:
             checked.append(("date evidence", s.date_evidence, bool(s.date_evidence_verified)))
         out += [UnverifiedQuote(s.id, kind, quote) for kind, quote, ok in checked if not ok]
     return out
+
+
+DATE_MARKS = {"computed": "date computed by briefer", "outside": "date from outside the article"}
+
+
+def date_mark(basis: str | None) -> str | None:
+    """How a timeline date is marked: computed by briefer, or from outside the article; stated: nothing."""
+    return DATE_MARKS.get(basis or "")
+
+
+def who_says(attributed_to: str | None, single_anonymous_source: bool, reports: int = 1) -> str | None:
+    """Who a line rests on ("according to …"); None when the outlets say it in their own voice."""
+    anonymous = "a single anonymous source" if reports == 1 else "each report a single anonymous source"
+    if attributed_to and single_anonymous_source:
+        return f"according to {attributed_to} ({anonymous})"
+    if attributed_to:
+        return f"according to {attributed_to}"
+    return f"according to {anonymous}" if single_anonymous_source else None
+
+
+def published_line(published: str | None, basis: str | None) -> str:
+    """A publication date as what it is: "September 2024, inferred"; an explicit date plainly."""
+    if published is None:
+        return "date unknown"
+    return dates.show(published) + (f", {basis}" if basis and basis != "explicit" else "")
 
 
 def grounding_line(stats: Stats) -> str:

@@ -12,22 +12,25 @@ from collections.abc import Callable
 
 from briefer.extract import dates
 from briefer.model.cache import pretty_json
-from briefer.models import ArticleSummary, Brief, Span
+from briefer.models import ArticleSummary, Brief, Span, TimelineEntry
 
 from .common import (
     MISSING_TAIL,
     UNVERIFIED,
     Citations,
     age_line,
+    date_mark,
     entity_groups,
     grounding_line,
     missing_note,
     named_outlets,
     other_spellings,
+    published_line,
     stale_banner,
     stale_ids,
     summary_unwritten,
     unverified_quotes,
+    who_says,
 )
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!~])")
@@ -80,7 +83,7 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
             out += [f"### {md(story.title)} {cite(story.article_ids)}", "", md(story.summary), ""]
             if story.timeline:
                 out += ["**Timeline**", ""]
-                out += [f"- {dates.show(t.date)} — {md(t.event)} {cite(t.article_ids)}" for t in story.timeline]
+                out += [timeline_line(t, cite) for t in story.timeline]
                 out.append("")
             if story.perspectives:
                 out += ["**Perspectives**", ""]
@@ -102,8 +105,7 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
                 out.append(f"{line}; also written {variants}" if variants else line)
             out.append("")
 
-    out += _section("Timeline", [f"- {dates.show(t.date)} — {md(t.event)} {cite(t.article_ids)}"
-                                 for t in brief.timeline])
+    out += _section("Timeline", [timeline_line(t, cite) for t in brief.timeline])
 
     if brief.disagreements:
         out += ["## Disagreements", ""]
@@ -125,7 +127,7 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
     stale = stale_ids(brief)
     for a in brief.articles:
         meta = " · ".join(x for x in (md(a.outlet) if a.outlet else "outlet unknown",
-                                      a.published or "date unknown", a.language,
+                                      published_line(a.published, a.date_basis), a.language,
                                       "**stale**" if a.id in stale else "") if x)
         out.append(f"{citations.number[a.id]}. **{md(a.headline_en)}** — {iso(a.headline_original)} "
                    f"({meta}; id `{a.id}`)")
@@ -163,15 +165,41 @@ def _in_english(s: ArticleSummary, span: Span | None) -> list[str]:
     return [f"  *¶{n + 1} in English:* “{md(s.translation_en[n])}”"]
 
 
+def according(attributed_to: str | None, single_anonymous_source: bool, reports: int = 1) -> str:
+    """Who says so, for a line that rests on someone's word; nothing when the outlet says it itself."""
+    who = who_says(attributed_to, single_anonymous_source, reports)
+    return f" — {md(who)}" if who else ""
+
+
+def timeline_line(t: TimelineEntry, cite: Callable[[list[str]], str]) -> str:
+    """A timeline entry: its date as what it is (marked when computed or from outside the article),
+    what happened, who says so, and its sources."""
+    mark = f" *({m})*" if (m := date_mark(t.date_basis)) else ""
+    who = according(t.attributed_to, t.single_anonymous_source, len(t.article_ids))
+    return f"- {dates.show(t.date)}{mark} — {md(t.event)}{who} {cite(t.article_ids)}"
+
+
 def _evidence(summaries: list[ArticleSummary], cite: Callable[[list[str]], str]) -> list[str]:
     out = ["## Key points and evidence", ""]
     for s in sorted(summaries, key=lambda s: s.id):
         out += [f"### {cite([s.id])} {md(s.headline_en)}", ""]
         for k in s.key_points:
             mark = "" if k.verified else f" **{UNVERIFIED}**"
-            out.append(f"- {md(k.text_en)} — “{iso(k.evidence_quote)}”{mark}")
+            out.append(f"- {md(k.text_en)}{according(k.attributed_to, k.single_anonymous_source)} — "
+                       f"“{iso(k.evidence_quote)}”{mark}")
             out += _in_english(s, k.span)
         out.append("")
+        dated = [e for e in s.events if e.date]
+        if dated:
+            out += ["**Dates**", ""]
+            for e in dated:
+                assert e.date is not None
+                mark = "" if e.verified else f" **{UNVERIFIED}**"
+                how = f" *({md(e.date_note)})*" if e.date_note else ""
+                out.append(f"- {dates.show(e.date)}{how} — {md(e.description_en)}"
+                           f"{according(e.attributed_to, e.single_anonymous_source)} — “{iso(e.evidence_quote)}”{mark}")
+                out += _in_english(s, e.span)
+            out.append("")
     unverified = unverified_quotes(summaries)
     if unverified:
         out += ["## Quotes not found in their sources", ""]
