@@ -138,13 +138,15 @@ def test_wrong_recording_fails_naming_the_check_and_what_was_found(fixtures: Pat
     assert r.exit_code == 4, r.output
     lines = rows(r.stdout, "FAIL")
     assert {ln.split("  ")[0] for ln in lines} == {"004_6e0e75a60da96bca"}
-    assert any("published 2024-02-18" in ln and ln.endswith("FAIL    2024-02-17 (explicit)") for ln in lines)
+    assert any("published 2024-02-18" in ln and ln.endswith("FAIL    2024-02-17 (inferred)") for ln in lines)
+    # An explicit date its evidence does not write is not explicit: briefer says inferred.
+    assert any(ln.split()[1:4] == ["date_basis", "explicit", "FAIL"] for ln in lines)
     assert any("translation coverage >= 1" in ln and "20/22 paragraphs translated (0.91); untranslated paragraphs: "
                "20, 21" in ln for ln in lines)
     assert any("2,500 US troops in Iraq" in ln and "2500 not in the" in ln and "3500" in ln for ln in lines)
     assert any("checks:translation_keeps_numbers" in ln and "missing from the translation: 2500 (paragraph 17)" in ln
                for ln in lines)
-    assert len(lines) == 4
+    assert len(lines) == 5
     # The merge input changed with the date: the brief is stale, not failed.
     assert rows(r.stdout, "STALE") and all(ln.startswith("brief ") for ln in rows(r.stdout, "STALE"))
 
@@ -176,24 +178,24 @@ def test_report_json_and_junit_xml_are_written_and_parse(fixtures: Path, tmp_pat
     data = json.loads(raw)
     assert data["exit_code"] == 4 and data["settings"]["offline"] is True
     (run,) = data["runs"]
-    assert run["totals"] == {"PASS": TOTAL - 4 - CHECKS["brief"], "FAIL": 4, "STALE": CHECKS["brief"], "ERROR": 0}
+    assert run["totals"] == {"PASS": TOTAL - 5 - CHECKS["brief"], "FAIL": 5, "STALE": CHECKS["brief"], "ERROR": 0}
     cases = {c["case"]: c for c in run["cases"]}
     assert cases["004_6e0e75a60da96bca"]["status"] == "FAIL" and cases["brief"]["status"] == "STALE"
     assert "is stale: input changed" in cases["brief"]["problem"]
     assert cases["brief"]["rerecord"].startswith("briefer summarize ")
     check = next(c for c in cases["004_6e0e75a60da96bca"]["checks"] if c["check"] == "published 2024-02-18")
     assert check == {"check": "published 2024-02-18", "kind": "published", "status": "FAIL",
-                     "found": "2024-02-17 (explicit)"}
+                     "found": "2024-02-17 (inferred)"}
 
     root = ET.parse(junit).getroot()
     assert root.tag == "testsuites" and root.get("tests") == str(TOTAL)
-    assert root.get("failures") == str(4 + CHECKS["brief"]) and root.get("errors") == "0"
+    assert root.get("failures") == str(5 + CHECKS["brief"]) and root.get("errors") == "0"
     suites = {s.get("name"): s for s in root.iter("testsuite")}
     assert list(suites) == [*SEED_IDS, "brief"]
     bad = suites["004_6e0e75a60da96bca"]
-    assert len(bad.findall("testcase")) == int(bad.get("tests", "0")) and bad.get("failures") == "4"
+    assert len(bad.findall("testcase")) == int(bad.get("tests", "0")) and bad.get("failures") == "5"
     failure = next(tc for tc in bad.iter("testcase") if tc.get("name") == "published 2024-02-18").find("failure")
-    assert failure is not None and failure.get("type") == "FAIL" and failure.get("message") == "2024-02-17 (explicit)"
+    assert failure is not None and failure.get("type") == "FAIL" and failure.get("message") == "2024-02-17 (inferred)"
     stale = list(suites["brief"].iter("failure"))
     assert stale and all(f.get("type") == "STALE" and "re-record with: briefer summarize" in (f.text or "")
                          for f in stale)
@@ -230,22 +232,22 @@ def test_compare_prompts_live_lists_the_checks_that_changed(fixtures: Path, tmp_
     assert f"eval: A (shipped prompts): 6 cases, {TOTAL} checks: {TOTAL} PASS, 0 FAIL, 0 STALE, 0 ERROR" in out
     flipped = [ln for ln in out.splitlines() if "PASS → FAIL" in ln]
     assert {ln.split("  ")[0] for ln in flipped} == {"004_6e0e75a60da96bca"}
-    assert any("published 2024-02-18" in ln and "2024-02-18 (explicit)  ⇒  2024-02-17 (explicit)" in ln
+    assert any("published 2024-02-18" in ln and "2024-02-18 (explicit)  ⇒  2024-02-17 (inferred)" in ln
                for ln in flipped)
-    assert any("2,500 US troops in Iraq" in ln for ln in flipped) and len(flipped) == 4
+    assert any("2,500 US troops in Iraq" in ln for ln in flipped) and len(flipped) == 5
     renamed = next(ln for ln in out.splitlines() if ln.startswith("004_") and "entity /Q" in ln)
     assert "found changed" in renamed and "Esmail Qaani (person)" in renamed and "⇒  Ismail Qaani (person)" in renamed
-    assert "compare: " in out.splitlines()[-1] and "4 pass→fail, 0 fail→pass" in out.splitlines()[-1]
+    assert "compare: " in out.splitlines()[-1] and "5 pass→fail, 0 fail→pass" in out.splitlines()[-1]
 
     data = json.loads(report.read_text(encoding="utf-8"))
     assert [run["label"] for run in data["runs"]] == ["A", "B"]
-    assert data["runs"][1]["totals"]["FAIL"] == 4 and data["exit_code"] == 4
+    assert data["runs"][1]["totals"]["FAIL"] == 5 and data["exit_code"] == 4
     changes = {(c["case"], c["check"]): c for c in data["changes"]}
     assert changes["004_6e0e75a60da96bca", "published 2024-02-18"]["change"] == "PASS → FAIL"
 
     # The other way round, B repairs what A broke: fail→pass, and B passes (exit 0).
     assert back.exit_code == 0, back.output
-    assert len([ln for ln in back.stdout.splitlines() if "FAIL → PASS" in ln]) == 4
+    assert len([ln for ln in back.stdout.splitlines() if "FAIL → PASS" in ln]) == 5
 
 
 def test_compare_offline_without_recordings_for_b_shows_b_stale(fixtures: Path, tmp_path: Path) -> None:
