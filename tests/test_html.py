@@ -15,7 +15,7 @@ import pytest
 
 from briefer.models import MissingPart, Span
 from briefer.pipeline import RunConfig, run
-from briefer.render.common import age_line, grounding_line
+from briefer.render.common import age_line, date_mark, grounding_line, who_says
 from briefer.render.html import Quote, Segment, bidi_balanced, brief_html, segments
 from conftest import FIXTURES
 from html_pages import HOSTILE, Outputs, Page, poisoned_brief, poisoned_summary, seed_outputs, with_every_section
@@ -125,7 +125,8 @@ def test_article_view_side_by_side_with_quotes_highlighted_where_found(seed: Out
     original = re.search(r'<p class="orig"[^>]*>(.*?)</p>', row, re.S)
     assert original is not None
     assert Page.parse(original.group(1)).text == paragraph
-    assert f'<span class="qa" id="a{n}-kp1"></span><mark title="key point 1' in row
+    assert re.search(rf'<span class="qa" id="a{n}-kp1"></span>(<span class="qa" id="[^"]+"></span>)*'
+                     r'<mark title="([^"]*, )?key point 1[,"]', row)
     marked = html.unescape("".join(re.findall(r"<mark[^>]*>(.*?)</mark>", original.group(1))))
     assert paragraph[kp.span.start:kp.span.end] in marked
 
@@ -180,11 +181,22 @@ def test_missing_parts_are_said_at_the_top(seed: Outputs) -> None:
     assert not page.find("b")
 
 
-def test_attribution_and_single_unnamed_sources_are_shown(seed: Outputs) -> None:
+def test_who_says_so_and_how_dates_are_known_are_shown(seed: Outputs) -> None:
     page = Page.parse(seed.html)
-    flagged = sum(x.single_anonymous_source for s in seed.summaries for x in [*s.key_points, *s.claims, *s.events])
-    assert flagged > 0 and page.text.count("one unnamed source") == flagged
-    attributed = [x.attributed_to for s in seed.summaries for x in [*s.key_points, *s.events] if x.attributed_to]
-    assert attributed and all(f"according to {who}" in page.text for who in attributed)
-    bases = [e.date_basis for s in seed.summaries for e in s.events if e.date_basis]
-    assert page.text.count("(date worked out from the publication date)") == bases.count("computed") > 0
+    said = [who_says(x.attributed_to, x.single_anonymous_source) for s in seed.summaries
+            for x in [*s.key_points, *s.events]]
+    said += [who_says(None, c.single_anonymous_source) for s in seed.summaries for c in s.claims]
+    timeline = [t for story in seed.brief.stories for t in story.timeline] + seed.brief.timeline
+    said += [who_says(t.attributed_to, t.single_anonymous_source, len(t.article_ids)) for t in timeline]
+    assert any(said) and all(w in page.text for w in said if w)
+    assert page.text.count("single anonymous source") == sum("single anonymous source" in (w or "") for w in said)
+    marks = [date_mark(t.date_basis) for t in timeline]
+    assert "date computed by briefer" in marks
+    assert all(page.text.count(f"({m}") >= marks.count(m) for m in set(marks) if m)
+    # Every event's quote is highlighted where briefer found it, and linked from the event.
+    ids = set(page.ids())
+    for n, ref in enumerate(seed.brief.articles, start=1):
+        s = next(x for x in seed.summaries if x.id == ref.id)
+        assert all((f"a{n}-ev{i}" in ids) == e.verified for i, e in enumerate(s.events, start=1))
+        assert all(f"the model said {e.date_as_given}" in page.text
+                   for e in s.events if e.date_as_given and e.date_note)

@@ -13,9 +13,6 @@ from briefer.extract import dates
 from briefer.models import ArticleSummary, Brief, BriefEntity, EntityType, Stats, Variant
 
 UNVERIFIED = "⚠ quote not found in the source"
-# How an event's date is known (Event.date_basis), in words.
-EVENT_DATE_BASIS = {"stated": "date as written", "computed": "date worked out from the publication date",
-                    "outside": "date from outside the article"}
 
 
 @dataclass(frozen=True)

@@ -28,27 +28,29 @@ from briefer.models import (
     ArticleRef,
     ArticleSummary,
     Brief,
-    Event,
     GroundedClaim,
+    GroundedEvent,
     GroundedKeyPoint,
     Span,
     StaleArticle,
 )
 
 from .common import (
-    EVENT_DATE_BASIS,
     MISSING_TAIL,
     UNVERIFIED,
     Citations,
     age_line,
+    date_mark,
     entity_groups,
     grounding_line,
     missing_note,
     named_outlets,
     other_spellings,
+    published_line,
     stale_banner,
     summary_unwritten,
     unverified_quotes,
+    who_says,
 )
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -164,7 +166,7 @@ class ArticleView:
     rows: list[Row]
     key_points: list[Cited[GroundedKeyPoint]]
     claims: list[Cited[GroundedClaim]]
-    events: list[Event]
+    events: list[Cited[GroundedEvent]]
     date_evidence: Cited[str] | None
 
 
@@ -187,6 +189,7 @@ def _article_view(n: int, s: ArticleSummary, ref: ArticleRef | None, stale: Stal
 
     key_points = [cite(k, f"kp{i}", f"key point {i}", k.verified, k.span) for i, k in enumerate(s.key_points, 1)]
     claims = [cite(c, f"cl{i}", f"claim {i}", c.verified, c.span) for i, c in enumerate(s.claims, 1)]
+    events = [cite(e, f"ev{i}", f"event {i}", e.verified, e.span) for i, e in enumerate(s.events, 1)]
     date_evidence = (cite(s.date_evidence, "date", "date evidence", s.date_evidence_verified, s.date_evidence_span)
                      if s.date_evidence else None)
 
@@ -201,7 +204,7 @@ def _article_view(n: int, s: ArticleSummary, ref: ArticleRef | None, stale: Stal
         dir="rtl" if s.language in RTL_LANGUAGES else "ltr",
         headline=segments(s.headline_original, in_part("headline")),
         dateline=segments(s.dateline, in_part("dateline")) if s.dateline else None,
-        rows=rows, key_points=key_points, claims=claims, events=list(s.events), date_evidence=date_evidence,
+        rows=rows, key_points=key_points, claims=claims, events=events, date_evidence=date_evidence,
     )
 
 
@@ -237,7 +240,9 @@ def brief_html(brief: Brief, summaries: Sequence[ArticleSummary]) -> str:
         unwritten=summary_unwritten(brief),
         entity_groups=entity_groups(brief),
         show_date=dates.show,
-        event_basis=EVENT_DATE_BASIS,
+        who_says=who_says,
+        date_mark=date_mark,
+        published_line=published_line,
         unverified=unverified_quotes([by_id[a.id] for a in brief.articles if a.id in by_id]),
         unverified_mark=UNVERIFIED,
         other_spellings=other_spellings,
