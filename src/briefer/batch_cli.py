@@ -120,3 +120,175 @@ def _report(report: Any, followup: Path | None) -> None:
         _say(f"briefer: not imported: {r.custom_id[:16]}{' (' + r.subject + ')' if r.subject else ''}: {r.reason}")
     _say(f"{report.imported} answers imported into the cache, {report.already} already there, "
          f"{len(report.rejected)} not imported" + (f"; their requests: {followup}" if followup else ""))
+
+
+Out = Annotated[Path | None, typer.Option("--out", help="Output folder, where the batch state is kept "
+                                          "[default: briefs/<date>/].")]
+MaxRequests = Annotated[int, typer.Option("--max-requests-per-batch", help="Requests per batch input file; more are "
+                                          "split into several batches.")]
+MaxBytes = Annotated[int, typer.Option("--max-batch-bytes", help="Bytes per batch input file; more are split into "
+                                       "several batches.")]
+
+
+def _out(out: Path | None) -> Path:
+    from .brief.merge import today
+
+    return out or Path("briefs") / today()
+
+
+def _limits(max_requests: int, max_bytes: int) -> Any:
+    from .errors import UsageError
+    from .model.batch import Limits
+
+    if max_requests < 1 or max_bytes < 1024:
+        raise UsageError("--max-requests-per-batch must be at least 1 and --max-batch-bytes at least 1024")
+    return Limits(max_requests, max_bytes)
+
+
+def _register_secrets(base_url: str | None = None) -> None:
+    import os
+
+    from .redact import register, register_url
+
+    register(os.environ.get("OPENAI_API_KEY"))
+    register_url(base_url or os.environ.get("OPENAI_BASE_URL"))
+
+
+@batch_app.command("submit")
+def submit_command(
+    folder: Folder,
+    out: Out = None,
+    model: Model = "gpt-4o-mini",
+    base_url: BaseUrl = None,
+    mode: Mode = "tools",
+    temperature: Temperature = 0.0,
+    max_tokens: MaxTokens = None,
+    cache_dir: CacheDir = None,
+    prompt_dir: PromptDir = None,
+    recordings: Recordings = None,
+    recursive: Recursive = False,
+    max_chars: MaxChars = 200_000,
+    max_input_tokens: MaxInputTokens = 12_000,
+    date: Annotated[str | None, typer.Option("--date", help="Date of the brief, YYYY-MM-DD [default: today].")] = None,
+    stale_days: Annotated[int, typer.Option("--stale-days", help="As for summarize.")] = 7,
+    merge_budget: Annotated[int, typer.Option("--merge-budget", help="As for summarize.")] = 16_000,
+    concurrency: Annotated[int, typer.Option(help="Live requests at once when collecting (merge, rest).")] = 8,
+    price: Annotated[str | None, typer.Option("--price", help="Batch price 'IN,OUT' in USD per million tokens "
+                                              "[default: half the table's price].", envvar="BRIEFER_PRICE")] = None,
+    max_cost: Annotated[float | None, typer.Option("--max-cost", help="Submit nothing if the batch would cost more "
+                                                   "than this many USD (estimated at the batch price).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the requests, batches and cost; submit nothing.")
+                       ] = False,
+    max_requests: MaxRequests = 50_000,
+    max_bytes: MaxBytes = 200 * 1024 * 1024,
+) -> None:
+    """Submit FOLDER's unanswered article requests to the provider's Batch API (or resume a submission)."""
+    try:
+        _register_secrets(base_url)
+        from .batch_run import estimate, plan, submit
+        from .cli import _parse_date
+        from .model.batch import split
+        from .model.llm import request_body
+
+        limits = _limits(max_requests, max_bytes)
+        cfg = _config(folder, model=model, mode=mode, base_url=base_url, temperature=temperature,
+                      max_tokens=max_tokens, cache_dir=cache_dir, prompt_dir=prompt_dir, recordings_dir=recordings,
+                      recursive=recursive, max_chars=max_chars, max_input_tokens=max_input_tokens,
+                      out_dir=_out(out), date=_parse_date(date), stale_after_days=stale_days,
+                      merge_budget=merge_budget, concurrency=concurrency, price=price, max_cost=max_cost)
+        if dry_run:
+            planned = plan(cfg)
+            guess = estimate(planned.calls, cfg)
+            sizes = split(({"custom_id": "x" * 64, "body": request_body(cfg.endpoint, c.messages, c.response_model)}
+                           for c in planned.calls), limits)
+            cost = f"${guess.cost:.4f} at {guess.price.describe()}" if guess.cost is not None and guess.price \
+                else "unknown (give --price IN,OUT)"
+            typer.echo(f"to submit: {guess.requests} requests in {len(sizes)} batch(es) ({planned.answered} already "
+                       f"answered), about {guess.prompt_tokens:,} prompt + {guess.completion_tokens:,} completion "
+                       f"tokens; estimated batch cost {cost}")
+            raise typer.Exit(0)
+        done = submit(cfg, limits, say=_say)
+    except BrieferError as exc:
+        raise _fail(str(exc), exc.exit_code) from None
+    shards = done.state.shards
+    if not shards:
+        _say(f"nothing to submit: every article request is answered already; run: briefer summarize {folder}")
+        raise typer.Exit(0)
+    what = "resumed" if done.resumed else "submitted"
+    est = done.estimate
+    cost = f", estimated ${est.cost:.4f} at the batch price" if est is not None and est.cost is not None else ""
+    _say(f"{what}: {len(shards)} batch(es), {sum(s.requests for s in shards)} requests{cost}; state in "
+         f"{cfg.output / 'batch' / 'state.json'}; next: briefer batch status --out {cfg.output}, then collect")
+
+
+@batch_app.command("status")
+def status_command(out: Out = None) -> None:
+    """Show each batch's state and counts."""
+    try:
+        _register_secrets()
+        from .batch_run import status
+
+        state = status(_out(out))
+    except BrieferError as exc:
+        raise _fail(str(exc), exc.exit_code) from None
+    for s in state.shards:
+        c = s.counts
+        counts = f", {c.get('completed', 0)}/{c.get('total', s.requests)} done, {c.get('failed', 0)} failed" if c \
+            else ""
+        extra = " (collected)" if s.collected else ""
+        note = f": {s.note}" if s.note and s.status == "failed" else ""
+        typer.echo(f"batch {s.number} {s.batch_id or '(not submitted)'}: {s.status}{counts}, {s.requests} "
+                   f"requests{extra}{note}")
+
+
+@batch_app.command("cancel")
+def cancel_command(out: Out = None) -> None:
+    """Cancel every unfinished batch; answers already given are kept and collected later."""
+    try:
+        _register_secrets()
+        from .batch_run import cancel
+
+        cancelled = cancel(_out(out))
+    except BrieferError as exc:
+        raise _fail(str(exc), exc.exit_code) from None
+    _say(f"{len(cancelled)} batch(es) cancelling; run briefer batch collect to keep what they answered")
+
+
+@batch_app.command("collect")
+def collect_command(
+    out: Out = None,
+    live_rest: Annotated[bool, typer.Option("--live-rest", help="Ask what has no valid answer live, instead of "
+                                            "in a follow-up batch.")] = False,
+    max_requests: MaxRequests = 50_000,
+    max_bytes: MaxBytes = 200 * 1024 * 1024,
+) -> None:
+    """Import the finished batches' answers, send the rest as a follow-up batch (or live), write the brief."""
+    try:
+        _register_secrets()
+        from .batch_run import NOT_READY, collect
+
+        done = collect(_out(out), live_rest=live_rest, limits=_limits(max_requests, max_bytes), say=_say)
+    except BrieferError as exc:
+        raise _fail(str(exc), exc.exit_code) from None
+    for r in done.rejected:
+        _say(f"briefer: not imported: {r.custom_id[:16]}{' (' + r.subject + ')' if r.subject else ''}: {r.reason}")
+    for line in done.lines:
+        _say(f"briefer: {line}")
+    if done.running:
+        _say(f"{done.imported} answers imported; {len(done.running)} batch(es) still running: "
+             + ", ".join(f"{s.batch_id} {s.status}" for s in done.running) + "; run collect again later")
+        raise typer.Exit(NOT_READY)
+    if done.followup:
+        _say(f"{done.imported} answers imported; {sum(s.requests for s in done.followup)} requests without a valid "
+             f"answer resubmitted as follow-up batch(es) " + ", ".join(str(s.batch_id) for s in done.followup)
+             + "; run collect again when they finish (or collect --live-rest)")
+        raise typer.Exit(NOT_READY)
+    result = done.result
+    assert result is not None
+    b, s = result.brief, result.brief.stats
+    _say(f"{done.imported} answers imported{f', {done.live} requests asked live' if done.live else ''}; "
+         f"{'partial brief' if b.partial else 'brief'} written to {result.out_dir}: {s.articles} articles, "
+         f"{len(b.failures)} failed, {s.cache_hits} cache hits, {s.model_calls} model calls")
+    for f in b.failures:
+        _say(f"briefer: failed: {f.source_path}: {f.reason}")
+    raise typer.Exit(result.exit_code)

@@ -24,7 +24,7 @@ from .extract.article import DEFAULT_MAX_INPUT_TOKENS, planned_calls, summarize_
 from .ingest.folder import DEFAULT_MAX_CHARS, Article, Folder, read_folder
 from .model.answers import Gateway, Policy, response_schema
 from .model.cache import RecordingStore, ResponseCache, atomic_write, recordings_for, write_if_changed
-from .model.costs import Price, completion_estimate, price_for, prompt_estimate
+from .model.costs import Price, batch_price, completion_estimate, price_for, prompt_estimate
 from .model.llm import EndpointConfig, ModelClient
 from .model.prompts import Prompts
 from .models import ArticleSummary, Brief, Failure, IngestNote, Skipped
@@ -296,6 +296,7 @@ class DryRun:
     skipped: list[Skipped]
     fixed_prompt_tokens: int  # per article request: system prompt + response schema, sent first
     price: Price | None
+    batch_price: Price | None = None  # the article requests' price in a batch (briefer batch submit)
 
     def totals(self) -> tuple[int, int, int, int]:
         """Requests to send, requests cached, prompt and completion tokens to send."""
@@ -307,6 +308,18 @@ class DryRun:
     def cost(self) -> float | None:
         _, _, prompt, completion = self.totals()
         return self.price.cost(prompt, completion) if self.price else None
+
+    @property
+    def batch_cost(self) -> float | None:
+        """The same run with its article requests in a batch: those at the batch price, the merge live."""
+        if self.price is None or self.batch_price is None:
+            return None
+        send = [r for r in self.rows if not r.cached]
+        articles = [r for r in send if r.subject != "(merge)"]
+        merge = [r for r in send if r.subject == "(merge)"]
+        return (self.batch_price.cost(sum(r.prompt_tokens for r in articles),
+                                      sum(r.completion_tokens for r in articles))
+                + self.price.cost(sum(r.prompt_tokens for r in merge), sum(r.completion_tokens for r in merge)))
 
 
 def dry_run(cfg: RunConfig) -> DryRun:
@@ -332,7 +345,8 @@ def dry_run(cfg: RunConfig) -> DryRun:
     rows.append(PlannedRequest("(merge)", merges, digest_tokens + 1500 * merges, 1500 * merges, merge_cached))
     first = planned_calls(folder.articles[0], prompts, cfg.max_input_tokens)[0] if folder.articles else None
     fixed = prompt_estimate(first.messages[:1], response_schema(first.response_model)[0]) if first else 0
-    return DryRun(rows, [Skipped(source_path=p, reason=r) for p, r in folder.skipped], fixed, cfg.model_price)
+    return DryRun(rows, [Skipped(source_path=p, reason=r) for p, r in folder.skipped], fixed, cfg.model_price,
+                  batch_price(cfg.endpoint.model, cfg.price))
 
 
 def _merge_answered(articles: list[Article], gateway: Gateway, prompts: Prompts, cfg: RunConfig) -> bool:

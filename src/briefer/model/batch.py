@@ -22,7 +22,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -192,3 +192,174 @@ def import_results(lines: Iterable[tuple[int, dict[str, Any] | None, str]], cach
         report.rejected.append(Rejected(custom_id, f"{request.stage} of '{request.subject}'", error or "no answer"))
         report.followup.append(request.line)
     return report
+
+
+# ---------------------------------------------------------------------- batches at the provider
+# A run's requests go out as one or more batches ("shards": a batch has limits on requests per file
+# and on file size). Their ids and states live in a small JSON file in the output folder, written
+# atomically after every step, so a later invocation (another shell, after a crash or a reboot)
+# resumes where the last one stopped: a shard is never uploaded or submitted twice.
+
+TERMINAL = ("completed", "failed", "expired", "cancelled")
+DEFAULT_MAX_REQUESTS = 50_000  # the Batch API's limit per input file
+DEFAULT_MAX_BYTES = 200 * 1024 * 1024  # and its limit on the input file's size
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_requests: int = DEFAULT_MAX_REQUESTS
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+
+class Shard(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    number: int
+    round: int = 1  # 1: the run's requests; 2, 3, …: follow-ups of what came back without a valid answer
+    file: str  # the shard's requests, beside the state file
+    requests: int
+    bytes: int
+    input_file_id: str | None = None
+    batch_id: str | None = None
+    status: str = "written"  # written, uploaded, then the provider's: validating … completed/failed/expired/cancelled
+    counts: dict[str, int] = {}
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    collected: bool = False
+    note: str | None = None  # the provider's reason for a failed batch, or what collecting found
+
+
+class BatchState(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    briefer_batch: int = 1
+    endpoint: str
+    model: str
+    run: dict[str, Any]  # the options the run was made with, so that `collect` writes the same brief
+    shards: list[Shard] = []
+
+
+class StateFile:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.path = directory / "state.json"
+
+    def load(self) -> BatchState | None:
+        try:
+            return BatchState.model_validate_json(self.path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, ValidationError) as exc:
+            from briefer.errors import UsageError
+
+            raise UsageError(f"{self.path}: not a briefer batch state file ({str(exc).splitlines()[0]})") from exc
+
+    def save(self, state: BatchState) -> None:
+        atomic_write(self.path, pretty_json(state.model_dump(mode="json")))
+
+
+def split(lines: Iterable[dict[str, Any]], limits: Limits) -> list[list[str]]:
+    """Encoded lines grouped into files within the limits, in order."""
+    groups: list[list[str]] = [[]]
+    size = 0
+    for line in lines:
+        text = dumps_line(line)
+        n = len(text.encode("utf-8"))
+        if n > limits.max_bytes:
+            from briefer.errors import UsageError
+
+            raise UsageError(f"request {line.get('custom_id', '')[:16]} alone is {n:,} bytes, over the batch "
+                             f"file limit of {limits.max_bytes:,}")
+        if groups[-1] and (len(groups[-1]) >= limits.max_requests or size + n > limits.max_bytes):
+            groups.append([])
+            size = 0
+        groups[-1].append(text)
+        size += n
+    return [g for g in groups if g]
+
+
+def add_shards(state: BatchState, directory: Path, lines: Iterable[dict[str, Any]], limits: Limits,
+               round_: int = 1) -> list[Shard]:
+    """Write the lines as shard files and note them in the state (not yet uploaded)."""
+    new = []
+    for group in split(lines, limits):
+        number = len(state.shards) + 1
+        name = f"requests-{number:03d}.jsonl"
+        text = "".join(group)
+        atomic_write(directory / name, text)
+        shard = Shard(number=number, round=round_, file=name, requests=len(group), bytes=len(text.encode("utf-8")))
+        state.shards.append(shard)
+        new.append(shard)
+    return new
+
+
+class Provider(Protocol):
+    """What the Files and Batches API offers (llm.BatchClient)."""
+
+    def upload(self, name: str, data: bytes) -> dict[str, Any]: ...
+    def create(self, input_file_id: str, metadata: dict[str, str]) -> dict[str, Any]: ...
+    def retrieve(self, batch_id: str) -> dict[str, Any]: ...
+    def find(self, input_file_id: str) -> dict[str, Any] | None: ...
+    def content(self, file_id: str) -> bytes: ...
+    def cancel(self, batch_id: str) -> dict[str, Any]: ...
+
+
+def _note(shard: Shard, batch: dict[str, Any]) -> None:
+    shard.status = str(batch.get("status") or shard.status)
+    counts = batch.get("request_counts") or {}
+    shard.counts = {k: int(v) for k, v in counts.items() if isinstance(v, int)}
+    shard.output_file_id = batch.get("output_file_id") or shard.output_file_id
+    shard.error_file_id = batch.get("error_file_id") or shard.error_file_id
+    errors = (batch.get("errors") or {}).get("data") or []
+    if errors:
+        shard.note = "; ".join(
+            f"{e.get('code') or 'error'}: {e.get('message') or ''}" + (f" (line {e['line']})" if e.get("line") else "")
+            for e in errors[:3]) + (f"; and {len(errors) - 3} more" if len(errors) > 3 else "")
+
+
+def send(state: BatchState, store: StateFile, client: Provider, say: Any) -> int:
+    """Upload and submit every shard not submitted yet, saving the state after each step. Returns how many."""
+    sent = 0
+    for shard in state.shards:
+        if shard.batch_id:
+            continue
+        if shard.input_file_id is None:
+            data = (store.directory / shard.file).read_bytes()
+            shard.input_file_id = str(client.upload(shard.file, data)["id"])
+            shard.status = "uploaded"
+            store.save(state)
+        # Killed after the provider made the batch but before its id was saved: find it, don't make another.
+        batch = client.find(shard.input_file_id) or client.create(
+            shard.input_file_id, {"briefer_shard": str(shard.number), "briefer_round": str(shard.round)})
+        shard.batch_id = str(batch["id"])
+        _note(shard, batch)
+        store.save(state)
+        say(f"batch {shard.number} submitted: {shard.batch_id} ({shard.requests} requests, {shard.bytes:,} bytes)")
+        sent += 1
+    return sent
+
+
+def refresh(state: BatchState, store: StateFile, client: Provider) -> None:
+    """Ask the provider how every unfinished batch is doing."""
+    for shard in state.shards:
+        if shard.batch_id and shard.status not in TERMINAL:
+            _note(shard, client.retrieve(shard.batch_id))
+    store.save(state)
+
+
+def shard_lines(store: StateFile, shard: Shard) -> list[dict[str, Any]]:
+    return [line for _n, line, _raw in read_jsonl(store.directory / shard.file) if line is not None]
+
+
+def download(client: Provider, shard: Shard) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
+    """The lines of a finished batch's output file, then of its error file."""
+    for file_id in (shard.output_file_id, shard.error_file_id):
+        if not file_id:
+            continue
+        text = client.content(file_id).decode("utf-8", errors="replace")
+        for number, raw in enumerate(text.splitlines(), start=1):
+            if not raw.strip():
+                continue
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                value = None
+            yield number, value if isinstance(value, dict) else None, raw

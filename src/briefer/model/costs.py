@@ -106,3 +106,18 @@ class Budget:
         usage, or, when the server did not say, the reserved estimate."""
         self.reserved = max(0.0, self.reserved - reserved)
         self.spent += reserved if usage is None else self.price.cost(*usage)
+
+
+BATCH_DISCOUNT = 0.5  # the Batch API bills half the table's price
+
+
+def batch_price(model: str, override: str | None = None) -> Price | None:
+    """The price of `model` in a batch: `--price` (or BRIEFER_PRICE) as given, taken to be the batch
+    price already, else half the table's price. None when unknown."""
+    if override or os.environ.get("BRIEFER_PRICE"):
+        return price_for(model, override)
+    table = price_for(model)
+    if table is None:
+        return None
+    return Price(f"{model} (batch)", table.input_per_million * BATCH_DISCOUNT,
+                 table.output_per_million * BATCH_DISCOUNT)

@@ -693,3 +693,68 @@ def parse_completion(config: EndpointConfig, completion: dict[str, Any], respons
     if not isinstance(parsed, BaseModel):
         raise failed(f"the model's answer is invalid: not a {response_model.__name__}")
     return ParsedAnswer(parsed.model_dump(mode="json"), parsed, prompt_tokens, completion_tokens)
+
+
+class BatchClient:
+    """The Files and Batches API (upload, create, retrieve, download, cancel), as plain JSON data.
+
+    These are a handful of small bookkeeping requests per batch, not model calls, so the SDK's own
+    retries (2, with its backoff) are enough here; briefer's retry layer stays on the model calls.
+    Every failure becomes one `EndpointError` line naming the endpoint, never the key."""
+
+    def __init__(self, config: EndpointConfig, http_client: Any = None) -> None:
+        import openai
+
+        key = config.api_key or os.environ.get("OPENAI_API_KEY")
+        if not key:
+            if config.base_url is None:
+                raise EndpointError("no API key: set OPENAI_API_KEY (batches are submitted to the provider), or "
+                                    "use --base-url")
+            key = "not-needed"
+        self.config = config
+        self._client = openai.OpenAI(api_key=key, base_url=config.base_url, timeout=config.timeout, max_retries=2,
+                                     http_client=http_client)
+
+    def _call(self, what: str, fn: Callable[[], Any]) -> Any:
+        import openai
+
+        try:
+            return fn()
+        except openai.APIStatusError as exc:
+            raise EndpointFailed(f"{self.config.endpoint}: {what} failed (HTTP {exc.status_code}: "
+                                 f"{_api_message(exc)})") from exc
+        except openai.OpenAIError as exc:
+            raise EndpointFailed(f"{self.config.endpoint}: {what} failed: {_short(str(exc))}") from exc
+
+    def upload(self, name: str, data: bytes) -> dict[str, Any]:
+        file = self._call(f"uploading {name}", lambda: self._client.files.create(
+            file=(name, data, "application/jsonl"), purpose="batch"))
+        return dict(file.model_dump(mode="json"))
+
+    def create(self, input_file_id: str, metadata: dict[str, str]) -> dict[str, Any]:
+        batch = self._call("creating the batch", lambda: self._client.batches.create(
+            input_file_id=input_file_id, endpoint="/v1/chat/completions", completion_window="24h", metadata=metadata))
+        return dict(batch.model_dump(mode="json"))
+
+    def retrieve(self, batch_id: str) -> dict[str, Any]:
+        batch = self._call(f"reading batch {batch_id}", lambda: self._client.batches.retrieve(batch_id))
+        return dict(batch.model_dump(mode="json"))
+
+    def find(self, input_file_id: str) -> dict[str, Any] | None:
+        """A batch already made from this uploaded file (a crash between creating it and noting its id)."""
+        page = self._call("listing batches", lambda: self._client.batches.list(limit=100))
+        for batch in page.data:
+            if batch.input_file_id == input_file_id:
+                return dict(batch.model_dump(mode="json"))
+        return None
+
+    def content(self, file_id: str) -> bytes:
+        response = self._call(f"downloading file {file_id}", lambda: self._client.files.content(file_id))
+        return bytes(response.content)
+
+    def cancel(self, batch_id: str) -> dict[str, Any]:
+        batch = self._call(f"cancelling batch {batch_id}", lambda: self._client.batches.cancel(batch_id))
+        return dict(batch.model_dump(mode="json"))
+
+    def close(self) -> None:
+        self._client.close()

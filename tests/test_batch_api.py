@@ -1,0 +1,183 @@
+"""`briefer batch submit/status/collect/cancel` against a Files + Batches API server on 127.0.0.1
+(tests/fake_batches.py), through the real openai client, as a user runs the commands (subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import echo_model
+from conftest import FIXTURES, ROOT, SEED_IDS
+from fake_batches import FakeBatches
+from fake_openai import FakeOpenAI
+from test_batch_files import brief_without_counters
+
+NOT_READY = 75
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "BRIEFER_"))}
+
+
+def briefer(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "briefer", *args], capture_output=True, text=True, cwd=ROOT,
+                          env=_env(), timeout=180, encoding="utf-8")
+
+
+def submit_args(tmp: Path, server: FakeBatches, *extra: str) -> list[str]:
+    return ["batch", "submit", str(FIXTURES / "articles"), "--out", str(tmp / "out"), "--cache-dir",
+            str(tmp / "cache"), "--recordings", str(tmp / "no-recordings"), "--base-url", server.base_url,
+            "--date", "2026-11-22", *extra]
+
+
+def state(tmp: Path) -> dict[str, Any]:
+    return dict(json.loads((tmp / "out" / "batch" / "state.json").read_text(encoding="utf-8")))
+
+
+def until_done(tmp: Path, steps: int = 3) -> list[str]:
+    """`status` as a user would poll it; each look moves the fake provider one step on."""
+    seen = []
+    for _ in range(steps):
+        r = briefer("batch", "status", "--out", str(tmp / "out"))
+        assert r.returncode == 0, r.stderr
+        seen.append(r.stdout)
+    return seen
+
+
+def live_brief(tmp: Path) -> tuple[dict[str, Any], str]:
+    """The same folder summarised live, with the same answers (the echo model), into its own cache."""
+    with FakeOpenAI(echo_model.respond) as server:
+        r = briefer("summarize", str(FIXTURES / "articles"), "--out", str(tmp / "live"), "--cache-dir",
+                    str(tmp / "live-cache"), "--recordings", str(tmp / "no-recordings"), "--base-url",
+                    server.base_url, "--date", "2026-11-22")
+    assert r.returncode == 0, r.stderr
+    return brief_without_counters(tmp / "live")
+
+
+def article_requests(server: FakeBatches) -> list[dict[str, Any]]:
+    return [b for b in server.requests if "ArticleExtraction" in json.dumps(b.get("tools"))]
+
+
+def test_submit_killed_mid_submission_resumes_without_resubmitting(tmp_path: Path) -> None:
+    with FakeBatches(echo_model.respond, hold_create=2) as server:
+        # Two requests per batch: three batches. The second "create" never answers; the process is killed there.
+        proc = subprocess.Popen([sys.executable, "-m", "briefer", *submit_args(tmp_path, server,
+                                 "--max-requests-per-batch", "2")], cwd=ROOT, env=_env(),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while server.creates_seen < 2:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+        shards = state(tmp_path)["shards"]
+        assert [bool(s["batch_id"]) for s in shards] == [True, False, False]
+        assert shards[1]["input_file_id"] and shards[1]["status"] == "uploaded" and shards[2]["status"] == "written"
+        server.release.set()
+
+        r = briefer(*submit_args(tmp_path, server, "--max-requests-per-batch", "2"))
+        assert r.returncode == 0, r.stderr
+        assert "resumed: 3 batch(es), 5 requests" in r.stderr
+        assert len(server.batches) == 3  # one batch per shard, none twice
+        inputs = [f for f in server.files.values() if f["purpose"] == "batch"]
+        assert len(inputs) == 3  # the second shard's file was not uploaded again
+        assert sorted(b["input_file_id"] for b in server.batches.values()) == sorted(f["id"] for f in inputs)
+        # A third submit finds everything submitted and sends nothing.
+        assert briefer(*submit_args(tmp_path, server)).returncode == 0 and len(server.batches) == 3
+
+        looks = until_done(tmp_path)
+        assert "validating" not in looks[0] and "in_progress" in looks[0]
+        assert "batch 1 batch_0001: completed, 2/2 done, 0 failed, 2 requests" in looks[-1]
+        r = briefer("batch", "collect", "--out", str(tmp_path / "out"))
+        assert r.returncode == 0, r.stderr
+        assert "5 answers imported; brief written to" in r.stderr
+        assert article_requests(server) == [] and len(server.requests) == 1  # only the merge went live
+    assert brief_without_counters(tmp_path / "out") == live_brief(tmp_path)
+    for name in (f"{i}.json" for i in SEED_IDS):
+        batch_file, live_file = tmp_path / "out" / "articles" / name, tmp_path / "live" / "articles" / name
+        assert batch_file.read_bytes() == live_file.read_bytes()
+    # After collection, an ordinary run replays every answer: no model call at all.
+    r = briefer("summarize", str(FIXTURES / "articles"), "--out", str(tmp_path / "again"), "--cache-dir",
+                str(tmp_path / "cache"), "--recordings", str(tmp_path / "no-recordings"), "--date", "2026-11-22",
+                "--offline")
+    assert r.returncode == 0 and "0 model calls" in r.stderr, r.stderr
+
+
+def test_error_lines_and_invalid_answers_go_to_a_follow_up_batch(tmp_path: Path) -> None:
+    with FakeBatches(echo_model.respond, errors=[SEED_IDS[1]], invalid=[SEED_IDS[3]]) as server:
+        assert briefer(*submit_args(tmp_path, server)).returncode == 0
+        until_done(tmp_path)
+        r = briefer("batch", "collect", "--out", str(tmp_path / "out"))
+        assert r.returncode == NOT_READY, r.stderr
+        lines = [ln for ln in r.stderr.splitlines() if ln.startswith("briefer: not imported:")]
+        assert len(lines) == 2
+        error, invalid = sorted(lines, key=lambda ln: SEED_IDS[3] in ln)
+        assert SEED_IDS[1] in error and "HTTP 500" in error
+        assert SEED_IDS[3] in invalid and "the model's answer is invalid" in invalid
+        assert "3 answers imported; 2 requests without a valid answer resubmitted as follow-up batch(es) batch_0002" \
+            in r.stderr
+        followup = state(tmp_path)["shards"][1]
+        assert followup["round"] == 2 and followup["requests"] == 2
+        r = briefer("batch", "collect", "--out", str(tmp_path / "out"))
+        assert r.returncode == NOT_READY and "still running: batch_0002" in r.stderr
+        until_done(tmp_path, 2)
+        r = briefer("batch", "collect", "--out", str(tmp_path / "out"))
+        assert r.returncode == 0, r.stderr
+        assert "2 answers imported; brief written" in r.stderr
+        assert article_requests(server) == []
+    assert brief_without_counters(tmp_path / "out") == live_brief(tmp_path)
+
+
+def test_expired_and_rejected_batches_keep_what_was_answered_and_the_rest_goes_live(tmp_path: Path) -> None:
+    with FakeBatches(echo_model.respond, outcomes=["expired", "failed"]) as server:
+        assert briefer(*submit_args(tmp_path, server, "--max-requests-per-batch", "3")).returncode == 0
+        until_done(tmp_path, 2)
+        r = briefer("batch", "collect", "--out", str(tmp_path / "out"), "--live-rest")
+        assert r.returncode == 0, r.stderr
+        assert "briefer: batch 1 (batch_0001) expired: 2 of 3 answers collected; the rest go to the follow-up" \
+            in r.stderr
+        assert "briefer: batch 2 (batch_0002) failed: invalid_file: The input file was rejected: it holds requests " \
+               "for more than one model.; its 2 requests go to the follow-up" in r.stderr
+        assert "batch_expired" in r.stderr  # the expired line, one line
+        assert "2 answers imported, 3 requests asked live; brief written" in r.stderr
+        assert len(article_requests(server)) == 3  # what the batches answered is not asked again
+    assert brief_without_counters(tmp_path / "out") == live_brief(tmp_path)
+
+
+def test_cancel_keeps_the_answers_given_before(tmp_path: Path) -> None:
+    with FakeBatches(echo_model.respond) as server:
+        assert briefer(*submit_args(tmp_path, server)).returncode == 0
+        until_done(tmp_path, 1)
+        r = briefer("batch", "cancel", "--out", str(tmp_path / "out"))
+        assert r.returncode == 0 and "1 batch(es) cancelling" in r.stderr, r.stderr
+        assert "cancelled, 3/5 done, 2 failed" in until_done(tmp_path, 1)[0]
+        r = briefer("batch", "collect", "--out", str(tmp_path / "out"), "--live-rest")
+        assert r.returncode == 0, r.stderr
+        assert "batch 1 (batch_0001) cancelled: 3 of 5 answers collected" in r.stderr
+        assert len(article_requests(server)) == 2
+
+
+def test_batch_cost_is_half_price_and_max_cost_submits_nothing(tmp_path: Path) -> None:
+    with FakeBatches(echo_model.respond) as server:
+        r = briefer(*submit_args(tmp_path, server, "--dry-run"))
+        assert r.returncode == 0, r.stderr
+        assert "to submit: 5 requests in 1 batch(es)" in r.stdout
+        assert "gpt-4o-mini (batch): $0.075 in / $0.3 out per 1M tokens" in r.stdout
+        r = briefer(*submit_args(tmp_path, server, "--max-cost", "0.0001"))
+        assert r.returncode == 1 and "not submitted: the batch would cost about $" in r.stderr, r.stderr
+        assert server.files == {} and server.batches == {}
+        r = briefer(*submit_args(tmp_path, server, "--dry-run", "--price", "1,2"))
+        assert "gpt-4o-mini: $1 in / $2 out per 1M tokens" in r.stdout
+    r = briefer("summarize", str(FIXTURES / "articles"), "--dry-run", "--cache-dir", str(tmp_path / "c"),
+                "--recordings", str(tmp_path / "none"))
+    assert r.returncode == 0, r.stderr
+    live = float(r.stdout.split("estimated cost $")[1].split()[0])
+    batch = float(r.stdout.split("as a batch (briefer batch submit): $")[1].split(",")[0])
+    assert live / 2 <= batch < live  # the articles at half price, the merge live
