@@ -81,3 +81,14 @@ def test_an_invalid_batch_answer_fails_with_its_reason_and_raw_output(mode: str)
         parse_completion(config, completion(body, good, finish_reason="length"), call.response_model, call.context)
     with pytest.raises(RequestFailed, match="not a chat completion"):
         parse_completion(config, {"choices": "none"}, call.response_model, call.context)
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_the_body_built_once_per_model_is_instructors_body_for_every_request(mode: str) -> None:
+    from briefer.model.llm import _instructor_body
+
+    config = EndpointConfig(model="gpt-4o-mini", mode=mode, max_tokens=700)
+    for article in read_folder(FIXTURES / "articles").articles:
+        for call in planned_calls(article, Prompts(None), 300):  # in parts too: other messages, same frame
+            assert request_body(config, call.messages, call.response_model) == _instructor_body(
+                mode, "gpt-4o-mini", 0.0, 700, call.response_model, call.messages)

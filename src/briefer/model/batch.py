@@ -56,7 +56,8 @@ class PendingStore:
         return self.directory / f"{key}.json"
 
     def put(self, pending: PendingRequest) -> None:
-        atomic_write(self._path(pending.key), pretty_json(pending.model_dump(mode="json")))
+        # Compact: a record holds the request's whole body (schema included), written once per request.
+        atomic_write(self._path(pending.key), dumps_line(pending.model_dump(mode="json")))
 
     def get(self, key: str) -> PendingRequest | None:
         if not key or "/" in key or "\\" in key or key.startswith("."):

@@ -636,16 +636,47 @@ def request_body(config: EndpointConfig, messages: list[dict[str, str]],
     messages (as the mode rewrites them), model, the tool or response_format schema, parameters."""
     import json
 
+    if config.mode in _MESSAGES_AS_GIVEN:
+        # The tool or response_format part depends only on the model and the parameters: built once
+        # (instructor's handler costs tens of milliseconds a call, minutes over 10,000 articles).
+        frame = json.loads(_body_frame(config.mode, config.model, config.temperature, config.max_tokens,
+                                       response_model))
+        return {**frame, "messages": json.loads(json.dumps(messages, ensure_ascii=False))}
+    return _instructor_body(config.mode, config.model, config.temperature, config.max_tokens, response_model,
+                            messages)
+
+
+# Modes whose request handler sends the messages as given (json and md_json add the schema to them).
+_MESSAGES_AS_GIVEN = ("tools", "json_schema")
+
+
+def _instructor_body(mode: str, model: str, temperature: float, max_tokens: int | None,
+                     response_model: type[BaseModel], messages: list[dict[str, str]]) -> dict[str, Any]:
+    import json
+
     import instructor
     from instructor.processing import handle_response_model
 
-    kwargs: dict[str, Any] = {"model": config.model, "messages": messages, "temperature": config.temperature}
-    if config.max_tokens is not None:
-        kwargs["max_tokens"] = config.max_tokens
-    _model, body = handle_response_model(_wrapped(response_model), mode=getattr(instructor.Mode, MODES[config.mode]),
+    kwargs: dict[str, Any] = {"model": model, "messages": messages, "temperature": temperature}
+    if max_tokens is not None:
+        kwargs["max_tokens"] = max_tokens
+    _model, body = handle_response_model(_wrapped(response_model), mode=getattr(instructor.Mode, MODES[mode]),
                                          **kwargs)
     # As the SDK puts it on the wire: plain JSON data, nothing shared with the caller's messages.
     return dict(json.loads(json.dumps(body, ensure_ascii=False)))
+
+
+@functools.lru_cache(maxsize=32)
+def _body_frame(mode: str, model: str, temperature: float, max_tokens: int | None,
+                response_model: type[BaseModel]) -> str:
+    """The body without its messages, as JSON text (copied on each use)."""
+    import json
+
+    probe = [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}]
+    body = _instructor_body(mode, model, temperature, max_tokens, response_model, probe)
+    if body.pop("messages") != probe:
+        raise AssertionError(f"instructor changed the messages in mode {mode}")
+    return json.dumps(body, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
