@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -93,11 +93,11 @@ def plan(cfg: RunConfig) -> Planned:
     return Planned(todo, answered, len(folder.articles), gateway)
 
 
-def request_lines(planned: Planned, cfg: RunConfig) -> list[dict[str, object]]:
-    """One Batch-API line per request, each registered as pending in the cache directory."""
+def request_lines(planned: Planned, cfg: RunConfig) -> Iterator[dict[str, Any]]:
+    """One Batch-API line per request, each registered as pending in the cache directory (streamed:
+    10,000 bodies with their schemas would be hundreds of MB at once)."""
     assert cfg.cache_dir is not None
     pending = PendingStore(cfg.cache_dir)
-    lines: list[dict[str, object]] = []
     for call in planned.calls:
         key = planned.gateway.cache_key(call)
         line = request_line(key, request_body(cfg.endpoint, call.messages, call.response_model))
@@ -105,8 +105,7 @@ def request_lines(planned: Planned, cfg: RunConfig) -> list[dict[str, object]]:
                                    schema_name=call.response_model.__name__,
                                    fingerprint=planned.gateway.fingerprint(call), context=call.context,
                                    mode=cfg.endpoint.mode, line=line))
-        lines.append(line)
-    return lines
+        yield line
 
 
 @dataclass(frozen=True)

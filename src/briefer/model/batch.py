@@ -18,13 +18,18 @@ This module knows nothing of articles or briefs; the caller names the response m
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+
+from briefer.redact import redact
 
 from .cache import CacheEntry, Fingerprint, ResponseCache, Usage, atomic_write, pretty_json
 
@@ -81,12 +86,21 @@ def dumps_line(line: dict[str, Any]) -> str:
 
 
 def write_jsonl(path: Path, lines: Iterable[dict[str, Any]]) -> int:
-    """Write lines atomically (a crash leaves the old file or the new one). Returns how many."""
-    text = []
-    for line in lines:
-        text.append(dumps_line(line))
-    atomic_write(path, "".join(text))
-    return len(text)
+    """Write lines as they come, atomically (a crash leaves the old file or the new one). Returns how many."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    n = 0
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            for line in lines:
+                fh.write(redact(dumps_line(line)))
+                n += 1
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return n
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
