@@ -17,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from .errors import FailureKind
 from .validation import current as validation_context
 
-# ISO 8601 calendar date, possibly partial: "2024", "2024-09", "2024-09-27".
-PartialDate = Annotated[str, StringConstraints(pattern=r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")]
+# ISO 8601 calendar date, possibly partial: "2024", "2024-09", "2024-09-27". [0-9], not \d: servers turn the
+# schema into a grammar, and llama.cpp's converter drops a pattern with \d ("accepting any string").
+PartialDate = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 ArticleIds = Annotated[list[NonEmpty], Field(min_length=1, description="Ids of the articles this rests on.")]
