@@ -132,6 +132,19 @@ def test_live_run_reports_stale_recordings_before_asking(fixture_copy: Path, tmp
     recorded = json.loads((fixture_copy / "recordings" / "merge" / "brief.json").read_text("utf-8"))
     was, now = recorded["fingerprint"]["prompt_version"], Prompts(prompts).version("merge")
     assert warnings.warnings == [
-        f"merge of 'brief': recording is stale (prompt template changed (recorded {was}, now {now})); "
-        "asking the model instead"
+        f"1 recording is stale (prompt template changed (recorded {was}, now {now})); asked the model instead: "
+        "merge of 'brief'"
     ]
+
+
+def test_stale_recordings_are_one_line_per_run_with_the_whole_model_name(fixture_copy: Path, tmp_path: Path,
+                                                                         reference_server: FakeOpenAI) -> None:
+    model = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    endpoint = EndpointConfig(model=model, base_url=reference_server.base_url)
+    warnings = SilentReporter()
+    result = asyncio.run(run(_config(fixture_copy, tmp_path / "out", endpoint=endpoint, cache_dir=None), warnings))
+    assert result.exit_code == 0
+    stale = [w for w in warnings.warnings if "stale" in w]
+    assert stale == [f"{len(SEED_IDS) + 1} recordings are stale (model differs (recorded gpt-4o-mini, now {model})); "
+                     "asked the model instead: " + ", ".join(sorted(f"extract of '{i}'" for i in SEED_IDS))
+                     + ", merge of 'brief'"]

@@ -253,6 +253,7 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
             prompts,
         )
     finally:
+        gateway.report_stale()
         await gateway.aclose()
     _write(out / "brief.json", to_json(brief))
     _write(out / "brief.md", brief_markdown(brief, summaries))

@@ -140,6 +140,7 @@ class Gateway:
     client_factory: Callable[[], ModelClient] | None = None
     warn: Callable[[str], None] = lambda _msg: None
     counters: Counters = field(default_factory=Counters)
+    _stale: dict[str, list[str]] = field(default_factory=dict)  # reason -> the requests it was found for
     max_in_flight: int | None = None  # requests sent at once, whatever the stage (the run's --concurrency)
     _client: ModelClient | None = None
     _slots: asyncio.Semaphore | None = None
@@ -262,8 +263,8 @@ class Gateway:
                 f"{what}: no recording or cached answer (looked in {path}); "
                 f"record it with: {self.policy.record_command}"
             )
-        if stale:
-            self.warn(f"{what}: recording is stale ({'; '.join(stale)}); asking the model instead")
+        if stale:  # said once for the run (report_stale), not once per article
+            self._stale.setdefault("; ".join(stale), []).append(what)
 
         from .llm import EndpointFailed, RequestFailed
 
@@ -299,6 +300,16 @@ class Gateway:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.max_in_flight)
         return self._slots
+
+    def report_stale(self) -> None:
+        """One warning line per reason for the recordings that were stale and asked of the model instead."""
+        for reason, found in self._stale.items():
+            whats = sorted(found)
+            n = len(whats)
+            names = ", ".join(whats[:8]) + (f" and {n - 8} more" if n > 8 else "")
+            self.warn(f"{n} recording{'s are' if n != 1 else ' is'} stale ({reason}); asked the model instead: "
+                      f"{names}")
+        self._stale.clear()
 
     def _model(self) -> ModelClient:
         if self._client is None:
