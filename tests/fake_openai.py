@@ -19,6 +19,8 @@ fault of the first queue that matches; with none left it is answered normally.
     empty        200 with an empty body                   nochoices  200, a completion without choices
     nullcontent  200, message content null, no tool call  trickle:S  the answer one byte every S seconds
     huge:MB      200 with an MB-sized body                hugeopen:MB  the same without Content-Length
+    notool       plain text, no tool call (a server that ignores tool_choice, as llama.cpp does)
+    loop         the same entity over and over until finish_reason=length (a small model at temperature 0)
     echo:STATUS  an error (default 500) whose message echoes the Authorization header and the path
     echoanswer   an invalid answer that quotes the Authorization header
 """
@@ -205,6 +207,15 @@ class FakeOpenAI:
                 if name == "length":
                     cut = json.dumps(answer, ensure_ascii=False)[:200]
                     return self._send(200, completion(body, answer, raw_arguments=cut, finish_reason="length"))
+                if name == "notool":
+                    text = "The article reports a meeting between the prime minister and armed factions."
+                    return self._send(200, _wrap(body, {"role": "assistant", "content": text}, "stop",
+                                                 {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}))
+                if name == "loop":
+                    entity = ('{"name_en": "Mohammed Shia al-Sudani", "names_original": ["السوداني"], '
+                              '"type": "person"}, ')
+                    looped = '{"language": "ar", "entities": [' + entity * 40
+                    return self._send(200, completion(body, answer, raw_arguments=looped, finish_reason="length"))
                 if name == "refusal":
                     return self._send(200, refusal(body, "I'm sorry, I can't help with that request."))
                 raise AssertionError(f"unknown fault {fault!r}")

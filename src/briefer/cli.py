@@ -175,6 +175,13 @@ def summarize(
     max_reasks: Annotated[int, typer.Option("--max-reasks", help="Re-asks when the answer is invalid.")] = 2,
     max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Completion token limit per answer.")] = None,
     temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 0.0,
+    frequency_penalty: Annotated[float | None, typer.Option("--frequency-penalty", help="Penalise repeated tokens "
+                                                            "(-2 to 2); against small models' loops.")] = None,
+    presence_penalty: Annotated[float | None, typer.Option("--presence-penalty", help="Penalise tokens already "
+                                                           "used (-2 to 2).")] = None,
+    extra_body: Annotated[str | None, typer.Option("--extra-body", help="More request parameters the server "
+                                                   "understands, as JSON, e.g. '{\"repeat_penalty\": 1.1}' "
+                                                   "(llama.cpp).")] = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Read subfolders too.")] = False,
     follow_links: Annotated[bool, typer.Option("--follow-links", help="Read links leading out of FOLDER.")] = False,
     max_chars: Annotated[int, typer.Option("--max-chars", help="Characters kept per article; longer text is cut "
@@ -210,7 +217,9 @@ def summarize(
             endpoint=EndpointConfig(model=model, mode=mode, base_url=base_url, timeout=timeout,
                                     max_retries=max_retries, max_reasks=max_reasks, max_tokens=max_tokens,
                                     temperature=temperature, rpm=rpm, tpm=tpm,
-                                    max_response_bytes=_megabytes(max_response_mb)),
+                                    max_response_bytes=_megabytes(max_response_mb),
+                                    frequency_penalty=frequency_penalty, presence_penalty=presence_penalty,
+                                    extra_body=extra_body),
             out_dir=out,
             date=_parse_date(date),
             concurrency=concurrency,

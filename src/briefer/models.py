@@ -152,13 +152,16 @@ class ArticleExtraction(Strict):
 
     @model_validator(mode="after")
     def _check_against_source(self, info: ValidationInfo) -> ArticleExtraction:
-        _check_summary_and_date(self.summary_en, self.published, self.date_basis)
+        # Every problem at once: a re-ask that names only the first gets an answer with the next one.
+        problems = _summary_and_date_problems(self.summary_en, self.published, self.date_basis)
         expected = validation_context(info.context).get("paragraph_count")
         if expected is not None and len(self.translation_en) != expected:
-            raise ValueError(
+            problems.append(
                 f"translation_en has {len(self.translation_en)} items but the article has {expected} paragraphs: "
                 "translate every paragraph, one item per paragraph, in order"
             )
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 
@@ -204,14 +207,16 @@ class Grounding(Strict):
     unverified: list[str] = Field(description="The quotes that were not found, as the model gave them.")
 
 
-def _check_summary_and_date(summary_en: str, published: str | None, date_basis: str) -> None:
+def _summary_and_date_problems(summary_en: str, published: str | None, date_basis: str) -> list[str]:
+    problems = []
     n = count_sentences(summary_en)
     if not 3 <= n <= 6:
-        raise ValueError(f"summary_en has {n} sentences; write 3 to 6")
+        problems.append(f"summary_en has {n} sentences; write 3 to 6")
     if date_basis == "unknown" and published is not None:
-        raise ValueError("date_basis is 'unknown' but published is set")
+        problems.append("date_basis is 'unknown' but published is set")
     if date_basis != "unknown" and published is None:
-        raise ValueError(f"date_basis is '{date_basis}' but published is null")
+        problems.append(f"date_basis is '{date_basis}' but published is null")
+    return problems
 
 
 class ArticleDigest(Strict):
@@ -235,7 +240,8 @@ class ArticleDigest(Strict):
 
     @model_validator(mode="after")
     def _check(self) -> ArticleDigest:
-        _check_summary_and_date(self.summary_en, self.published, self.date_basis)
+        if problems := _summary_and_date_problems(self.summary_en, self.published, self.date_basis):
+            raise ValueError("; ".join(problems))
         return self
 
 

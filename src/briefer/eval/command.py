@@ -52,6 +52,12 @@ def eval_command(
     max_reasks: Annotated[int, typer.Option("--max-reasks", help="Re-asks when the answer is invalid.")] = 2,
     max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Completion token limit per answer.")] = None,
     concurrency: Annotated[int, typer.Option(help="Articles processed at once.")] = 8,
+    frequency_penalty: Annotated[float | None, typer.Option("--frequency-penalty", help="Penalise repeated tokens "
+                                                            "(-2 to 2).")] = None,
+    presence_penalty: Annotated[float | None, typer.Option("--presence-penalty", help="Penalise tokens already "
+                                                           "used (-2 to 2).")] = None,
+    extra_body: Annotated[str | None, typer.Option("--extra-body", help="More request parameters, as JSON "
+                                                   "(llama.cpp: '{\"repeat_penalty\": 1.1}').")] = None,
     compare_prompt_dir: Annotated[
         Path | None, typer.Option("--compare-prompt-dir", help="Also run these prompts (B) and list every check "
                                   "that changed from --prompt-dir (A); the exit code is B's.")
@@ -70,7 +76,9 @@ def eval_command(
         result = evaluate(EvalConfig(fixtures=fixtures, offline=offline, prompt_dir=prompt_dir, recordings=recordings,
                                      endpoint=EndpointConfig(model=model, mode=mode, base_url=base_url,
                                                              timeout=timeout, max_retries=max_retries,
-                                                             max_reasks=max_reasks, max_tokens=max_tokens),
+                                                             max_reasks=max_reasks, max_tokens=max_tokens,
+                                                             frequency_penalty=frequency_penalty,
+                                                             presence_penalty=presence_penalty, extra_body=extra_body),
                                      compare_prompt_dir=compare_prompt_dir, concurrency=concurrency, out=out))
     except Terminated:
         raise _fail("terminated (SIGTERM)", 143) from None

@@ -52,6 +52,7 @@ from .ratelimit import RateLimiter
 MODES = {"tools": "TOOLS", "json_schema": "JSON_SCHEMA", "json": "JSON", "md_json": "MD_JSON"}
 OTHER_MODES = {"tools": "json_schema", "json_schema": "json", "json": "md_json", "md_json": "json"}
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+REASK_TEMPERATURE = 0.3  # re-asks of a run at temperature 0 sample a little, so the answer can change
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,11 @@ class EndpointConfig:
     rpm: float | None = None  # client-side pacing: requests per minute
     tpm: float | None = None  # and tokens per minute (estimated, then settled with billed usage)
     max_response_bytes: int = wire.DEFAULT_MAX_RESPONSE_BYTES  # a larger response fails its request unread
+    # Sampling parameters against repetition loops (small local models loop at temperature 0), and any other
+    # body parameters the server understands, as a JSON object (llama.cpp: {"repeat_penalty": 1.1}).
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    extra_body: str | None = None
     # Read from the environment when the client is built; never stored in recordings or caches.
     api_key: str | None = field(default=None, repr=False)
 
@@ -87,14 +93,38 @@ class EndpointConfig:
             raise UsageError("--rpm and --tpm must be positive")
         if self.max_response_bytes < 1024:
             raise UsageError("--max-response-mb must be a number of at least 0.001 (1 KB)")
+        if any(v is not None and not -2 <= v <= 2 for v in (self.frequency_penalty, self.presence_penalty)):
+            raise UsageError("--frequency-penalty and --presence-penalty must be between -2 and 2")
+        if self.extra_body is not None:
+            try:
+                body = json.loads(self.extra_body)
+            except json.JSONDecodeError as exc:
+                raise UsageError(f"--extra-body must be a JSON object: {exc}") from None
+            if not isinstance(body, dict):
+                raise UsageError("--extra-body must be a JSON object, e.g. '{\"repeat_penalty\": 1.1}'")
         register_url(self.base_url)  # credentials in the URL are never written (redact.py)
         if self.api_key is not None:
             object.__setattr__(self, "api_key", clean_key(self.api_key, "the API key"))
 
     @property
     def params(self) -> dict[str, Any]:
-        """Generation parameters that change the answer: part of the cache key."""
-        return {"temperature": self.temperature, "max_tokens": self.max_tokens}
+        """Generation parameters that change the answer: part of the cache key. The sampling options are
+        listed only when set, so adding them left earlier caches and recordings valid."""
+        params: dict[str, Any] = {"temperature": self.temperature, "max_tokens": self.max_tokens}
+        params.update(self.sampling)
+        return params
+
+    @property
+    def sampling(self) -> dict[str, Any]:
+        """The optional sampling parameters that are set, as request keyword arguments."""
+        out: dict[str, Any] = {}
+        if self.frequency_penalty is not None:
+            out["frequency_penalty"] = self.frequency_penalty
+        if self.presence_penalty is not None:
+            out["presence_penalty"] = self.presence_penalty
+        if self.extra_body is not None:
+            out["extra_body"] = json.loads(self.extra_body)
+        return out
 
     @property
     def endpoint(self) -> str:
@@ -374,6 +404,12 @@ class ModelClient:
                 counter.answers += 1
                 counter.last_output = _raw_output(response)
                 counter.last_refusal = _refusal(response)
+            if cfg.mode == "tools" and _answered_without_tool(response):
+                # llama.cpp ignores a forced tool_choice it cannot parse and answers in prose, with HTTP 200:
+                # every request would do the same, and no re-ask can fix it.
+                raise EndpointFailed(
+                    f"{cfg.endpoint} answered in plain text instead of calling the tool (--mode tools): the server "
+                    "ignores tool_choice; use --mode json_schema (or --mode json)", attempts=_current_attempts())
             return response
 
         async def with_retries(*args: Any, **kwargs: Any) -> Any:
@@ -384,6 +420,10 @@ class ModelClient:
                 sleep=self._sleep or _asyncio_sleep,
                 reraise=True,
             )
+            counter = _attempts.get(None)
+            if counter is not None and counter.answers and not kwargs.get("temperature"):
+                # A re-ask at temperature 0 gets the same answer from a small model, byte for byte.
+                kwargs = {**kwargs, "temperature": REASK_TEMPERATURE}
             try:
                 return await retrying(attempt, *args, **kwargs)
             except _Transient as exc:
@@ -442,7 +482,7 @@ class ModelClient:
         holds each HTTP request's cost while in flight (re-asks and retries included)."""
         cfg = self.config
         client = self._instructor()
-        kwargs: dict[str, Any] = {"temperature": cfg.temperature}
+        kwargs: dict[str, Any] = {"temperature": cfg.temperature, **cfg.sampling}
         if cfg.max_tokens is not None:
             kwargs["max_tokens"] = cfg.max_tokens
         counter = _Attempts(meter=meter)
@@ -490,6 +530,10 @@ class ModelClient:
                                  completion_tokens=completion_tokens, raw_output=raw)
 
         if type(exc).__name__ == "IncompleteOutputException" or type(root).__name__ == "IncompleteOutputException":
+            if (loop := repeated_tail(raw or "")) is not None:
+                return failed(f"the model repeated itself until the token limit (a loop: {_short(loop, 80)!r} over "
+                              "and over); a larger --max-tokens will not help: add --frequency-penalty 0.5 or the "
+                              "server's own, e.g. --extra-body '{\"repeat_penalty\": 1.1}' (llama.cpp)")
             return failed("the answer was cut off at the token limit (finish_reason=length); raise --max-tokens "
                           "or split long articles with --max-input-tokens")
         if isinstance(root, openai.AuthenticationError | openai.PermissionDeniedError):
@@ -501,7 +545,8 @@ class ModelClient:
             return EndpointFailed(f"{where}: insufficient quota (HTTP 429 insufficient_quota); check your plan and "
                                   "billing", attempts=attempts)
         if isinstance(root, openai.APITimeoutError):
-            return failed(f"{where} timed out ({self.config.timeout:g}s per request) {tries}")
+            return failed(f"{where} timed out ({self.config.timeout:g}s per request) {tries}; a slow endpoint (a "
+                          "local model on a CPU) needs a larger --timeout, e.g. --timeout 900")
         if isinstance(root, openai.APIConnectionError):
             if _cannot_connect(root):
                 return EndpointFailed(f"cannot reach {where}: {_connect_reason(root)}", attempts=attempts)
@@ -592,6 +637,26 @@ def _raw_output(completion: Any) -> str | None:
     return str(content if content is not None else refusal) if (content or refusal) else None
 
 
+def _answered_without_tool(completion: Any) -> bool:
+    """A tools-mode answer with text but no tool call."""
+    message = _message(completion)
+    return message is not None and not getattr(message, "tool_calls", None) and bool(
+        (getattr(message, "content", None) or "").strip()) and not getattr(message, "refusal", None)
+
+
+def repeated_tail(text: str, min_period: int = 8, max_period: int = 2000, times: int = 3) -> str | None:
+    """The block a looping answer repeats at its end (`times` times in a row at least), or None.
+
+    A model stuck in a loop writes the same entity or sentence again and again until the token limit; an
+    answer cut off honestly does not end in a run of identical blocks."""
+    end = text.rstrip()
+    for period in range(min_period, min(max_period, len(end) // times) + 1):
+        block = end[-period:]
+        if all(end[-period * (k + 1): len(end) - period * k] == block for k in range(1, times)):
+            return block.strip() or None
+    return None
+
+
 def _refusal(completion: Any) -> str | None:
     message = _message(completion)
     refusal = getattr(message, "refusal", None) if message is not None else None
@@ -641,9 +706,14 @@ def request_body(config: EndpointConfig, messages: list[dict[str, str]],
         # (instructor's handler costs tens of milliseconds a call, minutes over 10,000 articles).
         frame = json.loads(_body_frame(config.mode, config.model, config.temperature, config.max_tokens,
                                        response_model))
-        return {**frame, "messages": json.loads(json.dumps(messages, ensure_ascii=False))}
-    return _instructor_body(config.mode, config.model, config.temperature, config.max_tokens, response_model,
-                            messages)
+        body = {**frame, "messages": json.loads(json.dumps(messages, ensure_ascii=False))}
+    else:
+        body = _instructor_body(config.mode, config.model, config.temperature, config.max_tokens, response_model,
+                                messages)
+    # Sampling parameters and extra_body go on the wire as plain body keys, as the SDK sends them.
+    sampling = config.sampling
+    extra = sampling.pop("extra_body", {})
+    return {**body, **sampling, **extra}
 
 
 # Modes whose request handler sends the messages as given (json and md_json add the schema to them).
