@@ -195,7 +195,8 @@ def test_a_trickling_answer_is_cut_at_the_timeout(tmp_path: Path, fixture_copy: 
 def test_a_trickling_answer_fails_with_the_deadline(tmp_path: Path, fixture_copy: Path) -> None:
     r = Faulty(tmp_path, fixture_copy, {A: ["trickle:0.2"] * 2}, timeout=1, max_retries=1)
     result = r()
-    assert "timed out (1s per request) after 2 HTTP attempts" in _failure(result, A)
+    assert "timed out (1s per request; a slow endpoint, such as a local model on a CPU, needs a larger --timeout) " \
+        "after 2 HTTP attempts" in _failure(result, A)
 
 
 @pytest.mark.parametrize("fault", ["huge:100", "hugeopen:100"])

@@ -52,6 +52,7 @@ from .ratelimit import RateLimiter
 MODES = {"tools": "TOOLS", "json_schema": "JSON_SCHEMA", "json": "JSON", "md_json": "MD_JSON"}
 OTHER_MODES = {"tools": "json_schema", "json_schema": "json", "json": "md_json", "md_json": "json"}
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+SLOW_ENDPOINT = "a slow endpoint, such as a local model on a CPU, needs a larger --timeout"
 REASK_TEMPERATURE = 0.3  # re-asks of a run at temperature 0 sample a little, so the answer can change
 
 
@@ -443,7 +444,7 @@ class ModelClient:
         if too_large is not None:  # the same request would get the same answer: not retried
             raise RequestFailed(f"{self.config.endpoint}: {too_large}", attempts=_current_attempts()) from exc
         if isinstance(exc, TimeoutError):  # our deadline, not the SDK's read timeout (APITimeoutError)
-            return wire.ServerFault(f"timed out ({self.config.timeout:g}s per request)")
+            return wire.ServerFault(f"timed out ({self.config.timeout:g}s per request; {SLOW_ENDPOINT})")
         if any(isinstance(e, json.JSONDecodeError) for e in chain):  # the SDK could not parse a 2xx body
             return wire.unreadable(seen)
         return None
@@ -545,8 +546,7 @@ class ModelClient:
             return EndpointFailed(f"{where}: insufficient quota (HTTP 429 insufficient_quota); check your plan and "
                                   "billing", attempts=attempts)
         if isinstance(root, openai.APITimeoutError):
-            return failed(f"{where} timed out ({self.config.timeout:g}s per request) {tries}; a slow endpoint (a "
-                          "local model on a CPU) needs a larger --timeout, e.g. --timeout 900")
+            return failed(f"{where} timed out ({self.config.timeout:g}s per request; {SLOW_ENDPOINT}) {tries}")
         if isinstance(root, openai.APIConnectionError):
             if _cannot_connect(root):
                 return EndpointFailed(f"cannot reach {where}: {_connect_reason(root)}", attempts=attempts)
