@@ -8,10 +8,17 @@ Retries live in exactly two places, one per kind of failure, and never multiply:
 - transport faults (429 rate limits, 408/409/5xx, timeouts, connection resets) are retried here,
   per HTTP request, with tenacity: exponential backoff with jitter, or the server's Retry-After
   (`retry-after-ms`, `retry-after` in seconds or as a date) when it gives one. A Retry-After above
-  `max_retry_after` fails the request at once with a message instead of waiting. The openai
-  client's own retries are switched off (`max_retries=0`) so they cannot stack on these;
+  `max_retry_after` fails the request at once with a message instead of waiting, and no request is
+  sent until that time. `timeout` bounds each attempt as a whole. A 200 that carries no usable
+  completion (empty body, no choices, no content) is the server's fault and is retried here too
+  (wire.py); a response over `max_response_bytes` fails unread. The openai client's own retries
+  are switched off (`max_retries=0`) so they cannot stack on these;
 - invalid output (malformed JSON, schema or source-check violations) is re-asked by instructor
   with the validation error, `max_reasks` times. instructor does not retry API errors itself.
+
+instructor never gets `context=` (it would render the messages, article text included, as Jinja
+templates): validators read the request's context from briefer.validation. A `Meter` holds each
+HTTP request's estimated cost against --max-cost while it is in flight.
 
 Errors that no retry can fix stop at once: bad credentials (401/403), unknown model (404),
 exhausted quota (429 insufficient_quota) and an unreachable endpoint end the run
