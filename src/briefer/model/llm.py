@@ -575,7 +575,8 @@ class ModelClient:
             return failed(f"the model refused: {_short(seen.last_refusal)}")
         n = seen.answers
         if n == 0:
-            return failed(f"the request to {where} failed: {type(root).__name__}: {_first_problem(root)}")
+            kind = "" if type(root).__module__.startswith("instructor") else f"{type(root).__name__}: "
+            return failed(f"the request to {where} failed: {kind}{_first_problem(root)}")
         return failed(f"the model's answer was still invalid after {n - 1} re-ask{'' if n == 2 else 's'} "
                       f"({n} answer{'' if n == 1 else 's'}): {_first_problem(exc)}")
 
