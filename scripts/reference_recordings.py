@@ -6,11 +6,16 @@ articles are answers written by hand as the best model would give them, marked
 fingerprint of the current prompts, schema and inputs:
 
     python scripts/reference_recordings.py fixtures/articles --answers DIR
-        DIR/<article-id>.json holds an ArticleExtraction, DIR/brief.json a BriefDraft.
+        DIR/<article-id>.json holds an ArticleExtraction, DIR/brief.json a BriefDraft (DIR/<subject>.json
+        for a merge recorded under another subject); a request without a file in DIR keeps its recording.
     python scripts/reference_recordings.py fixtures/articles --refingerprint
         keep the recorded answers and stamp them with the current fingerprint. Only for changes
         that leave the reference answers correct (e.g. rewording a prompt); when the schema grows,
         edit the answers and validate them instead. Every answer is validated either way.
+    python scripts/reference_recordings.py fixtures/daily/2024-09-18 --refingerprint --since OUT
+        a day compared with an earlier brief (OUT: that day's output, e.g. from
+        `briefer summarize fixtures/daily/2024-09-17 --offline --out OUT`). A recording that would not
+        change is left as it is (so a symbolic link to a shared recording stays a link).
 
 With an API key, replace all of this by real recordings:
     briefer summarize fixtures/articles --record --out out/
@@ -27,12 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from briefer.brief.aliases import aliases_for
-from briefer.brief.merge import find_stale, join_entities, merge_call
-from briefer.brief.stories import group_stories
+from briefer.brief.continuity import load_earlier
+from briefer.brief.merge import plan
 from briefer.extract.article import extract_call, ground
 from briefer.ingest.folder import read_folder
 from briefer.model.answers import Call, Gateway, Policy
-from briefer.model.cache import Recording, RecordingMeta, RecordingStore, ResponseCache
+from briefer.model.cache import Recording, RecordingMeta, RecordingStore, ResponseCache, recordings_for
 from briefer.model.llm import EndpointConfig
 from briefer.model.prompts import Prompts
 from briefer.models import ArticleExtraction
@@ -50,18 +55,19 @@ def main() -> int:
     src.add_argument("--refingerprint", action="store_true", help="reuse the recorded answers")
     ap.add_argument("--recordings", type=Path, help="default: 'recordings' beside FOLDER")
     ap.add_argument("--model", default=DEFAULT_MODEL)
+    ap.add_argument("--since", type=Path, help="the earlier brief's folder this day is compared with")
     args = ap.parse_args()
 
-    recordings = RecordingStore(args.recordings or args.folder.resolve().parent / "recordings")
+    recordings = RecordingStore(args.recordings or recordings_for(args.folder, record=True))  # as a run records
     gateway = Gateway(endpoint=EndpointConfig(model=args.model), cache=ResponseCache(None),
                       recordings=recordings, policy=Policy(offline=True))
     prompts = Prompts()
     folder = read_folder(args.folder)
 
     def answer_for(call: Call) -> dict[str, Any]:
-        if args.answers:
-            name = "brief" if call.stage == "merge" else call.subject
-            data: dict[str, Any] = json.loads((args.answers / f"{name}.json").read_text(encoding="utf-8"))
+        given = args.answers / f"{call.subject}.json" if args.answers else None
+        if given is not None and given.exists():
+            data: dict[str, Any] = json.loads(given.read_text(encoding="utf-8"))
             return data
         old = recordings.load(call.stage, call.subject)
         if old is None:
@@ -72,6 +78,10 @@ def main() -> int:
 
     def write(call: Call, data: dict[str, Any]) -> Any:
         obj = call.response_model.model_validate(data, context=call.context)  # fails loudly if invalid
+        old = recordings.load(call.stage, call.subject)
+        if old and old.fingerprint == gateway.fingerprint(call) and old.response == data and old.metadata.reference:
+            print(f"unchanged {recordings.path(call.stage, call.subject)}")
+            return obj
         recordings.save(Recording(
             stage=call.stage, subject=call.subject, fingerprint=gateway.fingerprint(call),
             cache_key=gateway.cache_key(call), response=data, usage=None,
@@ -90,10 +100,11 @@ def main() -> int:
         if summary.grounding.unverified:
             sys.exit(f"{article.id}: quotes not found in the article: {summary.grounding.unverified}")
         summaries.append(summary)
-    summaries.sort(key=lambda s: s.id)
-    entities = join_entities(summaries, aliases_for(args.folder))  # as a run does: aliases.toml beside it
-    call = merge_call(summaries, entities, find_stale(summaries), group_stories(summaries, entities), prompts)
-    write(call, answer_for(call))
+    earlier = load_earlier(args.since, lambda line: sys.exit(line)) if args.since else None
+    p = plan(summaries, aliases_for(args.folder), earlier=earlier)  # as a run does: aliases.toml beside it
+    if p.summaries:
+        call = p.call(prompts)
+        write(call, answer_for(call))
     asyncio.run(gateway.aclose())
     return 0
 

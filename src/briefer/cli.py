@@ -169,6 +169,9 @@ def summarize(
     prompt_dir: Annotated[Path | None, typer.Option("--prompt-dir", help="Prompt templates to use.")] = None,
     aliases: Annotated[Path | None, typer.Option("--aliases", help="Alias file joining or separating entities "
                                                  "[default: 'aliases.toml' beside FOLDER, if any].")] = None,
+    since: Annotated[Path | None, typer.Option("--since", help="Earlier brief's folder to compare with [default: "
+                                               "the newest earlier brief beside --out, if any].")] = None,
+    no_since: Annotated[bool, typer.Option("--no-since", help="Compare with no earlier brief.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for one HTTP response.")] = 120.0,
     max_retries: Annotated[int, typer.Option("--max-retries", help="Retries of one HTTP request after a "
                                              "transient fault (429, 5xx, timeout, reset).")] = 4,
@@ -228,7 +231,7 @@ def summarize(
             offline=offline,
             record=record,
             prompt_dir=prompt_dir,
-            aliases=aliases,
+            aliases=aliases, since=since, no_since=no_since,
             stale_after_days=stale_days,
             recursive=recursive, follow_links=follow_links,
             max_chars=max_chars,

@@ -329,6 +329,14 @@ class Perspective(Strict):
     article_ids: ArticleIds
 
 
+class SinceDraft(Strict):
+    text: NonEmpty = Field(
+        description="What today's articles add to the earlier brief's story this story continues, in one or two "
+        "English sentences, attributed as the sources attribute it."
+    )
+    article_ids: ArticleIds
+
+
 class StoryDraft(Strict):
     """A story as the merge model writes it; briefer adds its timeline from the articles' events."""
 
@@ -338,6 +346,11 @@ class StoryDraft(Strict):
     )
     article_ids: ArticleIds
     perspectives: list[Perspective] = Field(description="The distinct views the sources give, without taking sides.")
+    since: SinceDraft | None = Field(
+        default=None,
+        description="Only for a story whose group lists earlier_stories: what is new since then, citing today's "
+        "articles; null when there is nothing new, or no earlier story.",
+    )
 
 
 class Story(Strict):
@@ -350,6 +363,29 @@ class Story(Strict):
         description="Dated events of this story, oldest first, built by briefer from its articles' events."
     )
     perspectives: list[Perspective] = Field(description="The distinct views the sources give, without taking sides.")
+
+
+StoryLabel = Literal["new", "developing", "continuing"]
+
+
+class Since(Strict):
+    text: NonEmpty = Field(description="What changed since the earlier brief, citing today's articles.")
+    article_ids: ArticleIds
+    written_by: Literal["model", "briefer"] = Field(
+        description="model: the merge model wrote it; briefer: no model line, so briefer listed the new "
+        "articles' headlines."
+    )
+
+
+class Continuation(Strict):
+    """How a story of this brief stands to the earlier brief's stories (decided by briefer, not the model)."""
+
+    label: StoryLabel = Field(
+        description="new: matches no earlier story; developing: continues one, with newer articles; "
+        "continuing: continues one, with nothing newer than the earlier brief had."
+    )
+    earlier_titles: list[str] = Field(description="Titles of the earlier brief's stories it continues.")
+    since: Since | None = Field(description="For a developing story: what changed; else null.")
 
 
 class Position(Strict):
@@ -442,6 +478,34 @@ class ArticleRef(Strict):
     date_basis: DateBasis | None = Field(
         default=None, description="explicit (written in the text), inferred (worked out from clues) or unknown."
     )
+    content_sha256: str | None = Field(
+        default=None, description="SHA-256 of the file's bytes (how the next day's brief knows it was read)."
+    )
+
+
+class EarlierBrief(Strict):
+    path: NonEmpty = Field(description="The folder of the earlier brief, as given or found.")
+    date: PartialDate
+    title: NonEmpty
+
+
+class EarlierStory(Strict):
+    title: NonEmpty
+    summary: NonEmpty
+
+
+class Continuity(Strict):
+    """What this brief was compared with, and what that comparison found."""
+
+    compared_with: EarlierBrief
+    already_reported: list[NonEmpty] = Field(
+        description="Ids of this folder's articles that the earlier brief already had (same content): taken "
+        "from the cache, not told again as news."
+    )
+    stories: list[Continuation] = Field(description="One per story of this brief, in the same order.")
+    no_new_reporting: list[EarlierStory] = Field(
+        description="The earlier brief's stories that no story of this brief continues."
+    )
 
 
 class Failure(Strict):
@@ -522,6 +586,9 @@ class Brief(Strict):
         default=7,
         description="Articles older by more than this many days than the newest article are listed as stale; "
         "when the newest is older than the brief's date by more, none of the articles is today's news.",
+    )
+    continuity: Continuity | None = Field(
+        default=None, description="The comparison with the earlier brief (--since); null when there was none."
     )
     executive_summary: list[SummaryLine]
     stories: list[Story]

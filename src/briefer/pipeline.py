@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .brief.aliases import aliases_for
+from .brief.continuity import Earlier, find_earlier, load_earlier
 from .brief.merge import DEFAULT_MERGE_BUDGET, DEFAULT_STALE_DAYS, MergeInputs, build_brief, today
 from .errors import ArticleFailed, NothingProduced, OutputError, ReplayError, UsageError
 from .extract.article import DEFAULT_MAX_INPUT_TOKENS, planned_calls, summarize_article
@@ -80,6 +81,8 @@ class RunConfig:
     max_cost: float | None = None  # USD: requests that could pass it are not sent
     aliases: Path | None = None  # the alias file; default: aliases.toml beside the folder, if there is one
     html: bool = True  # write brief.html beside brief.md
+    since: Path | None = None  # the earlier brief's folder; default: the newest earlier one beside the output
+    no_since: bool = False  # a standalone brief, compared with no earlier one
 
     @property
     def model_price(self) -> Price | None:
@@ -114,6 +117,10 @@ class RunConfig:
             parts.append("--recursive")
         if self.follow_links:
             parts.append("--follow-links")
+        if self.since:
+            parts += ["--since", str(self.since)]
+        if self.no_since:
+            parts.append("--no-since")
         for option, value, default in (("--max-chars", self.max_chars, DEFAULT_MAX_CHARS),
                                        ("--max-input-tokens", self.max_input_tokens, DEFAULT_MAX_INPUT_TOKENS),
                                        ("--merge-budget", self.merge_budget, DEFAULT_MERGE_BUDGET),
@@ -141,6 +148,8 @@ def _check(cfg: RunConfig) -> None:
         raise UsageError(f"{cfg.folder}: not a folder")
     if cfg.offline and cfg.record:
         raise UsageError("--offline and --record exclude each other")
+    if cfg.since is not None and cfg.no_since:
+        raise UsageError("--since and --no-since exclude each other")
     if cfg.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
     if cfg.max_chars < 1:
@@ -231,6 +240,7 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
 
     prompts = Prompts(cfg.prompt_dir)
     aliases = aliases_for(cfg.folder, cfg.aliases)  # a bad alias file stops the run before any model call
+    earlier = _earlier(cfg, rep.warn)
     gateway = _gateway(cfg, rep, client_factory)
     out = cfg.output
     started = time.time()
@@ -245,7 +255,7 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
         brief = await build_brief(
             MergeInputs(date=cfg.date or today(), summaries=summaries, failures=failures, skipped=skipped,
                         notes=notes, stale_after_days=cfg.stale_after_days, merge_budget=cfg.merge_budget,
-                        price=cfg.model_price, aliases=aliases,
+                        price=cfg.model_price, aliases=aliases, earlier=earlier,
                         tokens_raw_est=sum(a.tokens.raw for a in done),
                         tokens_saved_est=sum(a.tokens.removed for a in done),
                         keep_raw=lambda name, raw: _keep_raw(out, name, raw)),
@@ -263,6 +273,14 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
         (out / "brief.html").unlink(missing_ok=True)
     _tidy(out, {a.id for a in folder.articles}, {s.id for s in summaries}, started, rep)
     return RunResult(brief=brief, out_dir=out, summaries=sorted(summaries, key=lambda s: s.id))
+
+
+def _earlier(cfg: RunConfig, warn: Callable[[str], None]) -> Earlier | None:
+    """The earlier brief this one is compared with: --since, else the newest earlier brief beside the output."""
+    if cfg.no_since:
+        return None
+    folder = cfg.since or find_earlier(cfg.output, cfg.date or today())
+    return load_earlier(folder, warn) if folder is not None else None
 
 
 def _read(cfg: RunConfig) -> Folder:
@@ -354,9 +372,7 @@ def _merge_answered(articles: list[Article], gateway: Gateway, prompts: Prompts,
     """With every article answered already, whether the merge is too (it depends on their summaries)."""
     from dataclasses import replace
 
-    from .brief.facts import find_stale, join_entities
-    from .brief.merge import merge_call
-    from .brief.stories import group_stories
+    from .brief.merge import plan
 
     offline = replace(gateway, policy=replace(gateway.policy, offline=True))  # a dry run never calls the model
 
@@ -364,10 +380,10 @@ def _merge_answered(articles: list[Article], gateway: Gateway, prompts: Prompts,
         return [await summarize_article(a, offline, prompts, max_input_tokens=cfg.max_input_tokens)
                 for a in articles]
 
-    done = sorted(asyncio.run(summaries()), key=lambda s: s.id)
-    entities = join_entities(done, aliases_for(cfg.folder, cfg.aliases))
-    call = merge_call(done, entities, find_stale(done, cfg.stale_after_days), group_stories(done, entities), prompts)
-    return gateway.has_answer(call)
+    done = asyncio.run(summaries())
+    p = plan(done, aliases_for(cfg.folder, cfg.aliases), cfg.stale_after_days,
+             earlier=_earlier(cfg, lambda _: None))
+    return not p.summaries or gateway.has_answer(p.call(prompts))
 
 
 async def _summarize_all(articles: list[Article], gateway: Gateway, prompts: Prompts, cfg: RunConfig,

@@ -14,6 +14,7 @@ executive summary and cross-story disagreements. Merge calls grow linearly with 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 from collections import defaultdict
@@ -32,6 +33,7 @@ from briefer.models import (
     BriefDraft,
     BriefEntity,
     BriefOverview,
+    EarlierBrief,
     Failure,
     IngestNote,
     MissingPart,
@@ -47,6 +49,7 @@ from briefer.models import (
 from briefer.tokens import estimate_tokens
 
 from .aliases import NO_ALIASES, Aliases
+from .continuity import Earlier, Matcher, already_reported, continuity, seeded
 from .facts import (
     DEFAULT_STALE_DAYS,
     age_days,
@@ -91,25 +94,32 @@ def _entities_payload(entities: list[BriefEntity]) -> list[dict[str, object]]:
 
 
 def _group_payload(g: StoryGroup) -> dict[str, object]:
-    return {"article_ids": g.article_ids, "first": g.first, "last": g.last, "shared_entities": g.shared_entities}
+    out: dict[str, object] = {"article_ids": g.article_ids, "first": g.first, "last": g.last,
+                              "shared_entities": g.shared_entities}
+    if g.earlier_stories:  # only with an earlier brief: a standalone brief's input is unchanged
+        out["earlier_stories"] = [{"title": t, "summary": s, "date": d} for t, s, d in g.earlier_stories]
+    return out
 
 
 def merge_payload(summaries: list[ArticleSummary], entities: list[BriefEntity], stale: list[StaleArticle],
-                  groups: list[StoryGroup]) -> str:
+                  groups: list[StoryGroup], earlier: EarlierBrief | None = None) -> str:
     """What the model sees: the summaries (not the raw texts), joined entities, stale list and the
-    deterministic story groups — as JSON."""
-    payload = {
+    deterministic story groups — as JSON; with an earlier brief, its date and title (each group lists
+    the earlier stories it continues)."""
+    payload: dict[str, object] = {
         "articles": [article_digest(s) for s in summaries],
         "entities": _entities_payload(entities),
         "stale_articles": [s.model_dump(mode="json") for s in stale],
         "story_groups": [_group_payload(g) for g in groups],
     }
+    if earlier is not None:
+        payload["earlier_brief"] = {"date": earlier.date, "title": earlier.title}
     return json.dumps(payload, ensure_ascii=False, indent=1)
 
 
 def merge_call(summaries: list[ArticleSummary], entities: list[BriefEntity], stale: list[StaleArticle],
-               groups: list[StoryGroup], prompts: Prompts) -> Call:
-    payload = merge_payload(summaries, entities, stale, groups)
+               groups: list[StoryGroup], prompts: Prompts, earlier: EarlierBrief | None = None) -> Call:
+    payload = merge_payload(summaries, entities, stale, groups, earlier)
     rendered = prompts.render(
         PROMPT,
         articles=summaries,
@@ -145,6 +155,55 @@ class MergeInputs:
     aliases: Aliases = NO_ALIASES
     # Keeps a failed merge's raw answer (name, text) and says where; the caller owns the output folder.
     keep_raw: Callable[[str, str], str] | None = None
+    earlier: Earlier | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything deterministic the merge step starts from."""
+
+    summaries: list[ArticleSummary]  # today's articles, by id, without those already reported
+    seen: list[str]  # ids of articles the earlier brief already had
+    entities: list[BriefEntity]
+    stale: list[StaleArticle]
+    groups: list[StoryGroup]
+    matcher: Matcher | None  # with an earlier brief
+    companions: dict[str, list[str]]  # article id -> already reported articles grouped with it
+
+    @property
+    def earlier(self) -> EarlierBrief | None:
+        return self.matcher.earlier.ref if self.matcher else None
+
+    def call(self, prompts: Prompts) -> Call:
+        return merge_call(self.summaries, self.entities, self.stale, self.groups, prompts, self.earlier)
+
+
+def plan(summaries: list[ArticleSummary], aliases: Aliases = NO_ALIASES, stale_after_days: int = DEFAULT_STALE_DAYS,
+         window_days: int = DEFAULT_WINDOW_DAYS, earlier: Earlier | None = None) -> Plan:
+    everything = sorted(summaries, key=lambda s: s.id)
+    aliases = seeded(aliases, earlier)
+    seen = already_reported(everything, earlier)
+    fresh = [s for s in everything if s.id not in seen]
+    entities = join_entities(fresh, aliases)
+    groups = group_stories(fresh, entities, window_days)
+    companions: dict[str, list[str]] = {}
+    matcher = None
+    if earlier is not None:
+        every_entity = entities
+        if seen:  # already reported articles still say which earlier story today's articles continue
+            every_entity = join_entities(everything, aliases)
+            for g in group_stories(everything, every_entity, window_days):
+                with_seen = [i for i in g.article_ids if i in seen]
+                for i in g.article_ids:
+                    companions[i] = with_seen
+        matcher = Matcher(earlier, everything, every_entity)
+        groups = [dataclasses.replace(g, earlier_stories=matcher.payload(_related(g.article_ids, companions)))
+                  for g in groups]
+    return Plan(fresh, seen, entities, find_stale(fresh, stale_after_days), groups, matcher, companions)
+
+
+def _related(ids: list[str], companions: dict[str, list[str]]) -> list[str]:
+    return sorted({*ids, *(c for i in ids for c in companions.get(i, ()))})
 
 
 # ---------------------------------------------------------------- many articles: batches, then an overview
@@ -166,11 +225,11 @@ def pack_batches(groups: list[StoryGroup], by_id: dict[str, ArticleSummary], bud
         for aid in g.article_ids:
             cost = digest_cost[aid]
             if part and size + cost > budget:
-                pieces.append((StoryGroup(part, g.first, g.last, g.shared_entities), size))
+                pieces.append((dataclasses.replace(g, article_ids=part), size))
                 part, size = [], 0
             part.append(aid)
             size += cost
-        pieces.append((StoryGroup(part, g.first, g.last, g.shared_entities), size))
+        pieces.append((dataclasses.replace(g, article_ids=part), size))
     batches: list[list[StoryGroup]] = []
     used = budget + 1
     for piece, cost in pieces:
@@ -339,27 +398,30 @@ def with_timelines(stories: list[StoryDraft], summaries: list[ArticleSummary]) -
     """Each story's timeline built by briefer from its articles' events, as the brief's timeline is:
     dates a model retells are not checked, so the model does not write them."""
     by_id = {s.id: s for s in summaries}
-    return [Story(**st.model_dump(), timeline=build_timeline(by_id[i] for i in sorted(set(st.article_ids))))
+    return [Story(**st.model_dump(exclude={"since"}),  # the since line goes to the brief's continuity
+                  timeline=build_timeline(by_id[i] for i in sorted(set(st.article_ids))))
             for st in stories]
 
 
 async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -> Brief:
     """The brief. If the merge call itself fails, the deterministic parts are still returned,
     with the failure listed, so nothing already produced is lost."""
-    summaries = sorted(inputs.summaries, key=lambda s: s.id)
-    entities = join_entities(summaries, inputs.aliases)
-    stale = find_stale(summaries, inputs.stale_after_days)
-    groups = group_stories(summaries, entities, inputs.story_window_days)
+    everything = sorted(inputs.summaries, key=lambda s: s.id)
+    p = plan(everything, inputs.aliases, inputs.stale_after_days, inputs.story_window_days, inputs.earlier)
+    summaries, entities, stale, groups = p.summaries, p.entities, p.stale, p.groups
     failures = list(inputs.failures)
+    draft: BriefDraft | None = None
+    why = ""
     try:
-        call = merge_call(summaries, entities, stale, groups, prompts)
-        if estimate_tokens(call.input_text) <= inputs.merge_budget:
-            result = await gateway.ask(call)
-        else:
-            result = await merge_in_batches(summaries, entities, stale, groups, inputs.merge_budget, gateway,
-                                            prompts)
-        assert isinstance(result, BriefDraft)
-        draft: BriefDraft | None = result
+        if summaries:  # else every article was in the earlier brief: nothing to merge
+            call = p.call(prompts)
+            if estimate_tokens(call.input_text) <= inputs.merge_budget:
+                result = await gateway.ask(call)
+            else:
+                result = await merge_in_batches(summaries, entities, stale, groups, inputs.merge_budget, gateway,
+                                                prompts)
+            assert isinstance(result, BriefDraft)
+            draft = result
     except EndpointError:
         raise
     except BrieferError as exc:
@@ -372,18 +434,32 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
         draft = None
         why = _why_no_merge(exc)
     c = gateway.counters
-    quotes = sum(s.grounding.quotes for s in summaries)
-    verified = sum(s.grounding.verified for s in summaries)
+    quotes = sum(s.grounding.quotes for s in everything)
+    verified = sum(s.grounding.verified for s in everything)
     published = date_range(summaries)
     stories = with_timelines(draft.stories, summaries) if draft else fallback_stories(groups, summaries)
+    told = None
+    if p.matcher is not None:
+        # The model's since lines are kept only where briefer's own label says developing.
+        lines = [st.since for st in draft.stories] if draft else [None] * len(stories)
+        told = continuity(stories, [_related(st.article_ids, p.companions) for st in stories], p.matcher, p.seen,
+                          lines)
+    if draft:
+        title = draft.title
+    elif not summaries and p.earlier:
+        title = f"No new articles since the brief of {p.earlier.date}"
+    else:
+        title = f"Brief of {len(summaries)} articles (merge step failed)"
     return Brief(
         date=inputs.date,
-        title=draft.title if draft else f"Brief of {len(summaries)} articles (merge step failed)",
+        title=title,
         partial=bool(failures),
-        missing_parts=[] if draft else [MissingPart(part=p, reason=why) for p in get_args(MissingPartName)],
+        missing_parts=[] if draft or not summaries else [MissingPart(part=n, reason=why)
+                                                         for n in get_args(MissingPartName)],
         date_range=published,
         newest_age_days=age_days(inputs.date, published[-1]) if published else None,
         stale_after_days=inputs.stale_after_days,
+        continuity=told,
         executive_summary=draft.executive_summary if draft else [],
         stories=stories,
         entities=needed_entities(entities, stories),
@@ -392,14 +468,15 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
         stale_articles=stale,
         articles=[
             ArticleRef(id=s.id, headline_en=s.headline_en, headline_original=s.headline_original,
-                       outlet=s.outlet, published=s.published, language=s.language, date_basis=s.date_basis)
-            for s in summaries
+                       outlet=s.outlet, published=s.published, language=s.language, date_basis=s.date_basis,
+                       content_sha256=s.content_sha256)
+            for s in everything
         ],
         failures=failures,
         skipped=inputs.skipped,
         notes=inputs.notes,
         stats=Stats(
-            articles=len(summaries),
+            articles=len(everything),
             quotes=quotes,
             quotes_verified=verified,
             grounding_rate=round(verified / quotes, 4) if quotes else None,
@@ -408,8 +485,8 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
             http_attempts=c.http_attempts,
             prompt_tokens=c.prompt_tokens,
             completion_tokens=c.completion_tokens,
-            chars_raw=sum(s.cleaning.raw_chars for s in summaries),
-            chars_removed=sum(s.cleaning.removed_chars for s in summaries),
+            chars_raw=sum(s.cleaning.raw_chars for s in everything),
+            chars_removed=sum(s.cleaning.removed_chars for s in everything),
             tokens_raw_est=inputs.tokens_raw_est,
             tokens_saved_est=inputs.tokens_saved_est,
             usage_by_stage={k: StageUsage(prompt_tokens=p, completion_tokens=c_)

@@ -36,6 +36,7 @@ class StoryGroup:
     first: str | None  # earliest publication date in the group
     last: str | None  # latest
     shared_entities: list[str]  # the group's most distinctive shared entities
+    earlier_stories: tuple[tuple[str, str, str], ...] = ()  # (title, summary, date) of earlier stories it continues
 
 
 def group_stories(summaries: Sequence[ArticleSummary], entities: Sequence[BriefEntity],

@@ -12,11 +12,14 @@ Article file (`<article-id>.toml`)                Brief file (`brief.toml`)
     min_translation_coverage, min_grounding       min_summary_lines, max_summary_lines
     max_summary_sentences, max_summary_words      summary_cites = true (each line cites >= 1 article)
     [[entity]] name, type, original               [[entity]] name, type, variants, articles
-    [[number]] value, spelled, near, in           [[story]] together, not_with, about
+    [[number]] value, spelled, near, in           [[story]] together, not_with, about, and against an
+                                                    earlier brief: status (new / developing /
+                                                    continuing), since (regex), since_cites (ids)
     [[point]] about, in, speaker                  [[disagreement]] topic, min_positions, articles
     [[claim]] speaker, says                       [[point]] / [[number]] / [[event]] (timeline)
     [[event]] date, about                         [[custom]] python = "checks:function"
-    [[custom]] python = "checks:function"
+    [[custom]] python = "checks:function"        already_reported (ids), no_new_reporting (regexes,
+                                                    one per earlier story listed)
 
 A custom check is called with the ArticleSummary or Brief and returns (ok, found_text).
 """
@@ -440,6 +443,12 @@ def brief_checks(data: dict[str, Any], file: str, known: Sequence[str],
         raise spec.error("summary_cites", f"must be true or false, got {cites!r}")
     if cites:
         out.append(Check("summary", "every summary line cites an article", _lines_cite))
+    if seen := spec.ids("already_reported", known):
+        out.append(Check("continuity", f"already reported: {', '.join(spec.texts('already_reported'))}", lambda b: (
+            bool(b.continuity) and set(seen) == set(b.continuity.already_reported),
+            f"already reported: {', '.join(b.continuity.already_reported) if b.continuity else '(no earlier brief)'}")))
+    if quiet := spec.patterns("no_new_reporting"):
+        out.append(Check("continuity", f"no new reporting: {_rx(quiet)}", lambda b: _quiet(b, quiet)))
     out += _arrays(spec, {
         "entity": lambda t: _entity(t, True, known),
         "story": lambda t: _story(t, known),
@@ -476,19 +485,51 @@ def _story(spec: Spec, known: Sequence[str]) -> Check:
     together = spec.ids("together", known, required=True)
     apart = spec.ids("not_with", known)
     about = spec.patterns("about")
+    status = spec.text("status", ("new", "developing", "continuing"))
+    since = spec.patterns("since")
+    since_cites = spec.ids("since_cites", known)
     label = f"story with {', '.join(spec.texts('together'))}"
     label += f" without {', '.join(spec.texts('not_with'))}" if apart else ""
     label += f" {_rx(about)}" if about else ""
+    label += f", {status}" if status else ""
+    label += f", since {_rx(since)}" if since else ""
+    label += f", since citing {', '.join(spec.texts('since_cites'))}" if since_cites else ""
+
+    def continues(b: Brief, n: int) -> bool:
+        if not (status or since or since_cites):
+            return True
+        if b.continuity is None:
+            return False
+        c = b.continuity.stories[n]
+        text, cited = (c.since.text, set(c.since.article_ids)) if c.since else ("", set())
+        return ((status is None or c.label == status) and (not since or (bool(c.since) and _all(since, text)))
+                and set(since_cites) <= cited)
 
     def test(b: Brief) -> Found:
-        for s in b.stories:
+        for n, s in enumerate(b.stories):
             ids = set(s.article_ids)
-            if set(together) <= ids and not ids & set(apart) and _all(about, f"{s.title} {s.summary}"):
-                return True, show(f"{s.title} [{', '.join(s.article_ids)}]")
-        near = [s for s in b.stories if together[0] in s.article_ids]
-        return False, "; ".join(show(f"{s.title} [{', '.join(s.article_ids)}]", 200) for s in near) or "in no story"
+            if (set(together) <= ids and not ids & set(apart) and _all(about, f"{s.title} {s.summary}")
+                    and continues(b, n)):
+                found = f"{s.title} [{', '.join(s.article_ids)}]"
+                return True, show(f"{found} {_continuation(b, n)}")
+        near = [(n, s) for n, s in enumerate(b.stories) if together[0] in s.article_ids]
+        return False, "; ".join(show(f"{s.title} [{', '.join(s.article_ids)}] {_continuation(b, n)}", 200)
+                                for n, s in near) or "in no story"
 
     return Check("story", _named(spec, label), test)
+
+
+def _continuation(b: Brief, n: int) -> str:
+    if b.continuity is None:
+        return ""
+    c = b.continuity.stories[n]
+    return f"({c.label}{'; since: ' + c.since.text if c.since else ''})"
+
+
+def _quiet(b: Brief, patterns: Sequence[Pattern]) -> Found:
+    titles = [st.title for st in b.continuity.no_new_reporting] if b.continuity else []
+    missing = [p.pattern for p in patterns if not any(p.search(t) for t in titles)]
+    return not missing and b.continuity is not None, "no new reporting: " + ("; ".join(titles) or "none")
 
 
 def _disagreement(spec: Spec, known: Sequence[str]) -> Check:

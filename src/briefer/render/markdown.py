@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from briefer.extract import dates
 from briefer.model.cache import pretty_json
-from briefer.models import ArticleSummary, Brief, Span, TimelineEntry
+from briefer.models import ArticleSummary, Brief, Continuation, Span, TimelineEntry
 
 from .common import (
     MISSING_TAIL,
@@ -71,6 +71,7 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
         out += [f"> **Not today's news:** {banner.text}{' see Stale articles.' if banner.see_stale else ''}", ""]
 
     out += _missing_note(brief)
+    out += _since_section(brief, cite)
     out += ["## Executive summary", ""]
     unwritten = "- (not written: the merge step did not run; see the note above)"
     out += [f"- {md(line.text)} {cite(line.article_ids)}" for line in brief.executive_summary] or [
@@ -79,8 +80,13 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
 
     if brief.stories:
         out += ["## Stories", ""]
-        for story in brief.stories:
-            out += [f"### {md(story.title)} {cite(story.article_ids)}", "", md(story.summary), ""]
+        told = brief.continuity.stories if brief.continuity else [None] * len(brief.stories)
+        for story, cont in zip(brief.stories, told, strict=True):
+            label = f" · *{cont.label}*" if cont else ""
+            out += [f"### {md(story.title)} {cite(story.article_ids)}{label}", ""]
+            if cont and brief.continuity:
+                out += _since_line(cont, brief.continuity.compared_with.date, cite)
+            out += [md(story.summary), ""]
             if story.timeline:
                 out += ["**Timeline**", ""]
                 out += [timeline_line(t, cite) for t in story.timeline]
@@ -125,10 +131,13 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
 
     out += ["## Sources", ""]
     stale = stale_ids(brief)
+    seen = set(brief.continuity.already_reported) if brief.continuity else set()
+    seen_note = f"already in the brief of {brief.continuity.compared_with.date}" if brief.continuity else ""
     for a in brief.articles:
         meta = " · ".join(x for x in (md(a.outlet) if a.outlet else "outlet unknown",
                                       published_line(a.published, a.date_basis), a.language,
-                                      "**stale**" if a.id in stale else "") if x)
+                                      "**stale**" if a.id in stale else "",
+                                      seen_note if a.id in seen else "") if x)
         out.append(f"{citations.number[a.id]}. **{md(a.headline_en)}** — {iso(a.headline_original)} "
                    f"({meta}; id `{a.id}`)")
     out.append("")
@@ -142,6 +151,29 @@ def _missing_note(brief: Brief) -> list[str]:
     if note is None:
         return []
     return [f"> **Missing from this brief:** {note.parts}, because {md(note.reason)}. {MISSING_TAIL}", ""]
+
+
+def _since_section(brief: Brief, cite: Callable[[list[str]], str]) -> list[str]:
+    """What the earlier brief already told: its date and title, the articles not told again, its stories with
+    nothing new today."""
+    c = brief.continuity
+    if c is None:
+        return []
+    when = c.compared_with.date
+    out = [f"## Since the brief of {when}", "",
+           f"Compared with “{md(c.compared_with.title)}” ({when}, `{md(c.compared_with.path)}`). Stories below are "
+           "labelled *new*, *developing* (with what changed) or *continuing* (nothing newer).", ""]
+    if c.already_reported:
+        out += [f"- Already in the brief of {when}, not told again: {cite(c.already_reported)}"]
+    out += [f"- No new reporting: {md(st.title)}" for st in c.no_new_reporting]
+    return [*out, ""] if c.already_reported or c.no_new_reporting else out
+
+
+def _since_line(cont: Continuation, when: str, cite: Callable[[list[str]], str]) -> list[str]:
+    if cont.since is None:
+        return []
+    by = " (briefer, from the new articles' headlines)" if cont.since.written_by == "briefer" else ""
+    return [f"**Since {when}:** {md(cont.since.text)} {cite(cont.since.article_ids)}{by}", ""]
 
 
 def _section(title: str, lines: list[str]) -> list[str]:
