@@ -87,6 +87,11 @@ def test_stories_are_labelled_and_the_since_line_cites_todays_articles(
     assert md.count("- No new reporting: ") == 2
     data = json.loads((second.out_dir / "brief.json").read_text(encoding="utf-8"))
     assert data["continuity"]["stories"][0]["label"] == "developing"
+    html = (second.out_dir / "brief.html").read_text(encoding="utf-8")
+    assert '<span class="tag">developing</span>' in html and '<a href="#since">' in html and 'id="since"' in html
+    assert f"<strong>Since {DAY1}:</strong> <bdi dir=\"ltr\">The announcement" in html
+    assert html.count("<li>No new reporting: ") == 2 and f"already in the brief of {DAY1}</span>" in html
+    assert 'href="#since"' not in (first.out_dir / "brief.html").read_text(encoding="utf-8")
 
 
 def _daily_responder() -> Any:
