@@ -37,7 +37,7 @@ BUDGET_S = 900
 # What a slow local endpoint needs: one attempt may take minutes, a looping answer is cut off, and a
 # re-ask costs as much as the first answer.
 # At temperature 0 this model loops (the same entity again and again until --max-tokens; measured on
-# 2024-11-30 without a penalty): llama.cpp's repeat_penalty is what the README advises.
+# 2026-11-30 without a penalty): llama.cpp's repeat_penalty is what the README advises.
 LIVE = ["--timeout", "600", "--max-retries", "1", "--max-reasks", "1", "--max-tokens", "3000",
         "--concurrency", "1", "--extra-body", '{"repeat_penalty": 1.1}']
 
