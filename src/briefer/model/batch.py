@@ -106,14 +106,19 @@ def write_jsonl(path: Path, lines: Iterable[dict[str, Any]]) -> int:
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
     """(line number, the line's object or None when it is not a JSON object, the raw line), streamed."""
     with path.open(encoding="utf-8") as fh:
-        for number, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                value = json.loads(raw)
-            except ValueError:
-                value = None
-            yield number, value if isinstance(value, dict) else None, raw
+        yield from _parsed_lines(fh)
+
+
+def _parsed_lines(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
+    """Each non-blank line numbered from 1, with its JSON object (None when it is not one) and as written."""
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = None
+        yield number, value if isinstance(value, dict) else None, raw
 
 
 def result_completion(line: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
@@ -369,12 +374,4 @@ def download(client: Provider, shard: Shard) -> Iterator[tuple[int, dict[str, An
     for file_id in (shard.output_file_id, shard.error_file_id):
         if not file_id:
             continue
-        text = client.content(file_id).decode("utf-8", errors="replace")
-        for number, raw in enumerate(text.splitlines(), start=1):
-            if not raw.strip():
-                continue
-            try:
-                value = json.loads(raw)
-            except ValueError:
-                value = None
-            yield number, value if isinstance(value, dict) else None, raw
+        yield from _parsed_lines(client.content(file_id).decode("utf-8", errors="replace").splitlines())
