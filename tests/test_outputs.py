@@ -59,6 +59,17 @@ def test_out_naming_a_file_is_a_usage_error_before_any_request(fixture_copy: Pat
     assert blocker.read_text(encoding="utf-8") == "not a folder"
 
 
+def test_a_path_that_is_not_utf8_is_shown_as_its_bytes(fixture_copy: Path, tmp_path: Path) -> None:
+    # A folder unzipped from a Latin-1 archive: its name holds the byte 0xE9. Messages show it as \xe9, the
+    # same way skipped files are shown, never as the surrogate \udce9 that a terminal cannot print.
+    blocker = Path(os.fsdecode(bytes(tmp_path) + b"/caf\xe9"))
+    blocker.write_text("not a folder", encoding="utf-8")
+    r = _briefer("summarize", str(fixture_copy / "articles"), "--offline", "--out", str(blocker / "out"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"{tmp_path}/caf\\xe9 is a file, not a folder" in r.stderr, r.stderr
+    assert "\\udc" not in r.stderr
+
+
 @pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640)])
 def test_output_files_follow_the_umask(fixture_copy: Path, tmp_path: Path, umask: int, mode: int) -> None:
     out = tmp_path / "out"

@@ -36,16 +36,14 @@ Recordings = Annotated[Path | None, typer.Option("--recordings", help="Recording
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    from .redact import redact
-
-    typer.echo(redact(f"briefer: {message}", shapes=True), err=True)
+    _say(f"briefer: {message}")
     return typer.Exit(code)
 
 
 def _say(message: str) -> None:
-    from .redact import redact
+    from .terminal import say
 
-    typer.echo(redact(message, shapes=True), err=True)
+    say(message)
 
 
 def _cache_dir(cache_dir: Path | None) -> Path:

@@ -67,10 +67,10 @@ MODES = ["tools", "json_schema", "json", "md_json"]  # for the help text; llm.MO
 
 
 def _say(line: str) -> None:
-    """One line on stderr. Every stderr line goes through here, secrets redacted (see redact.py)."""
-    from .redact import redact
+    """One line on stderr. Every stderr line goes through here (see terminal.py)."""
+    from .terminal import say
 
-    typer.echo(redact(line, shapes=True), err=True)
+    say(line)
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -133,9 +133,9 @@ class _Progress:
         if self.console is None:
             _say(f"briefer: warning: {message}")
         else:
-            from .redact import redact
+            from .terminal import for_terminal
 
-            self.console.print(redact(f"briefer: warning: {message}", shapes=True), markup=False, highlight=False,
+            self.console.print(for_terminal(f"briefer: warning: {message}"), markup=False, highlight=False,
                                soft_wrap=True)
 
     def stop(self) -> None:

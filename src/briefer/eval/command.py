@@ -14,10 +14,10 @@ import typer
 
 
 def _say(line: str) -> None:
-    """A line on stderr, secrets redacted (see redact.py)."""
-    from briefer.redact import redact
+    """A line on stderr (see terminal.py)."""
+    from briefer.terminal import say
 
-    typer.echo(redact(line, shapes=True), err=True)
+    say(line)
 
 
 def _fail(message: str, code: int) -> typer.Exit:

@@ -26,13 +26,13 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from briefer.errors import InputError
 from briefer.models import CleaningStats
+from briefer.terminal import shown
 from briefer.tokens import estimate_tokens
 
 from .cleaning import Cleaned, TokenEstimate, clean, truncate
@@ -159,10 +159,10 @@ class _Reader:
         if path.is_symlink():
             target = os.readlink(path)
             if not path.exists():
-                self.skip(rel, f"broken symbolic link (its target '{_shown(target)}' does not exist)")
+                self.skip(rel, f"broken symbolic link (its target '{shown(target)}' does not exist)")
                 return None
             if not self.follow_links and not _inside(Path(os.path.realpath(path)), self.real_root):
-                self.skip(rel, f"symbolic link leading out of the folder (to '{_shown(target)}'): not followed "
+                self.skip(rel, f"symbolic link leading out of the folder (to '{shown(target)}'): not followed "
                                "(--follow-links reads it)")
                 return None
         if path.is_dir():
@@ -178,7 +178,7 @@ class _Reader:
 
     def rel(self, path: Path) -> str:
         """The path relative to FOLDER, as shown: bytes that are not UTF-8 as \\x escapes (see `_shown`)."""
-        return _shown(path.relative_to(self.root).as_posix())
+        return shown(path.relative_to(self.root).as_posix())
 
     def skip(self, rel: str, reason: str) -> None:
         self.folder.skipped.append((rel, reason))
@@ -347,13 +347,6 @@ class _Reader:
         self.ids.add(article.id)
         self.folder.articles.append(article)
 
-
-def _shown(name: str) -> str:
-    """A path as shown in reasons, notes and `source_path`: valid UTF-8 as written; bytes that are not
-    (a cp1256 or Latin-1 archive unzipped) and control characters as escapes, so it is one line of text."""
-    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return "".join(c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c
-                   for c in text)
 
 
 def _inside(path: Path, root: Path) -> bool:
