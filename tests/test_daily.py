@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from briefer.brief.facts import join_entities
 from briefer.brief.merge import plan
 from briefer.cli import app
 from briefer.eval.checks import brief_checks
-from briefer.eval.evaluate import apply_check, python_resolver
+from briefer.eval.evaluate import EvalConfig, apply_check, evaluate, python_resolver
 from briefer.model.llm import EndpointConfig
 from briefer.models import Brief
 from briefer.pipeline import RunConfig, RunResult, SilentReporter, run
@@ -149,6 +150,26 @@ def test_eval_expectations_check_labels_and_since_lines(two_days: tuple[RunResul
     story = next(c for c in checks if c.kind == "story")
     result = apply_check(story, relabelled)
     assert result.status == "FAIL" and "(continuing; since:" in result.found
+
+
+def test_eval_runs_a_fixtures_folder_of_days_day_by_day(tmp_path: Path) -> None:
+    # `briefer eval --fixtures fixtures/daily`: day 1, then day 2 compared with it, then day 2's expectations.
+    report = evaluate(EvalConfig(fixtures=DAILY, offline=True, out=tmp_path / "out"))
+    [run_] = report.runs
+    assert [c.case for c in run_.cases] == [f"brief-{DAY2}"]
+    assert run_.totals() == {"PASS": 3, "FAIL": 0, "STALE": 0, "ERROR": 0} and report.exit_code == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [DAY1, DAY2]
+    day2 = json.loads((tmp_path / "out" / DAY2 / "brief.json").read_text(encoding="utf-8"))
+    assert day2["continuity"]["compared_with"]["date"] == DAY1
+
+    # The same expectations checked against day 1's brief (renamed) fail: each day's brief is its own.
+    fixtures = tmp_path / "daily"
+    shutil.copytree(DAILY, fixtures)  # the links into the seed recordings are copied as files
+    (fixtures / "expectations" / f"brief-{DAY2}.toml").rename(fixtures / "expectations" / f"brief-{DAY1}.toml")
+    failing = evaluate(EvalConfig(fixtures=fixtures, offline=True))
+    assert failing.runs[0].totals()["FAIL"] == 3 and failing.exit_code == 4
+    r = CliRunner().invoke(app, ["eval", "--fixtures", str(DAILY), "--offline"])
+    assert r.exit_code == 0 and "3 PASS" in r.output, r.output
 
 
 def test_labels_new_continuing_and_briefers_own_since_line(two_days: tuple[RunResult, RunResult, Path]) -> None:

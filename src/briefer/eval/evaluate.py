@@ -5,6 +5,12 @@ article's summary and the brief against declared expectations, and report.
     FIXTURES/recordings/     the answers replayed offline (`--offline`)
     FIXTURES/expectations/   <article-id>.toml per article, brief.toml, optional checks.py
 
+Day after day: a fixtures folder with no articles/ but one folder per day (FIXTURES/2024-09-17/,
+FIXTURES/2024-09-18/, …; recordings in FIXTURES/recordings/<day>/) is run day by day, oldest first, each
+day with `--date <day>` and compared with the day before, as `briefer summarize` does for a folder per day.
+Expectations: brief-<day>.toml for that day's brief, brief.toml for the last day's, <article-id>.toml for
+the article on the first day it appears.
+
 The expectation format is described in `checks.py`. Offline, answers are replayed from the
 recordings; live, every answer is asked of the model (no cache, and no recordings unless given).
 Each check ends PASS, FAIL, STALE (the recording was made for another prompt, schema or input, or
@@ -58,9 +64,14 @@ class EvalConfig:
 
 @dataclass(frozen=True)
 class Case:
-    name: str  # an article id, or "brief"
+    name: str  # an article id, "brief", or "brief-<day>"
     file: Path
     checks: list[Check]
+    day: str | None = None  # the day whose run it checks, for a fixtures folder of days
+
+    @property
+    def is_brief(self) -> bool:
+        return self.name == BRIEF or (self.day is not None and self.name == f"{BRIEF}-{self.day}")
 
 
 @dataclass(frozen=True)
@@ -126,14 +137,32 @@ class EvalReport:
 # ---------------------------------------------------------------- loading expectations
 
 
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def days_of(fixtures: Path) -> list[str]:
+    """The day folders of a fixtures folder of days, oldest first; [] for a fixtures folder with articles/."""
+    if (fixtures / "articles").exists() or not fixtures.is_dir():
+        return []
+    return sorted(p.name for p in fixtures.iterdir() if p.is_dir() and _DAY.fullmatch(p.name))
+
+
 def load_cases(fixtures: Path) -> list[Case]:
-    """Every expectation file of FIXTURES/expectations, read and checked; articles first, then the brief."""
-    articles, folder = fixtures / "articles", fixtures / "expectations"
-    for d in (articles, folder):
+    """Every expectation file of FIXTURES/expectations, read and checked; articles first, then the brief(s)."""
+    days = days_of(fixtures)
+    folder = fixtures / "expectations"
+    for d in [*([] if days else [fixtures / "articles"]), folder]:
         if not d.is_dir():
-            raise UsageError(f"no folder {d} (--fixtures must hold articles/, recordings/ and expectations/)")
-    known = sorted(a.id for a in read_folder(articles).articles)
-    files = sorted(folder.glob("*.toml"), key=lambda p: (p.stem == BRIEF, p.stem))
+            raise UsageError(f"no folder {d} (--fixtures must hold articles/ (or one folder per day), recordings/ "
+                             "and expectations/)")
+    first_day: dict[str, str | None] = {}
+    runs: list[str | None] = [*days] or [None]
+    for run_day in runs:
+        for a in read_folder(fixtures / (run_day or "articles")).articles:
+            first_day.setdefault(a.id, run_day)
+    known = sorted(first_day)
+    briefs: dict[str, str | None] = {BRIEF: days[-1] if days else None} | {f"{BRIEF}-{d}": d for d in days}
+    files = sorted(folder.glob("*.toml"), key=lambda p: (p.stem in briefs, p.stem))
     if not files:
         raise UsageError(f"no expectation files (*.toml) in {folder}")
     resolve = python_resolver(folder)
@@ -143,14 +172,16 @@ def load_cases(fixtures: Path) -> list[Case]:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ExpectationError(f"{path}: not valid TOML: {exc}") from None
-        if path.stem == BRIEF:
-            checks = brief_checks(data, str(path), known, resolve)
+        if path.stem in briefs:
+            checks, day = brief_checks(data, str(path), known, resolve), briefs[path.stem]
         elif path.stem in known:
-            checks = article_checks(data, str(path), known, resolve)
+            checks, day = article_checks(data, str(path), known, resolve), first_day[path.stem]
         else:
-            raise ExpectationError(f"{path}: no article '{path.stem}' in {articles} "
-                                   "(name the file <article-id>.toml, or brief.toml)")
-        cases.append(Case(path.stem, path, _unique_labels(checks)))
+            where = ", ".join(days) if days else str(fixtures / "articles")
+            names = "brief.toml or brief-<day>.toml" if days else "brief.toml"
+            raise ExpectationError(f"{path}: no article '{path.stem}' in {where} "
+                                   f"(name the file <article-id>.toml, or {names})")
+        cases.append(Case(path.stem, path, _unique_labels(checks), day))
     return cases
 
 
@@ -213,24 +244,34 @@ def evaluate(cfg: EvalConfig) -> EvalReport:
 
 
 async def run_cases(cfg: EvalConfig, cases: list[Case], prompt_dir: Path | None, label: str) -> RunOutcome:
-    """One pipeline run over the fixtures (no cache), then every check. The run's output goes to
-    `cfg.out` (OUT/A and OUT/B when comparing) or to a temporary folder that is deleted afterwards."""
+    """One pipeline run over the fixtures (no cache), or one per day, then every check. The run's output goes
+    to `cfg.out` (OUT/A and OUT/B when comparing; OUT/<day> per day) or to a temporary folder that is deleted
+    afterwards."""
     collect = SilentReporter()
+    days = days_of(cfg.fixtures)
     with tempfile.TemporaryDirectory(prefix="briefer-eval-") as tmp:
-        recordings = cfg.recordings or (cfg.fixtures / "recordings" if cfg.offline else Path(tmp) / "no-recordings")
         out = (cfg.out / label if label else cfg.out) if cfg.out else Path(tmp) / "out"
-        run_cfg = RunConfig(folder=cfg.fixtures / "articles", endpoint=cfg.endpoint, out_dir=out,
-                            concurrency=cfg.concurrency, cache_dir=None, recordings_dir=recordings,
-                            offline=cfg.offline, prompt_dir=prompt_dir)
-        try:
-            result = await run(run_cfg, collect)
-        except NothingProduced as exc:
-            outcomes = _nothing_produced(cases, exc)
-        else:
-            outcomes = [_case_result(c, result) for c in cases]
+        outcomes: dict[str, CaseResult] = {}
+        runs: list[str | None] = [*days] or [None]
+        for day in runs:
+            if cfg.offline:
+                recordings = (cfg.recordings or cfg.fixtures / "recordings") / (day or "")
+            else:
+                recordings = cfg.recordings / (day or "") if cfg.recordings else Path(tmp) / "no-recordings"
+            todays = [c for c in cases if c.day == day]
+            run_cfg = RunConfig(folder=cfg.fixtures / (day or "articles"), endpoint=cfg.endpoint,
+                                out_dir=out / day if day else out, concurrency=cfg.concurrency, cache_dir=None,
+                                recordings_dir=recordings, offline=cfg.offline, prompt_dir=prompt_dir, date=day)
+            try:
+                result = await run(run_cfg, collect)
+            except NothingProduced as exc:
+                outcomes |= {c.name: r for c, r in zip(todays, _nothing_produced(todays, exc), strict=True)}
+            else:
+                outcomes |= {c.name: _case_result(c, result) for c in todays}
+        results = [outcomes[c.name] for c in cases]
     if cfg.out is None:  # the folder is gone: say how to keep it rather than point into it
-        outcomes = [_unpoint(c, tmp) for c in outcomes]
-    return RunOutcome(label, str(prompt_dir) if prompt_dir else "shipped prompts", outcomes, collect.warnings)
+        results = [_unpoint(c, tmp) for c in results]
+    return RunOutcome(label, str(prompt_dir) if prompt_dir else "shipped prompts", results, collect.warnings)
 
 
 def _unpoint(case: CaseResult, tmp: str) -> CaseResult:
@@ -251,7 +292,7 @@ def _case_result(case: Case, result: RunResult) -> CaseResult:
     failures = {f.source_path if f.source_path == "(merge)" else id_of(Path(f.source_path)): f
                 for f in brief.failures}
     target: Any
-    if case.name == BRIEF:
+    if case.is_brief:
         failure, target = failures.get("(merge)"), brief
     else:
         failure = failures.get(case.name)
@@ -300,7 +341,7 @@ def _nothing_produced(cases: list[Case], exc: NothingProduced) -> list[CaseResul
         if failure is not None:
             out.append(_blocked(case, failure.kind, failure.reason))
         else:
-            what = "no brief" if case.name == BRIEF else "no summary for this article"
+            what = "no brief" if case.is_brief else "no summary for this article"
             out.append(_blocked(case, first.kind, f"{what}; first failure: {first.reason}"))
     return out
 
