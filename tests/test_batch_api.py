@@ -121,7 +121,7 @@ def test_error_lines_and_invalid_answers_go_to_a_follow_up_batch(tmp_path: Path)
         error, invalid = sorted(lines, key=lambda ln: SEED_IDS[3] in ln)
         assert SEED_IDS[1] in error and "HTTP 500" in error
         assert SEED_IDS[3] in invalid and "the model's answer is invalid" in invalid
-        assert "3 answers imported; 2 requests without a valid answer resubmitted as follow-up batch(es) batch_0002" \
+        assert "3 answers imported; 2 requests without a valid answer submitted as follow-up batch(es) batch_0002" \
             in r.stderr
         followup = state(tmp_path)["shards"][1]
         assert followup["round"] == 2 and followup["requests"] == 2

@@ -252,41 +252,72 @@ def cancel_command(out: Out = None) -> None:
     _say(f"{len(cancelled)} batch(es) cancelling; run briefer batch collect to keep what they answered")
 
 
+LiveRest = Annotated[bool, typer.Option("--live-rest", help="After the first batch, ask what is left of the "
+                                        "articles live (requests without a valid answer, reduce calls, re-asks), "
+                                        "instead of in follow-up batches.")]
+BatchMerge = Annotated[bool, typer.Option("--batch-merge", help="Send the merge calls as a batch too, once the "
+                                          "articles are answered [default: the merge is asked live].")]
+
+
 @batch_app.command("collect")
 def collect_command(
     out: Out = None,
-    live_rest: Annotated[bool, typer.Option("--live-rest", help="Ask what has no valid answer live, instead of "
-                                            "in a follow-up batch.")] = False,
+    live_rest: LiveRest = False,
+    batch_merge: BatchMerge = False,
     max_requests: MaxRequests = 50_000,
     max_bytes: MaxBytes = 200 * 1024 * 1024,
 ) -> None:
-    """Import the finished batches' answers, send the rest as a follow-up batch (or live), write the brief."""
+    """Import the finished batches' answers, send what is left as a follow-up batch (or live), write the brief."""
     try:
         _register_secrets()
         from .batch_run import NOT_READY, collect
 
-        done = collect(_out(out), live_rest=live_rest, limits=_limits(max_requests, max_bytes), say=_say)
+        done = collect(_out(out), live_rest=live_rest, limits=_limits(max_requests, max_bytes), say=_say,
+                       batch_merge=batch_merge)
     except BrieferError as exc:
         raise _fail(str(exc), exc.exit_code) from None
-    for r in done.rejected:
-        _say(f"briefer: not imported: {r.custom_id[:16]}{' (' + r.subject + ')' if r.subject else ''}: {r.reason}")
-    for line in done.lines:
-        _say(f"briefer: {line}")
+    collected_lines(done)
     if done.running:
         _say(f"{done.imported} answers imported; {len(done.running)} batch(es) still running: "
              + ", ".join(f"{s.batch_id} {s.status}" for s in done.running) + "; run collect again later")
         raise typer.Exit(NOT_READY)
     if done.followup:
-        _say(f"{done.imported} answers imported; {sum(s.requests for s in done.followup)} requests without a valid "
-             f"answer resubmitted as follow-up batch(es) " + ", ".join(str(s.batch_id) for s in done.followup)
-             + "; run collect again when they finish (or collect --live-rest)")
+        _say(f"{followup_line(done)}; run collect again when they finish (or collect --live-rest)")
         raise typer.Exit(NOT_READY)
+    raise typer.Exit(brief_lines(done))
+
+
+def collected_lines(done: Any) -> None:
+    """What collecting found: answers not imported, batches that failed, expired or were cancelled."""
+    for r in done.rejected:
+        _say(f"briefer: not imported: {r.custom_id[:16]}{' (' + r.subject + ')' if r.subject else ''}: {r.reason}")
+    for line in done.lines:
+        _say(f"briefer: {line}")
+
+
+def followup_line(done: Any) -> str:
+    total = sum(s.requests for s in done.followup)
+    new = total - done.retried
+    parts = [f"{done.retried} requests without a valid answer"] if done.retried else []
+    if new:
+        parts.append(f"{new} merge requests" if done.stage == "merge" else
+                     f"{new} requests the answers call for (joining a long article's parts, re-asks about quotes)")
+    live = f", {done.live} asked live" if done.live else ""
+    return (f"{done.imported} answers imported{live}; {' and '.join(parts)} submitted as follow-up batch(es) "
+            + ", ".join(str(s.batch_id) for s in done.followup))
+
+
+def brief_lines(done: Any) -> int:
+    """The brief's line (and its failures); returns the run's exit code."""
     result = done.result
     assert result is not None
     b, s = result.brief, result.brief.stats
+    if done.given_up:
+        _say(f"briefer: {done.given_up} requests got no valid answer in 3 batches; not asked live (--live-rest "
+             "asks them live)")
     _say(f"{done.imported} answers imported{f', {done.live} requests asked live' if done.live else ''}; "
          f"{'partial brief' if b.partial else 'brief'} written to {result.out_dir}: {s.articles} articles, "
          f"{len(b.failures)} failed, {s.cache_hits} cache hits, {s.model_calls} model calls")
     for f in b.failures:
         _say(f"briefer: failed: {f.source_path}: {f.reason}")
-    raise typer.Exit(result.exit_code)
+    return int(result.exit_code)

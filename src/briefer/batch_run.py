@@ -4,26 +4,36 @@
     results.jsonl / the batch's output ──validated like live answers──▶ cache (import; or collect)
     then the ordinary run (pipeline.run): articles from the cache, merge live ──▶ brief
 
-Only the first round goes into a batch: one request per article (or one per part of a long
-article). What depends on those answers (the reduce call over a long article's parts, a re-ask for
-quotes not found, the merge) is asked by the ordinary run afterwards, through the same gateway.
+A batch holds the requests whose answers nothing depends on yet. The first: one request per article
+(or one per part of a long article). What depends on those answers (the reduce call over a long
+article's parts, a re-ask for quotes not found; with `batch_merge` the merge calls) is found by
+running the articles (and the merge) against the cache with a gateway that defers, instead of
+sending, every unanswered request of a batched stage (answers.Deferred): those go into the next
+batch, with the requests that came back without a valid answer. When nothing is left, the ordinary
+run writes the brief from the cache; the batched stages are never asked live there (--live-rest
+asks the rest live instead).
+
+export/import (vLLM) carry the first round only; the ordinary run asks the rest live.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from .brief.merge import today
-from .errors import BudgetExceeded, UsageError
-from .extract.article import planned_calls
-from .model.answers import Call, Gateway, response_schema
+from .brief.aliases import aliases_for
+from .brief.merge import MergeInputs, build_brief, today
+from .errors import ArticleFailed, BudgetExceeded, ReplayError, UsageError
+from .extract.article import planned_calls, summarize_article
+from .ingest.folder import Article
+from .model.answers import Call, Deferred, Gateway, response_schema
 from .model.batch import (
     TERMINAL,
     BatchState,
@@ -49,8 +59,8 @@ from .model.cache import ResponseCache
 from .model.costs import Price, batch_price, completion_estimate, prompt_estimate
 from .model.llm import EndpointConfig, request_body
 from .model.prompts import Prompts
-from .models import ArticleDigest, ArticleExtraction, BriefDraft, BriefOverview, StoriesDraft
-from .pipeline import Reporter, RunConfig, RunResult, SilentReporter, _check, _gateway, _read, run
+from .models import ArticleDigest, ArticleExtraction, ArticleSummary, BriefDraft, BriefOverview, StoriesDraft
+from .pipeline import Reporter, RunConfig, RunResult, SilentReporter, _check, _earlier, _gateway, _read, run
 from .tokens import estimate_tokens
 
 # The answers a batch can hold, by the name its pending record gives.
@@ -108,6 +118,93 @@ def request_lines(planned: Planned, cfg: RunConfig) -> Iterator[dict[str, Any]]:
         yield line
 
 
+# ---------------------------------------------------------------------- the next batch's requests
+
+MAX_TRIES = 3  # batches one request is sent in (the first and two follow-ups); then the batch gives it up
+
+
+def batched_stages(live_rest: bool, batch_merge: bool) -> tuple[str, ...]:
+    """The stages a batch answers: the articles' (unless the rest is asked live), and the merge's with
+    `batch_merge`."""
+    return (() if live_rest else ("extract",)) + (("merge",) if batch_merge else ())
+
+
+@dataclass(frozen=True)
+class Next(Planned):
+    given_up: int = 0  # requests sent in MAX_TRIES batches without a valid answer: not sent again
+    live: int = 0  # requests asked live while finding these (--live-rest)
+    stage: str = "extract"  # what the requests are for: "extract" (articles) or "merge"
+
+
+def next_requests(cfg: RunConfig, stages: tuple[str, ...], tries: dict[str, int] | None = None) -> Next:
+    """The requests of the next batch: every unanswered request of a batched stage whose inputs are
+    answered, found by running the articles (then, when they are all answered or given up, the merge)
+    against the cache. Requests of stages not batched are asked live on the way (--live-rest)."""
+    _check(cfg)
+    if cfg.cache_dir is None:
+        raise UsageError("batches need the response cache: drop --no-cache")
+    if cfg.offline:
+        raise UsageError("--offline sends nothing: a batch cannot be made offline")
+    tries = tries or {}
+    folder = _read(cfg)
+    prompts = Prompts(cfg.prompt_dir)
+    gateway = _gateway(replace(cfg, batched=stages), SilentReporter())
+    gateway.policy = replace(gateway.policy, defer=True)
+
+    def fresh() -> list[Call]:
+        return [c for k, c in gateway.deferred.items() if tries.get(k, 0) < MAX_TRIES]
+
+    async def find() -> tuple[str, int]:
+        try:
+            summaries, answered = await _articles(folder.articles, gateway, prompts, cfg, "extract" in stages)
+            if fresh() or "merge" not in stages or not summaries:
+                return "extract", answered
+            inputs = MergeInputs(date=cfg.date or today(), summaries=summaries, failures=[], skipped=[],
+                                 stale_after_days=cfg.stale_after_days, merge_budget=cfg.merge_budget,
+                                 aliases=aliases_for(cfg.folder, cfg.aliases), earlier=_earlier(cfg, lambda _m: None))
+            with contextlib.suppress(Deferred):
+                await build_brief(inputs, gateway, prompts)
+            return "merge", answered
+        finally:
+            await gateway.aclose()
+
+    stage, answered = asyncio.run(find())
+    calls = fresh()
+    return Next(calls, answered, len(folder.articles), gateway, given_up=len(gateway.deferred) - len(calls),
+                live=gateway.counters.model_calls, stage=stage if calls else "extract")
+
+
+async def _articles(articles: list[Article], gateway: Gateway, prompts: Prompts, cfg: RunConfig,
+                    batched: bool) -> tuple[list[ArticleSummary], int]:
+    """The articles summarised from what is answered; what is not is noted in gateway.deferred. Returns
+    the summaries and how many first-round requests were answered already."""
+    done: list[ArticleSummary] = []
+    answered = 0
+    slots = asyncio.Semaphore(cfg.concurrency)
+
+    async def one(article: Article) -> None:
+        nonlocal answered
+        if batched:  # every part of a long article at once (it asks them one after the other)
+            for call in planned_calls(article, prompts, cfg.max_input_tokens):
+                if gateway.has_answer(call):
+                    answered += 1
+                else:
+                    gateway.deferred.setdefault(gateway.cache_key(call), call)
+        async with slots:
+            try:
+                done.append(await summarize_article(article, gateway, prompts, max_input_tokens=cfg.max_input_tokens))
+            except (Deferred, ArticleFailed, ReplayError):
+                pass  # left for the batch, or failed: the final run lists it
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for article in articles:
+                group.create_task(one(article))
+    except* Exception as eg:
+        raise eg.exceptions[0] from None
+    return done, answered
+
+
 @dataclass(frozen=True)
 class Exported:
     path: Path
@@ -152,8 +249,10 @@ def _now() -> str:
 
 DEFAULT_LIMITS = Limits()
 NOT_READY = 75  # exit code of `collect` while a batch is still running (EX_TEMPFAIL: try again later)
-MAX_ROUNDS = 3  # the run's batch and at most two follow-ups; what is still unanswered then is asked live
-_PATHS = {"folder", "out_dir", "cache_dir", "recordings_dir", "prompt_dir"}
+_PATHS = {"folder", "out_dir", "cache_dir", "recordings_dir", "prompt_dir", "aliases", "since"}
+# Every endpoint option but the key (never stored); missing ones take their defaults when read back.
+_ENDPOINT = ("model", "mode", "base_url", "timeout", "max_retries", "max_reasks", "temperature", "max_tokens", "rpm",
+             "tpm", "max_response_bytes", "frequency_penalty", "presence_penalty", "extra_body")
 
 
 def run_options(cfg: RunConfig) -> dict[str, Any]:
@@ -162,8 +261,9 @@ def run_options(cfg: RunConfig) -> dict[str, Any]:
     for f in fields(cfg):
         value = getattr(cfg, f.name)
         if f.name == "endpoint":
-            value = {k: getattr(value, k) for k in ("model", "mode", "base_url", "timeout", "max_retries",
-                                                     "max_reasks", "temperature", "max_tokens", "rpm", "tpm")}
+            value = {k: getattr(value, k) for k in _ENDPOINT}
+        elif f.name == "batched":
+            continue  # chosen by each collect (--live-rest, --batch-merge), not by the submission
         elif isinstance(value, Path):
             value = str(value)
         data[f.name] = value
@@ -221,14 +321,15 @@ class Submitted:
 
 
 def submit(cfg: RunConfig, limits: Limits = DEFAULT_LIMITS, provider: Provider | None = None,
-           say: Callable[[str], None] = lambda _m: None) -> Submitted:
-    """Submit the run's unanswered article requests as batches, or resume an earlier submission."""
+           say: Callable[[str], None] = lambda _m: None, batch_merge: bool = False) -> Submitted:
+    """Submit the run's unanswered requests as batches (the articles', or with everything else answered
+    and `batch_merge`, the merge's), or resume an earlier submission."""
     store = StateFile(state_dir(cfg.output))
     state = store.load()
     if state is not None and state.shards:
         client = _provider(config_from(state.run, cfg.output), provider)
         return Submitted(state, send(state, store, client, say), True, None)
-    planned = plan(cfg)
+    planned = next_requests(cfg, batched_stages(False, batch_merge))
     cost = estimate(planned.calls, cfg)
     if cfg.max_cost is not None:
         if cost.cost is None:
@@ -281,14 +382,20 @@ class Collected:
     lines: list[str] = field(default_factory=list)  # one per batch event worth a line (failed, expired, …)
     running: list[Shard] = field(default_factory=list)
     followup: list[Shard] = field(default_factory=list)
-    live: int = 0  # requests left for the ordinary run to ask live
+    stage: str = "extract"  # what the follow-up batches are for: "extract" (articles) or "merge"
+    live: int = 0  # requests asked live (--live-rest)
+    given_up: int = 0  # requests sent in MAX_TRIES batches without a valid answer
+    retried: int = 0  # follow-up requests sent before without a valid answer (the others are new)
     result: RunResult | None = None
 
 
 def collect(out: Path, live_rest: bool = False, limits: Limits = DEFAULT_LIMITS, provider: Provider | None = None,
-            say: Callable[[str], None] = lambda _m: None, reporter: Reporter | None = None) -> Collected:
-    """Import every finished batch's answers; then either submit the rest as a follow-up batch, or
-    (when all is answered, or with `live_rest`) run the ordinary run, which writes the brief."""
+            say: Callable[[str], None] = lambda _m: None, reporter: Reporter | None = None,
+            batch_merge: bool = False) -> Collected:
+    """Import every finished batch's answers; then submit what is left (requests without a valid answer,
+    and those that depend on the answers now in: reduce calls, re-asks, with `batch_merge` the merge) as
+    a follow-up batch, or, when nothing is left, run the ordinary run from the cache, which writes the
+    brief. With `live_rest` what is left of the articles is asked live instead."""
     store, state = _load(out)
     cfg = config_from(state.run, out)
     assert cfg.cache_dir is not None
@@ -317,18 +424,20 @@ def collect(out: Path, live_rest: bool = False, limits: Limits = DEFAULT_LIMITS,
     done.running = [s for s in state.shards if not s.collected]
     if done.running:
         return done
-    rest: dict[str, dict[str, Any]] = {}
+    tries: dict[str, int] = {}
     for shard in state.shards:
         for line in shard_lines(store, shard):
             key = str(line.get("custom_id"))
-            if cache.get(key) is None:
-                rest[key] = line
-    rounds = max((s.round for s in state.shards), default=0)
-    if rest and not live_rest and rounds < MAX_ROUNDS:
-        done.followup = add_shards(state, store.directory, rest.values(), limits, rounds + 1)
+            tries[key] = tries.get(key, 0) + 1
+    stages = batched_stages(live_rest, batch_merge)
+    nxt = next_requests(cfg, stages, tries)
+    done.live, done.given_up, done.stage = nxt.live, nxt.given_up, nxt.stage
+    done.retried = sum(1 for c in nxt.calls if tries.get(nxt.gateway.cache_key(c), 0))
+    if nxt.calls:
+        rounds = max((s.round for s in state.shards), default=0)
+        done.followup = add_shards(state, store.directory, request_lines(nxt, cfg), limits, rounds + 1)
         store.save(state)
         send(state, store, client, say)
         return done
-    done.live = len(rest)
-    done.result = asyncio.run(run(cfg, reporter))
+    done.result = asyncio.run(run(replace(cfg, batched=stages), reporter))
     return done

@@ -7,6 +7,7 @@
     ├── OutputError                   the output folder cannot be written (a full disk, permissions)
     ├── EndpointError                 the model endpoint cannot be used at all (stops the run)
     ├── ArticleFailed                 one article failed; the run goes on and ends partial
+    │   └── NotAnswered               a batch gave no valid answer, and the run may not ask live
     └── ReplayError                   offline and no usable answer
         ├── MissingRecording          nothing recorded for this request
         └── StaleRecording            recorded with another prompt, schema, model or input
@@ -63,6 +64,10 @@ class BudgetExceeded(ArticleFailed):
     """--max-cost would be exceeded: the request is not sent."""
 
     kind: FailureKind = "budget_exceeded"
+
+
+class NotAnswered(ArticleFailed):
+    """A request a batch was to answer has no valid answer, and the run may not send it live (--live-rest)."""
 
 
 class ReplayError(BrieferError):

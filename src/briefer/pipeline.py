@@ -83,6 +83,7 @@ class RunConfig:
     html: bool = True  # write brief.html beside brief.md
     since: Path | None = None  # the earlier brief's folder; default: the newest earlier one beside the output
     no_since: bool = False  # a standalone brief, compared with no earlier one
+    batched: tuple[str, ...] = ()  # stages a batch answered (batch_run): never asked live by this run
 
     @property
     def model_price(self) -> Price | None:
@@ -293,7 +294,8 @@ def _gateway(cfg: RunConfig, rep: Reporter, client_factory: Callable[[], ModelCl
         cache=ResponseCache(cfg.cache_dir, warn=rep.warn),
         recordings=RecordingStore(cfg.recordings),
         policy=Policy(offline=cfg.offline, record=cfg.record, use_cache=cfg.cache_dir is not None,
-                      record_command=cfg.record_command(), price=cfg.model_price, max_cost=cfg.max_cost),
+                      record_command=cfg.record_command(), price=cfg.model_price, max_cost=cfg.max_cost,
+                      batched=frozenset(cfg.batched)),
         client_factory=client_factory,
         warn=rep.warn,
         max_in_flight=cfg.concurrency,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from briefer.errors import MissingRecording
+from briefer.errors import MissingRecording, NotAnswered
 from briefer.ingest.folder import Article
 from briefer.model.answers import Call, Gateway
 from briefer.model.prompts import Prompts, boundary_for
@@ -232,6 +232,8 @@ async def summarize_article(article: Article, gateway: Gateway, prompts: Prompts
             if gateway.policy.offline:
                 break  # replaying a run that never re-asked: keep the answer, quotes flagged
             raise
+        except NotAnswered:
+            break  # the batch gave no valid re-ask: keep the answer, quotes flagged
         assert isinstance(retry, ArticleExtraction)
         retry_summary = ground(article, retry, source)
         if len(set(retry_summary.grounding.unverified)) <= len(missing):

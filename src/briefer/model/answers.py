@@ -4,8 +4,11 @@
                                                                          └──▶ cache (+ recording with --record)
 
 The policy (offline, record, use cache) comes from the caller; this module applies it and counts
-what happened. A recording whose fingerprint differs from the request is stale: offline it is an
-error that says what changed; live it is reported, never replayed.
+what happened. In a batch run the policy names the stages a batch answers: their unanswered requests
+are never sent from here; they are noted and raised as `Deferred` (while the batch's requests are being
+found), or fail as `NotAnswered` (the batch is over and gave no valid answer). A recording whose
+fingerprint differs from the request is stale: offline it is an error that says what changed; live it
+is reported, never replayed.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from briefer import __version__
-from briefer.errors import MissingRecording, StaleRecording
+from briefer.errors import MissingRecording, NotAnswered, StaleRecording
 from briefer.tokens import estimate_tokens
 
 from .cache import (
@@ -66,6 +69,17 @@ class Policy:
     record_command: str = "briefer summarize FOLDER --record"
     price: Price | None = None
     max_cost: float | None = None  # USD; a request that could pass it is not sent
+    batched: frozenset[str] = frozenset()  # stages a batch answers: never sent from here
+    defer: bool = False  # finding a batch's requests: unanswered batched requests raise Deferred
+
+
+class Deferred(Exception):
+    """A request left for a batch to answer (Policy.defer). Not a BrieferError on purpose: no stage may
+    turn it into a failure; the batch run catches it and sends the request in its next batch."""
+
+    def __init__(self, call: Call, key: str) -> None:
+        super().__init__(f"{describe(call)}: left for a batch")
+        self.call, self.key = call, key
 
 
 @dataclass
@@ -145,6 +159,7 @@ class Gateway:
     _client: ModelClient | None = None
     _slots: asyncio.Semaphore | None = None
     _budget: Budget | None = None
+    deferred: dict[str, Call] = field(default_factory=dict)  # cache key -> request left for a batch (Policy.defer)
 
     def __post_init__(self) -> None:
         if self.policy.max_cost is not None and self.policy.price is not None:
@@ -263,6 +278,11 @@ class Gateway:
                 f"{what}: no recording or cached answer (looked in {path}); "
                 f"record it with: {self.policy.record_command}"
             )
+        if call.stage in self.policy.batched:
+            if self.policy.defer:
+                self.deferred.setdefault(key, call)
+                raise Deferred(call, key)
+            raise NotAnswered(f"{what}: the batch gave no valid answer; to ask it live, run again with --live-rest")
         if stale:  # said once for the run (report_stale), not once per article
             self._stale.setdefault("; ".join(stale), []).append(what)
 

@@ -1,0 +1,134 @@
+"""What depends on a batch's answers goes into the next batch: a long article's reduce call and a re-ask
+about quotes not found (and, with batch_merge, the merge calls), so a batch run asks nothing live but
+what it is told to. In process, through the real openai client, against tests/fake_batches.py."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import echo_model
+from briefer.batch_run import collect, status, submit
+from briefer.model.llm import EndpointConfig
+from briefer.pipeline import RunConfig, run
+from fake_batches import FakeBatches
+from fake_openai import FakeOpenAI
+from test_batch_files import brief_without_counters
+
+PARAGRAPH = "وقال المسؤول في تصريح صحفي إن المفاوضات مستمرة بين الجانبين حول تفاصيل الاتفاق رقم {n} في العاصمة."
+SHORT = ("زيارة قصيرة إلى العاصمة\nوصل الوزير إلى العاصمة صباح اليوم في زيارة تستمر يومين.\n"
+         "وقال إنه سيلتقي رئيس الحكومة.\n")
+MADE_UP = "قال الوزير إن الزيارة ألغيت"  # in no article
+
+
+def _folder(root: Path) -> Path:
+    folder = root / "in"
+    folder.mkdir()
+    body = "\n".join(PARAGRAPH.format(n=i) for i in range(1, 41))
+    (folder / "long.txt").write_text(f"مفاوضات طويلة حول الاتفاق\n{body}\n", encoding="utf-8")
+    (folder / "short.txt").write_text(SHORT, encoding="utf-8")
+    return folder
+
+
+def respond(body: dict[str, Any]) -> dict[str, Any]:
+    """The echo model, except that the short article's first answer quotes what it does not say."""
+    answer = echo_model.respond(body)
+    first_turn = all(m["role"] != "assistant" for m in body["messages"])
+    if first_turn and "زيارة قصيرة" in echo_model._user(body) and "key_points" in answer:
+        answer = json.loads(json.dumps(answer))
+        answer["key_points"][0]["evidence_quote"] = MADE_UP
+    return answer
+
+
+def _config(folder: Path, out: Path, cache: Path, base_url: str) -> RunConfig:
+    return RunConfig(folder=folder, out_dir=out, date="2026-11-22", cache_dir=cache, recordings_dir=out.parent / "none",
+                     max_input_tokens=300, no_since=True,
+                     endpoint=EndpointConfig(model="gpt-4o-mini", base_url=base_url))
+
+
+def _schema(line: dict[str, Any]) -> str:
+    return str(line["body"]["tools"][0]["function"]["name"])
+
+
+def _shard_lines(out: Path, number: int) -> list[dict[str, Any]]:
+    text = (out / "batch" / f"requests-{number:03d}.jsonl").read_text(encoding="utf-8")
+    return [json.loads(x) for x in text.splitlines()]
+
+
+def _finish(out: Path) -> None:
+    for _ in range(3):  # each look moves the fake provider one step on
+        status(out)
+
+
+def _live(tmp: Path, folder: Path) -> tuple[dict[str, Any], str]:
+    with FakeOpenAI(respond) as server:
+        result = asyncio.run(run(_config(folder, tmp / "live", tmp / "live-cache", server.base_url)))
+        kinds = [r["tools"][0]["function"]["name"] for r in server.requests]
+    assert result.exit_code == 0
+    assert kinds.count("ArticleDigest") == 1 and sum("Not found in the article" in json.dumps(r, ensure_ascii=False)
+                                                       for r in server.requests) == 1  # the live run re-asked once
+    return brief_without_counters(tmp / "live")
+
+
+def test_reduce_calls_and_reasks_go_in_a_follow_up_batch(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    out = tmp_path / "out"
+    with FakeBatches(respond) as server:
+        done = submit(_config(folder, out, tmp_path / "cache", server.base_url))
+        first = _shard_lines(out, 1)
+        parts = len(first) - 1
+        assert parts > 3 and {_schema(x) for x in first} == {"ArticleExtraction"}
+        _finish(out)
+        collected = collect(out)
+        assert collected.imported == parts + 1 and collected.result is None
+        assert collected.retried == 0 and [s.round for s in collected.followup] == [2]
+        second = _shard_lines(out, 2)
+        assert sorted(_schema(x) for x in second) == ["ArticleDigest", "ArticleExtraction"]
+        reask = next(x for x in second if _schema(x) == "ArticleExtraction")
+        assert reask["body"]["messages"][-2]["role"] == "assistant" and MADE_UP in reask["body"]["messages"][-1][
+            "content"]
+        assert server.requests == []  # nothing live so far
+        _finish(out)
+        collected = collect(out)
+        assert collected.imported == 2 and collected.result is not None and collected.live == 0
+        # Only the merge went live.
+        assert [r["tools"][0]["function"]["name"] for r in server.requests] == ["BriefDraft"]
+        assert len(server.batches) == 2 and done.sent == 1
+    assert brief_without_counters(out) == _live(tmp_path, folder)
+    for name in ("short.json", "long.json"):
+        assert (out / "articles" / name).read_bytes() == (tmp_path / "live" / "articles" / name).read_bytes()
+
+
+def test_live_rest_asks_the_second_round_live(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    out = tmp_path / "out"
+    with FakeBatches(respond) as server:
+        submit(_config(folder, out, tmp_path / "cache", server.base_url))
+        _finish(out)
+        collected = collect(out, live_rest=True)
+        assert collected.live == 2 and collected.followup == [] and collected.result is not None
+        kinds = sorted(r["tools"][0]["function"]["name"] for r in server.requests)
+        assert kinds == ["ArticleDigest", "ArticleExtraction", "BriefDraft"]  # reduce, re-ask, merge
+        assert len(server.batches) == 1
+    assert brief_without_counters(out) == _live(tmp_path, folder)
+
+
+def test_a_request_without_a_valid_answer_in_three_batches_fails_its_article_not_asked_live(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    out = tmp_path / "out"
+    with FakeBatches(respond, invalid=["زيارة قصيرة"] * 3) as server:
+        submit(_config(folder, out, tmp_path / "cache", server.base_url))
+        for round_ in (2, 3):
+            _finish(out)
+            collected = collect(out)
+            assert [s.round for s in collected.followup] == [round_] and collected.retried == 1
+        _finish(out)
+        collected = collect(out)
+        assert collected.given_up == 1 and collected.result is not None
+        assert [r["tools"][0]["function"]["name"] for r in server.requests] == ["BriefDraft"]  # the merge only
+    brief = collected.result.brief
+    assert brief.partial and [f.source_path for f in brief.failures] == ["short.txt"]
+    assert "the batch gave no valid answer; to ask it live, run again with --live-rest" in brief.failures[0].reason
+    assert [a.id for a in brief.articles] == ["long"]
