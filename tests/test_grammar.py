@@ -10,7 +10,11 @@ sends must convert whole:
 - every `pattern` passes the rules of llama.cpp's json-schema-to-grammar (common/json-schema-to-grammar.cpp,
   `_pattern_to_rule`), re-stated below: anchored with ^ and $, no anchors inside, no look-around or named
   groups, and no escapes GBNF lacks (\\d, \\w, \\s, \\b ...: write [0-9] and the like). The real server is
-  checked too, by the realmodel test (its log must hold no "not supported").
+  checked too, by the realmodel test (its log must hold no "not supported");
+- every keyword is one llama.cpp's converter reads (`SchemaConverter.visit`) or an annotation it may ignore:
+  any other constraint would be dropped without a word;
+- the lists of an article's answer are bounded (maxItems), so a grammar closes a list a looping model keeps
+  filling: checked by running an answer through llguidance's matcher, byte by byte.
 """
 
 from __future__ import annotations
@@ -21,11 +25,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from llguidance import LLMatcher, grammar_from
+from llguidance import LLMatcher, LLTokenizer, TokenizerWrapper, grammar_from
 from pydantic import BaseModel
 
 from briefer.brief.merge import BriefDraft, BriefOverview, StoriesDraft
-from briefer.models import ArticleDigest, ArticleExtraction, ArticleSummary, Brief
+from briefer.models import MAX_ITEMS, ArticleDigest, ArticleExtraction, ArticleSummary, Brief
 
 RESPONSE_MODELS: list[type[BaseModel]] = [ArticleExtraction, ArticleDigest, BriefDraft, StoriesDraft, BriefOverview]
 PUBLISHED: list[type[BaseModel]] = [ArticleSummary, Brief]  # schemas/*.json, for people who constrain with them
@@ -59,6 +63,31 @@ def llama_cpp_pattern_problem(pattern: str) -> str | None:
             return "unsupported group syntax"
         i += 1
     return None
+
+
+# What llama.cpp's json-schema-to-grammar turns into grammar rules (`SchemaConverter.visit`: $ref, anyOf/oneOf,
+# type lists, const, enum, objects with properties/required/additionalProperties, allOf, arrays with items or
+# prefixItems and minItems/maxItems, string pattern/format/minLength/maxLength, integer bounds), and the
+# annotations that constrain nothing. A keyword outside both sets would be dropped without a word.
+LLAMA_CPP_KEYWORDS = {"$ref", "$defs", "anyOf", "oneOf", "allOf", "type", "const", "enum", "properties", "required",
+                      "additionalProperties", "items", "prefixItems", "minItems", "maxItems", "pattern", "format",
+                      "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
+ANNOTATIONS = {"title", "description", "default", "examples"}
+
+
+def keywords(schema: Any) -> Iterator[str]:
+    """Every keyword of a schema, in every subschema (the names of properties are not keywords)."""
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            yield key
+            if key in ("properties", "$defs"):
+                for sub in value.values():
+                    yield from keywords(sub)
+            elif key not in ANNOTATIONS:
+                yield from keywords(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            yield from keywords(value)
 
 
 def patterns(schema: Any) -> Iterator[str]:
@@ -96,3 +125,64 @@ def test_the_rules_reject_what_llama_cpp_rejects() -> None:
     assert llama_cpp_pattern_problem(r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$") is None
     assert llama_cpp_pattern_problem(r"^[a-z]{2}$") is None
     assert llama_cpp_pattern_problem(r"^a\.b\n$") is None
+
+
+@pytest.mark.parametrize("model", RESPONSE_MODELS, ids=lambda m: m.__name__)
+def test_every_keyword_is_one_llama_cpp_converts(model: type[BaseModel]) -> None:
+    unknown = set(keywords(model.model_json_schema())) - LLAMA_CPP_KEYWORDS - ANNOTATIONS
+    assert not unknown
+
+
+def test_the_keyword_walk_finds_what_llama_cpp_would_drop() -> None:
+    schema = {"type": "object", "properties": {"uniqueItems": {"type": "array", "uniqueItems": True,
+                                                               "items": {"type": "string", "contentEncoding": "x"}}}}
+    assert set(keywords(schema)) - LLAMA_CPP_KEYWORDS - ANNOTATIONS == {"uniqueItems", "contentEncoding"}
+
+
+@pytest.mark.parametrize("model", [ArticleExtraction, ArticleDigest], ids=lambda m: m.__name__)
+def test_every_list_of_an_article_answer_is_bounded(model: type[BaseModel]) -> None:
+    properties = model.model_json_schema()["properties"]
+    lists = {name: prop.get("maxItems") for name, prop in properties.items() if prop.get("type") == "array"}
+    # translation_en's length is the article's paragraph count: no static bound fits every article.
+    assert {name: n for name, n in lists.items() if name != "translation_en"} == \
+        {name: MAX_ITEMS[name] for name in lists if name != "translation_en"}
+    assert all(n for name, n in lists.items() if name != "translation_en")
+
+
+class _ByteTokenizer:
+    """One token per byte (and an end token): enough for llguidance's matcher to check a text."""
+
+    eos_token_id = 256
+    bos_token_id = None
+    tokens = [bytes([i]) for i in range(256)] + [b"<eos>"]
+    special_token_ids = [256]
+
+    def __call__(self, text: str | bytes) -> list[int]:
+        return list(text if isinstance(text, bytes) else text.encode("utf-8"))
+
+
+def _looping_answer(entities: int) -> str:
+    entity = {"name_en": "Iraq", "names_original": ["العراق"], "type": "place", "role_en": "the country"}
+    point = {"text_en": "A point.", "evidence_quote": "العراق", "attributed_to": None, "single_anonymous_source": False}
+    answer = {"language": "ar", "outlet": None, "published": None, "date_basis": "unknown", "date_evidence": None,
+              "headline_original": "العراق", "headline_en": "Iraq", "summary_en": "One. Two. Three.",
+              "key_points": [point], "entities": [entity] * entities, "claims": [], "events": [],
+              "translation_en": ["Iraq."], "topics": ["Iraq"]}
+    return json.dumps(answer, ensure_ascii=False)
+
+
+def test_the_grammar_closes_a_looping_list_at_its_bound() -> None:
+    """A model repeating the same entity is held to MAX_ITEMS["entities"]: the grammar accepts that many,
+    and not one more (a server sampling under it must close the list and go on to the next field)."""
+    tokenizer = LLTokenizer(TokenizerWrapper(_ByteTokenizer()))
+    grammar = grammar_from("json_schema", json.dumps(ArticleExtraction.model_json_schema()))
+    bound = MAX_ITEMS["entities"]
+    at_bound = tokenizer.tokenize_str(_looping_answer(bound))
+    matcher = LLMatcher(tokenizer, grammar)
+    assert matcher.validate_tokens(at_bound) == len(at_bound) and not matcher.get_error()
+    one_more = tokenizer.tokenize_str(_looping_answer(bound + 1))
+    accepted = LLMatcher(tokenizer, grammar).validate_tokens(one_more)
+    # Accepted up to the end of the last allowed entity; the comma that would open one more is refused.
+    assert accepted < len(one_more)
+    assert one_more[accepted: accepted + 1] == tokenizer.tokenize_str(",")
+    assert _looping_answer(bound + 1).encode("utf-8")[:accepted].count(b'"name_en"') == bound

@@ -30,6 +30,21 @@ DateBasis = Literal["explicit", "inferred", "unknown"]
 # quote against the publication date, or the model's own knowledge (allowed, always shown as such).
 EventDateBasis = Literal["stated", "computed", "outside"]
 
+# Upper bounds on the lists of an answer, in its JSON Schema (maxItems). A server that turns the schema into a
+# grammar (llama.cpp, vLLM, OpenAI strict) must close a list there, so a model that loops (the same entity again
+# and again) is stopped at the bound instead of at --max-tokens. Generous: the seed articles' answers have at
+# most 31 entities, 28 claims, 13 events, 10 key points, 6 topics. Not a validation rule: a model without a
+# grammar that gives more real items keeps them, and a long article joined from its parts may have more.
+# translation_en has none: its length is the article's paragraph count, which a static schema cannot say.
+# Strings get no maxLength: llama.cpp spells `maxLength: N` as N nested grammar rules, and a translated
+# paragraph has no sensible bound.
+MAX_ITEMS = {"key_points": 15, "entities": 60, "claims": 50, "events": 40, "topics": 12}
+
+
+def _at_most(field: str) -> dict[str, Any]:
+    return {"maxItems": MAX_ITEMS[field]}
+
+
 _ATTRIBUTED_TO = (
     "Who the article says this comes from, in English, as the article attributes it (e.g. 'Reuters, citing "
     "Iranian and Iraqi sources', 'the Iraqi prime minister's office', 'an informed source'); null when the "
@@ -140,15 +155,20 @@ class ArticleExtraction(Strict):
     headline_original: NonEmpty = Field(description="The article's headline exactly as written.")
     headline_en: NonEmpty = Field(description="The headline translated into English.")
     summary_en: NonEmpty = Field(description="A neutral English summary of the article in 3 to 6 sentences.")
-    key_points: list[KeyPoint] = Field(min_length=1, description="The main points, each with a verbatim quote.")
-    entities: list[Entity] = Field(description="People, organisations and places the article mentions.")
-    claims: list[Claim] = Field(description="Who said what, with the attribution the article gives.")
-    events: list[Event] = Field(description="Events the article reports or announces, dated where possible.")
+    key_points: list[KeyPoint] = Field(min_length=1, json_schema_extra=_at_most("key_points"),
+                                       description="The main points, each with a verbatim quote.")
+    entities: list[Entity] = Field(json_schema_extra=_at_most("entities"),
+                                   description="People, organisations and places the article mentions.")
+    claims: list[Claim] = Field(json_schema_extra=_at_most("claims"),
+                                description="Who said what, with the attribution the article gives.")
+    events: list[Event] = Field(json_schema_extra=_at_most("events"),
+                                description="Events the article reports or announces, dated where possible.")
     translation_en: list[str] = Field(
         description="A complete, faithful English translation of the article body: one list item per paragraph "
         "of the article, in order, the same number of items as there are paragraphs. A translation, not a summary."
     )
-    topics: list[NonEmpty] = Field(description="A few short English topic labels.")
+    topics: list[NonEmpty] = Field(json_schema_extra=_at_most("topics"),
+                                   description="A few short English topic labels.")
 
     @model_validator(mode="after")
     def _check_against_source(self, info: ValidationInfo) -> ArticleExtraction:
@@ -233,10 +253,12 @@ class ArticleDigest(Strict):
     summary_en: NonEmpty = Field(description="A neutral English summary of the whole article in 3 to 6 sentences.")
     key_points: list[KeyPoint] = Field(
         min_length=1,
+        json_schema_extra=_at_most("key_points"),
         description="The main points of the whole article, chosen from the parts' key points, each with its "
         "evidence_quote copied exactly as the part gives it.",
     )
-    topics: list[NonEmpty] = Field(description="A few short English topic labels.")
+    topics: list[NonEmpty] = Field(json_schema_extra=_at_most("topics"),
+                                   description="A few short English topic labels.")
 
     @model_validator(mode="after")
     def _check(self) -> ArticleDigest:
