@@ -17,6 +17,8 @@ keeps the first half of its answers. `errors` / `invalid` are texts: the first l
 contain one is answered with an error line (HTTP 500) / an invalid answer (a translation missing its
 last paragraph), once per text. `hold_create` makes the n-th create request (1-based) wait until
 `release` is set and then answer 500 without creating anything: the client is killed meanwhile.
+While `paused` is set, a retrieve shows the batch as it is without moving it on (a long batch);
+`retrieves` counts them.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ class FakeBatches:
         self.batches: dict[str, dict[str, Any]] = {}
         self.plans: dict[str, str] = {}
         self.creates_seen = 0
+        self.paused = threading.Event()
+        self.retrieves = 0
         self.requests: list[dict[str, Any]] = []  # live chat-completion bodies
         self._lock = threading.Lock()
         server = self
@@ -197,6 +201,9 @@ class FakeBatches:
     def _advance(self, batch_id: str) -> dict[str, Any]:
         """One step on, and the batch as the provider would show it now."""
         batch = self.batches[batch_id]
+        self.retrieves += 1
+        if self.paused.is_set():
+            return dict(batch)
         plan = self.plans[batch_id]
         now = int(time.time())
         status = batch["status"]

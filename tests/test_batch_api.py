@@ -181,3 +181,56 @@ def test_batch_cost_is_half_price_and_max_cost_submits_nothing(tmp_path: Path) -
     live = float(r.stdout.split("estimated cost $")[1].split()[0])
     batch = float(r.stdout.split("as a batch (briefer batch submit): $")[1].split(",")[0])
     assert live / 2 <= batch < live  # the articles at half price, the merge live
+
+
+def test_summarize_batch_waits_survives_ctrl_c_and_a_kill_and_the_next_run_replays(tmp_path: Path) -> None:
+    args = ["summarize", str(FIXTURES / "articles"), "--batch", "--poll-interval", "0.05", "--out",
+            str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"), "--recordings",
+            str(tmp_path / "no-recordings"), "--date", "2026-11-22"]
+    with FakeBatches(echo_model.respond) as server:
+        args += ["--base-url", server.base_url]
+        server.paused.set()  # a batch that takes its time
+
+        def waiting() -> subprocess.Popen[str]:
+            proc = subprocess.Popen([sys.executable, "-m", "briefer", *args], cwd=ROOT, env=_env(),
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
+            seen, deadline = server.retrieves, time.monotonic() + 60
+            while server.retrieves < seen + 3:  # submitted, and polled a few times
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
+            return proc
+
+        proc = waiting()
+        proc.send_signal(signal.SIGINT)  # Ctrl-C while waiting
+        _out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err
+        assert "batch 1 batch_0001: validating, 0/5 done, 0 failed, 5 requests" in err
+        assert "interrupted; the batches keep running at the provider (nothing was cancelled); resume with the " \
+               "same command, or: briefer batch collect --out" in err
+        assert "Traceback" not in err and server.batches["batch_0001"]["status"] == "validating"
+
+        proc = waiting()  # resumes: nothing submitted again
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+        assert len(server.batches) == 1 and len(server.files) == 1
+
+        server.paused.clear()
+        r = briefer(*args)
+        assert r.returncode == 0, r.stderr
+        assert len(server.batches) == 1  # never resubmitted
+        assert "in_progress" in r.stderr and "5 answers imported; brief written to" in r.stderr
+        assert article_requests(server) == [] and len(server.requests) == 1  # only the merge went live
+        calls = len(server.requests)
+        # After collection an ordinary run replays everything from the cache: no call, no batch.
+        r = briefer("summarize", str(FIXTURES / "articles"), "--out", str(tmp_path / "again"), "--cache-dir",
+                    str(tmp_path / "cache"), "--recordings", str(tmp_path / "no-recordings"), "--date", "2026-11-22",
+                    "--base-url", server.base_url)
+        assert r.returncode == 0 and ", 0 model calls (0 HTTP requests)" in r.stderr, r.stderr
+        assert len(server.requests) == calls and len(server.batches) == 1
+        # And --batch again finds its batches collected: the brief again, nothing sent.
+        r = briefer(*args)
+        assert r.returncode == 0 and "0 model calls" in r.stderr, r.stderr
+        assert len(server.requests) == calls and len(server.batches) == 1
+    assert brief_without_counters(tmp_path / "out") == live_brief(tmp_path)
+    assert brief_without_counters(tmp_path / "again") == brief_without_counters(tmp_path / "out")

@@ -132,3 +132,36 @@ def test_a_request_without_a_valid_answer_in_three_batches_fails_its_article_not
     assert brief.partial and [f.source_path for f in brief.failures] == ["short.txt"]
     assert "the batch gave no valid answer; to ask it live, run again with --live-rest" in brief.failures[0].reason
     assert [a.id for a in brief.articles] == ["long"]
+
+
+def test_batch_merge_sends_the_merge_as_a_batch_validated_like_a_live_answer(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    out = tmp_path / "out"
+    merges: list[int] = []
+
+    def wrong_first_merge(body: dict[str, Any]) -> dict[str, Any]:
+        answer = respond(body)
+        if "executive_summary" in answer and not merges:  # the first merge answer cites an article not given
+            merges.append(1)
+            answer = {**answer, "executive_summary": [{"text": "Made up.", "article_ids": ["elsewhere"]}]}
+        return answer
+
+    with FakeBatches(wrong_first_merge) as server:
+        cfg = _config(folder, out, tmp_path / "cache", server.base_url)
+        submit(cfg)
+        for _ in range(2):  # the articles' batch, then the reduce call and the re-ask
+            _finish(out)
+            collected = collect(out, batch_merge=True)
+        assert collected.stage == "merge" and collected.retried == 0
+        assert [_schema(x) for x in _shard_lines(out, 3)] == ["BriefDraft"]
+        _finish(out)
+        collected = collect(out, batch_merge=True)
+        assert [r.subject for r in collected.rejected] == ["merge of 'brief'"]
+        assert "elsewhere" in collected.rejected[0].reason  # rejected as a live answer would be
+        assert collected.stage == "merge" and collected.retried == 1 and collected.result is None
+        _finish(out)
+        collected = collect(out, batch_merge=True)
+        assert collected.result is not None and collected.result.exit_code == 0
+        assert server.requests == []  # not one live request
+        assert len(server.batches) == 4
+    assert brief_without_counters(out) == _live(tmp_path, folder)

@@ -143,6 +143,23 @@ def _limits(max_requests: int, max_bytes: int) -> Any:
     return Limits(max_requests, max_bytes)
 
 
+def print_plan(cfg: Any, limits: Any, batch_merge: bool) -> None:
+    """What a submission would send and cost, on stdout; nothing is written or sent."""
+    from .batch_run import batched_stages, estimate, next_requests
+    from .model.batch import split
+    from .model.llm import request_body
+
+    planned = next_requests(cfg, batched_stages(False, batch_merge))
+    guess = estimate(planned.calls, cfg)
+    sizes = split(({"custom_id": "x" * 64, "body": request_body(cfg.endpoint, c.messages, c.response_model)}
+                   for c in planned.calls), limits)
+    cost = f"${guess.cost:.4f} at {guess.price.describe()}" if guess.cost is not None and guess.price \
+        else "unknown (give --price IN,OUT)"
+    typer.echo(f"to submit: {guess.requests} requests in {len(sizes)} batch(es) ({planned.answered} already "
+               f"answered), about {guess.prompt_tokens:,} prompt + {guess.completion_tokens:,} completion "
+               f"tokens; estimated batch cost {cost}")
+
+
 def _register_secrets(base_url: str | None = None) -> None:
     import os
 
@@ -179,14 +196,14 @@ def submit_command(
                        ] = False,
     max_requests: MaxRequests = 50_000,
     max_bytes: MaxBytes = 200 * 1024 * 1024,
+    batch_merge: Annotated[bool, typer.Option("--batch-merge", help="With every article answered already, "
+                                              "submit the merge calls.")] = False,
 ) -> None:
     """Submit FOLDER's unanswered article requests to the provider's Batch API (or resume a submission)."""
     try:
         _register_secrets(base_url)
-        from .batch_run import estimate, plan, submit
+        from .batch_run import submit
         from .cli import _parse_date
-        from .model.batch import split
-        from .model.llm import request_body
 
         limits = _limits(max_requests, max_bytes)
         cfg = _config(folder, model=model, mode=mode, base_url=base_url, temperature=temperature,
@@ -195,17 +212,9 @@ def submit_command(
                       out_dir=_out(out), date=_parse_date(date), stale_after_days=stale_days,
                       merge_budget=merge_budget, concurrency=concurrency, price=price, max_cost=max_cost)
         if dry_run:
-            planned = plan(cfg)
-            guess = estimate(planned.calls, cfg)
-            sizes = split(({"custom_id": "x" * 64, "body": request_body(cfg.endpoint, c.messages, c.response_model)}
-                           for c in planned.calls), limits)
-            cost = f"${guess.cost:.4f} at {guess.price.describe()}" if guess.cost is not None and guess.price \
-                else "unknown (give --price IN,OUT)"
-            typer.echo(f"to submit: {guess.requests} requests in {len(sizes)} batch(es) ({planned.answered} already "
-                       f"answered), about {guess.prompt_tokens:,} prompt + {guess.completion_tokens:,} completion "
-                       f"tokens; estimated batch cost {cost}")
+            print_plan(cfg, limits, batch_merge)
             raise typer.Exit(0)
-        done = submit(cfg, limits, say=_say)
+        done = submit(cfg, limits, say=_say, batch_merge=batch_merge)
     except BrieferError as exc:
         raise _fail(str(exc), exc.exit_code) from None
     shards = done.state.shards
@@ -224,19 +233,16 @@ def status_command(out: Out = None) -> None:
     """Show each batch's state and counts."""
     try:
         _register_secrets()
-        from .batch_run import status
+        import time
+
+        from .batch_run import progress, status
 
         state = status(_out(out))
     except BrieferError as exc:
         raise _fail(str(exc), exc.exit_code) from None
+    now = time.time()
     for s in state.shards:
-        c = s.counts
-        counts = f", {c.get('completed', 0)}/{c.get('total', s.requests)} done, {c.get('failed', 0)} failed" if c \
-            else ""
-        extra = " (collected)" if s.collected else ""
-        note = f": {s.note}" if s.note and s.status == "failed" else ""
-        typer.echo(f"batch {s.number} {s.batch_id or '(not submitted)'}: {s.status}{counts}, {s.requests} "
-                   f"requests{extra}{note}")
+        typer.echo(progress(s, now))
 
 
 @batch_app.command("cancel")
@@ -321,3 +327,35 @@ def brief_lines(done: Any) -> int:
     for f in b.failures:
         _say(f"briefer: failed: {f.source_path}: {f.reason}")
     return int(result.exit_code)
+
+
+def summarize_batch(cfg: Any, reporter: Any, *, live_rest: bool, batch_merge: bool, poll: float | None,
+                    max_requests: int, max_bytes: int, dry_run: bool) -> int:
+    """`briefer summarize FOLDER --batch`: submit or resume, wait, collect, follow up, write the brief.
+    Returns the exit code. Interrupted while waiting, the batches keep running; the same command resumes."""
+    from .batch_run import DEFAULT_POLL, run_batch
+    from .errors import Terminated
+
+    _register_secrets(cfg.endpoint.base_url)
+    limits = _limits(max_requests, max_bytes)
+    if dry_run:
+        print_plan(cfg, limits, batch_merge)
+        return 0
+
+    def seen(done: Any) -> None:
+        collected_lines(done)
+        if done.followup:
+            _say(f"{followup_line(done)}; waiting for them")
+        elif done.imported and done.running:
+            _say(f"{done.imported} answers imported; waiting for {len(done.running)} batch(es)")
+
+    try:
+        done = run_batch(cfg, live_rest, batch_merge, limits, DEFAULT_POLL if poll is None else poll, say=_say,
+                         seen=seen, reporter=reporter)
+    except KeyboardInterrupt as exc:
+        out = cfg.output
+        _say(f"briefer: {'terminated' if isinstance(exc, Terminated) else 'interrupted'}; the batches keep running "
+             f"at the provider (nothing was cancelled); resume with the same command, or: briefer batch collect "
+             f"--out {out} (to stop them: briefer batch cancel --out {out})")
+        return 143 if isinstance(exc, Terminated) else 130
+    return brief_lines(done)

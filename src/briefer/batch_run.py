@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -327,6 +328,7 @@ def submit(cfg: RunConfig, limits: Limits = DEFAULT_LIMITS, provider: Provider |
     store = StateFile(state_dir(cfg.output))
     state = store.load()
     if state is not None and state.shards:
+        _same_run(state, cfg)
         client = _provider(config_from(state.run, cfg.output), provider)
         return Submitted(state, send(state, store, client, say), True, None)
     planned = next_requests(cfg, batched_stages(False, batch_merge))
@@ -345,6 +347,18 @@ def submit(cfg: RunConfig, limits: Limits = DEFAULT_LIMITS, provider: Provider |
     add_shards(state, store.directory, request_lines(planned, cfg), limits)
     store.save(state)  # before anything is uploaded: a crash from here on resumes
     return Submitted(state, send(state, store, client, say), False, cost)
+
+
+def _same_run(state: BatchState, cfg: RunConfig) -> None:
+    """Resuming takes the options the batch was made with: refuse, rather than silently ignore, others."""
+    theirs = config_from(state.run, cfg.output)
+    differ = [name for name, a, b in (("FOLDER", theirs.folder.resolve(), cfg.folder.resolve()),
+                                      ("--model", theirs.endpoint.model, cfg.endpoint.model),
+                                      ("--mode", theirs.endpoint.mode, cfg.endpoint.mode)) if a != b]
+    if differ:
+        raise UsageError(f"{state_dir(cfg.output) / 'state.json'} holds the batches of {theirs.folder} with --model "
+                         f"{theirs.endpoint.model} --mode {theirs.endpoint.mode}; this run differs in "
+                         f"{', '.join(differ)}: give the same, or another --out")
 
 
 def _load(out: Path) -> tuple[StateFile, BatchState]:
@@ -441,3 +455,50 @@ def collect(out: Path, live_rest: bool = False, limits: Limits = DEFAULT_LIMITS,
         return done
     done.result = asyncio.run(run(replace(cfg, batched=stages), reporter))
     return done
+
+
+# ---------------------------------------------------------------------- one command: submit, wait, collect
+
+DEFAULT_POLL = 60.0  # seconds between looks at a running batch: a batch takes minutes to hours
+
+
+def run_batch(cfg: RunConfig, live_rest: bool = False, batch_merge: bool = False, limits: Limits = DEFAULT_LIMITS,
+              poll: float = DEFAULT_POLL, provider: Provider | None = None,
+              say: Callable[[str], None] = lambda _m: None, seen: Callable[[Collected], None] = lambda _c: None,
+              reporter: Reporter | None = None,
+              sleep: Callable[[float], None] = time.sleep) -> Collected:
+    """`briefer summarize FOLDER --batch`: submit the run's requests (or resume the batches recorded in
+    OUT/batch/state.json: nothing is submitted twice), wait for them, collect, send the follow-ups, wait
+    again, and write the brief. `seen` is shown each collection; a line per running batch goes to `say`
+    when its state or counts change. Interrupted while waiting, the batches keep running at the provider,
+    and the same call resumes them."""
+    if not poll > 0:
+        raise UsageError("--poll-interval must be a positive number of seconds")
+    submitted = submit(cfg, limits, provider, say, batch_merge)
+    if not submitted.state.shards:  # every request is answered already: the ordinary run, from the cache
+        done = Collected(submitted.state)
+        done.result = asyncio.run(run(replace(cfg, batched=batched_stages(live_rest, batch_merge)), reporter))
+        return done
+    shown: dict[int, str] = {}
+    while True:
+        done = collect(cfg.output, live_rest, limits, provider, say, reporter, batch_merge)
+        seen(done)
+        if done.result is not None:
+            return done
+        now = time.time()
+        for shard in done.state.shards:
+            if not shard.collected and (line := progress(shard, now)) != shown.get(shard.number):
+                shown[shard.number] = line
+                say(line)
+        sleep(poll)
+
+
+def progress(shard: Shard, now: float) -> str:
+    """One line for a batch: its state, counts and, while it runs, when it should be done."""
+    c = shard.counts
+    counts = f", {c.get('completed', 0)}/{c.get('total', shard.requests)} done, {c.get('failed', 0)} failed" if c \
+        else ""
+    extra = " (collected)" if shard.collected else ""
+    note = f": {shard.note}" if shard.note and shard.status == "failed" else ""
+    return (f"batch {shard.number} {shard.batch_id or '(not submitted)'}: {shard.status}{counts}, {shard.requests} "
+            f"requests{extra}{note}")

@@ -205,6 +205,20 @@ def summarize(
     no_html: Annotated[bool, typer.Option("--no-html", help="Do not write brief.html.")] = False,
     max_response_mb: Annotated[float, typer.Option("--max-response-mb", help="Largest HTTP response read, in MB; "
                                                    "a larger one fails its request.")] = 8.0,
+    batch: Annotated[bool, typer.Option("--batch", help="Send the requests through the provider's Batch API (half "
+                                        "the price, answers within 24 h): submit, or resume the batches in "
+                                        "OUT/batch/, wait, collect, write the brief. Ctrl-C leaves them running; "
+                                        "the same command resumes.")] = False,
+    batch_merge: Annotated[bool, typer.Option("--batch-merge", help="With --batch: the merge calls as a batch "
+                                              "too [default: the merge is asked live].")] = False,
+    live_rest: Annotated[bool, typer.Option("--live-rest", help="With --batch: after the first batch, ask what "
+                                            "is left of the articles live instead of in follow-up batches.")] = False,
+    poll_interval: Annotated[float | None, typer.Option("--poll-interval", help="With --batch: seconds between "
+                                                        "looks at the running batches [default: 60].")] = None,
+    max_requests_per_batch: Annotated[int, typer.Option("--max-requests-per-batch", help="With --batch: requests "
+                                                        "per batch; more are split.")] = 50_000,
+    max_batch_bytes: Annotated[int, typer.Option("--max-batch-bytes", help="With --batch: bytes per batch input "
+                                                 "file; more are split.")] = 200 * 1024 * 1024,
 ) -> None:
     """Summarise every article in FOLDER and merge them into one daily brief."""
     progress: _Progress | None = None
@@ -241,6 +255,16 @@ def summarize(
             max_cost=max_cost,
             html=not no_html,
         )
+        if not batch and (batch_merge or live_rest or poll_interval is not None):
+            raise UsageError("--batch-merge, --live-rest and --poll-interval go with --batch")
+        if batch:
+            from .batch_cli import summarize_batch
+
+            progress = _Progress()
+            code = summarize_batch(cfg, progress, live_rest=live_rest, batch_merge=batch_merge, poll=poll_interval,
+                                   max_requests=max_requests_per_batch, max_bytes=max_batch_bytes, dry_run=dry_run)
+            progress.stop()
+            raise typer.Exit(code)
         if dry_run:
             from .pipeline import dry_run as plan
 
