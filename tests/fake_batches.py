@@ -17,6 +17,8 @@ keeps the first half of its answers. `errors` / `invalid` are texts: the first l
 contain one is answered with an error line (HTTP 500) / an invalid answer (a translation missing its
 last paragraph), once per text. `hold_create` makes the n-th create request (1-based) wait until
 `release` is set and then answer 500 without creating anything: the client is killed meanwhile.
+`in_progress_steps` keeps a batch in_progress for that many more retrieves, its completed count
+rising evenly, and `started_ago` dates its in_progress_at that many seconds back (for an ETA).
 While `paused` is set, a retrieve shows the batch as it is without moving it on (a long batch);
 `retrieves` counts them.
 """
@@ -40,7 +42,8 @@ STEPS = ("validating", "in_progress", "finalizing", "completed")
 
 class FakeBatches:
     def __init__(self, responder: Responder, outcomes: list[str] | None = None, errors: list[str] | None = None,
-                 invalid: list[str] | None = None, hold_create: int | None = None) -> None:
+                 invalid: list[str] | None = None, hold_create: int | None = None, in_progress_steps: int = 0,
+                 started_ago: float = 0.0) -> None:
         self.responder = responder
         self.outcomes = list(outcomes or [])
         self.errors = list(errors or [])
@@ -52,6 +55,8 @@ class FakeBatches:
         self.batches: dict[str, dict[str, Any]] = {}
         self.plans: dict[str, str] = {}
         self.creates_seen = 0
+        self.in_progress_steps, self.started_ago = in_progress_steps, started_ago
+        self.steps: dict[str, int] = {}
         self.paused = threading.Event()
         self.retrieves = 0
         self.requests: list[dict[str, Any]] = []  # live chat-completion bodies
@@ -214,9 +219,14 @@ class FakeBatches:
                                      "requests for more than one model.", "line": None}]
                 batch.update(status="failed", failed_at=now, errors={"object": "list", "data": errors})
             else:
-                batch.update(status="in_progress", in_progress_at=now)
+                batch.update(status="in_progress", in_progress_at=int(now - self.started_ago))
         elif status == "in_progress":
-            if plan == "expired":
+            step = self.steps[batch_id] = self.steps.get(batch_id, 0) + 1
+            if step <= self.in_progress_steps:
+                counts = batch["request_counts"]
+                done = counts["total"] * step // (self.in_progress_steps + 1)
+                batch["request_counts"] = {**counts, "completed": done}
+            elif plan == "expired":
                 self._finish(batch, "expired", keep=0.5)
             else:
                 batch.update(status="finalizing", finalizing_at=now)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import echo_model
+from briefer.model.batch import Shard, eta
 from conftest import FIXTURES, ROOT, SEED_IDS
 from fake_batches import FakeBatches
 from fake_openai import FakeOpenAI
@@ -234,3 +235,37 @@ def test_summarize_batch_waits_survives_ctrl_c_and_a_kill_and_the_next_run_repla
         assert len(server.requests) == calls and len(server.batches) == 1
     assert brief_without_counters(tmp_path / "out") == live_brief(tmp_path)
     assert brief_without_counters(tmp_path / "again") == brief_without_counters(tmp_path / "out")
+
+
+def test_status_shows_an_eta_from_the_providers_counts_and_start(tmp_path: Path) -> None:
+    # The provider started the batch 100 s ago and moves it one fifth on at each look.
+    with FakeBatches(echo_model.respond, in_progress_steps=4, started_ago=100) as server:
+        assert briefer(*submit_args(tmp_path, server)).returncode == 0
+        looks = [line.strip() for line in until_done(tmp_path, 7)]
+    assert looks[0] == "batch 1 batch_0001: in_progress, 0/5 done, 0 failed, 5 requests; ETA unknown"
+    # 1 of 5 done in 100 s (plus the seconds the looks take here): 4 more take 400 s and more; at 2 of 5, 3 more
+    # take 150 s and more.
+    minutes = []
+    for n, look in ((1, looks[1]), (2, looks[2])):
+        head, when = look.split("; ")
+        assert head == f"batch 1 batch_0001: in_progress, {n}/5 done, 0 failed, 5 requests"
+        assert when.startswith("ETA about ") and when.endswith(" min"), when
+        minutes.append(int(when.removeprefix("ETA about ").removesuffix(" min")))
+    assert 7 <= minutes[0] <= 12 and 2 <= minutes[1] <= 5 and minutes[1] < minutes[0]
+    assert looks[5] == "batch 1 batch_0001: finalizing, 4/5 done, 0 failed, 5 requests; ETA: finishing"
+    assert looks[6] == "batch 1 batch_0001: completed, 5/5 done, 0 failed, 5 requests"
+
+
+def test_eta_is_unknown_without_a_start_or_progress_and_says_when_the_batch_would_expire() -> None:
+    shard = Shard(number=1, file="requests-001.jsonl", requests=100, bytes=1, batch_id="b", status="in_progress",
+                  counts={"total": 100, "completed": 0, "failed": 0})
+    assert eta(shard, 1000) == "ETA unknown"  # nothing done yet
+    shard.counts = {"total": 100, "completed": 20, "failed": 5}
+    assert eta(shard, 1000) == "ETA unknown"  # the provider gave no start time
+    shard.in_progress_at = 400
+    assert eta(shard, 1000) == "ETA about 30 min"  # 25 in 600 s: 75 more in 1,800 s
+    shard.expires_at = 1600
+    assert eta(shard, 1000) == ("ETA about 30 min, after the batch expires in 10 min: what is not done by then comes "
+                                "back expired")
+    shard.status = "validating"
+    assert eta(shard, 1000) == "ETA unknown"

@@ -48,6 +48,7 @@ from .model.batch import (
     StateFile,
     add_shards,
     download,
+    eta,
     import_results,
     read_jsonl,
     refresh,
@@ -500,5 +501,6 @@ def progress(shard: Shard, now: float) -> str:
         else ""
     extra = " (collected)" if shard.collected else ""
     note = f": {shard.note}" if shard.note and shard.status == "failed" else ""
+    when = f"; {eta(shard, now)}" if shard.batch_id and shard.status not in (*TERMINAL, "cancelling") else ""
     return (f"batch {shard.number} {shard.batch_id or '(not submitted)'}: {shard.status}{counts}, {shard.requests} "
-            f"requests{extra}{note}")
+            f"requests{extra}{note}{when}")

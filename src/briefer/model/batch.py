@@ -246,6 +246,8 @@ class Shard(BaseModel):
     error_file_id: str | None = None
     collected: bool = False
     note: str | None = None  # the provider's reason for a failed batch, or what collecting found
+    in_progress_at: int | None = None  # the provider's times (Unix seconds), for an ETA
+    expires_at: int | None = None
 
 
 class BatchState(BaseModel):
@@ -328,6 +330,9 @@ def _note(shard: Shard, batch: dict[str, Any]) -> None:
     shard.counts = {k: int(v) for k, v in counts.items() if isinstance(v, int)}
     shard.output_file_id = batch.get("output_file_id") or shard.output_file_id
     shard.error_file_id = batch.get("error_file_id") or shard.error_file_id
+    for name in ("in_progress_at", "expires_at"):
+        if isinstance(batch.get(name), int):
+            setattr(shard, name, batch[name])
     errors = (batch.get("errors") or {}).get("data") or []
     if errors:
         shard.note = "; ".join(
@@ -375,3 +380,28 @@ def download(client: Provider, shard: Shard) -> Iterator[tuple[int, dict[str, An
         if not file_id:
             continue
         yield from _parsed_lines(client.content(file_id).decode("utf-8", errors="replace").splitlines())
+
+
+def eta(shard: Shard, now: float) -> str:
+    """When a running batch should be done, from the provider's counts and the time since it started:
+    "ETA about 7 min", or "ETA unknown" when the provider gives too little to tell (no start time, nothing
+    done yet). Said as past the batch's expiry when the pace would not make it in time."""
+    c = shard.counts
+    total, done = c.get("total", shard.requests), c.get("completed", 0) + c.get("failed", 0)
+    if shard.status == "finalizing" or (shard.status == "in_progress" and total and done >= total):
+        return "ETA: finishing"
+    if shard.status != "in_progress" or shard.in_progress_at is None or done <= 0 or now <= shard.in_progress_at:
+        return "ETA unknown"
+    left = (total - done) * (now - shard.in_progress_at) / done
+    if shard.expires_at is not None and now + left > shard.expires_at:
+        return (f"ETA about {_duration(left)}, after the batch expires in {_duration(shard.expires_at - now)}: "
+                "what is not done by then comes back expired")
+    return f"ETA about {_duration(left)}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
