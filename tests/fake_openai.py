@@ -132,6 +132,7 @@ class FakeOpenAI:
         self.latency = latency
         self.limits = limits
         self.requests: list[dict[str, Any]] = []
+        self.raw: list[bytes] = []  # each request body as it arrived, byte for byte
         self.billed: list[dict[str, int]] = []  # the usage of every completion the server returned
         self.headers: list[dict[str, str]] = []
         self.bytes_sent: list[int] = []  # body bytes written for each huge answer before the client hung up
@@ -146,9 +147,11 @@ class FakeOpenAI:
 
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length", 0))
-                body = json.loads(self.rfile.read(length))
+                raw = self.rfile.read(length)
+                body = json.loads(raw)
                 with server._lock:
                     server.requests.append(body)
+                    server.raw.append(raw)
                     server.headers.append({k.lower(): v for k, v in self.headers.items()})
                 if not self.path.endswith("/chat/completions"):
                     return self._send(404, {"error": {"message": "not found", "type": "invalid_request_error"}})

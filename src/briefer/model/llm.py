@@ -13,12 +13,18 @@ Retries live in exactly two places, one per kind of failure, and never multiply:
   completion (empty body, no choices, no content) is the server's fault and is retried here too
   (wire.py); a response over `max_response_bytes` fails unread. The openai client's own retries
   are switched off (`max_retries=0`) so they cannot stack on these;
-- invalid output (malformed JSON, schema or source-check violations) is re-asked by instructor
-  with the validation error, `max_reasks` times. instructor does not retry API errors itself.
+- invalid output (malformed JSON, schema or source-check violations) is re-asked in
+  `ModelClient.complete`, with every validation error at once in instructor's re-ask message for
+  the mode, `max_reasks` times, at a small temperature when the run asks for 0.
 
-instructor never gets `context=` (it would render the messages, article text included, as Jinja
-templates): validators read the request's context from briefer.validation. A `Meter` holds each
-HTTP request's estimated cost against --max-cost while it is in flight.
+The live path uses instructor for what it builds, not per call: the request body's frame (tools or
+response_format, the schema in the messages for json/md_json) is built by instructor once per
+model, mode, parameters and response model, and only the messages are filled in per call; the
+body goes out through the openai client's low-level `post`, as the SDK's `create` would send it
+(tests/test_live_wire.py compares the bytes); instructor's parser and re-ask builder for the mode
+read the answer. No library renders the messages as templates: validators read the request's
+context from briefer.validation. A `Meter` holds each HTTP request's estimated cost against
+--max-cost while it is in flight.
 
 Errors that no retry can fix stop at once: bad credentials (401/403), unknown model (404),
 exhausted quota (429 insufficient_quota) and an unreachable endpoint end the run
@@ -147,7 +153,7 @@ class EndpointConfig:
 @dataclass(frozen=True)
 class Answer:
     data: dict[str, Any]
-    parsed: BaseModel  # validated by instructor, with the request's context
+    parsed: BaseModel  # validated with the request's context
     prompt_tokens: int
     completion_tokens: int
     http_attempts: int
@@ -232,14 +238,6 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return out
 
 
-def _find_ours(exc: BaseException) -> RequestFailed | EndpointFailed | None:
-    """An error the retry layer already classified, however deep instructor wrapped it."""
-    for e in _chain(exc):
-        if isinstance(e, RequestFailed | EndpointFailed):
-            return e
-    return None
-
-
 def _root_api_error(exc: BaseException) -> BaseException:
     """instructor wraps SDK errors; find the openai error underneath, if any."""
     import openai
@@ -312,26 +310,23 @@ class ModelClient:
         self.config = config
         self._http_client = http_client
         self._sleep = sleep
-        self._client: Any = None
+        self._send: Callable[[dict[str, Any]], Awaitable[Any]] | None = None
         self._raw: Any = None
         self._paused: tuple[float, str] | None = None  # (until, why): the server asked for a long wait
         self.limiter = RateLimiter(config.rpm, config.tpm, sleep=sleep or _asyncio_sleep)
 
     # ------------------------------------------------------------------ construction
 
-    def _instructor(self) -> Any:
-        if self._client is None:
+    def _openai(self) -> Any:
+        """The openai client, built on first use, with briefer's retry layer around each HTTP request."""
+        if self._send is None:
             import gc
 
-            import instructor
             import openai
 
             # The SDKs' objects (tens of thousands) live as long as the process: out of the collector's
             # generations, later collections no longer walk them (about 15% of a cold run's CPU).
             gc.freeze()
-            # instructor logs every failed attempt at ERROR; with no logging configured Python would
-            # print those to stderr. briefer reports failures itself, in one line.
-            logging.getLogger("instructor").addHandler(logging.NullHandler())
             cfg = self.config
             key = cfg.api_key or clean_key(os.environ.get("OPENAI_API_KEY") or "")
             if not key:
@@ -348,16 +343,20 @@ class ModelClient:
                 http_client=wire.install(self._http_client or openai.DefaultAsyncHttpxClient(),
                                          cfg.max_response_bytes),
             )
-            # instructor calls `chat.completions.create` once per answer it needs; putting the retry
-            # layer around that call retries each HTTP request on its own, re-asks included.
-            raw.chat.completions.create = self._with_retries(  # type: ignore[method-assign,assignment]
-                raw.chat.completions.create
-            )
-            self._raw = raw
-            self._client = instructor.from_openai(raw, mode=getattr(instructor.Mode, MODES[cfg.mode]))
-        return self._client
 
-    def _with_retries(self, create: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+            async def post(body: dict[str, Any]) -> Any:
+                # The SDK's low-level post: the body goes out as built (see wire_body), without the
+                # per-call parameter transforms of `chat.completions.create`; the answer is parsed into
+                # the same ChatCompletion object.
+                return await raw.post("/chat/completions", body=body, cast_to=openai.types.chat.ChatCompletion,
+                                      options={"security": {"bearer_auth": True}})
+
+            self._raw = raw
+            self._send = self._with_retries(post)
+        return self._send
+
+    def _with_retries(self, post: Callable[[dict[str, Any]], Awaitable[Any]]
+                      ) -> Callable[[dict[str, Any]], Awaitable[Any]]:
         import tenacity
 
         cfg = self.config
@@ -369,25 +368,25 @@ class ModelClient:
             backoff = min(cfg.backoff_max, cfg.backoff_base * 2.0 ** (state.attempt_number - 1))
             return float(backoff * (0.75 + random.random() / 2))  # jitter: +/- 25 %
 
-        async def attempt(*args: Any, **kwargs: Any) -> Any:
+        async def attempt(body: dict[str, Any]) -> Any:
             if self._paused is not None and time.monotonic() < self._paused[0]:
                 raise RequestFailed(f"not sent: {self._paused[1]}", attempts=_current_attempts())
             counter = _attempts.get(None)
             meter = counter.meter if counter is not None else None
             # Reserved before the rate limiter's wait: a request waiting to be sent is already committed.
-            held = meter.reserve(request_tokens(kwargs)) if meter is not None else 0.0
+            held = meter.reserve(request_tokens(body)) if meter is not None else 0.0
             if counter is not None:
                 counter.count += 1
             reservation = None
             if self.limiter.active:
-                reservation = self.limiter.reservation(request_tokens(kwargs), cfg.max_tokens, request_kind(kwargs))
+                reservation = self.limiter.reservation(request_tokens(body), cfg.max_tokens, request_kind(body))
                 await self.limiter.acquire(reservation)
             seen = wire.watch()
             try:
                 # A total deadline per attempt: the SDK's timeout bounds each read, so a server trickling
                 # one byte a second would otherwise hold the request for ever.
                 async with asyncio.timeout(cfg.timeout):
-                    response = await create(*args, **kwargs)
+                    response = await post(body)
             except Exception as exc:
                 if meter is not None:
                     meter.settle(held, (0, 0))  # a failed request is not billed, as far as we can tell
@@ -420,7 +419,7 @@ class ModelClient:
                     "ignores tool_choice; use --mode json_schema (or --mode json)", attempts=_current_attempts())
             return response
 
-        async def with_retries(*args: Any, **kwargs: Any) -> Any:
+        async def with_retries(body: dict[str, Any]) -> Any:
             retrying = tenacity.AsyncRetrying(
                 retry=tenacity.retry_if_exception_type(_Transient),
                 stop=tenacity.stop_after_attempt(cfg.max_retries + 1),
@@ -428,12 +427,8 @@ class ModelClient:
                 sleep=self._sleep or _asyncio_sleep,
                 reraise=True,
             )
-            counter = _attempts.get(None)
-            if counter is not None and counter.answers and not kwargs.get("temperature"):
-                # A re-ask at temperature 0 gets the same answer from a small model, byte for byte.
-                kwargs = {**kwargs, "temperature": REASK_TEMPERATURE}
             try:
-                return await retrying(attempt, *args, **kwargs)
+                return await retrying(attempt, body)
             except _Transient as exc:
                 if isinstance(exc.error, wire.ServerFault):
                     n = _current_attempts()
@@ -487,57 +482,72 @@ class ModelClient:
         meter: Meter | None = None,
     ) -> Answer:
         """One validated answer. `context`: what the validators check the answer against; `meter`:
-        holds each HTTP request's cost while in flight (re-asks and retries included)."""
+        holds each HTTP request's cost while in flight (re-asks and retries included).
+
+        The request is built by briefer (wire_body: the mode's frame once per response model, the
+        messages per call) and the answer read with instructor's parser for the mode; an invalid
+        answer is re-asked with instructor's re-ask message for the mode, which names every problem."""
         cfg = self.config
-        client = self._instructor()
-        kwargs: dict[str, Any] = {"temperature": cfg.temperature, **cfg.sampling}
-        if cfg.max_tokens is not None:
-            kwargs["max_tokens"] = cfg.max_tokens
+        send = self._openai()
+        parse_model, body = wire_request(cfg, messages, response_model)
+        handlers = _handlers(cfg.mode)
         counter = _Attempts(meter=meter)
         token = _attempts.set(counter)
+        usage = [0, 0]
         try:
-            # No `context=` for instructor: it would render every message as a Jinja template, article
-            # text included. The validators read the request's context from briefer.validation instead.
+            # No library renders the messages as templates; the validators read the request's context
+            # from briefer.validation.
             with validation_context(context):
-                parsed, _completion = await client.chat.completions.create_with_completion(
-                    model=cfg.model,
-                    messages=messages,
-                    response_model=_wrapped(response_model),
-                    max_retries=cfg.max_reasks,
-                    **kwargs,
-                )
-        except BudgetExceeded as exc:  # the first request itself was kept unsent
-            raise RequestNotSent(str(exc), attempts=counter.count) from exc
-        except Exception as exc:  # mapped to briefer's error tree below
-            ours = _find_ours(exc)
-            if ours is not None:
-                raise ours from exc
-            refused = next((e for e in _chain(exc) if isinstance(e, BudgetExceeded)), None)
-            if refused is not None:  # a retry or re-ask kept unsent: what the earlier ones cost still counts
-                prompt_tokens, completion_tokens = _usage(getattr(exc, "total_usage", None))
-                raise RequestNotSent(str(refused), attempts=counter.count, prompt_tokens=prompt_tokens,
-                                     completion_tokens=completion_tokens, raw_output=counter.last_output) from exc
-            raise self._translate(exc, counter) from exc
+                for answer in range(cfg.max_reasks + 1):
+                    if answer and not body.get("temperature"):
+                        # A re-ask at temperature 0 gets the same answer from a small model, byte for byte.
+                        body["temperature"] = REASK_TEMPERATURE
+                    try:
+                        response = await send(body)
+                    except RequestFailed as exc:  # classified by the retry layer; earlier answers still cost
+                        exc.prompt_tokens += usage[0]
+                        exc.completion_tokens += usage[1]
+                        raise
+                    except EndpointFailed:
+                        raise
+                    except BudgetExceeded as exc:  # kept unsent: what the earlier answers cost still counts
+                        raise RequestNotSent(str(exc), attempts=counter.count, prompt_tokens=usage[0],
+                                             completion_tokens=usage[1], raw_output=counter.last_output) from exc
+                    except Exception as exc:
+                        raise self._translate(exc, counter, usage) from exc
+                    prompt_tokens, completion_tokens = _usage(getattr(response, "usage", None))
+                    usage[0] += prompt_tokens
+                    usage[1] += completion_tokens
+                    try:
+                        parsed = handlers.response_parser(response=response, response_model=parse_model,
+                                                          validation_context=None, strict=True, stream=False,
+                                                          is_async=True)
+                    except _parse_errors() as exc:
+                        if answer == cfg.max_reasks:
+                            raise self._translate(exc, counter, usage) from exc
+                        body = handlers.reask_handler(kwargs=body, response=response, exception=exc)
+                        continue
+                    except Exception as exc:  # cut off at max_tokens, refused: not re-asked
+                        raise self._translate(exc, counter, usage) from exc
+                    return Answer(parsed.model_dump(mode="json"), parsed, usage[0], usage[1], counter.count)
         finally:
             _attempts.reset(token)
-        prompt_tokens, completion_tokens = _usage(getattr(parsed, "_total_usage", None))
-        return Answer(parsed.model_dump(mode="json"), parsed, prompt_tokens, completion_tokens, counter.count)
+        raise AssertionError("unreachable: the last answer returns or raises")
 
-    def _translate(self, exc: Exception, seen: _Attempts) -> Exception:
+    def _translate(self, exc: Exception, seen: _Attempts, usage: list[int]) -> Exception:
         import openai
 
         root = _root_api_error(exc)
         where = self.config.endpoint
         attempts = seen.count
         tries = f"after {attempts} HTTP attempt{'s' if attempts != 1 else ''}"
-        prompt_tokens, completion_tokens = _usage(getattr(exc, "total_usage", None))
         raw = seen.last_output
 
         def failed(message: str) -> RequestFailed:
-            return RequestFailed(message, attempts=attempts, prompt_tokens=prompt_tokens,
-                                 completion_tokens=completion_tokens, raw_output=raw)
+            return RequestFailed(message, attempts=attempts, prompt_tokens=usage[0], completion_tokens=usage[1],
+                                 raw_output=raw)
 
-        if type(exc).__name__ == "IncompleteOutputException" or type(root).__name__ == "IncompleteOutputException":
+        if type(root).__name__ == "IncompleteOutputException":
             if (loop := repeated_tail(raw or "")) is not None:
                 return failed(f"the model repeated itself until the token limit (a loop: {_short(loop, 80)!r} over "
                               "and over); a larger --max-tokens will not help: add --frequency-penalty 0.5 or the "
@@ -599,6 +609,124 @@ def _wrapped(response_model: type[BaseModel]) -> type[BaseModel]:
     import instructor
 
     return instructor.response_schema(response_model)
+
+
+# ---------------------------------------------------------------------- the live request
+# instructor's own create() rebuilds everything per call: it walks the response model for async
+# validators (twice), re-wraps it, regenerates the schema, copies the messages; then the SDK's create()
+# walks the whole body against its parameter types. Over thousands of articles that was most of a run's
+# CPU. Here the part of the body that depends only on the model, mode, parameters and response model
+# is built once, by instructor itself (so it is what instructor would send), and each call fills in
+# its messages. tests/test_live_wire.py holds the result to instructor's and the SDK's bytes.
+
+_SLOT = re.compile("\x00briefer-message-([0-9]+)\x00")
+
+
+@dataclass(frozen=True)
+class _Template:
+    """A request body for messages of given roles: `frame` has every key in wire order (shared by all
+    calls, never changed), and `messages` the body's messages with slots for the callers' contents."""
+
+    parse_model: type[BaseModel]
+    frame: dict[str, Any]
+    messages: tuple[tuple[str, str], ...]
+
+    def fill(self, messages: list[dict[str, str]]) -> dict[str, Any]:
+        contents = [m["content"] for m in messages]
+        body = dict(self.frame)
+        body["messages"] = [{"role": role, "content": _SLOT.sub(lambda m: contents[int(m[1])], text)}
+                            for role, text in self.messages]
+        return body
+
+
+def wire_request(config: EndpointConfig, messages: list[dict[str, str]],
+                 response_model: type[BaseModel]) -> tuple[type[BaseModel], dict[str, Any]]:
+    """The body `ModelClient.complete` sends first, key for key as the openai SDK would send it for
+    instructor, and the model instructor would parse the answer with."""
+    plain = all(isinstance(m.get("content"), str) and m["content"] and m.keys() == {"role", "content"}
+                for m in messages)
+    template = _template(config, response_model, tuple(m["role"] for m in messages)) if plain else None
+    if template is not None:
+        return template.parse_model, template.fill(messages)
+    # Messages of another shape (empty, or with more keys than role and content): instructor per call.
+    parse_model, kwargs = _prepared(config, response_model, messages)
+    return parse_model, _as_sent(config, kwargs)
+
+
+@functools.lru_cache(maxsize=64)
+def _template(config: EndpointConfig, response_model: type[BaseModel], roles: tuple[str, ...]) -> _Template | None:
+    slots = [{"role": role, "content": f"\x00briefer-message-{i}\x00"} for i, role in enumerate(roles)]
+    parse_model, kwargs = _prepared(config, response_model, slots)
+    body = _as_sent(config, kwargs)
+    out = body.get("messages")
+    # Each caller's content must land exactly once, as given: anything else is built per call.
+    if not isinstance(out, list) or any(not isinstance(m, dict) or m.keys() != {"role", "content"}
+                                        or not isinstance(m["content"], str) for m in out):
+        return None
+    if sorted(int(n) for m in out for n in _SLOT.findall(m["content"])) != list(range(len(roles))):
+        return None
+    return _Template(parse_model, {**body, "messages": None}, tuple((m["role"], m["content"]) for m in out))
+
+
+def _prepared(config: EndpointConfig, response_model: type[BaseModel],
+              messages: list[dict[str, str]]) -> tuple[type[BaseModel], dict[str, Any]]:
+    """What instructor passes to `chat.completions.create` for this request, and its parse model."""
+    import instructor
+    from instructor.processing import handle_response_model
+
+    kwargs: dict[str, Any] = {"model": config.model, "messages": messages, "temperature": config.temperature}
+    kwargs.update(config.sampling)
+    if config.max_tokens is not None:
+        kwargs["max_tokens"] = config.max_tokens
+    model, prepared = handle_response_model(_wrapped(response_model),
+                                            mode=getattr(instructor.Mode, MODES[config.mode]), **kwargs)
+    assert model is not None
+    return model, prepared
+
+
+def _as_sent(config: EndpointConfig, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """`create()` keyword arguments as the SDK's body: its key order, extra_body merged last, and as
+    plain JSON data sharing nothing with the caller."""
+    order = _create_parameters()
+    extra = kwargs.pop("extra_body", None) or {}
+    body = {key: kwargs[key] for key in sorted(kwargs, key=lambda k: order.get(k, len(order)))}
+    body.update(extra)
+    return dict(json.loads(json.dumps(body, ensure_ascii=False)))
+
+
+@functools.cache
+def _create_parameters() -> dict[str, int]:
+    """The position of each of `chat.completions.create`'s parameters: the SDK builds its body in that order."""
+    import inspect
+
+    from openai.resources.chat.completions import AsyncCompletions
+
+    return {name: i for i, name in enumerate(inspect.signature(AsyncCompletions.create).parameters)}
+
+
+@functools.cache
+def _handlers(mode: str) -> Any:
+    """instructor's response parser and re-ask builder for the mode, looked up once."""
+    import importlib
+
+    import instructor
+    from instructor.v2.core.providers import Provider
+    from instructor.v2.core.registry import mode_registry
+
+    importlib.import_module("instructor.v2")  # registers the providers' handlers
+    # instructor logs at ERROR; with no logging configured Python would print that to stderr. briefer
+    # reports failures itself, in one line.
+    logging.getLogger("instructor").addHandler(logging.NullHandler())
+    return mode_registry.get_handlers(Provider.OPENAI, getattr(instructor.Mode, MODES[mode]))
+
+
+@functools.cache
+def _parse_errors() -> tuple[type[Exception], ...]:
+    """What instructor re-asks the model about: an answer that is not valid JSON or breaks the model."""
+    from instructor.core.exceptions import AsyncValidationError, ResponseParsingError
+    from pydantic import ValidationError
+
+    return ValidationError, json.JSONDecodeError, AsyncValidationError, ResponseParsingError
 
 
 def _cannot_connect(exc: BaseException) -> bool:
