@@ -180,8 +180,12 @@ def test_batch_cost_is_half_price_and_max_cost_submits_nothing(tmp_path: Path) -
                 "--recordings", str(tmp_path / "none"))
     assert r.returncode == 0, r.stderr
     live = float(r.stdout.split("estimated cost $")[1].split()[0])
-    batch = float(r.stdout.split("as a batch (briefer batch submit): $")[1].split(",")[0])
+    batch = float(r.stdout.split("as a batch (--batch): $")[1].split(",")[0])
     assert live / 2 <= batch < live  # the articles at half price, the merge live
+    r = briefer("summarize", str(FIXTURES / "articles"), "--batch", "--dry-run", "--cache-dir", str(tmp_path / "c"),
+                "--recordings", str(tmp_path / "none"))
+    assert r.returncode == 0 and "to submit: 5 requests in 1 batch(es) (0 already answered)" in r.stdout, r.stderr
+    assert not (tmp_path / "c" / "pending").exists()  # a dry run writes nothing
 
 
 def test_summarize_batch_waits_survives_ctrl_c_and_a_kill_and_the_next_run_replays(tmp_path: Path) -> None:

@@ -148,6 +148,12 @@ def test_version_help_and_completion() -> None:
         assert "Exit codes:" in shown
         for code in ("0    complete", "2    usage error", "3    partial", "130  interrupted", "143 terminated"):
             assert code in shown, (args, code)
+    shown = briefer("summarize", "--help").stdout
+    for option in ("--batch ", "--batch-merge", "--live-rest", "--poll-interval", "--max-requests-per-batch",
+                   "--max-batch-bytes"):
+        assert option in shown, option
+    r = briefer("summarize", "fixtures/articles", "--live-rest")
+    assert r.returncode == 2 and "--batch-merge, --live-rest and --poll-interval go with --batch" in r.stderr
     assert "--install-completion" in briefer("--help").stdout
     # The shell is named, not detected from the parent process (which differs between a terminal and CI).
     r = briefer("--show-completion", "bash", env={"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"})

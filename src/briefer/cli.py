@@ -316,7 +316,7 @@ def _print_plan(plan: Any) -> None:
     typer.echo(f"to send: {send} requests ({cached} already answered), about {prompt:,} prompt + "
                f"{completion:,} completion tokens; estimated cost {cost}")
     if plan.batch_cost is not None:
-        typer.echo(f"as a batch (briefer batch submit): ${plan.batch_cost:.4f}, the article requests at "
+        typer.echo(f"as a batch (--batch): ${plan.batch_cost:.4f}, the article requests at "
                    f"{plan.batch_price.describe()}, the merge live")
     typer.echo(f"fixed prompt tokens per article request (system prompt + response schema, sent first so "
                f"provider-side prompt caching applies): {plan.fixed_prompt_tokens:,}")
