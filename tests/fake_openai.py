@@ -21,6 +21,7 @@ fault of the first queue that matches; with none left it is answered normally.
     huge:MB      200 with an MB-sized body                hugeopen:MB  the same without Content-Length
     notool       plain text, no tool call (a server that ignores tool_choice, as llama.cpp does)
     loop         the same entity over and over until finish_reason=length (a small model at temperature 0)
+    looptail     the answer as far as its entities, then its first entity over and over until finish_reason=length
     echo:STATUS  an error (default 500) whose message echoes the Authorization header and the path
     echoanswer   an invalid answer that quotes the Authorization header
 """
@@ -218,6 +219,12 @@ class FakeOpenAI:
                     entity = ('{"name_en": "Mohammed Shia al-Sudani", "names_original": ["السوداني"], '
                               '"type": "person"}, ')
                     looped = '{"language": "ar", "entities": [' + entity * 40
+                    return self._send(200, completion(body, answer, raw_arguments=looped, finish_reason="length"))
+                if name == "looptail":  # what the 0.5B model did on llama.cpp: a valid start, then a loop
+                    head = {k: v for k, v in answer.items() if k not in ("entities", "claims", "events",
+                                                                          "translation_en", "topics")}
+                    entity = json.dumps(answer["entities"][0], ensure_ascii=False) + ", "
+                    looped = json.dumps(head, ensure_ascii=False)[:-1] + ', "entities": [' + entity * 40 + entity[:25]
                     return self._send(200, completion(body, answer, raw_arguments=looped, finish_reason="length"))
                 if name == "refusal":
                     return self._send(200, refusal(body, "I'm sorry, I can't help with that request."))

@@ -28,7 +28,7 @@ def synthetic(n: int, stories: int) -> list[ArticleSummary]:
         s = i % stories
         day = 1 + (s * 7) % 27
         month = 1 + (s * 7) // 27 % 12
-        quote = f"قال الوزير رقم {s} إن المشروع {i} سيبدأ قريبا"
+        quote = f"قال الوزير {s} في المحافظة {s} إن المشروع {i} سيبدأ قريبا"  # the entities' spellings in it
         extraction = ArticleExtraction.model_validate({
             "language": "ar", "outlet": f"Outlet {i % 9}", "published": f"2024-{month:02d}-{day:02d}",
             "date_basis": "explicit", "date_evidence": None, "headline_original": f"عنوان {i}",

@@ -17,7 +17,7 @@ from briefer.ingest.folder import read_folder
 from briefer.model.llm import EndpointConfig, ModelClient
 from briefer.model.prompts import Prompts
 from briefer.models import ArticleExtraction
-from briefer.pipeline import RunConfig, RunResult, run
+from briefer.pipeline import RunConfig, RunResult, SilentReporter, run
 from conftest import reference_responder
 from fake_openai import FakeOpenAI, FaultPlan
 
@@ -28,11 +28,12 @@ A lone {{ opens, a lone }} closes, {%- raw -%} and {{ "".__class__ }} stay text.
 """
 
 
-def _run(folder: Path, out: Path, server: FakeOpenAI, **endpoint: Any) -> RunResult:
+def _run(folder: Path, out: Path, server: FakeOpenAI, reporter: SilentReporter | None = None,
+         **endpoint: Any) -> RunResult:
     cfg = EndpointConfig(model="gpt-4o-mini", base_url=server.base_url, backoff_base=0.01, backoff_max=0.02,
                          **endpoint)
     return asyncio.run(run(RunConfig(folder=folder, out_dir=out, date="2026-11-22", cache_dir=None,
-                                     recordings_dir=out / "none", endpoint=cfg)))
+                                     recordings_dir=out / "none", endpoint=cfg), reporter))
 
 
 def _extract_requests(server: FakeOpenAI) -> list[dict[str, Any]]:
@@ -228,6 +229,26 @@ def test_a_long_retry_after_stops_all_sending(tmp_path: Path, fixture_copy: Path
 def test_a_failure_is_one_plain_line_with_the_first_problem(tmp_path: Path, fixture_copy: Path) -> None:
     """No instructor XML, no internal request names; the stage in words, the first problem, the raw answer's place."""
     respond = reference_responder()
+
+    def answer(body: dict[str, Any]) -> dict[str, Any]:
+        data = respond(body)
+        if f"Article id: {A}" not in str(body["messages"][1]["content"]):
+            return data
+        return {**data, "language": 5}  # every answer breaks the schema where nothing can be kept
+
+    with FakeOpenAI(answer) as server:
+        result = _run(fixture_copy / "articles", tmp_path / "out", server)
+    reason = _failure(result, A)
+    raw = tmp_path / "out" / "failed" / f"{A}.txt"
+    assert reason == (f"extract of '{A}': the model's answer was still invalid after 2 re-asks (3 answers): language: "
+                      f"Input should be a valid string (last raw output: {raw})")
+    assert json.loads(raw.read_text(encoding="utf-8"))["language"] == 5
+
+
+def test_a_failed_reask_about_quotes_keeps_the_answer_before_it(tmp_path: Path, fixture_copy: Path) -> None:
+    """The first answer is valid but quotes words the article does not have; the re-ask about them fails for
+    good. The first answer stands, its quote flagged, and the failed re-ask is one plain warning line."""
+    respond = reference_responder()
     calls = 0
 
     def answer(body: dict[str, Any]) -> dict[str, Any]:
@@ -240,13 +261,16 @@ def test_a_failure_is_one_plain_line_with_the_first_problem(tmp_path: Path, fixt
             return {**data, "key_points": [{**data["key_points"][0], "evidence_quote": "words nobody wrote"}]}
         return {**data, "language": 5}  # every answer to the re-ask breaks the schema
 
+    reporter = SilentReporter()
     with FakeOpenAI(answer) as server:
-        result = _run(fixture_copy / "articles", tmp_path / "out", server)
-    reason = _failure(result, A)
-    raw = tmp_path / "out" / "failed" / f"{A}.txt"
-    assert reason == (f"extract of '{A}' (re-ask 1 about unverified quotes): the model's answer was still invalid "
-                      f"after 2 re-asks (3 answers): language: Input should be a valid string (last raw output: {raw})")
-    assert json.loads(raw.read_text(encoding="utf-8"))["language"] == 5
+        result = _run(fixture_copy / "articles", tmp_path / "out", server, reporter)
+    assert result.exit_code == 0 and not result.brief.failures
+    summary = json.loads((tmp_path / "out" / "articles" / f"{A}.json").read_text(encoding="utf-8"))
+    assert [(k["evidence_quote"], k["verified"]) for k in summary["key_points"]] == [("words nobody wrote", False)]
+    assert summary["grounding"]["unverified"] == ["words nobody wrote"] and summary["warnings"] == []
+    assert f"extract of '{A}' (re-ask 1 about unverified quotes): the model's answer was still invalid after 2 " \
+        "re-asks (3 answers): language: Input should be a valid string; the answer before it is kept, its quotes " \
+        "flagged" in reporter.warnings
 
 
 def test_a_failed_merge_keeps_its_raw_answer(tmp_path: Path, fixture_copy: Path) -> None:

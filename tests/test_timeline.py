@@ -86,7 +86,8 @@ def test_the_merged_entry_keeps_the_most_precise_date() -> None:
 
 def test_different_events_stay_apart() -> None:
     text = "A joint statement ending the coalition's mission in Iraq is to be announced."
-    same_article = summary("a", events=[ev("2024-09", text), ev("2024-09", text)])
+    # Two reports of it (another attribution): an item repeated whole would be one item (extract/article.py).
+    same_article = summary("a", events=[ev("2024-09", text), {**ev("2024-09", text), "attributed_to": "Reuters"}])
     assert len(rows([same_article])) == 2  # an article does not report one event twice
     other_month = [summary("a", events=[ev("2024-08", text)]), summary("b", events=[ev("2024-09", text)])]
     assert len(rows(other_month)) == 2

@@ -110,9 +110,11 @@ def test_a_reask_names_every_problem_and_samples(tmp_path: Path, fixture_copy: P
     r.server._httpd.server_close()
     r.server = FakeOpenAI(two_problems, FaultPlan())
     result = r()
-    assert result.exit_code == 3
-    why = _failure(result, A)
-    assert "summary_en has 1 sentences" in why and "translation_en has 1 items" in why
+    # Once the re-asks are spent, both problems are soft: the article is kept, flagged with each (exit 3).
+    assert result.exit_code == 3 and not result.brief.failures
+    kept = next(s for s in result.summaries if s.id == A).warnings
+    assert "summary_en has 1 sentence (3 to 6 asked)" in kept
+    assert any(w.startswith("translation incomplete: 1 of ") for w in kept)
     asks = r.extract_requests(A)
     assert [b["temperature"] for b in asks] == [0.0, REASK_TEMPERATURE]
     reask = json.dumps(asks[1]["messages"], ensure_ascii=False)

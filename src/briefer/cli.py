@@ -1,8 +1,8 @@
 """The `briefer` command: parse options, call the library, map errors to exit codes.
 
 Exit codes: 0 complete · 1 nothing produced (no articles, endpoint unusable, missing recordings)
-· 2 usage error · 3 partial (some articles failed; the brief is written and says so) · 130 interrupted
-(Ctrl-C) · 143 terminated (SIGTERM).
+· 2 usage error · 3 partial (some articles failed or were kept in part; the brief is written and says so)
+· 130 interrupted (Ctrl-C) · 143 terminated (SIGTERM).
 Heavy imports (the pipeline, the SDKs, rich) happen inside commands so `briefer --help` is fast.
 """
 
@@ -35,7 +35,8 @@ Exit codes:
   0    complete
   1    nothing produced (no articles, endpoint unusable, no usable recordings)
   2    usage error
-  3    partial: some articles failed; the brief is written and says so
+  3    partial: some articles failed, or were kept in part (with warnings); the brief
+       is written and says so
   130  interrupted (Ctrl-C); 143 terminated (SIGTERM): finished work is kept
 """
 
@@ -288,13 +289,17 @@ def summarize(
     b = result.brief
     s = b.stats
     status = "partial brief" if b.partial else "brief"
+    kept = [a for a in b.articles if a.warnings]
     _say(
-        f"{status} written to {result.out_dir}: {s.articles} articles, {len(b.failures)} failed, "
+        f"{status} written to {result.out_dir}: {s.articles} articles"
+        + (f" ({len(kept)} kept in part)" if kept else "") + f", {len(b.failures)} failed, "
         f"{len(b.skipped)} skipped, {s.cache_hits} cache hits, {s.model_calls} model calls "
         f"({s.http_attempts} HTTP requests), "
         f"{s.prompt_tokens + s.completion_tokens} tokens ({s.prompt_tokens} prompt + {s.completion_tokens} completion)"
         + (f", estimated ${s.cost_usd_est:.4f}" if s.cost_usd_est is not None else ""),
     )
+    for a in kept:
+        _say(f"briefer: kept in part: {a.id}: {'; '.join(a.warnings)}")
     for f in b.failures:
         _say(f"briefer: failed: {f.source_path}: {f.reason}")
     raise typer.Exit(result.exit_code)

@@ -12,10 +12,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, ValidationInfo, model_validator
 
 from .errors import FailureKind
+from .salvage import MISSING, keep_items, parse_partial, valid_value
 from .validation import current as validation_context
+
+# Validation context key: validating what briefer keeps of an invalid answer (soft rules are not raised).
+KEEPING = "keeping"
 
 # ISO 8601 calendar date, possibly partial: "2024", "2024-09", "2024-09-27". [0-9], not \d: servers turn the
 # schema into a grammar, and llama.cpp's converter drops a pattern with \d ("accepting any string").
@@ -170,19 +174,119 @@ class ArticleExtraction(Strict):
     topics: list[NonEmpty] = Field(json_schema_extra=_at_most("topics"),
                                    description="A few short English topic labels.")
 
+    # What briefer kept this answer in spite of (keep_valid): empty for an answer valid as a whole.
+    _kept_warnings: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def kept_warnings(self) -> list[str]:
+        return list(self._kept_warnings)
+
+    def soft_problems(self, paragraph_count: int | None) -> list[str]:
+        """The rules an answer is re-asked for, and kept in spite of once the re-asks are spent."""
+        problems = _summary_and_date_problems(self.summary_en, self.published, self.date_basis)
+        if paragraph_count is not None and len(self.translation_en) != paragraph_count:
+            problems.append(
+                f"translation_en has {len(self.translation_en)} items but the article has {paragraph_count} "
+                "paragraphs: translate every paragraph, one item per paragraph, in order"
+            )
+        return problems
+
     @model_validator(mode="after")
     def _check_against_source(self, info: ValidationInfo) -> ArticleExtraction:
+        context = validation_context(info.context)
+        if context.get(KEEPING):
+            return self
         # Every problem at once: a re-ask that names only the first gets an answer with the next one.
-        problems = _summary_and_date_problems(self.summary_en, self.published, self.date_basis)
-        expected = validation_context(info.context).get("paragraph_count")
-        if expected is not None and len(self.translation_en) != expected:
-            problems.append(
-                f"translation_en has {len(self.translation_en)} items but the article has {expected} paragraphs: "
-                "translate every paragraph, one item per paragraph, in order"
-            )
-        if problems:
+        if problems := self.soft_problems(context.get("paragraph_count")):
             raise ValueError("; ".join(problems))
         return self
+
+    @classmethod
+    def keep_valid(cls, raw: str, context: dict[str, Any] | None, *, cut_off: bool,
+                   completion_tokens: int) -> ArticleExtraction | None:
+        """What can be kept of an answer still invalid after the re-asks (or cut off at the token limit), with
+        a warning for each thing left out or wrong; None when nothing usable is left.
+
+        Hard (None): no JSON object, or no valid language, headline, English headline, summary, or key point.
+        Soft (kept, warned): the summary's sentence count; a publication date that breaks its rules (made
+        unknown); list items that break the schema or repeat an earlier one (dropped); lists cut off or left
+        out (empty); a translation with fewer or more items than paragraphs (kept as it is: the article is
+        flagged as translation incomplete). An answer cut off at the token limit loses its unfinished end."""
+        data = parse_partial(raw)
+        if data is None:
+            return None
+        context = dict(context or {})
+        expected = context.get("paragraph_count")
+        order = [name for name in cls.model_fields if name in data]
+        last = order[-1] if order else None  # where a cut-off answer stopped
+        kept: dict[str, Any] = {}
+        warnings: list[str] = []
+        for name in ("language", "headline_original", "headline_en", "summary_en"):
+            if not valid_value(cls.model_fields[name].rebuild_annotation(), data.get(name, MISSING)):
+                return None
+            kept[name] = data[name]
+        dated = {name: data.get(name, MISSING) for name in ("outlet", "published", "date_basis", "date_evidence")}
+        if all(valid_value(cls.model_fields[n].rebuild_annotation(), v) for n, v in dated.items()) and not \
+                _date_problems(dated["published"], dated["date_basis"]):
+            kept.update(dated)
+        else:
+            outlet = dated["outlet"]
+            kept.update(outlet=outlet if valid_value(str | None, outlet) else None, published=None,
+                        date_basis="unknown", date_evidence=None)
+            warnings.append("the publication date was missing or broke its rules: kept as unknown")
+        looping = None
+        missing = []
+        for name, item_type in (("key_points", KeyPoint), ("entities", Entity), ("claims", Claim),
+                                ("events", Event), ("topics", NonEmpty)):
+            items = data.get(name)
+            if not isinstance(items, list):
+                missing.append(name)
+                kept[name] = []
+                continue
+            result = keep_items(item_type, items)
+            kept[name] = result.items
+            invalid = result.invalid - (1 if cut_off and name == last and result.invalid else 0)  # the cut item
+            if result.repeated:
+                warnings.append(f"{name}: {result.repeated} repeated item{'s' if result.repeated > 1 else ''} "
+                                "dropped")
+                if cut_off and name == last:
+                    looping = name
+            if invalid:
+                warnings.append(f"{name}: {invalid} item{'s' if invalid > 1 else ''} that broke the schema dropped")
+        if not kept["key_points"]:
+            return None
+        translation = data.get("translation_en")
+        if isinstance(translation, list):
+            kept["translation_en"] = keep_items(str, translation, prefix_only=True).items
+        else:
+            missing.append("translation_en")
+            kept["translation_en"] = []
+        if missing:
+            warnings.append(f"missing from the answer: {', '.join(missing)}")
+        try:
+            answer = cls.model_validate(kept, context={**context, KEEPING: True})
+        except ValueError:
+            return None
+        if cut_off:
+            warnings.insert(0, f"the answer was cut off at the token limit after {completion_tokens} tokens"
+                            + (f", repeating {looping} (a loop)" if looping else "") + "; what came before is kept")
+        n = count_sentences(answer.summary_en)
+        if not 3 <= n <= 6:
+            warnings.append(f"summary_en has {n} sentence{'s' if n != 1 else ''} (3 to 6 asked)")
+        if expected is not None and len(answer.translation_en) != expected:
+            warnings.append(translation_warning(len(answer.translation_en), expected))
+        answer._kept_warnings = warnings
+        return answer
+
+
+TRANSLATION_INCOMPLETE = "translation incomplete"
+
+
+def translation_warning(items: int, paragraphs: int) -> str:
+    """The warning of an article whose translation does not have one item per paragraph."""
+    if items < paragraphs:
+        return f"{TRANSLATION_INCOMPLETE}: {items} of {paragraphs} paragraphs translated"
+    return f"{TRANSLATION_INCOMPLETE}: {items} items for {paragraphs} paragraphs (not aligned)"
 
 
 class Span(Strict):
@@ -232,11 +336,15 @@ def _summary_and_date_problems(summary_en: str, published: str | None, date_basi
     n = count_sentences(summary_en)
     if not 3 <= n <= 6:
         problems.append(f"summary_en has {n} sentences; write 3 to 6")
+    return problems + _date_problems(published, date_basis)
+
+
+def _date_problems(published: str | None, date_basis: str) -> list[str]:
     if date_basis == "unknown" and published is not None:
-        problems.append("date_basis is 'unknown' but published is set")
+        return ["date_basis is 'unknown' but published is set"]
     if date_basis != "unknown" and published is None:
-        problems.append(f"date_basis is '{date_basis}' but published is null")
-    return problems
+        return [f"date_basis is '{date_basis}' but published is null"]
+    return []
 
 
 class ArticleDigest(Strict):
@@ -312,6 +420,12 @@ class ArticleSummary(Strict):
     translation_en: list[str] = Field(description="English translation, item i translating paragraphs_original[i].")
     topics: list[NonEmpty]
     grounding: Grounding
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Why this article is kept only in part: what briefer dropped or could not check in the model's "
+        "answer once re-asks were spent (a cut-off answer, repeated items, names not in the article, an "
+        "incomplete translation...). Empty for an answer valid as a whole.",
+    )
 
 
 # ---------------------------------------------------------------- the brief
@@ -503,6 +617,9 @@ class ArticleRef(Strict):
     content_sha256: str | None = Field(
         default=None, description="SHA-256 of the file's bytes (how the next day's brief knows it was read)."
     )
+    warnings: list[str] = Field(
+        default_factory=list, description="The article's warnings: kept only in part (see the article's JSON)."
+    )
 
 
 class EarlierBrief(Strict):
@@ -587,7 +704,8 @@ class MissingPart(Strict):
 class Brief(Strict):
     date: PartialDate = Field(description="The day this brief is for.")
     title: NonEmpty
-    partial: bool = Field(description="True when some articles failed; they are listed in failures.")
+    partial: bool = Field(description="True when some articles failed (listed in failures) or were kept only in "
+                          "part (their warnings in articles[].warnings).")
     missing_parts: list[MissingPart] = Field(
         default_factory=list,
         description="Parts the merge step would have written and could not (empty when it ran). The "

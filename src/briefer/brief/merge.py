@@ -453,7 +453,7 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
     return Brief(
         date=inputs.date,
         title=title,
-        partial=bool(failures),
+        partial=bool(failures) or any(s.warnings for s in everything),
         missing_parts=[] if draft or not summaries else [MissingPart(part=n, reason=why)
                                                          for n in get_args(MissingPartName)],
         date_range=published,
@@ -469,7 +469,7 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
         articles=[
             ArticleRef(id=s.id, headline_en=s.headline_en, headline_original=s.headline_original,
                        outlet=s.outlet, published=s.published, language=s.language, date_basis=s.date_basis,
-                       content_sha256=s.content_sha256)
+                       content_sha256=s.content_sha256, warnings=s.warnings)
             for s in everything
         ],
         failures=failures,

@@ -9,32 +9,46 @@ cannot find, it re-asks the model with the list, a bounded number of times, and 
 with the most verified quotes. Unverified quotes that remain are kept and flagged, never silently
 dropped. Each re-ask is an ordinary request through the gateway, so it is cached, recorded and
 replayed like the first one.
+
+What briefer kept of an answer that stayed invalid (ArticleExtraction.keep_valid), and what it drops
+here, becomes the article's `warnings`: repeated items (a loop the schema's maxItems closed), entities
+none of whose spellings is in the article, a translation without one item per paragraph. An article with
+warnings is shown as kept in part, never as clean.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TypeVar
 
-from briefer.errors import MissingRecording, NotAnswered
+from pydantic import BaseModel
+
+from briefer.errors import ArticleFailed, MissingRecording
 from briefer.ingest.folder import Article
 from briefer.model.answers import Call, Gateway
 from briefer.model.prompts import Prompts, boundary_for
 from briefer.models import (
+    TRANSLATION_INCOMPLETE,
     ArticleDigest,
     ArticleExtraction,
     ArticleSummary,
+    Entity,
     GroundedClaim,
     GroundedEvent,
     GroundedKeyPoint,
     Grounding,
     Span,
+    translation_warning,
 )
 from briefer.tokens import estimate_tokens
 
 from .chunking import assemble, reduce_payload, split_paragraphs
 from .datecheck import check_event_date, check_published
 from .grounding import Located, Source
+from .names import NameFinder
+
+T = TypeVar("T", bound=BaseModel)
 
 PROMPT = "extract"
 REASK_PROMPT = "extract_reask"
@@ -126,9 +140,49 @@ def _span(found: Located | None) -> Span | None:
     return Span(part=found.part, paragraph=found.paragraph, start=found.start, end=found.end)  # type: ignore[arg-type]
 
 
+def _once(items: list[T], name: str, warnings: list[str]) -> list[T]:
+    """Each item once: a model that loops repeats items whole (the schema's maxItems ends the loop, the
+    repeats stay). Said once per list."""
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        key = item.model_dump_json()
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    if dropped := len(items) - len(out):
+        warnings.append(f"{name}: {dropped} repeated item{'s' if dropped > 1 else ''} dropped")
+    return out
+
+
+def _named_in(article: Article, entities: list[Entity], warnings: list[str]) -> list[Entity]:
+    """The entities at least one of whose spellings is in the article (as names are found: extract/names.py).
+    Others ("Iraq" given as the original spelling in an Arabic article) are dropped, with a warning."""
+    finder = NameFinder([article.title, *([article.dateline] if article.dateline else []), *article.paragraphs])
+    kept = [e for e in entities if any(finder.found(n) for n in e.names_original)]
+    dropped = [e for e in entities if e not in kept]
+    if dropped:
+        shown = "; ".join(f"{e.name_en} ({', '.join(e.names_original)})" for e in dropped[:5])
+        more = f" and {len(dropped) - 5} more" if len(dropped) > 5 else ""
+        warnings.append(f"entities dropped, none of their spellings is in the article: {shown}{more}")
+    return kept
+
+
 def ground(article: Article, extraction: ArticleExtraction, source: Source | None = None) -> ArticleSummary:
-    """The summary with every quote checked against the source."""
+    """The summary with every quote checked against the source, and what briefer could not keep as the model
+    gave it in `warnings`."""
     src = source or source_of(article)
+    warnings = extraction.kept_warnings
+    # Entities, claims and events, where a loop fills a list (key points are the model's own selection, and a long
+    # article's digest may pick the same point from two parts: they stay as given).
+    extraction = extraction.model_copy(update={
+        "claims": _once(extraction.claims, "claims", warnings),
+        "events": _once(extraction.events, "events", warnings),
+        "entities": _named_in(article, _once(extraction.entities, "entities", warnings), warnings),
+    })
+    if len(extraction.translation_en) != len(article.paragraphs) and not any(
+            w.startswith(TRANSLATION_INCOMPLETE) for w in warnings):
+        warnings.append(translation_warning(len(extraction.translation_en), len(article.paragraphs)))
     key_points = []
     for k in extraction.key_points:
         at = src.locate(k.evidence_quote)
@@ -177,6 +231,7 @@ def ground(article: Article, extraction: ArticleExtraction, source: Source | Non
             rate=round(verified / len(checked), 4) if checked else None,
             unverified=[q for q, ok in checked if not ok],
         ),
+        warnings=list(dict.fromkeys(warnings)),
     )
 
 
@@ -211,8 +266,11 @@ async def read_in_parts(article: Article, parts: list[Part], gateway: Gateway, p
 
 
 async def summarize_article(article: Article, gateway: Gateway, prompts: Prompts,
-                            quote_reasks: int = DEFAULT_QUOTE_REASKS,
+                            quote_reasks: int | None = None,
                             max_input_tokens: int = DEFAULT_MAX_INPUT_TOKENS) -> ArticleSummary:
+    if quote_reasks is None:
+        # --max-reasks 0 means no re-ask of any kind: one about quotes costs a whole answer too (minutes on a CPU).
+        quote_reasks = min(DEFAULT_QUOTE_REASKS, gateway.endpoint.max_reasks)
     source = source_of(article)
     parts = parts_of(article, max_input_tokens)
     if parts:
@@ -232,10 +290,14 @@ async def summarize_article(article: Article, gateway: Gateway, prompts: Prompts
             if gateway.policy.offline:
                 break  # replaying a run that never re-asked: keep the answer, quotes flagged
             raise
-        except NotAnswered:
-            break  # the batch gave no valid re-ask: keep the answer, quotes flagged
+        except ArticleFailed as exc:
+            # The answer in hand stands, its quotes flagged: a failed re-ask about them (or one a batch gave no
+            # valid answer to, NotAnswered) takes nothing away. Said, not hidden.
+            gateway.warn(f"{exc}; the answer before it is kept, its quotes flagged")
+            break
         assert isinstance(retry, ArticleExtraction)
         retry_summary = ground(article, retry, source)
-        if len(set(retry_summary.grounding.unverified)) <= len(missing):
+        if len(set(retry_summary.grounding.unverified)) <= len(missing) and \
+                len(retry_summary.warnings) <= len(best_summary.warnings):
             best, best_summary = retry, retry_summary
     return best_summary

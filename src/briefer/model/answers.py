@@ -31,6 +31,7 @@ from briefer.tokens import estimate_tokens
 from .cache import (
     CacheEntry,
     Fingerprint,
+    KeptAnswer,
     Recording,
     RecordingMeta,
     RecordingStore,
@@ -143,6 +144,7 @@ class _Stored:
     usage: Usage | None
     endpoint: str  # where a cached answer came from ("" for a recording)
     from_cache: bool
+    kept: KeptAnswer | None = None
 
 
 @dataclass
@@ -192,11 +194,25 @@ class Gateway:
             )
         )
 
-    def _validate(self, call: Call, data: dict[str, Any]) -> BaseModel | None:
+    def _validate(self, call: Call, data: dict[str, Any], kept: KeptAnswer | None = None) -> BaseModel | None:
+        """The stored answer as the response model; a kept one derived again from the model's own words."""
+        if kept is not None:
+            return self._keep(call, kept)
         try:
             return call.response_model.model_validate(data, context=call.context)
         except ValidationError:
             return None
+
+    @staticmethod
+    def _keep(call: Call, kept: KeptAnswer) -> BaseModel | None:
+        """What the response model keeps of an invalid or cut-off answer (its `keep_valid`), or None: a model
+        without one, or nothing usable left, and the request fails as it would have."""
+        keep_valid = getattr(call.response_model, "keep_valid", None)
+        if keep_valid is None:
+            return None
+        answer = keep_valid(kept.raw_output, call.context, cut_off=kept.problem == "cut_off",
+                            completion_tokens=kept.raw_output_tokens)
+        return answer if isinstance(answer, call.response_model) else None
 
     def _count(self, usage: Usage | None, call: Call, spent: bool = False) -> None:
         if usage is not None:
@@ -221,18 +237,18 @@ class Gateway:
         """An answer the cache or a matching recording already holds, or why a recording is stale."""
         if self.policy.use_cache:
             entry = self.cache.get(key)
-            if entry is not None and (obj := self._validate(call, entry.response)) is not None:
-                return _Stored(obj, entry.response, entry.usage, entry.endpoint, from_cache=True), []
+            if entry is not None and (obj := self._validate(call, entry.response, entry.kept)) is not None:
+                return _Stored(obj, entry.response, entry.usage, entry.endpoint, from_cache=True, kept=entry.kept), []
         recording = None if self.policy.record else self.recordings.load(call.stage, call.subject)
         if recording is None:
             return None, []
         stale = fp.differences(recording.fingerprint)
         if stale:
             return None, stale
-        obj = self._validate(call, recording.response)
+        obj = self._validate(call, recording.response, recording.kept)
         if obj is None:
             return None, ["recorded answer no longer validates against the response model"]
-        return _Stored(obj, recording.response, recording.usage, "", from_cache=False), []
+        return _Stored(obj, recording.response, recording.usage, "", from_cache=False, kept=recording.kept), []
 
     def _replay_hint(self, call: Call, fp: Fingerprint) -> str | None:
         """When a recording differs only by model and/or mode, how to replay it: no need for a paid re-record."""
@@ -261,7 +277,7 @@ class Gateway:
             self.counters.cache_hits += 1
             self._count(stored.usage, call)
             if stored.from_cache and self.policy.record:
-                self._save_recording(call, fp, key, stored.response, stored.usage, stored.endpoint)
+                self._save_recording(call, fp, key, stored.response, stored.usage, stored.endpoint, stored.kept)
             return stored.answer
 
         if self.policy.offline:
@@ -294,10 +310,23 @@ class Gateway:
                                                       meter=self._meter(call))
         except RequestFailed as exc:
             self.counters.http_attempts += exc.attempts
-            self._count(Usage(prompt_tokens=exc.prompt_tokens, completion_tokens=exc.completion_tokens), call,
-                        spent=True)
+            usage = Usage(prompt_tokens=exc.prompt_tokens, completion_tokens=exc.completion_tokens)
+            self._count(usage, call, spent=True)
             exc.args = (f"{what}: {exc.args[0]}",)
-            raise
+            kept = self._kept(call, exc)
+            if kept is None:
+                raise
+            # The re-asks are spent, but part of the answer is valid: kept, with its warnings, and stored like
+            # any answer (the model's own words, from which a replay derives the same result).
+            part, record = kept
+            self.counters.model_calls += 1
+            self.warn(f"{exc.args[0]}; kept what is valid of the answer")
+            data = part.model_dump(mode="json")
+            self.cache.put(CacheEntry(key=key, fingerprint=fp, response=data, usage=usage, recorded_at=_now(),
+                                      endpoint=self.endpoint.endpoint, kept=record))
+            if self.policy.record:
+                self._save_recording(call, fp, key, data, usage, self.endpoint.endpoint, record)
+            return part
         except EndpointFailed as exc:
             self.counters.http_attempts += exc.attempts
             raise
@@ -312,6 +341,17 @@ class Gateway:
         if self.policy.record:
             self._save_recording(call, fp, key, answer.data, usage, self.endpoint.endpoint)
         return answer.parsed
+
+    def _kept(self, call: Call, exc: BaseException) -> tuple[BaseModel, KeptAnswer] | None:
+        """What can be kept of the answer a failed request carries, if the failure is the answer's own."""
+        from .llm import RequestFailed
+
+        if not isinstance(exc, RequestFailed) or exc.answer_problem is None or not exc.raw_output:
+            return None
+        record = KeptAnswer(raw_output=exc.raw_output, problem=exc.answer_problem,
+                            raw_output_tokens=exc.raw_output_tokens, reason=str(exc))
+        answer = self._keep(call, record)
+        return None if answer is None else (answer, record)
 
     def _in_flight(self) -> asyncio.Semaphore | contextlib.nullcontext[None]:
         """A slot among --concurrency for one request to the model: article, part, re-ask or merge alike."""
@@ -342,7 +382,7 @@ class Gateway:
         return self._client
 
     def _save_recording(self, call: Call, fp: Fingerprint, key: str, response: dict[str, Any],
-                        usage: Usage | None, endpoint: str) -> Path:
+                        usage: Usage | None, endpoint: str, kept: KeptAnswer | None = None) -> Path:
         return self.recordings.save(
             Recording(
                 stage=call.stage,
@@ -356,6 +396,7 @@ class Gateway:
                     recorded_by=f"briefer {__version__} --record, model {self.endpoint.model} at {endpoint}",
                     recorded_at=_now(),
                 ),
+                kept=kept,
             )
         )
 

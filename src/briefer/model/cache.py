@@ -146,6 +146,27 @@ class RecordingMeta(BaseModel):
     note: str | None = None
 
 
+class KeptAnswer(BaseModel):
+    """An answer still invalid after the re-asks (or cut off at the token limit) that briefer kept in part.
+
+    The model's own words are `raw_output`; what briefer keeps of them (the entry's `response`, for people to
+    read) is derived again from them on every replay, by the response model's `keep_valid`."""
+
+    model_config = ConfigDict(extra="forbid")
+    raw_output: str
+    problem: str = Field(description="invalid (after the re-asks) or cut_off (at the token limit).")
+    raw_output_tokens: int = Field(description="Completion tokens of that answer.")
+    reason: str = Field(description="Why the answer was not valid as a whole: the failure it would have been.")
+
+
+def _dump(entry: BaseModel) -> str:
+    """Pretty JSON of a recording or cache entry; `kept` only when there is one (earlier files stay as they are)."""
+    data = entry.model_dump(mode="json")
+    if data.get("kept") is None:
+        data.pop("kept", None)
+    return pretty_json(data)
+
+
 class Recording(BaseModel):
     model_config = ConfigDict(extra="forbid")
     briefer_recording: int = FORMAT
@@ -156,6 +177,7 @@ class Recording(BaseModel):
     response: dict[str, Any]
     usage: Usage | None
     metadata: RecordingMeta
+    kept: KeptAnswer | None = None
 
 
 class CacheEntry(BaseModel):
@@ -167,6 +189,7 @@ class CacheEntry(BaseModel):
     usage: Usage | None
     recorded_at: str
     endpoint: str
+    kept: KeptAnswer | None = None
 
 
 class ResponseCache:
@@ -195,7 +218,7 @@ class ResponseCache:
             return
         path = self._path(entry.key)
         try:
-            atomic_write(path, pretty_json(entry.model_dump(mode="json")))
+            atomic_write(path, _dump(entry))
         except OSError as exc:
             if exc.errno in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST, errno.ENOTEMPTY) and os.access(
                     self.directory, os.W_OK):
@@ -247,5 +270,5 @@ class RecordingStore:
 
     def save(self, recording: Recording) -> Path:
         path = self.path(recording.stage, recording.subject)
-        atomic_write(path, pretty_json(recording.model_dump(mode="json")))
+        atomic_write(path, _dump(recording))
         return path

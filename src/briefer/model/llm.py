@@ -47,7 +47,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel
@@ -179,6 +179,7 @@ class _Attempts:
     count: int = 0
     answers: int = 0  # HTTP responses that carried an answer
     last_output: str | None = None
+    last_output_tokens: int = 0  # completion tokens of that answer
     last_refusal: str | None = None
     meter: Meter | None = None
 
@@ -186,16 +187,24 @@ class _Attempts:
 _attempts: contextvars.ContextVar[_Attempts] = contextvars.ContextVar("briefer_http_attempts")
 
 
+AnswerProblem = Literal["invalid", "cut_off"]
+
+
 class RequestFailed(ArticleFailed):
     """One request failed for good. Carries what it cost and, when the model answered, its raw output."""
 
     def __init__(self, message: str, *, attempts: int, prompt_tokens: int = 0, completion_tokens: int = 0,
-                 raw_output: str | None = None) -> None:
+                 raw_output: str | None = None, answer_problem: AnswerProblem | None = None,
+                 raw_output_tokens: int = 0) -> None:
         super().__init__(message)
         self.attempts = attempts
         self.prompt_tokens = prompt_tokens
         self.completion_tokens = completion_tokens
         self.raw_output = raw_output
+        # Set when the failure is the answer itself (still invalid after the re-asks, or cut off at the token
+        # limit): what the model said may then be kept in part (the response model's keep_valid).
+        self.answer_problem = answer_problem
+        self.raw_output_tokens = raw_output_tokens
 
 
 class RequestNotSent(RequestFailed, BudgetExceeded):
@@ -410,6 +419,7 @@ class ModelClient:
             if counter is not None:
                 counter.answers += 1
                 counter.last_output = _raw_output(response)
+                counter.last_output_tokens = _usage(usage)[1]
                 counter.last_refusal = _refusal(response)
             if cfg.mode == "tools" and _answered_without_tool(response):
                 # llama.cpp ignores a forced tool_choice it cannot parse and answers in prose, with HTTP 200:
@@ -543,17 +553,17 @@ class ModelClient:
         tries = f"after {attempts} HTTP attempt{'s' if attempts != 1 else ''}"
         raw = seen.last_output
 
-        def failed(message: str) -> RequestFailed:
+        def failed(message: str, problem: AnswerProblem | None = None) -> RequestFailed:
             return RequestFailed(message, attempts=attempts, prompt_tokens=usage[0], completion_tokens=usage[1],
-                                 raw_output=raw)
+                                 raw_output=raw, answer_problem=problem, raw_output_tokens=seen.last_output_tokens)
 
         if type(root).__name__ == "IncompleteOutputException":
             if (loop := repeated_tail(raw or "")) is not None:
                 return failed(f"the model repeated itself until the token limit (a loop: {_short(loop, 80)!r} over "
                               "and over); a larger --max-tokens will not help: add --frequency-penalty 0.5 or the "
-                              "server's own, e.g. --extra-body '{\"repeat_penalty\": 1.1}' (llama.cpp)")
+                              "server's own, e.g. --extra-body '{\"repeat_penalty\": 1.1}' (llama.cpp)", "cut_off")
             return failed("the answer was cut off at the token limit (finish_reason=length); raise --max-tokens "
-                          "or split long articles with --max-input-tokens")
+                          "or split long articles with --max-input-tokens", "cut_off")
         if isinstance(root, openai.AuthenticationError | openai.PermissionDeniedError):
             return EndpointFailed(f"{where} rejected the credentials (HTTP {root.status_code}); check "
                                   "OPENAI_API_KEY", attempts=attempts)
@@ -588,7 +598,7 @@ class ModelClient:
             kind = "" if type(root).__module__.startswith("instructor") else f"{type(root).__name__}: "
             return failed(f"the request to {where} failed: {kind}{_first_problem(root)}")
         return failed(f"the model's answer was still invalid after {n - 1} re-ask{'' if n == 2 else 's'} "
-                      f"({n} answer{'' if n == 1 else 's'}): {_first_problem(exc)}")
+                      f"({n} answer{'' if n == 1 else 's'}): {_first_problem(exc)}", "invalid")
 
     def _mode_rejected(self, message: str) -> bool:
         text = message.lower()

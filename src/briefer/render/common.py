@@ -10,9 +10,27 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from briefer.extract import dates
-from briefer.models import ArticleSummary, Brief, BriefEntity, EntityType, Stats, Variant
+from briefer.models import ArticleRef, ArticleSummary, Brief, BriefEntity, EntityType, Stats, Variant
 
 UNVERIFIED = "⚠ quote not found in the source"
+KEPT_IN_PART = "⚠ kept in part"
+KEPT_INTRO = ("The model's answer broke some rules and re-asking did not fix it; briefer kept what was valid and "
+              "says what it left out or could not check:")
+
+
+def kept_in_part(brief: Brief) -> list[ArticleRef]:
+    """The articles kept only in part (with warnings), in source order."""
+    return [a for a in brief.articles if a.warnings]
+
+
+def partial_parts(brief: Brief) -> list[str]:
+    """What makes the brief partial, in words: failed items, articles kept in part."""
+    out = []
+    if brief.failures:
+        out.append(f"{len(brief.failures)} item(s) failed and are listed under Failures")
+    if kept := kept_in_part(brief):
+        out.append(f"{len(kept)} article(s) were kept in part, with warnings, and are listed under Kept in part")
+    return out
 
 
 @dataclass(frozen=True)

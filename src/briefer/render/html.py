@@ -36,6 +36,8 @@ from briefer.models import (
 )
 
 from .common import (
+    KEPT_IN_PART,
+    KEPT_INTRO,
     MISSING_TAIL,
     UNVERIFIED,
     Citations,
@@ -43,6 +45,7 @@ from .common import (
     date_mark,
     entity_groups,
     grounding_line,
+    kept_in_part,
     missing_note,
     named_outlets,
     other_spellings,
@@ -151,7 +154,7 @@ class Row:
     anchor: str
     number: int  # 1-based, as a reader counts paragraphs
     original: list[Segment]
-    translation: str
+    translation: str | None  # None: the model's translation stops before this paragraph
 
 
 @dataclass(frozen=True)
@@ -197,7 +200,7 @@ def _article_view(n: int, s: ArticleSummary, ref: ArticleRef | None, stale: Stal
         return [q for q in quotes if q.span.part == part and (part != "body" or q.span.paragraph == paragraph)]
 
     rows = [Row(f"{prefix}-p{i + 1}", i + 1, segments(text, in_part("body", i)),
-                s.translation_en[i] if i < len(s.translation_en) else "")
+                s.translation_en[i] if i < len(s.translation_en) else None)
             for i, text in enumerate(s.paragraphs_original)]
     return ArticleView(
         n=n, summary=s, ref=ref, stale=stale,
@@ -246,4 +249,7 @@ def brief_html(brief: Brief, summaries: Sequence[ArticleSummary]) -> str:
         unverified=unverified_quotes([by_id[a.id] for a in brief.articles if a.id in by_id]),
         unverified_mark=UNVERIFIED,
         other_spellings=other_spellings,
+        kept=kept_in_part(brief),
+        kept_mark=KEPT_IN_PART,
+        kept_intro=KEPT_INTRO,
     )

@@ -15,6 +15,8 @@ from briefer.model.cache import pretty_json
 from briefer.models import ArticleSummary, Brief, Continuation, Span, TimelineEntry
 
 from .common import (
+    KEPT_IN_PART,
+    KEPT_INTRO,
     MISSING_TAIL,
     UNVERIFIED,
     Citations,
@@ -22,9 +24,11 @@ from .common import (
     date_mark,
     entity_groups,
     grounding_line,
+    kept_in_part,
     missing_note,
     named_outlets,
     other_spellings,
+    partial_parts,
     published_line,
     stale_banner,
     stale_ids,
@@ -65,7 +69,7 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
     out.append("")
     out += [grounding_line(brief.stats), ""]
     if brief.partial:
-        out += [f"> **Partial brief:** {len(brief.failures)} item(s) failed and are listed under Failures.", ""]
+        out += [f"> **Partial brief:** {'; '.join(partial_parts(brief))}.", ""]
     banner = stale_banner(brief)
     if banner:
         out += [f"> **Not today's news:** {banner.text}{' see Stale articles.' if banner.see_stale else ''}", ""]
@@ -125,6 +129,7 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
     if summaries:
         out += _evidence(summaries, cite)
 
+    out += _kept_section(brief, cite)
     out += _section("Failures", [f"- `{md(f.source_path)}`: {md(f.reason)}" for f in brief.failures])
     out += _section("Skipped files", [f"- `{md(s.source_path)}`: {md(s.reason)}" for s in brief.skipped])
     out += _section("Notes on the input", [f"- `{md(n.source_path)}`: {md(n.note)}" for n in brief.notes])
@@ -137,12 +142,25 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
         meta = " · ".join(x for x in (md(a.outlet) if a.outlet else "outlet unknown",
                                       published_line(a.published, a.date_basis), a.language,
                                       "**stale**" if a.id in stale else "",
+                                      f"**{KEPT_IN_PART}**" if a.warnings else "",
                                       seen_note if a.id in seen else "") if x)
         out.append(f"{citations.number[a.id]}. **{md(a.headline_en)}** — {iso(a.headline_original)} "
                    f"({meta}; id `{a.id}`)")
     out.append("")
     return "\n".join(out)
 
+
+
+def _kept_section(brief: Brief, cite: Callable[[list[str]], str]) -> list[str]:
+    """The articles kept in part, each with what briefer left out or could not check."""
+    kept = kept_in_part(brief)
+    if not kept:
+        return []
+    out = ["## Kept in part", "", KEPT_INTRO, ""]
+    for a in kept:
+        out.append(f"- {cite([a.id])} **{md(a.headline_en)}** (id `{a.id}`)")
+        out += [f"  - {md(w)}" for w in a.warnings]
+    return [*out, ""]
 
 
 def _missing_note(brief: Brief) -> list[str]:
@@ -215,6 +233,8 @@ def _evidence(summaries: list[ArticleSummary], cite: Callable[[list[str]], str])
     out = ["## Key points and evidence", ""]
     for s in sorted(summaries, key=lambda s: s.id):
         out += [f"### {cite([s.id])} {md(s.headline_en)}", ""]
+        if s.warnings:
+            out += [f"> **{KEPT_IN_PART}:** {md('; '.join(s.warnings))} (see Kept in part)", ""]
         for k in s.key_points:
             mark = "" if k.verified else f" **{UNVERIFIED}**"
             out.append(f"- {md(k.text_en)}{according(k.attributed_to, k.single_anonymous_source)} — "
