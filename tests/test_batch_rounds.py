@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import echo_model
-from briefer.batch_run import collect, status, submit
+from briefer.batch_run import collect, export, import_file, status, submit
 from briefer.model.llm import EndpointConfig
 from briefer.pipeline import RunConfig, run
 from fake_batches import FakeBatches
 from fake_openai import FakeOpenAI
 from test_batch_files import brief_without_counters
+from vllm_role import answer_line
 
 PARAGRAPH = "وقال المسؤول في تصريح صحفي إن المفاوضات مستمرة بين الجانبين حول تفاصيل الاتفاق رقم {n} في العاصمة."
 SHORT = ("زيارة قصيرة إلى العاصمة\nوصل الوزير إلى العاصمة صباح اليوم في زيارة تستمر يومين.\n"
@@ -165,3 +166,31 @@ def test_batch_merge_sends_the_merge_as_a_batch_validated_like_a_live_answer(tmp
         assert server.requests == []  # not one live request
         assert len(server.batches) == 4
     assert brief_without_counters(out) == _live(tmp_path, folder)
+
+
+def test_export_again_after_an_import_carries_the_second_round_for_an_offline_engine(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    cache = tmp_path / "cache"
+
+    def engine(requests: Path, results: Path) -> list[dict[str, Any]]:
+        """vLLM's part: answer every request of the file (with the same model as the live run)."""
+        lines = [json.loads(x) for x in requests.read_text(encoding="utf-8").splitlines()]
+        results.write_text("".join(json.dumps(answer_line(n, x, responder=respond), ensure_ascii=False) + "\n"
+                                   for n, x in enumerate(lines, 1)), encoding="utf-8")
+        return lines
+
+    with FakeOpenAI(respond) as server:
+        cfg = _config(folder, tmp_path / "out", cache, server.base_url)
+        first = export(cfg, tmp_path / "r1.jsonl")
+        assert {_schema(x) for x in engine(tmp_path / "r1.jsonl", tmp_path / "a1.jsonl")} == {"ArticleExtraction"}
+        assert import_file(tmp_path / "a1.jsonl", cache)[0].imported == first.requests
+        second = export(cfg, tmp_path / "r2.jsonl")
+        assert second.requests == 2 and second.answered == first.requests
+        assert sorted(_schema(x) for x in engine(tmp_path / "r2.jsonl", tmp_path / "a2.jsonl")) == \
+            ["ArticleDigest", "ArticleExtraction"]  # the reduce call and the re-ask
+        assert import_file(tmp_path / "a2.jsonl", cache)[0].imported == 2
+        assert export(cfg, tmp_path / "r3.jsonl").requests == 0
+        result = asyncio.run(run(cfg))
+        assert [r["tools"][0]["function"]["name"] for r in server.requests] == ["BriefDraft"]  # the merge only
+    assert result.exit_code == 0
+    assert brief_without_counters(tmp_path / "out") == _live(tmp_path, folder)

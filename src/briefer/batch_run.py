@@ -13,7 +13,7 @@ batch, with the requests that came back without a valid answer. When nothing is 
 run writes the brief from the cache; the batched stages are never asked live there (--live-rest
 asks the rest live instead).
 
-export/import (vLLM) carry the first round only; the ordinary run asks the rest live.
+export/import (vLLM) work the same way, one round per export: export again after an import.
 """
 
 from __future__ import annotations
@@ -77,32 +77,6 @@ class Planned:
     answered: int  # requests the cache or a recording already answers
     articles: int
     gateway: Gateway
-
-
-def plan(cfg: RunConfig) -> Planned:
-    """The first-round article requests of a run that nothing answers yet."""
-    _check(cfg)
-    if cfg.cache_dir is None:
-        raise UsageError("batches need the response cache: drop --no-cache")
-    if cfg.offline:
-        raise UsageError("--offline sends nothing: a batch cannot be made offline")
-    folder = _read(cfg)
-    prompts = Prompts(cfg.prompt_dir)
-    gateway = _gateway(cfg, SilentReporter())
-    todo: list[Call] = []
-    answered = 0
-    seen: set[str] = set()
-    for article in folder.articles:
-        for call in planned_calls(article, prompts, cfg.max_input_tokens):
-            key = gateway.cache_key(call)
-            if key in seen:
-                continue  # two copies of one text ask one question
-            seen.add(key)
-            if gateway.has_answer(call):
-                answered += 1
-            else:
-                todo.append(call)
-    return Planned(todo, answered, len(folder.articles), gateway)
 
 
 def request_lines(planned: Planned, cfg: RunConfig) -> Iterator[dict[str, Any]]:
@@ -187,11 +161,15 @@ async def _articles(articles: list[Article], gateway: Gateway, prompts: Prompts,
     async def one(article: Article) -> None:
         nonlocal answered
         if batched:  # every part of a long article at once (it asks them one after the other)
+            waiting = False
             for call in planned_calls(article, prompts, cfg.max_input_tokens):
                 if gateway.has_answer(call):
                     answered += 1
                 else:
                     gateway.deferred.setdefault(gateway.cache_key(call), call)
+                    waiting = True
+            if waiting:
+                return  # nothing else can be asked before these are answered
         async with slots:
             try:
                 done.append(await summarize_article(article, gateway, prompts, max_input_tokens=cfg.max_input_tokens))
@@ -216,8 +194,10 @@ class Exported:
 
 
 def export(cfg: RunConfig, path: Path) -> Exported:
-    """Write the run's unanswered article requests as Batch-API JSONL (for vLLM run-batch, or by hand)."""
-    planned = plan(cfg)
+    """Write the run's unanswered article requests as Batch-API JSONL (for vLLM run-batch, or by hand):
+    the first round; exported again after an import, what the answers call for (reduce calls, re-asks)
+    with the requests still without a valid answer."""
+    planned = next_requests(cfg, ("extract",))
     n = write_jsonl(path, request_lines(planned, cfg))
     return Exported(path, n, planned.answered, planned.articles)
 
