@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -194,3 +195,29 @@ def test_export_again_after_an_import_carries_the_second_round_for_an_offline_en
         assert [r["tools"][0]["function"]["name"] for r in server.requests] == ["BriefDraft"]  # the merge only
     assert result.exit_code == 0
     assert brief_without_counters(tmp_path / "out") == _live(tmp_path, folder)
+
+
+def test_a_merge_over_the_budget_goes_as_one_batch_of_story_calls_then_the_overview(tmp_path: Path) -> None:
+    from conftest import FIXTURES
+
+    out = tmp_path / "out"
+    with FakeBatches(echo_model.respond) as server:
+        cfg = replace(_config(FIXTURES / "articles", out, tmp_path / "cache", server.base_url), merge_budget=100,
+                      max_input_tokens=12_000)
+        submit(cfg)
+        _finish(out)
+        collected = collect(out, batch_merge=True)
+        stories = [_schema(x) for x in _shard_lines(out, 2)]
+        assert collected.stage == "merge" and len(stories) > 1 and set(stories) == {"StoriesDraft"}
+        _finish(out)
+        collected = collect(out, batch_merge=True)
+        assert collected.stage == "merge" and [_schema(x) for x in _shard_lines(out, 3)] == ["BriefOverview"]
+        _finish(out)
+        collected = collect(out, batch_merge=True)
+        assert collected.result is not None and server.requests == [] and len(server.batches) == 3
+    with FakeOpenAI(echo_model.respond) as server:
+        live = replace(_config(FIXTURES / "articles", tmp_path / "live", tmp_path / "live-cache", server.base_url),
+                       merge_budget=100, max_input_tokens=12_000)
+        assert asyncio.run(run(live)).exit_code == 0
+        assert sum(_schema({"body": r}) == "StoriesDraft" for r in server.requests) == len(stories)
+    assert brief_without_counters(out) == brief_without_counters(tmp_path / "live")
