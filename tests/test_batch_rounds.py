@@ -10,8 +10,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import echo_model
-from briefer.batch_run import collect, export, import_file, status, submit
+from briefer.batch_run import batched_stages, collect, estimate, export, import_file, next_requests, status, submit
+from briefer.errors import BudgetExceeded
 from briefer.model.llm import EndpointConfig
 from briefer.pipeline import RunConfig, run
 from fake_batches import FakeBatches
@@ -221,3 +224,19 @@ def test_a_merge_over_the_budget_goes_as_one_batch_of_story_calls_then_the_overv
         assert asyncio.run(run(live)).exit_code == 0
         assert sum(_schema({"body": r}) == "StoriesDraft" for r in server.requests) == len(stories)
     assert brief_without_counters(out) == brief_without_counters(tmp_path / "live")
+
+
+def test_follow_up_batches_are_held_to_max_cost_with_the_batches_before_them(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    out = tmp_path / "out"
+    with FakeBatches(respond) as server:
+        cfg = replace(_config(folder, out, tmp_path / "cache", server.base_url), price="1,2")
+        first = estimate(next_requests(cfg, batched_stages(False, False)).calls, cfg).cost
+        assert first is not None
+        submit(replace(cfg, max_cost=first * 1.01))  # room for the first batch, not for the follow-up
+        _finish(out)
+        with pytest.raises(BudgetExceeded) as info:
+            collect(out)
+        assert "follow-up batch not submitted: its 2 requests would bring the batches' estimated cost to $" \
+            in str(info.value) and f"over --max-cost ${first * 1.01:g}" in str(info.value)
+        assert len(server.batches) == 1 and server.requests == []

@@ -321,7 +321,8 @@ def submit(cfg: RunConfig, limits: Limits = DEFAULT_LIMITS, provider: Provider |
         if cost.cost > cfg.max_cost:
             raise BudgetExceeded(f"not submitted: the batch would cost about ${cost.cost:.4f} at "
                                  f"{cost.price.describe() if cost.price else ''}, over --max-cost ${cfg.max_cost:g}")
-    state = BatchState(endpoint=cfg.endpoint.endpoint, model=cfg.endpoint.model, run=run_options(cfg))
+    state = BatchState(endpoint=cfg.endpoint.endpoint, model=cfg.endpoint.model, run=run_options(cfg),
+                       estimated_usd=cost.cost or 0.0)
     if not planned.calls:
         return Submitted(state, 0, False, cost)
     client = _provider(cfg, provider)
@@ -340,6 +341,18 @@ def _same_run(state: BatchState, cfg: RunConfig) -> None:
         raise UsageError(f"{state_dir(cfg.output) / 'state.json'} holds the batches of {theirs.folder} with --model "
                          f"{theirs.endpoint.model} --mode {theirs.endpoint.mode}; this run differs in "
                          f"{', '.join(differ)}: give the same, or another --out")
+
+
+def _within_budget(state: BatchState, cost: Estimate, max_cost: float | None) -> None:
+    """A follow-up batch is held against --max-cost with the batches before it (their estimates)."""
+    if cost.cost is None:
+        return
+    total = state.estimated_usd + cost.cost
+    if max_cost is not None and total > max_cost:
+        raise BudgetExceeded(f"follow-up batch not submitted: its {cost.requests} requests would bring the batches' "
+                             f"estimated cost to ${total:.4f}, over --max-cost ${max_cost:g}; run again with a "
+                             "higher --max-cost, or with --live-rest to ask them live instead")
+    state.estimated_usd = total
 
 
 def _load(out: Path) -> tuple[StateFile, BatchState]:
@@ -429,6 +442,7 @@ def collect(out: Path, live_rest: bool = False, limits: Limits = DEFAULT_LIMITS,
     done.live, done.given_up, done.stage = nxt.live, nxt.given_up, nxt.stage
     done.retried = sum(1 for c in nxt.calls if tries.get(nxt.gateway.cache_key(c), 0))
     if nxt.calls:
+        _within_budget(state, estimate(nxt.calls, cfg), cfg.max_cost)
         rounds = max((s.round for s in state.shards), default=0)
         done.followup = add_shards(state, store.directory, request_lines(nxt, cfg), limits, rounds + 1)
         store.save(state)

@@ -257,6 +257,7 @@ class BatchState(BaseModel):
     model: str
     run: dict[str, Any]  # the options the run was made with, so that `collect` writes the same brief
     shards: list[Shard] = []
+    estimated_usd: float = 0.0  # the batches' estimated cost so far, held against --max-cost by follow-ups
 
 
 class StateFile:
