@@ -14,7 +14,7 @@ import pytest
 
 import echo_model
 from briefer.batch_run import batched_stages, collect, estimate, export, import_file, next_requests, status, submit
-from briefer.errors import BudgetExceeded
+from briefer.errors import BudgetExceeded, UsageError
 from briefer.model.llm import EndpointConfig
 from briefer.pipeline import RunConfig, run
 from fake_batches import FakeBatches
@@ -240,3 +240,20 @@ def test_follow_up_batches_are_held_to_max_cost_with_the_batches_before_them(tmp
         assert "follow-up batch not submitted: its 2 requests would bring the batches' estimated cost to $" \
             in str(info.value) and f"over --max-cost ${first * 1.01:g}" in str(info.value)
         assert len(server.batches) == 1 and server.requests == []
+
+
+def test_resuming_with_another_model_or_folder_is_refused_not_mixed(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    out = tmp_path / "out"
+    with FakeBatches(respond) as server:
+        cfg = _config(folder, out, tmp_path / "cache", server.base_url)
+        submit(cfg)
+        assert submit(cfg).resumed and len(server.batches) == 1
+        other = tmp_path / "other"
+        other.mkdir()
+        for changed, named in ((replace(cfg, endpoint=replace(cfg.endpoint, model="gpt-4o")), "--model"),
+                               (replace(cfg, folder=other), "FOLDER")):
+            with pytest.raises(UsageError) as info:
+                submit(changed)
+            assert f"this run differs in {named}: give the same, or another --out" in str(info.value)
+        assert len(server.batches) == 1
