@@ -62,7 +62,7 @@ from .model.costs import Price, batch_price, completion_estimate, prompt_estimat
 from .model.llm import EndpointConfig, request_body
 from .model.prompts import Prompts
 from .models import ArticleDigest, ArticleExtraction, ArticleSummary, BriefDraft, BriefOverview, StoriesDraft
-from .pipeline import Reporter, RunConfig, RunResult, SilentReporter, _check, _earlier, _gateway, _read, run
+from .pipeline import Reporter, RunConfig, RunResult, SilentReporter, _check, _earlier, _gateway, _read, for_each, run
 from .tokens import estimate_tokens
 
 # The answers a batch can hold, by the name its pending record gives.
@@ -176,12 +176,7 @@ async def _articles(articles: list[Article], gateway: Gateway, prompts: Prompts,
             except (Deferred, ArticleFailed, ReplayError):
                 pass  # left for the batch, or failed: the final run lists it
 
-    try:
-        async with asyncio.TaskGroup() as group:
-            for article in articles:
-                group.create_task(one(article))
-    except* Exception as eg:
-        raise eg.exceptions[0] from None
+    await for_each(articles, one)
     return done, answered
 
 

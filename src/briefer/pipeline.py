@@ -12,7 +12,7 @@ import math
 import os
 import shlex
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -388,6 +388,17 @@ def _merge_answered(articles: list[Article], gateway: Gateway, prompts: Prompts,
     return not p.summaries or gateway.has_answer(p.call(prompts))
 
 
+async def for_each(articles: list[Article], one: Callable[[Article], Coroutine[object, object, None]]) -> None:
+    """`one(article)` for every article at once. The first run-stopping error (EndpointError) cancels the
+    others and is raised as itself, not wrapped in the TaskGroup's ExceptionGroup."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            for article in articles:
+                group.create_task(one(article))
+    except* Exception as eg:
+        raise eg.exceptions[0] from None
+
+
 async def _summarize_all(articles: list[Article], gateway: Gateway, prompts: Prompts, cfg: RunConfig,
                          out: Path, rep: Reporter) -> tuple[list[ArticleSummary], list[Failure]]:
     semaphore = asyncio.Semaphore(cfg.concurrency)
@@ -414,13 +425,7 @@ async def _summarize_all(articles: list[Article], gateway: Gateway, prompts: Pro
         summaries.append(summary)
         rep.advance(article.id, ok=True)
 
-    # TaskGroup cancels the other articles as soon as one raises a run-stopping error (EndpointError).
-    try:
-        async with asyncio.TaskGroup() as group:
-            for article in articles:
-                group.create_task(one(article))
-    except* Exception as eg:
-        raise eg.exceptions[0] from None
+    await for_each(articles, one)
     failures.sort(key=lambda f: f.source_path)
     return summaries, failures
 
