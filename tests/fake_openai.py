@@ -5,6 +5,10 @@ Tests drive briefer's real openai client against it. Each request is answered by
 mode in the request asks for: a tool call (tools), JSON content (json_schema / json), or a
 fenced JSON block in the content (md_json, recognised by the absence of tools and response_format).
 
+A request with `"stream": true` is answered as the OpenAI API streams: server-sent events of chat
+completion chunks (the text in pieces of a few characters), a last chunk with the usage when
+`stream_options.include_usage` asks for it, then `data: [DONE]`.
+
 Faults are injected on demand through a `FaultPlan`: queues of faults keyed by a text that
 appears in the request (an article id) or "*" for any request. Each request takes the next
 fault of the first queue that matches; with none left it is answered normally.
@@ -17,7 +21,10 @@ fault of the first queue that matches; with none left it is answered normally.
     401          bad credentials                          404        model not found
     context      context-length error (400)               nomode     400: this mode is not supported
     empty        200 with an empty body                   nochoices  200, a completion without choices
-    nullcontent  200, message content null, no tool call  trickle:S  the answer one byte every S seconds
+    nullcontent  200, message content null, no tool call  trickle:S  the answer one byte (streamed: one chunk)
+                                                                     every S seconds
+    stall:S      streamed: a few chunks, then nothing for S seconds, then the rest
+    nostream     a whole JSON completion although the request asked for a stream (a server that cannot stream)
     huge:MB      200 with an MB-sized body                hugeopen:MB  the same without Content-Length
     notool       plain text, no tool call (a server that ignores tool_choice, as llama.cpp does)
     loop         the same entity over and over until finish_reason=length (a small model at temperature 0)
@@ -150,6 +157,7 @@ class FakeOpenAI:
                 length = int(self.headers.get("Content-Length", 0))
                 raw = self.rfile.read(length)
                 body = json.loads(raw)
+                self._body = body
                 with server._lock:
                     server.requests.append(body)
                     server.raw.append(raw)
@@ -191,6 +199,12 @@ class FakeOpenAI:
                 if name == "nullcontent":
                     return self._send(200, _wrap(body, {"role": "assistant", "content": None}, "stop",
                                                  {"prompt_tokens": 10, "completion_tokens": 0, "total_tokens": 10}))
+                if name == "trickle" and body.get("stream"):
+                    return self._send(200, completion(body, server.responder(body)), every=float(arg))
+                if name == "nostream":
+                    return self._send(200, completion(body, server.responder(body)), whole=True)
+                if name == "stall":
+                    return self._send(200, completion(body, server.responder(body)), stall=float(arg))
                 if name == "trickle":
                     data = json.dumps(completion(body, server.responder(body)), ensure_ascii=False).encode()
                     return self._send_raw(data, every=float(arg))
@@ -230,10 +244,13 @@ class FakeOpenAI:
                     return self._send(200, refusal(body, "I'm sorry, I can't help with that request."))
                 raise AssertionError(f"unknown fault {fault!r}")
 
-            def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+            def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None,
+                      every: float = 0.0, stall: float = 0.0, whole: bool = False) -> None:
                 if "usage" in payload:
                     with server._lock:
                         server.billed.append(payload["usage"])
+                if status == 200 and self._body.get("stream") and not whole:
+                    return self._stream(payload, every, stall)
                 data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
                 try:
                     self.send_response(status)
@@ -244,6 +261,34 @@ class FakeOpenAI:
                     self.end_headers()
                     self.wfile.write(data)
                 except OSError:  # the client gave up (e.g. its timeout passed): nothing to answer
+                    self.close_connection = True
+
+            def _stream(self, payload: dict[str, Any], every: float, stall: float) -> None:
+                """The completion as server-sent events; `every`: seconds between chunks; `stall`: a silence
+                of that many seconds after the third chunk."""
+                options = self._body.get("stream_options") or {}
+                events = [json.dumps(c, ensure_ascii=False) for c in chunks(payload, options.get("include_usage"))]
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    lines = [f"data: {event}\n\n".encode() for event in [*events, "[DONE]"]]
+                    if not every and not stall:
+                        self.wfile.write(b"".join(lines))
+                        return
+                    # Each chunk its own TCP segment, at once (as servers that stream do: no Nagle delay).
+                    self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    for i, line in enumerate(lines):
+                        self.wfile.write(line)
+                        self.wfile.flush()
+                        if every:
+                            time.sleep(every)
+                        if stall and i == 2:
+                            time.sleep(stall)
+                except OSError:
+                    pass
+                finally:
                     self.close_connection = True
 
             def _send_raw(self, data: bytes, every: float = 0.0) -> None:
@@ -349,6 +394,33 @@ def completion(body: dict[str, Any], answer: dict[str, Any], raw_arguments: str 
     usage = {"prompt_tokens": prompt_chars // 4, "completion_tokens": len(arguments) // 4}
     usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
     return _wrap(body, message, finish_reason or finish, usage)
+
+
+def chunks(payload: dict[str, Any], usage: bool | None, size: int = 16) -> list[dict[str, Any]]:
+    """A chat completion as the chunks a streaming server sends: the text `size` characters at a time."""
+    head = {k: payload.get(k) for k in ("id", "created", "model")}
+    head["object"] = "chat.completion.chunk"
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {**head, "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]}
+
+    out = []
+    for choice in payload.get("choices") or []:
+        message = choice["message"]
+        out.append(chunk({"role": "assistant", "content": ""}))
+        for key in ("content", "refusal"):
+            text = message.get(key) or ""
+            out.extend(chunk({key: text[i:i + size]}) for i in range(0, len(text), size))
+        for n, call in enumerate(message.get("tool_calls") or []):
+            out.append(chunk({"tool_calls": [{"index": n, "id": call["id"], "type": "function",
+                                              "function": {"name": call["function"]["name"], "arguments": ""}}]}))
+            args = call["function"]["arguments"]
+            out.extend(chunk({"tool_calls": [{"index": n, "function": {"arguments": args[i:i + size]}}]})
+                       for i in range(0, len(args), size))
+        out.append(chunk({}, choice["finish_reason"]))
+    if usage or not out:
+        out.append({**head, "choices": [], "usage": payload.get("usage") if usage else None})
+    return out
 
 
 def refusal(body: dict[str, Any], text: str) -> dict[str, Any]:

@@ -114,6 +114,8 @@ def test_usage_errors_exit_2(fixture_copy: Path, tmp_path: Path) -> None:
     ("--temperature", "nan", "briefer: --temperature must be between 0 and 2, got nan"),
     ("--timeout", "nan", "briefer: --timeout must be a positive number of seconds"),
     ("--timeout", "inf", "briefer: --timeout must be a positive number of seconds"),
+    ("--max-time", "0", "briefer: --max-time must be a positive number of seconds"),
+    ("--max-time", "nan", "briefer: --max-time must be a positive number of seconds"),
     ("--max-cost", "nan", "briefer: --max-cost must be a positive number of USD"),
     ("--max-cost", "inf", "briefer: --max-cost must be a positive number of USD"),
 ])

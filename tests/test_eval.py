@@ -332,8 +332,8 @@ def test_live_options_and_kept_raw_output(fixtures: Path, tmp_path: Path) -> Non
         r = briefer_eval("--fixtures", str(fixtures), "--base-url", server.base_url, "--max-reasks", "0",
                          "--max-retries", "0", "--timeout", "1", "--concurrency", "1", "--out", str(kept))
     assert r.exit_code == 1, r.output
-    assert "timed out (1s per request; a slow endpoint, such as a local model on a CPU, needs a larger --timeout)" \
-        in r.stdout
+    assert "timed out (nothing received for 1s; a slow endpoint, such as a local model on a CPU, needs a larger " \
+        "--timeout)" in r.stdout
     raw = kept / "failed" / f"{first}.txt"
     assert raw.read_text(encoding="utf-8").startswith('{"language": "ar", "outlet')
     assert f"last raw output: {raw})" in r.stdout

@@ -1,7 +1,8 @@
 """What the live path puts on the wire, byte for byte, in every mode: the same request bodies as
 instructor and the openai SDK send when called the way briefer called them before it built its
 requests itself (first answer and re-ask alike), and the same body as the batch path's
-request_body(). Both are sent to real servers on 127.0.0.1 and compared as received."""
+request_body(); streamed, the same bodies with `stream` and `stream_options` where the SDK's create
+puts them. All are sent to real servers on 127.0.0.1 and compared as received."""
 
 from __future__ import annotations
 
@@ -89,10 +90,10 @@ async def _briefer(cfg: EndpointConfig, messages: list[dict[str, str]], model: t
 
 
 def _sent(send: Any, mode: str, settings: dict[str, Any], messages: list[dict[str, str]],
-          context: dict[str, Any] | None) -> tuple[EndpointConfig, list[bytes]]:
+          context: dict[str, Any] | None, stream: bool = False) -> tuple[EndpointConfig, list[bytes]]:
     # The first answer breaks the schema, so the re-ask (with the model's answer and the errors) is compared too.
     with FakeOpenAI(echo_model.respond, faults=FaultPlan({"*": ["schema"]})) as server:
-        cfg = EndpointConfig(model="gpt-4o-mini", mode=mode, base_url=server.base_url, **settings)
+        cfg = EndpointConfig(model="gpt-4o-mini", mode=mode, base_url=server.base_url, stream=stream, **settings)
         asyncio.run(send(cfg, messages, ArticleExtraction, context))
     return cfg, server.raw
 
@@ -109,6 +110,13 @@ def test_requests_are_byte_identical_to_instructor_and_the_sdk(mode: str, messag
     assert [body.decode() for body in sent] == [body.decode() for body in expected]
     assert json.loads(sent[0]) == request_body(cfg, messages, ArticleExtraction)  # the batch path's body
     assert "Validation Error" in sent[1].decode() or "Correct your JSON" in sent[1].decode()
+
+    # Streamed: the same bytes with the two keys the SDK's create(stream=True, stream_options=...) adds, in its
+    # order (between "store" and "temperature"), and the streamed answer read and re-asked the same way.
+    _cfg, streamed = _sent(_briefer, mode, settings, messages, context, stream=True)
+    keys = ',"stream":true,"stream_options":{"include_usage":true},"temperature":'
+    assert [body.decode() for body in streamed] == [body.decode().replace(',"temperature":', keys, 1)
+                                                    for body in expected]
 
 
 def test_message_text_is_not_rewritten_in_any_mode() -> None:

@@ -184,20 +184,19 @@ def test_an_unusable_200_fails_saying_what_the_server_sent(tmp_path: Path, fixtu
     assert "<failed_attempts>" not in reason and "<generation" not in reason and "Instructor" not in reason
 
 
-def test_a_trickling_answer_is_cut_at_the_timeout(tmp_path: Path, fixture_copy: Path) -> None:
-    """Headers, then one byte every 0.2 s: every read is quick, the whole answer would take minutes."""
-    r = Faulty(tmp_path, fixture_copy, {A: ["trickle:0.2"]}, timeout=2)
+@pytest.mark.parametrize("stream", [True, False])
+def test_a_trickling_answer_is_cut_at_max_time_and_not_retried(tmp_path: Path, fixture_copy: Path,
+                                                               stream: bool) -> None:
+    """Headers, then one chunk (streamed) or one byte every 0.2 s: no silence reaches --timeout, the whole answer
+    would take minutes. The attempt is cut at --max-time and not retried: it would take as long again."""
+    r = Faulty(tmp_path, fixture_copy, {A: ["trickle:0.2"] * 2}, timeout=2, max_time=2, stream=stream)
     started = time.monotonic()
     result = r()
-    assert time.monotonic() - started < 15  # one 2 s attempt cut, then answered (the trickle takes > 10 min)
-    assert result.exit_code == 0 and len(r.extract_requests(A)) == 2
-
-
-def test_a_trickling_answer_fails_with_the_deadline(tmp_path: Path, fixture_copy: Path) -> None:
-    r = Faulty(tmp_path, fixture_copy, {A: ["trickle:0.2"] * 2}, timeout=1, max_retries=1)
-    result = r()
-    assert "timed out (1s per request; a slow endpoint, such as a local model on a CPU, needs a larger --timeout) " \
-        "after 2 HTTP attempts" in _failure(result, A)
+    assert time.monotonic() - started < 15
+    assert result.exit_code == 3 and len(r.extract_requests(A)) == 1
+    reason = _failure(result, A)
+    assert "took longer than --max-time 2s for one answer" in reason and "not retried" in reason
+    assert ("tokens streamed" in reason) == stream and "--max-tokens" in reason
 
 
 @pytest.mark.parametrize("fault", ["huge:100", "hugeopen:100"])

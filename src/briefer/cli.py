@@ -12,6 +12,8 @@ import datetime as dt
 import os
 import signal
 import sys
+import time
+from collections import deque
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -113,6 +115,8 @@ class _Progress:
             self.console = Console(stderr=True)
         self._progress: Any = None
         self._task: Any = None
+        self._tokens: deque[tuple[float, int]] = deque()  # (when, tokens) streamed in the last few seconds
+        self._shown = 0.0
 
     def start(self, total: int) -> None:
         if self.console is None:
@@ -121,14 +125,29 @@ class _Progress:
 
         self._progress = Progress(
             TextColumn("summarising"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("{task.description}"), console=self.console, transient=True,
+            TextColumn("{task.fields[rate]}"), TextColumn("{task.description}"), console=self.console,
+            transient=True,
         )
         self._progress.start()
-        self._task = self._progress.add_task("", total=total)
+        self._task = self._progress.add_task("", total=total, rate="")
 
     def advance(self, article_id: str, ok: bool) -> None:
         if self._progress is not None:
             self._progress.update(self._task, advance=1, description=article_id if ok else f"{article_id} (failed)")
+
+    def tokens(self, n: int) -> None:
+        """Streamed tokens as they arrive: the bar shows the rate over the last 5 seconds (on a terminal only)."""
+        if self._progress is None:
+            return
+        now = time.monotonic()
+        self._tokens.append((now, n))
+        while self._tokens and self._tokens[0][0] < now - 5:
+            self._tokens.popleft()
+        if now - self._shown >= 0.5:  # a few updates a second are enough to read
+            self._shown = now
+            span = max(now - self._tokens[0][0], 1.0)
+            rate = sum(k for _, k in self._tokens) / span
+            self._progress.update(self._task, rate=f"{rate:.0f} tokens/s")
 
     def warn(self, message: str) -> None:
         if self.console is None:
@@ -173,7 +192,13 @@ def summarize(
     since: Annotated[Path | None, typer.Option("--since", help="Earlier brief's folder to compare with [default: "
                                                "the newest earlier brief beside --out, if any].")] = None,
     no_since: Annotated[bool, typer.Option("--no-since", help="Compare with no earlier brief.")] = False,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for one HTTP response.")] = 120.0,
+    timeout: Annotated[float, typer.Option(help="Seconds the endpoint may send nothing: connecting, before the "
+                                           "first token, between two tokens.")] = 120.0,
+    max_time: Annotated[float, typer.Option("--max-time", help="Seconds one answer may take in all; an answer "
+                                            "cut there is not retried.")] = 600.0,
+    stream: Annotated[bool, typer.Option("--stream/--no-stream", help="Stream answers, so --timeout bounds each "
+                                         "silence between tokens, not the whole answer (slow local models; a "
+                                         "terminal shows tokens per second).")] = False,
     max_retries: Annotated[int, typer.Option("--max-retries", help="Retries of one HTTP request after a "
                                              "transient fault (429, 5xx, timeout, reset).")] = 4,
     max_reasks: Annotated[int, typer.Option("--max-reasks", help="Re-asks when the answer is invalid.")] = 2,
@@ -233,6 +258,7 @@ def summarize(
         cfg = RunConfig(
             folder=folder,
             endpoint=EndpointConfig(model=model, mode=mode, base_url=base_url, timeout=timeout,
+                                    max_time=max_time, stream=stream,
                                     max_retries=max_retries, max_reasks=max_reasks, max_tokens=max_tokens,
                                     temperature=temperature, rpm=rpm, tpm=tpm,
                                     max_response_bytes=_megabytes(max_response_mb),

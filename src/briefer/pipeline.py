@@ -299,6 +299,7 @@ def _gateway(cfg: RunConfig, rep: Reporter, client_factory: Callable[[], ModelCl
         client_factory=client_factory,
         warn=rep.warn,
         max_in_flight=cfg.concurrency,
+        on_tokens=getattr(rep, "tokens", None),  # a reporter that shows tokens per second has this
     )
 
 

@@ -46,7 +46,13 @@ def eval_command(
     junit: Annotated[Path | None, typer.Option("--junit", help="Write the results as JUnit XML here.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Keep the run's output here (summaries, brief, the "
                                              "model's raw answers to failed articles); default: discarded.")] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for one HTTP response.")] = 120.0,
+    timeout: Annotated[float, typer.Option(help="Seconds the endpoint may send nothing: connecting, before the "
+                                           "first token, between two tokens.")] = 120.0,
+    max_time: Annotated[float, typer.Option("--max-time", help="Seconds one answer may take in all; an answer "
+                                            "cut there is not retried.")] = 600.0,
+    stream: Annotated[bool, typer.Option("--stream/--no-stream", help="Stream answers, so --timeout bounds each "
+                                         "silence between tokens, not the whole answer (slow local models; a "
+                                         "terminal shows tokens per second).")] = False,
     max_retries: Annotated[int, typer.Option("--max-retries", help="Retries of one HTTP request after a "
                                              "transient fault.")] = 4,
     max_reasks: Annotated[int, typer.Option("--max-reasks", help="Re-asks when the answer is invalid.")] = 2,
@@ -76,6 +82,7 @@ def eval_command(
         result = evaluate(EvalConfig(fixtures=fixtures, offline=offline, prompt_dir=prompt_dir, recordings=recordings,
                                      endpoint=EndpointConfig(model=model, mode=mode, base_url=base_url,
                                                              timeout=timeout, max_retries=max_retries,
+                                                             max_time=max_time, stream=stream,
                                                              max_reasks=max_reasks, max_tokens=max_tokens,
                                                              frequency_penalty=frequency_penalty,
                                                              presence_penalty=presence_penalty, extra_body=extra_body),

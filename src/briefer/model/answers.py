@@ -158,6 +158,7 @@ class Gateway:
     counters: Counters = field(default_factory=Counters)
     _stale: dict[str, list[str]] = field(default_factory=dict)  # reason -> the requests it was found for
     max_in_flight: int | None = None  # requests sent at once, whatever the stage (the run's --concurrency)
+    on_tokens: Callable[[int], None] | None = None  # streamed tokens as they come (a progress display)
     _client: ModelClient | None = None
     _slots: asyncio.Semaphore | None = None
     _budget: Budget | None = None
@@ -378,7 +379,7 @@ class Gateway:
             else:
                 from .llm import ModelClient
 
-                self._client = ModelClient(self.endpoint)
+                self._client = ModelClient(self.endpoint, on_tokens=self.on_tokens)
         return self._client
 
     def _save_recording(self, call: Call, fp: Fingerprint, key: str, response: dict[str, Any],

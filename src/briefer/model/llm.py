@@ -9,7 +9,9 @@ Retries live in exactly two places, one per kind of failure, and never multiply:
   per HTTP request, with tenacity: exponential backoff with jitter, or the server's Retry-After
   (`retry-after-ms`, `retry-after` in seconds or as a date) when it gives one. A Retry-After above
   `max_retry_after` fails the request at once with a message instead of waiting, and no request is
-  sent until that time. `timeout` bounds each attempt as a whole. A 200 that carries no usable
+  sent until that time. `timeout` bounds each silence of the server (the SDK's read timeout; with
+  `stream`, between two tokens), `max_time` each attempt as a whole: an attempt cut at `max_time`
+  is not retried, since the same request would run as long again. A 200 that carries no usable
   completion (empty body, no choices, no content) is the server's fault and is retried here too
   (wire.py); a response over `max_response_bytes` fails unread. The openai client's own retries
   are switched off (`max_retries=0`) so they cannot stack on these;
@@ -66,6 +68,7 @@ MODES = {"tools": "TOOLS", "json_schema": "JSON_SCHEMA", "json": "JSON", "md_jso
 OTHER_MODES = {"tools": "json_schema", "json_schema": "json", "json": "md_json", "md_json": "json"}
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 SLOW_ENDPOINT = "a slow endpoint, such as a local model on a CPU, needs a larger --timeout"
+DEFAULT_MAX_TIME = 600.0  # --max-time: one attempt in all (a 1B model on a CPU writes ~3,000 tokens in 2-8 minutes)
 REASK_TEMPERATURE = 0.3  # re-asks of a run at temperature 0 sample a little, so the answer can change
 
 
@@ -74,7 +77,12 @@ class EndpointConfig:
     model: str
     mode: str = "tools"
     base_url: str | None = None
-    timeout: float = 120.0  # seconds per HTTP request
+    timeout: float = 120.0  # seconds the server may send nothing: connecting, before the first token, between two
+    max_time: float = DEFAULT_MAX_TIME  # seconds one HTTP attempt may take in all; a cut attempt is not retried
+    # Stream answers (--stream): --timeout then bounds each silence between tokens, not the wait for a whole answer.
+    # Off by default: parsing an answer's thousands of chunks costs the client a few ms of CPU per article (as
+    # much as everything else it does for one), which only pays off against slow endpoints.
+    stream: bool = False
     max_retries: int = 4  # transport retries per HTTP request (so up to 5 attempts)
     max_reasks: int = 2  # re-asks with the validation error (so up to 3 answers)
     max_retry_after: float = 60.0  # a server asking to wait longer than this fails the request
@@ -97,6 +105,8 @@ class EndpointConfig:
         if self.mode not in MODES:
             raise UsageError(f"--mode must be one of {', '.join(MODES)}")
         # Written as "not (in range)" so that nan, which fails every comparison, is refused too.
+        if not 0 < self.max_time < math.inf:
+            raise UsageError("--max-time must be a positive number of seconds")
         if not 0 < self.timeout < math.inf or self.max_retries < 0 or self.max_reasks < 0 or (
                 self.max_tokens is not None and self.max_tokens < 1):
             raise UsageError("--timeout must be a positive number of seconds; --max-retries and --max-reasks "
@@ -182,6 +192,7 @@ class _Attempts:
     last_output_tokens: int = 0  # completion tokens of that answer
     last_refusal: str | None = None
     meter: Meter | None = None
+    streamed: _Streamed | None = None  # the answer the current attempt is streaming, as far as it came
 
 
 _attempts: contextvars.ContextVar[_Attempts] = contextvars.ContextVar("briefer_http_attempts")
@@ -313,10 +324,13 @@ class ModelClient:
     entirely from the cache needs no key and imports nothing heavy before it must."""
 
     def __init__(self, config: EndpointConfig, http_client: Any = None,
-                 sleep: Callable[[float], Awaitable[None]] | None = None) -> None:
+                 sleep: Callable[[float], Awaitable[None]] | None = None,
+                 on_tokens: Callable[[int], None] | None = None) -> None:
         """`http_client`: an HTTP client of the kind the installed openai SDK takes (httpx / httpx2).
-        `sleep`: how to wait between retries (tests pass a recorder)."""
+        `sleep`: how to wait between retries (tests pass a recorder). `on_tokens`: told how many
+        tokens each streamed chunk carried (a progress display's tokens per second)."""
         self.config = config
+        self._on_tokens = on_tokens
         self._http_client = http_client
         self._sleep = sleep
         self._send: Callable[[dict[str, Any]], Awaitable[Any]] | None = None
@@ -353,12 +367,21 @@ class ModelClient:
                                          cfg.max_response_bytes),
             )
 
+            from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+            stream_cls = openai.AsyncStream[ChatCompletionChunk]  # only its response is read (see _collect)
+
             async def post(body: dict[str, Any]) -> Any:
-                # The SDK's low-level post: the body goes out as built (see wire_body), without the
+                # The SDK's low-level post: the body goes out as built (see wire_request), without the
                 # per-call parameter transforms of `chat.completions.create`; the answer is parsed into
-                # the same ChatCompletion object.
-                return await raw.post("/chat/completions", body=body, cast_to=openai.types.chat.ChatCompletion,
-                                      options={"security": {"bearer_auth": True}})
+                # the same ChatCompletion object, or assembled into one from the streamed chunks.
+                if not cfg.stream:
+                    return await raw.post("/chat/completions", body=body, cast_to=ChatCompletion,
+                                          options={"security": {"bearer_auth": True}})
+                stream = await raw.post("/chat/completions", body=streaming(body), cast_to=ChatCompletion,
+                                        options={"security": {"bearer_auth": True}}, stream=True,
+                                        stream_cls=stream_cls)
+                return await self._collect(stream, ChatCompletion)
 
             self._raw = raw
             self._send = self._with_retries(post)
@@ -391,16 +414,19 @@ class ModelClient:
                 reservation = self.limiter.reservation(request_tokens(body), cfg.max_tokens, request_kind(body))
                 await self.limiter.acquire(reservation)
             seen = wire.watch()
+            # A total deadline per attempt: the SDK's timeout bounds each read (each silence), so a server
+            # trickling tokens or bytes would otherwise hold the request for ever.
+            deadline = asyncio.timeout(cfg.max_time)
             try:
-                # A total deadline per attempt: the SDK's timeout bounds each read, so a server trickling
-                # one byte a second would otherwise hold the request for ever.
-                async with asyncio.timeout(cfg.timeout):
+                async with deadline:
                     response = await post(body)
             except Exception as exc:
                 if meter is not None:
                     meter.settle(held, (0, 0))  # a failed request is not billed, as far as we can tell
                 if reservation:
                     self.limiter.settle(reservation, None, None)
+                if deadline.expired():
+                    raise self._too_slow(counter) from exc
                 fault = self._fault(exc, seen)
                 if fault is not None:
                     raise _Transient(fault, None) from exc
@@ -455,11 +481,75 @@ class ModelClient:
         too_large = next((e for e in chain if isinstance(e, wire.ResponseTooLarge)), None)
         if too_large is not None:  # the same request would get the same answer: not retried
             raise RequestFailed(f"{self.config.endpoint}: {too_large}", attempts=_current_attempts()) from exc
-        if isinstance(exc, TimeoutError):  # our deadline, not the SDK's read timeout (APITimeoutError)
-            return wire.ServerFault(f"timed out ({self.config.timeout:g}s per request; {SLOW_ENDPOINT})")
         if any(isinstance(e, json.JSONDecodeError) for e in chain):  # the SDK could not parse a 2xx body
             return wire.unreadable(seen)
         return None
+
+    def _too_slow(self, seen: _Attempts | None) -> RequestFailed:
+        """An attempt cut at --max-time. Not retried: the same request would run as long again (a model in
+        a loop, or one too slow for this answer), and the server would start the generation from scratch."""
+        cfg = self.config
+        streamed = seen.streamed if seen is not None else None
+        text = streamed.text() if streamed is not None else ""
+        if streamed is None:
+            pace = "; --no-stream: nothing was received before the cut"
+        else:
+            took = max(time.monotonic() - streamed.started, 1e-9)
+            pace = f"; {streamed.tokens} tokens streamed, {streamed.tokens / took:.1f} tokens/s"
+        loop = repeated_tail(text) if text else None
+        advice = (f"the model was repeating itself (a loop: {_short(loop, 80)!r} over and over): add "
+                  "--frequency-penalty 0.5 or the server's own, e.g. --extra-body '{\"repeat_penalty\": 1.1}'"
+                  if loop is not None else "raise --max-time, or cap the answer with --max-tokens")
+        return RequestFailed(f"{cfg.endpoint} took longer than --max-time {cfg.max_time:g}s for one answer{pace}; "
+                             f"not retried (it would take as long again): {advice}",
+                             attempts=_current_attempts(), raw_output=text or None)
+
+    async def _collect(self, stream: Any, completion_type: Any) -> Any:
+        """The streamed chunks assembled into the ChatCompletion a non-streamed request returns."""
+        import openai
+
+        response = stream.response
+        if "text/event-stream" not in response.headers.get("content-type", ""):
+            # A server that does not stream sends the whole completion as JSON: read it as such.
+            data = json.loads(await response.aread())
+            return completion_type.construct(**data) if isinstance(data, dict) else completion_type.construct()
+        got = _Streamed()
+        counter = _attempts.get(None)
+        if counter is not None:
+            counter.streamed = got
+        try:
+            # Server-sent events read as lines and JSON data, not through the SDK's per-chunk models: an answer
+            # streams in thousands of chunks, and building a pydantic object for each cost more CPU than
+            # the whole rest of the request.
+            async for line in _sse_lines(response.aiter_bytes()):
+                if not line.startswith(b"data:"):
+                    continue
+                data = line[5:].strip()
+                if data == b"[DONE]":
+                    break
+                chunk = json.loads(data)
+                if not isinstance(chunk, dict):
+                    continue
+                if chunk.get("error"):  # an error mid-stream, as the SDK's stream reports one
+                    error = chunk["error"]
+                    message = error.get("message") if isinstance(error, dict) else None
+                    raise openai.APIError(str(message or "an error occurred during streaming"), response.request,
+                                          body=error)
+                n = got.add(chunk)
+                if n and self._on_tokens is not None:
+                    self._on_tokens(n)
+        except Exception as exc:
+            # The SDK wraps the HTTP library's errors when it sends a request, not while a stream is read:
+            # a silence past --timeout or a dropped connection mid-answer is wrapped here the same way.
+            library = type(exc).__module__.partition(".")[0]
+            if library in ("httpx", "httpx2", "httpcore", "httpcore2"):
+                if any("Timeout" in t.__name__ for t in type(exc).__mro__):
+                    raise openai.APITimeoutError(request=response.request) from exc
+                raise openai.APIConnectionError(request=response.request) from exc
+            raise
+        finally:
+            await response.aclose()
+        return completion_type.construct(**got.completion())
 
     def _transient_delay(self, exc: BaseException) -> float | None | bool:
         """False: not transient. None: retry after backoff. A number: retry after that many seconds."""
@@ -573,7 +663,8 @@ class ModelClient:
             return EndpointFailed(f"{where}: insufficient quota (HTTP 429 insufficient_quota); check your plan and "
                                   "billing", attempts=attempts)
         if isinstance(root, openai.APITimeoutError):
-            return failed(f"{where} timed out ({self.config.timeout:g}s per request; {SLOW_ENDPOINT}) {tries}")
+            return failed(f"{where} timed out (nothing received for {self.config.timeout:g}s; {SLOW_ENDPOINT}) "
+                          f"{tries}")
         if isinstance(root, openai.APIConnectionError):
             if _cannot_connect(root):
                 return EndpointFailed(f"cannot reach {where}: {_connect_reason(root)}", attempts=attempts)
@@ -702,6 +793,91 @@ def _as_sent(config: EndpointConfig, kwargs: dict[str, Any]) -> dict[str, Any]:
     body = {key: kwargs[key] for key in sorted(kwargs, key=lambda k: order.get(k, len(order)))}
     body.update(extra)
     return dict(json.loads(json.dumps(body, ensure_ascii=False)))
+
+
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+async def _sse_lines(chunks: Any) -> Any:
+    """The lines of a server-sent event stream, split where SSE splits them (CR, LF, CRLF) and nowhere
+    else: a JSON string may hold U+2028, which str.splitlines would break on."""
+    rest = b""
+    async for chunk in chunks:
+        lines = _LINE_END.split(rest + chunk)
+        rest = lines.pop()
+        for line in lines:
+            yield line
+    if rest:
+        yield rest
+
+
+def streaming(body: dict[str, Any]) -> dict[str, Any]:
+    """The body with `stream` (and usage in the last chunk) where the SDK's create would put them."""
+    out = {**body, "stream": True, "stream_options": {"include_usage": True}}
+    order = _create_parameters()
+    return {key: out[key] for key in sorted(out, key=lambda k: order.get(k, len(order)))}
+
+
+@dataclass
+class _Streamed:
+    """A streamed answer as far as it came: the chunks' deltas gathered into one chat completion."""
+
+    started: float = field(default_factory=time.monotonic)
+    head: dict[str, Any] = field(default_factory=dict)
+    content: list[str] = field(default_factory=list)
+    refusal: list[str] = field(default_factory=list)
+    calls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    finish: str | None = None
+    usage: dict[str, Any] | None = None
+    tokens: int = 0  # chunks that carried text: a token each, for OpenAI, llama.cpp, vLLM and Ollama
+
+    def add(self, chunk: dict[str, Any]) -> int:
+        """Take one chunk (JSON data); how many tokens it carried."""
+        if not self.head:
+            self.head = {key: chunk.get(key) for key in ("id", "created", "model", "system_fingerprint")}
+        if chunk.get("usage"):
+            self.usage = chunk["usage"]
+        n = 0
+        for choice in chunk.get("choices") or ():
+            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta") or {}
+            if delta.get("content"):
+                self.content.append(delta["content"])
+                n = 1
+            if delta.get("refusal"):
+                self.refusal.append(delta["refusal"])
+                n = 1
+            for call in delta.get("tool_calls") or ():
+                slot = self.calls.setdefault(call.get("index", 0), {"id": None, "type": "function",
+                                                                    "function": {"name": "", "arguments": ""}})
+                slot["id"] = call.get("id") or slot["id"]
+                function = call.get("function") or {}
+                slot["function"]["name"] += function.get("name") or ""
+                if function.get("arguments"):
+                    slot["function"]["arguments"] += function["arguments"]
+                    n = 1
+            if choice.get("finish_reason"):
+                self.finish = choice["finish_reason"]
+        self.tokens += n
+        return n
+
+    def text(self) -> str:
+        if self.calls:
+            return "\n".join(c["function"]["arguments"] for _, c in sorted(self.calls.items()))
+        return "".join(self.content) or "".join(self.refusal)
+
+    def completion(self) -> dict[str, Any]:
+        """As JSON data, in the shape of a non-streamed chat completion (no choices if no chunk carried one)."""
+        out: dict[str, Any] = {**self.head, "object": "chat.completion", "choices": [], "usage": self.usage}
+        if self.content or self.refusal or self.calls or self.finish:
+            message: dict[str, Any] = {"role": "assistant", "content": "".join(self.content) or None,
+                                       "refusal": "".join(self.refusal) or None}
+            if self.calls:
+                message["tool_calls"] = [c for _, c in sorted(self.calls.items())]
+            out["choices"] = [{"index": 0, "message": message, "finish_reason": self.finish or "stop",
+                               "logprobs": None}]
+        return out
 
 
 @functools.cache
