@@ -308,7 +308,8 @@ class Gateway:
         try:
             async with self._in_flight():
                 answer = await self._model().complete(call.messages, call.response_model, call.context,
-                                                      meter=self._meter(call))
+                                                      meter=self._meter(call),
+                                                      default_max_tokens=completion_cap(self.endpoint, call))
         except RequestFailed as exc:
             self.counters.http_attempts += exc.attempts
             usage = Usage(prompt_tokens=exc.prompt_tokens, completion_tokens=exc.completion_tokens)
@@ -404,6 +405,30 @@ class Gateway:
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()
+
+
+DEFAULT_CAP_FLOOR = 4096  # tokens: a short article's answer still has room for its entities, claims and events
+
+
+def default_max_tokens(stage: str, input_tokens: int) -> int:
+    """A generous completion cap from the input's size: twice an extraction's planned answer (a translation about as
+    long as the article, plus the record), a merge answer no longer than its input; never under the floor."""
+    if stage == "extract":
+        return max(DEFAULT_CAP_FLOOR, 2 * completion_estimate(stage, input_tokens))
+    return max(DEFAULT_CAP_FLOOR, input_tokens)
+
+
+def completion_cap(endpoint: EndpointConfig, call: Call) -> int | None:
+    """The completion cap sent when the run gives no --max-tokens: without one, llama.cpp generates until its
+    context is full (tens of minutes when a small model loops). Sent to OpenAI-compatible servers only: the
+    OpenAI API stops at the model's own output limit, and refuses a cap above it.
+
+    Not part of the cache key (`EndpointConfig.params` keeps --max-tokens only): a cap only cuts an answer short,
+    and a cut answer fails and is never stored, so every stored answer is one the model gives uncapped; caches
+    and recordings stay valid."""
+    if endpoint.max_tokens is not None or endpoint.endpoint.startswith("https://api.openai.com/"):
+        return None
+    return default_max_tokens(call.stage, estimate_tokens(call.input_text))
 
 
 def _now() -> str:

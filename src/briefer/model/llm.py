@@ -411,6 +411,8 @@ class ModelClient:
                 counter.count += 1
             reservation = None
             if self.limiter.active:
+                # --max-tokens, not briefer's default cap (twice the expected answer): that would hold twice the
+                # tokens per minute the answer needs.
                 reservation = self.limiter.reservation(request_tokens(body), cfg.max_tokens, request_kind(body))
                 await self.limiter.acquire(reservation)
             seen = wire.watch()
@@ -579,10 +581,11 @@ class ModelClient:
 
     async def complete(
         self, messages: list[dict[str, str]], response_model: type[BaseModel], context: dict[str, Any] | None,
-        meter: Meter | None = None,
+        meter: Meter | None = None, default_max_tokens: int | None = None,
     ) -> Answer:
         """One validated answer. `context`: what the validators check the answer against; `meter`:
-        holds each HTTP request's cost while in flight (re-asks and retries included).
+        holds each HTTP request's cost while in flight (re-asks and retries included);
+        `default_max_tokens`: the completion cap to send when the run sets no --max-tokens.
 
         The request is built by briefer (wire_body: the mode's frame once per response model, the
         messages per call) and the answer read with instructor's parser for the mode; an invalid
@@ -590,6 +593,9 @@ class ModelClient:
         cfg = self.config
         send = self._openai()
         parse_model, body = wire_request(cfg, messages, response_model)
+        cap = default_max_tokens if cfg.max_tokens is None else None
+        if cap is not None:
+            body = with_max_tokens(body, cap)
         handlers = _handlers(cfg.mode)
         counter = _Attempts(meter=meter)
         token = _attempts.set(counter)
@@ -614,7 +620,7 @@ class ModelClient:
                         raise RequestNotSent(str(exc), attempts=counter.count, prompt_tokens=usage[0],
                                              completion_tokens=usage[1], raw_output=counter.last_output) from exc
                     except Exception as exc:
-                        raise self._translate(exc, counter, usage) from exc
+                        raise self._translate(exc, counter, usage, cap) from exc
                     prompt_tokens, completion_tokens = _usage(getattr(response, "usage", None))
                     usage[0] += prompt_tokens
                     usage[1] += completion_tokens
@@ -624,17 +630,19 @@ class ModelClient:
                                                           is_async=True)
                     except _parse_errors() as exc:
                         if answer == cfg.max_reasks:
-                            raise self._translate(exc, counter, usage) from exc
+                            raise self._translate(exc, counter, usage, cap) from exc
                         body = handlers.reask_handler(kwargs=body, response=response, exception=exc)
                         continue
                     except Exception as exc:  # cut off at max_tokens, refused: not re-asked
-                        raise self._translate(exc, counter, usage) from exc
+                        raise self._translate(exc, counter, usage, cap) from exc
                     return Answer(parsed.model_dump(mode="json"), parsed, usage[0], usage[1], counter.count)
         finally:
             _attempts.reset(token)
         raise AssertionError("unreachable: the last answer returns or raises")
 
-    def _translate(self, exc: Exception, seen: _Attempts, usage: list[int]) -> Exception:
+    def _translate(self, exc: Exception, seen: _Attempts, usage: list[int],
+                   cfg_cap: int | None = None) -> Exception:
+        """`cfg_cap`: the default completion cap the request carried, if any."""
         import openai
 
         root = _root_api_error(exc)
@@ -673,8 +681,10 @@ class ModelClient:
             code, message = _error_code(root), _api_message(root)
             if code == "context_length_exceeded" or "context length" in message.lower() or "maximum context" in \
                     message.lower():
+                capped = "" if cfg_cap is None else (f"; briefer capped the answer at {cfg_cap} tokens, as no "
+                                                     "--max-tokens was given: a smaller --max-tokens may fit")
                 return failed(f"the article is too long for the model's context window ({message}); split it "
-                              "with --max-input-tokens or use a model with a longer context")
+                              f"with --max-input-tokens or use a model with a longer context{capped}")
             if self._mode_rejected(message):
                 other = OTHER_MODES[self.config.mode]
                 return EndpointFailed(f"{where} rejected --mode {self.config.mode} (HTTP 400: {message}); try "
@@ -809,6 +819,13 @@ async def _sse_lines(chunks: Any) -> Any:
             yield line
     if rest:
         yield rest
+
+
+def with_max_tokens(body: dict[str, Any], max_tokens: int) -> dict[str, Any]:
+    """The body with a completion cap, where the SDK's create would put `max_tokens`."""
+    out = {**body, "max_tokens": max_tokens}
+    order = _create_parameters()
+    return {key: out[key] for key in sorted(out, key=lambda k: order.get(k, len(order)))}
 
 
 def streaming(body: dict[str, Any]) -> dict[str, Any]:
