@@ -13,7 +13,18 @@ from typing import Any
 import pytest
 
 import echo_model
-from briefer.batch_run import batched_stages, collect, estimate, export, import_file, next_requests, status, submit
+from briefer.batch_run import (
+    batched_stages,
+    collect,
+    config_from,
+    estimate,
+    export,
+    import_file,
+    next_requests,
+    run_options,
+    status,
+    submit,
+)
 from briefer.errors import BudgetExceeded, UsageError
 from briefer.model.llm import EndpointConfig
 from briefer.pipeline import RunConfig, run
@@ -257,3 +268,15 @@ def test_resuming_with_another_model_or_folder_is_refused_not_mixed(tmp_path: Pa
                 submit(changed)
             assert f"this run differs in {named}: give the same, or another --out" in str(info.value)
         assert len(server.batches) == 1
+
+
+def test_the_stored_run_options_keep_every_endpoint_option(tmp_path: Path) -> None:
+    # A collect's --live-rest calls and its brief use the submission's options, every one of them: an option
+    # added to EndpointConfig later (--stream, --max-time) must not fall back to its default on the way.
+    endpoint = EndpointConfig(model="local", mode="json", base_url="http://127.0.0.1:9/v1", timeout=300,
+                              max_time=1800, stream=True, max_retries=1, max_reasks=0, temperature=0.2,
+                              max_tokens=3000, rpm=30, tpm=9000, frequency_penalty=0.5, presence_penalty=0.1,
+                              extra_body='{"repeat_penalty": 1.1}')
+    cfg = RunConfig(folder=tmp_path / "articles", out_dir=tmp_path / "out", endpoint=endpoint)
+    stored = json.loads(json.dumps(run_options(cfg), ensure_ascii=False))  # as state.json holds it
+    assert config_from(stored, tmp_path / "out").endpoint == endpoint

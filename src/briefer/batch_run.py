@@ -228,8 +228,6 @@ DEFAULT_LIMITS = Limits()
 NOT_READY = 75  # exit code of `collect` while a batch is still running (EX_TEMPFAIL: try again later)
 _PATHS = {"folder", "out_dir", "cache_dir", "recordings_dir", "prompt_dir", "aliases", "since"}
 # Every endpoint option but the key (never stored); missing ones take their defaults when read back.
-_ENDPOINT = ("model", "mode", "base_url", "timeout", "max_retries", "max_reasks", "temperature", "max_tokens", "rpm",
-             "tpm", "max_response_bytes", "frequency_penalty", "presence_penalty", "extra_body")
 
 
 def run_options(cfg: RunConfig) -> dict[str, Any]:
@@ -238,7 +236,8 @@ def run_options(cfg: RunConfig) -> dict[str, Any]:
     for f in fields(cfg):
         value = getattr(cfg, f.name)
         if f.name == "endpoint":
-            value = {k: getattr(value, k) for k in _ENDPOINT}
+            # Every endpoint option (EndpointConfig holds no key): a collect's --live-rest calls are the run's.
+            value = {e.name: getattr(value, e.name) for e in fields(value)}
         elif f.name == "batched":
             continue  # chosen by each collect (--live-rest, --batch-merge), not by the submission
         elif isinstance(value, Path):
@@ -250,7 +249,8 @@ def run_options(cfg: RunConfig) -> dict[str, Any]:
 
 def config_from(options: dict[str, Any], out: Path) -> RunConfig:
     data = dict(options)
-    endpoint = EndpointConfig(**data.pop("endpoint"))
+    endpoint_fields = {f.name for f in fields(EndpointConfig)}
+    endpoint = EndpointConfig(**{k: v for k, v in data.pop("endpoint").items() if k in endpoint_fields})
     for name in _PATHS:
         if data.get(name) is not None:
             data[name] = Path(data[name])
