@@ -14,7 +14,7 @@ from briefer.models import ArticleRef, ArticleSummary, Brief, BriefEntity, Entit
 
 UNVERIFIED = "⚠ quote not found in the source"
 KEPT_IN_PART = "⚠ kept in part"
-KEPT_INTRO = ("The model's answer broke some rules and re-asking did not fix it; briefer kept what was valid and "
+KEPT_INTRO = ("The model's answer was not valid as a whole (after any re-asks); briefer kept what was valid and "
               "says what it left out or could not check:")
 
 
