@@ -22,6 +22,7 @@ import typer
 from .batch_cli import batch_app
 from .errors import BrieferError, Terminated, UsageError
 from .eval.command import eval_command
+from .options import DEFAULT_MAX_TIME, DEFAULT_TIMEOUT, MaxTime, Stream, Timeout
 
 # Shown under `briefer --help` and `briefer summarize --help`. "\b" keeps click from rewrapping the lines.
 EPILOG = """\b
@@ -192,13 +193,9 @@ def summarize(
     since: Annotated[Path | None, typer.Option("--since", help="Earlier brief's folder to compare with [default: "
                                                "the newest earlier brief beside --out, if any].")] = None,
     no_since: Annotated[bool, typer.Option("--no-since", help="Compare with no earlier brief.")] = False,
-    timeout: Annotated[float, typer.Option(help="Seconds the endpoint may send nothing: connecting, before the "
-                                           "first token, between two tokens.")] = 120.0,
-    max_time: Annotated[float, typer.Option("--max-time", help="Seconds one answer may take in all; an answer "
-                                            "cut there is not retried.")] = 600.0,
-    stream: Annotated[bool, typer.Option("--stream/--no-stream", help="Stream answers, so --timeout bounds each "
-                                         "silence between tokens, not the whole answer (slow local models; a "
-                                         "terminal shows tokens per second).")] = False,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+    max_time: MaxTime = DEFAULT_MAX_TIME,
+    stream: Stream = False,
     max_retries: Annotated[int, typer.Option("--max-retries", help="Retries of one HTTP request after a "
                                              "transient fault (429, 5xx, timeout, reset).")] = 4,
     max_reasks: Annotated[int, typer.Option("--max-reasks", help="Re-asks when the answer is invalid.")] = 2,

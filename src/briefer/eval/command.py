@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from briefer.options import DEFAULT_MAX_TIME, DEFAULT_TIMEOUT, MaxTime, Stream, Timeout
+
 
 def _say(line: str) -> None:
     """A line on stderr (see terminal.py)."""
@@ -46,13 +48,9 @@ def eval_command(
     junit: Annotated[Path | None, typer.Option("--junit", help="Write the results as JUnit XML here.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Keep the run's output here (summaries, brief, the "
                                              "model's raw answers to failed articles); default: discarded.")] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds the endpoint may send nothing: connecting, before the "
-                                           "first token, between two tokens.")] = 120.0,
-    max_time: Annotated[float, typer.Option("--max-time", help="Seconds one answer may take in all; an answer "
-                                            "cut there is not retried.")] = 600.0,
-    stream: Annotated[bool, typer.Option("--stream/--no-stream", help="Stream answers, so --timeout bounds each "
-                                         "silence between tokens, not the whole answer (slow local models; a "
-                                         "terminal shows tokens per second).")] = False,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+    max_time: MaxTime = DEFAULT_MAX_TIME,
+    stream: Stream = False,
     max_retries: Annotated[int, typer.Option("--max-retries", help="Retries of one HTTP request after a "
                                              "transient fault.")] = 4,
     max_reasks: Annotated[int, typer.Option("--max-reasks", help="Re-asks when the answer is invalid.")] = 2,

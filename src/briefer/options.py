@@ -1,0 +1,20 @@
+"""Command-line options that several commands share (summarize, eval): declared once, so their names, help
+and defaults cannot drift apart."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+Timeout = Annotated[float, typer.Option(help="Seconds the endpoint may send nothing: connecting, before the first "
+                                        "token, between two tokens.")]
+MaxTime = Annotated[float, typer.Option("--max-time", help="Seconds one answer may take in all; an answer cut there "
+                                        "is not retried.")]
+Stream = Annotated[bool, typer.Option("--stream/--no-stream", help="Stream answers, so --timeout bounds each silence "
+                                      "between tokens, not the whole answer (slow local models; a terminal shows "
+                                      "tokens per second).")]
+# The library's defaults (EndpointConfig), written here rather than imported: `briefer --help` must not load
+# model/llm.py (start-up time). tests/test_cli.py holds them equal.
+DEFAULT_TIMEOUT = 120.0
+DEFAULT_MAX_TIME = 600.0
