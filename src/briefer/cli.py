@@ -22,7 +22,7 @@ import typer
 from .batch_cli import batch_app
 from .errors import BrieferError, Terminated, UsageError
 from .eval.command import eval_command
-from .options import DEFAULT_MAX_TIME, DEFAULT_TIMEOUT, MaxTime, Stream, Timeout
+from .options import DEFAULT_MAX_TIME, DEFAULT_TIMEOUT, MaxTime, RetryFailed, Stream, Timeout
 
 # Shown under `briefer --help` and `briefer summarize --help`. "\b" keeps click from rewrapping the lines.
 EPILOG = """\b
@@ -181,6 +181,7 @@ def summarize(
         bool, typer.Option("--offline", help="No network: answers come from recordings and cache.")
     ] = False,
     record: Annotated[bool, typer.Option("--record", help="Call the endpoint and write recordings.")] = False,
+    retry_failed: RetryFailed = False,
     recordings: Annotated[
         Path | None, typer.Option("--recordings", help="Recordings folder [default: recordings/<name> beside FOLDER].")
     ] = None,
@@ -268,6 +269,7 @@ def summarize(
             recordings_dir=recordings,
             offline=offline,
             record=record,
+            retry_failed=retry_failed,
             prompt_dir=prompt_dir,
             aliases=aliases, since=since, no_since=no_since,
             stale_after_days=stale_days,

@@ -7,7 +7,8 @@
     ├── OutputError                   the output folder cannot be written (a full disk, permissions)
     ├── EndpointError                 the model endpoint cannot be used at all (stops the run)
     ├── ArticleFailed                 one article failed; the run goes on and ends partial
-    │   └── NotAnswered               a batch gave no valid answer, and the run may not ask live
+    │   ├── NotAnswered               a batch gave no valid answer, and the run may not ask live
+    │   └── ReplayedFailure           an answer that failed validation in an earlier run, replayed
     └── ReplayError                   offline and no usable answer
         ├── MissingRecording          nothing recorded for this request
         └── StaleRecording            recorded with another prompt, schema, model or input
@@ -68,6 +69,16 @@ class BudgetExceeded(ArticleFailed):
 
 class NotAnswered(ArticleFailed):
     """A request a batch was to answer has no valid answer, and the run may not send it live (--live-rest)."""
+
+
+class ReplayedFailure(ArticleFailed):
+    """The stored answer to this request failed validation when it was given (after its re-asks, or cut off at the
+    token limit) and nothing of it could be kept: the same failure again, without asking the model (--retry-failed
+    asks it again). Carries the model's raw answer, as the failure did."""
+
+    def __init__(self, message: str, *, raw_output: str) -> None:
+        super().__init__(message)
+        self.raw_output = raw_output
 
 
 class ReplayError(BrieferError):

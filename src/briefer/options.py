@@ -14,6 +14,9 @@ MaxTime = Annotated[float, typer.Option("--max-time", help="Seconds one answer m
 Stream = Annotated[bool, typer.Option("--stream/--no-stream", help="Stream answers, so --timeout bounds each silence "
                                       "between tokens, not the whole answer (slow local models; a terminal shows "
                                       "tokens per second).")]
+RetryFailed = Annotated[bool, typer.Option("--retry-failed", help="Ask the model again the requests whose answer "
+                                           "failed validation in an earlier run (else the cache replays the "
+                                           "failure).")]
 # The library's defaults (EndpointConfig), written here rather than imported: `briefer --help` must not load
 # model/llm.py (start-up time). tests/test_cli.py holds them equal.
 DEFAULT_TIMEOUT = 120.0

@@ -70,6 +70,7 @@ class RunConfig:
     recordings_dir: Path | None = None  # default: recordings/<folder name>/ beside the folder (recordings_for)
     offline: bool = False
     record: bool = False
+    retry_failed: bool = False  # ask again the requests whose stored answer failed validation (else: replayed)
     prompt_dir: Path | None = None
     stale_after_days: int = DEFAULT_STALE_DAYS
     recursive: bool = False
@@ -149,6 +150,8 @@ def _check(cfg: RunConfig) -> None:
         raise UsageError(f"{cfg.folder}: not a folder")
     if cfg.offline and cfg.record:
         raise UsageError("--offline and --record exclude each other")
+    if cfg.offline and cfg.retry_failed:
+        raise UsageError("--retry-failed asks the model again: it cannot be used with --offline")
     if cfg.since is not None and cfg.no_since:
         raise UsageError("--since and --no-since exclude each other")
     if cfg.concurrency < 1:
@@ -295,7 +298,7 @@ def _gateway(cfg: RunConfig, rep: Reporter, client_factory: Callable[[], ModelCl
         recordings=RecordingStore(cfg.recordings),
         policy=Policy(offline=cfg.offline, record=cfg.record, use_cache=cfg.cache_dir is not None,
                       record_command=cfg.record_command(), price=cfg.model_price, max_cost=cfg.max_cost,
-                      batched=frozenset(cfg.batched)),
+                      batched=frozenset(cfg.batched), retry_failed=cfg.retry_failed),
         client_factory=client_factory,
         warn=rep.warn,
         max_in_flight=cfg.concurrency,

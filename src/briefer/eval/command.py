@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from briefer.options import DEFAULT_MAX_TIME, DEFAULT_TIMEOUT, MaxTime, Stream, Timeout
+from briefer.options import DEFAULT_MAX_TIME, DEFAULT_TIMEOUT, MaxTime, RetryFailed, Stream, Timeout
 
 
 def _say(line: str) -> None:
@@ -48,6 +48,7 @@ def eval_command(
     junit: Annotated[Path | None, typer.Option("--junit", help="Write the results as JUnit XML here.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Keep the run's output here (summaries, brief, the "
                                              "model's raw answers to failed articles); default: discarded.")] = None,
+    retry_failed: RetryFailed = False,
     timeout: Timeout = DEFAULT_TIMEOUT,
     max_time: MaxTime = DEFAULT_MAX_TIME,
     stream: Stream = False,
@@ -84,7 +85,8 @@ def eval_command(
                                                              max_reasks=max_reasks, max_tokens=max_tokens,
                                                              frequency_penalty=frequency_penalty,
                                                              presence_penalty=presence_penalty, extra_body=extra_body),
-                                     compare_prompt_dir=compare_prompt_dir, concurrency=concurrency, out=out))
+                                     compare_prompt_dir=compare_prompt_dir, concurrency=concurrency, out=out,
+                                     retry_failed=retry_failed))
     except Terminated:
         raise _fail("terminated (SIGTERM)", 143) from None
     except KeyboardInterrupt:

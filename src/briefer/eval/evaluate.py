@@ -60,6 +60,7 @@ class EvalConfig:
     compare_prompt_dir: Path | None = None
     concurrency: int = 8
     out: Path | None = None  # keep each run's output (summaries, brief, failed answers) here; None: discarded
+    retry_failed: bool = False  # ask again what the recordings hold as failed answers (live only)
 
 
 @dataclass(frozen=True)
@@ -261,7 +262,8 @@ async def run_cases(cfg: EvalConfig, cases: list[Case], prompt_dir: Path | None,
             todays = [c for c in cases if c.day == day]
             run_cfg = RunConfig(folder=cfg.fixtures / (day or "articles"), endpoint=cfg.endpoint,
                                 out_dir=out / day if day else out, concurrency=cfg.concurrency, cache_dir=None,
-                                recordings_dir=recordings, offline=cfg.offline, prompt_dir=prompt_dir, date=day)
+                                recordings_dir=recordings, offline=cfg.offline, prompt_dir=prompt_dir, date=day,
+                                retry_failed=cfg.retry_failed)
             try:
                 result = await run(run_cfg, collect)
             except NothingProduced as exc:

@@ -9,6 +9,12 @@ are never sent from here; they are noted and raised as `Deferred` (while the bat
 found), or fail as `NotAnswered` (the batch is over and gave no valid answer). A recording whose
 fingerprint differs from the request is stale: offline it is an error that says what changed; live it
 is reported, never replayed.
+
+An answer that failed validation for good (still invalid after its re-asks, or cut off at the token limit) is
+stored too, with its failure, as the model's own words (`KeptAnswer`): what can be kept of it is kept with
+warnings; when nothing can, a rerun replays the same failure without asking the model (`ReplayedFailure`),
+unless the policy says `retry_failed`. Failures of the transport (timeouts, 5xx, 429, connection errors,
+cancellations) are never stored: asked again, they may well succeed.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from briefer import __version__
-from briefer.errors import MissingRecording, NotAnswered, StaleRecording
+from briefer.errors import MissingRecording, NotAnswered, ReplayedFailure, StaleRecording
 from briefer.tokens import estimate_tokens
 
 from .cache import (
@@ -72,6 +78,7 @@ class Policy:
     max_cost: float | None = None  # USD; a request that could pass it is not sent
     batched: frozenset[str] = frozenset()  # stages a batch answers: never sent from here
     defer: bool = False  # finding a batch's requests: unanswered batched requests raise Deferred
+    retry_failed: bool = False  # ask again the requests whose stored answer failed (else: replay the failure)
 
 
 class Deferred(Exception):
@@ -139,7 +146,7 @@ class _CallMeter:
 
 @dataclass(frozen=True)
 class _Stored:
-    answer: BaseModel
+    answer: BaseModel | None  # None: a stored failure (`kept` says what the model answered and why it failed)
     response: dict[str, Any]
     usage: Usage | None
     endpoint: str  # where a cached answer came from ("" for a recording)
@@ -235,11 +242,15 @@ class Gateway:
         return _CallMeter(self._budget, completion)
 
     def _stored(self, call: Call, fp: Fingerprint, key: str) -> tuple[_Stored | None, list[str]]:
-        """An answer the cache or a matching recording already holds, or why a recording is stale."""
+        """An answer the cache or a matching recording already holds (or a failed one, to replay unless the
+        policy retries failures), or why a recording is stale."""
         if self.policy.use_cache:
             entry = self.cache.get(key)
-            if entry is not None and (obj := self._validate(call, entry.response, entry.kept)) is not None:
-                return _Stored(obj, entry.response, entry.usage, entry.endpoint, from_cache=True, kept=entry.kept), []
+            if entry is not None:
+                obj = self._validate(call, entry.response, entry.kept)
+                if obj is not None or self._replays_failure(entry.kept):
+                    return _Stored(obj, entry.response, entry.usage, entry.endpoint, from_cache=True,
+                                   kept=entry.kept), []
         recording = None if self.policy.record else self.recordings.load(call.stage, call.subject)
         if recording is None:
             return None, []
@@ -247,9 +258,16 @@ class Gateway:
         if stale:
             return None, stale
         obj = self._validate(call, recording.response, recording.kept)
-        if obj is None:
+        if obj is None and recording.kept is not None:
+            if not self._replays_failure(recording.kept):
+                return None, []  # a recorded failure, asked again (--retry-failed)
+        elif obj is None:
             return None, ["recorded answer no longer validates against the response model"]
         return _Stored(obj, recording.response, recording.usage, "", from_cache=False, kept=recording.kept), []
+
+    def _replays_failure(self, kept: KeptAnswer | None) -> bool:
+        """Whether a stored answer of which nothing can be kept is replayed as the failure it was."""
+        return kept is not None and not self.policy.retry_failed
 
     def _replay_hint(self, call: Call, fp: Fingerprint) -> str | None:
         """When a recording differs only by model and/or mode, how to replay it: no need for a paid re-record."""
@@ -279,6 +297,11 @@ class Gateway:
             self._count(stored.usage, call)
             if stored.from_cache and self.policy.record:
                 self._save_recording(call, fp, key, stored.response, stored.usage, stored.endpoint, stored.kept)
+            if stored.answer is None:
+                assert stored.kept is not None
+                where = "cached" if stored.from_cache else "recorded"
+                raise ReplayedFailure(f"{stored.kept.reason} ({where} failure; --retry-failed to ask again)",
+                                      raw_output=stored.kept.raw_output)
             return stored.answer
 
         if self.policy.offline:
@@ -318,9 +341,17 @@ class Gateway:
             kept = self._kept(call, exc)
             if kept is None:
                 raise
+            part, record = kept
+            if part is None:
+                # Nothing of the answer is usable: the failure is stored with the model's words, so a rerun
+                # replays it instead of paying for the same answer again (--retry-failed asks again).
+                self.cache.put(CacheEntry(key=key, fingerprint=fp, response={}, usage=usage, recorded_at=_now(),
+                                          endpoint=self.endpoint.endpoint, kept=record))
+                if self.policy.record:
+                    self._save_recording(call, fp, key, {}, usage, self.endpoint.endpoint, record)
+                raise
             # The re-asks are spent, but part of the answer is valid: kept, with its warnings, and stored like
             # any answer (the model's own words, from which a replay derives the same result).
-            part, record = kept
             self.counters.model_calls += 1
             self.warn(f"{exc.args[0]}; kept what is valid of the answer")
             data = part.model_dump(mode="json")
@@ -344,16 +375,17 @@ class Gateway:
             self._save_recording(call, fp, key, answer.data, usage, self.endpoint.endpoint)
         return answer.parsed
 
-    def _kept(self, call: Call, exc: BaseException) -> tuple[BaseModel, KeptAnswer] | None:
-        """What can be kept of the answer a failed request carries, if the failure is the answer's own."""
+    def _kept(self, call: Call, exc: BaseException) -> tuple[BaseModel | None, KeptAnswer] | None:
+        """If the failure is the answer's own (invalid after the re-asks, or cut off), the answer as the model
+        gave it, and what can be kept of it (None: nothing). None for any other failure (transport, timeout,
+        refusal, budget): those are never stored."""
         from .llm import RequestFailed
 
         if not isinstance(exc, RequestFailed) or exc.answer_problem is None or not exc.raw_output:
             return None
         record = KeptAnswer(raw_output=exc.raw_output, problem=exc.answer_problem,
                             raw_output_tokens=exc.raw_output_tokens, reason=str(exc))
-        answer = self._keep(call, record)
-        return None if answer is None else (answer, record)
+        return self._keep(call, record), record
 
     def _in_flight(self) -> asyncio.Semaphore | contextlib.nullcontext[None]:
         """A slot among --concurrency for one request to the model: article, part, re-ask or merge alike."""
@@ -423,9 +455,9 @@ def completion_cap(endpoint: EndpointConfig, call: Call) -> int | None:
     context is full (tens of minutes when a small model loops). Sent to OpenAI-compatible servers only: the
     OpenAI API stops at the model's own output limit, and refuses a cap above it.
 
-    Not part of the cache key (`EndpointConfig.params` keeps --max-tokens only): a cap only cuts an answer short,
-    and a cut answer fails and is never stored, so every stored answer is one the model gives uncapped; caches
-    and recordings stay valid."""
+    Not part of the cache key (`EndpointConfig.params` keeps --max-tokens only): it is derived from the request's
+    input, which is in the key, so the same request always carries the same cap, and an answer cut at it (kept in
+    part, or stored as a failure) is the answer to that request; --retry-failed asks a failed one again."""
     if endpoint.max_tokens is not None or endpoint.endpoint.startswith("https://api.openai.com/"):
         return None
     return default_max_tokens(call.stage, estimate_tokens(call.input_text))

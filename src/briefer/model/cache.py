@@ -147,10 +147,11 @@ class RecordingMeta(BaseModel):
 
 
 class KeptAnswer(BaseModel):
-    """An answer still invalid after the re-asks (or cut off at the token limit) that briefer kept in part.
+    """An answer still invalid after the re-asks (or cut off at the token limit), stored as the model gave it.
 
     The model's own words are `raw_output`; what briefer keeps of them (the entry's `response`, for people to
-    read) is derived again from them on every replay, by the response model's `keep_valid`."""
+    read) is derived again from them on every replay, by the response model's `keep_valid`. When nothing can be
+    kept (the entry's `response` is empty), a replay is the failure `reason` again (--retry-failed asks again)."""
 
     model_config = ConfigDict(extra="forbid")
     raw_output: str
