@@ -192,15 +192,23 @@ def test_hard_failures_stay_failures() -> None:
 
 
 def test_what_keep_valid_mends_and_says() -> None:
+    event = {"description_en": "x", "evidence_quote": "q", "attributed_to": None, "single_anonymous_source": False}
     kept = _keep({**_GOOD, "published": "explicit", "summary_en": "Just one.", "translation_en": ["a", "b"],
-                  "events": [{"date": None, "date_basis": "stated", "description_en": "x", "evidence_quote": "q",
-                              "attributed_to": None, "single_anonymous_source": False}],
+                  "events": [{**event, "date": None, "date_basis": "stated"},
+                             {**event, "description_en": "y", "date": "last week", "date_basis": "computed"},
+                             {**event, "description_en": "z", "date": "2024-09-16", "date_basis": None},
+                             {**event, "description_en": "", "date": None, "date_basis": "stated"}],
                   "topics": ["t", "t", ""], "note": "an extra key"})
     assert kept is not None
     assert (kept.published, kept.date_basis, kept.date_evidence) == (None, "unknown", None)
-    assert kept.events == [] and kept.topics == ["t"] and kept.translation_en == ["a", "b"]
+    # A date and its basis that do not pair lose what is not a date; never a date made up.
+    assert [(e.description_en, e.date, e.date_basis, e.basis_missing) for e in kept.events] == [
+        ("x", None, None, False), ("y", None, None, False), ("z", "2024-09-16", "outside", True)]
+    assert kept.topics == ["t"] and kept.translation_en == ["a", "b"]
     assert kept.kept_warnings == [
         "the publication date was missing or broke its rules: kept as unknown",
+        "events: 2 date_basis given without a valid date: the events kept undated",
+        "events: 1 date given without a date_basis: checked against the event's quote by briefer",
         "events: 1 item that broke the schema dropped",
         "topics: 1 repeated item dropped",
         "topics: 1 item that broke the schema dropped",
@@ -231,3 +239,41 @@ def test_no_reasks_means_none_about_quotes_either(tmp_path: Path, fixture_copy: 
         assert r.exit_code == 0, r.output
         summary = _json(tmp_path / reasks / "articles" / f"{A}.json")
         assert summary["grounding"]["unverified"] == ["words nobody wrote"]
+
+
+def test_events_whose_date_and_basis_do_not_pair_are_mended_not_dropped(tmp_path: Path, fixture_copy: Path) -> None:
+    """A small model breaks the date/date_basis pairing in most events: once the re-asks are spent the events are
+    kept, a date without its basis checked against the quote by briefer, a basis without a date dropped."""
+    def unpaired(body: dict[str, Any]) -> dict[str, Any]:
+        answer = dict(reference_responder()(body))
+        if f"Article id: {A}" in json.dumps(body["messages"], ensure_ascii=False) and "events" in answer:
+            events = [dict(e) for e in answer["events"]]
+            events[0]["date_basis"] = None  # 2014, written in its quote
+            events[4]["date_basis"] = None  # 2024-01-28, which its quote does not give
+            events[3]["date_basis"] = "stated"  # no date
+            answer["events"] = events
+        return answer
+
+    clean = CliRunner().invoke(app, ["summarize", str(fixture_copy / "articles"), "--offline", "--no-cache",
+                                     "--out", str(tmp_path / "clean"), "--date", "2026-11-22"])
+    assert clean.exit_code == 0, clean.output
+    with FakeOpenAI(unpaired, FaultPlan()) as server:
+        r = _summarize(fixture_copy / "articles", tmp_path / "out", "--no-cache", "--recordings",
+                       str(tmp_path / "none"), "--max-reasks", "0", server=server)
+    assert r.exit_code == 3, r.output
+    summary = _json(tmp_path / "out" / "articles" / f"{A}.json")
+    reference = _json(tmp_path / "clean" / "articles" / f"{A}.json")
+    assert len(summary["events"]) == len(reference["events"]) == 10  # none lost
+    assert summary["events"][0] == reference["events"][0]  # briefer finds the basis the quote gives
+    assert summary["events"][0]["date"] == "2014" and summary["events"][0]["date_basis"] == "stated"
+    assert summary["events"][3] == reference["events"][3]  # undated, as it was
+    fourth = summary["events"][4]
+    assert (fourth["date"], fourth["date_basis"]) == ("2024-01-28", "outside")  # shown as not from the article
+    assert fourth["date_note"] == "not checked: the model gave this date without a basis, and the quote does not " \
+        "give it"
+    assert summary["events"][5:] == reference["events"][5:]
+    assert summary["warnings"] == [
+        "events: 1 date_basis given without a valid date: the event kept undated",
+        "events: 2 dates given without a date_basis: checked against the event's quote by briefer",
+    ]
+    assert f"briefer: kept in part: {A}: events: 1 date_basis given" in r.output

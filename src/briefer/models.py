@@ -131,11 +131,60 @@ class Event(Strict):
     attributed_to: str | None = Field(description=_ATTRIBUTED_TO)
     single_anonymous_source: bool = Field(description=_SINGLE_ANONYMOUS)
 
+    # Set by keep_valid on an event whose date came without a basis: its date_basis ("outside") is briefer's
+    # placeholder, not the model's word, and the date is checked against the quote as an unbacked claim.
+    _basis_missing: bool = PrivateAttr(default=False)
+
+    @property
+    def basis_missing(self) -> bool:
+        return self._basis_missing
+
     @model_validator(mode="after")
     def _basis_with_date(self) -> Event:
         if (self.date is None) != (self.date_basis is None):
             raise ValueError("date_basis must be null exactly when date is null: give both or neither")
         return self
+
+
+def _repair_event_dates(items: list[Any]) -> tuple[list[Any], list[str], list[str]]:
+    """Events whose date and date_basis do not pair, mended without inventing anything (once the re-asks are
+    spent; a small model breaks this rule in most events). A basis without a date, or a date that is not a date,
+    is dropped with its basis: the event is kept undated. A date without a (valid) basis is kept for briefer to
+    check against the event's quote (extract/datecheck.py), as a claim nobody backed: its placeholder basis is
+    marked (`basis_missing`). Returns the items, the JSON of those so marked, and the warnings."""
+    out: list[Any] = []
+    unbacked: list[str] = []
+    undated = no_basis = 0
+    for item in items:
+        if not isinstance(item, dict):
+            out.append(item)
+            continue
+        date, basis = item.get("date"), item.get("date_basis")
+        date_ok = date is not None and valid_value(PartialDate, date)
+        basis_ok = basis is not None and valid_value(EventDateBasis, basis)
+        if date_ok and basis_ok or date is None and basis is None:
+            out.append(item)
+            continue
+        repaired = {**item, "date_basis": "outside"} if date_ok else {**item, "date": None, "date_basis": None}
+        try:  # an event broken otherwise too (cut off, a field missing) is not mended: it is dropped as it is
+            event = Event.model_validate({k: v for k, v in repaired.items() if k in Event.model_fields})
+        except ValueError:
+            out.append(item)
+            continue
+        out.append(repaired)
+        if date_ok:
+            unbacked.append(event.model_dump_json())
+            no_basis += 1
+        else:
+            undated += 1
+    warnings = []
+    if undated:
+        plural = "s" if undated > 1 else ""
+        warnings.append(f"events: {undated} date_basis given without a valid date: the event{plural} kept undated")
+    if no_basis:
+        warnings.append(f"events: {no_basis} date{'s' if no_basis > 1 else ''} given without a date_basis: "
+                        "checked against the event's quote by briefer")
+    return out, unbacked, warnings
 
 
 class ArticleExtraction(Strict):
@@ -236,6 +285,7 @@ class ArticleExtraction(Strict):
             warnings.append("the publication date was missing or broke its rules: kept as unknown")
         looping = None
         missing = []
+        unbacked_events: list[str] = []
         for name, item_type in (("key_points", KeyPoint), ("entities", Entity), ("claims", Claim),
                                 ("events", Event), ("topics", NonEmpty)):
             items = data.get(name)
@@ -243,6 +293,9 @@ class ArticleExtraction(Strict):
                 missing.append(name)
                 kept[name] = []
                 continue
+            if name == "events":
+                items, unbacked_events, repaired = _repair_event_dates(items)
+                warnings += repaired
             result = keep_items(item_type, items)
             kept[name] = result.items
             invalid = result.invalid - (1 if cut_off and name == last and result.invalid else 0)  # the cut item
@@ -276,6 +329,8 @@ class ArticleExtraction(Strict):
         if expected is not None and len(answer.translation_en) != expected:
             warnings.append(translation_warning(len(answer.translation_en), expected))
         answer._kept_warnings = warnings
+        for event in answer.events:
+            event._basis_missing = event.model_dump_json() in unbacked_events
         return answer
 
 

@@ -197,8 +197,8 @@ def ground(article: Article, extraction: ArticleExtraction, source: Source | Non
     events = []
     for ev in extraction.events:
         at = src.locate(ev.evidence_quote)
-        when = check_event_date(ev.date, ev.date_basis, ev.evidence_quote, at is not None, published.date,
-                                extraction.language)
+        when = check_event_date(ev.date, None if ev.basis_missing else ev.date_basis, ev.evidence_quote,
+                                at is not None, published.date, extraction.language)
         events.append(GroundedEvent(**ev.model_dump(exclude={"date", "date_basis"}), date=when.date,
                                     date_basis=when.basis, verified=at is not None, span=_span(at),
                                     date_as_given=when.as_given, date_note=when.note))

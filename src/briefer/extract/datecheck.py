@@ -14,7 +14,9 @@ briefer keeps only what the quote supports:
   briefer reads in the quote, and the model's kept in `date_as_given`; one the quote gives no date
   for at all, or whose quote is not in the article, is shown as outside the article;
 - a date the model called outside stays outside, as precise as given, unless the quote supports it
-  as given.
+  as given;
+- a date the model gave without a basis (claimed_basis None: an answer kept in part) is checked like a
+  stated one; one the quote gives no date for is shown as outside the article, "not checked".
 
 The publication date follows the same rule: an "explicit" date must be written in its evidence
 (or the page's date line); one that is only partly written is cut back, one that is not written
@@ -66,6 +68,9 @@ def check_event_date(claimed: str | None, claimed_basis: str | None, quote: str,
     if read is not None and read.date is not None:
         how = f", with {_against(reference)}," if read.basis == "computed" else ""
         return Checked(read.date, read.basis, claimed, f"recomputed: the quote{how} gives {read.date}, not {claimed}")
+    if claimed_basis is None:  # a date the model gave without a basis (mended by keep_valid): backed by nothing
+        return Checked(claimed, "outside", None,
+                       "not checked: the model gave this date without a basis, and the quote does not give it")
     return Checked(claimed, "outside", None,
                    f"the quote does not give this date (the model called it {claimed_basis}): from outside the article")
 
