@@ -148,3 +148,28 @@ def test_stale_recordings_are_one_line_per_run_with_the_whole_model_name(fixture
     assert stale == [f"{len(SEED_IDS) + 1} recordings are stale (model differs (recorded gpt-4o-mini, now {model})); "
                      "asked the model instead: " + ", ".join(sorted(f"extract of '{i}'" for i in SEED_IDS))
                      + ", merge of 'brief'"]
+
+
+def test_another_model_with_other_answers_is_still_one_stale_line(fixture_copy: Path, tmp_path: Path) -> None:
+    """Another model answers otherwise, so the merge's input differs from the recorded one as well as its model:
+    still one line for the run (issue 13, point 8), the model named in full, the merge's extra reason counted."""
+    from conftest import reference_responder
+
+    reference = reference_responder()
+
+    def other_words(body: dict[str, object]) -> dict[str, object]:
+        answer = reference(body)
+        return {**answer, "headline_en": answer["headline_en"] + " (as another model put it)"} \
+            if "headline_en" in answer else answer
+
+    model = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    warnings = SilentReporter()
+    with FakeOpenAI(other_words) as server:
+        endpoint = EndpointConfig(model=model, base_url=server.base_url)
+        result = asyncio.run(run(_config(fixture_copy, tmp_path / "out", endpoint=endpoint, cache_dir=None),
+                                 warnings))
+    assert result.exit_code == 0
+    stale = [w for w in warnings.warnings if "stale" in w]
+    assert stale == [f"{len(SEED_IDS) + 1} recordings are stale (model differs (recorded gpt-4o-mini, now {model}); "
+                     "input changed: 1 of them); asked the model instead: "
+                     + ", ".join(sorted(f"extract of '{i}'" for i in SEED_IDS)) + ", merge of 'brief'"]

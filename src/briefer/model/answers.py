@@ -163,7 +163,7 @@ class Gateway:
     client_factory: Callable[[], ModelClient] | None = None
     warn: Callable[[str], None] = lambda _msg: None
     counters: Counters = field(default_factory=Counters)
-    _stale: dict[str, list[str]] = field(default_factory=dict)  # reason -> the requests it was found for
+    _stale: dict[str, list[str]] = field(default_factory=dict)  # request -> why its recording is stale
     max_in_flight: int | None = None  # requests sent at once, whatever the stage (the run's --concurrency)
     on_tokens: Callable[[int], None] | None = None  # streamed tokens as they come (a progress display)
     _client: ModelClient | None = None
@@ -324,7 +324,7 @@ class Gateway:
                 raise Deferred(call, key)
             raise NotAnswered(f"{what}: the batch gave no valid answer; to ask it live, run again with --live-rest")
         if stale:  # said once for the run (report_stale), not once per article
-            self._stale.setdefault("; ".join(stale), []).append(what)
+            self._stale[what] = stale
 
         from .llm import EndpointFailed, RequestFailed
 
@@ -396,13 +396,24 @@ class Gateway:
         return self._slots
 
     def report_stale(self) -> None:
-        """One warning line per reason for the recordings that were stale and asked of the model instead."""
-        for reason, found in self._stale.items():
-            whats = sorted(found)
-            n = len(whats)
-            names = ", ".join(whats[:8]) + (f" and {n - 8} more" if n > 8 else "")
-            self.warn(f"{n} recording{'s are' if n != 1 else ' is'} stale ({reason}); asked the model instead: "
-                      f"{names}")
+        """One warning line for the recordings that were stale and asked of the model instead: the reasons all of
+        them share in full (another model, named whole), then how many of them had each other reason (another
+        model's answers make the merge's input differ too; its hashes differ per request, so they are not shown)."""
+        if not self._stale:
+            return
+        whats = sorted(self._stale)
+        common = [r for r in self._stale[whats[0]] if all(r in self._stale[w] for w in whats)]
+        others: dict[str, list[str]] = {}  # label -> its reasons in full, one per request
+        for w in whats:
+            for reason in self._stale[w]:
+                if reason not in common:
+                    others.setdefault(reason.split(" (recorded ")[0], []).append(reason)
+        n = len(whats)
+        # A model or mode is named in full; hashes (input, prompt, schema, parameters) mean nothing in a count.
+        why = "; ".join(common + [f"{full[0] if len(set(full)) == 1 and label in _NAMED else label}: {len(full)} of "
+                                  "them" for label, full in others.items()])
+        names = ", ".join(whats[:8]) + (f" and {n - 8} more" if n > 8 else "")
+        self.warn(f"{n} recording{'s are' if n != 1 else ' is'} stale ({why}); asked the model instead: {names}")
         self._stale.clear()
 
     def _model(self) -> ModelClient:
@@ -437,6 +448,9 @@ class Gateway:
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()
+
+
+_NAMED = ("model differs", "mode differs")  # stale reasons that name something (the others show hashes)
 
 
 DEFAULT_CAP_FLOOR = 4096  # tokens: a short article's answer still has room for its entities, claims and events
