@@ -350,6 +350,8 @@ class FakeOpenAI:
                     pass
 
         class Server(ThreadingHTTPServer):
+            request_queue_size = 1024
+
             def handle_error(self, request: Any, client_address: Any) -> None:
                 pass  # resets and client time-outs are expected here
 

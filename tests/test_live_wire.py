@@ -18,7 +18,7 @@ from pydantic import BaseModel
 import echo_model
 from briefer.extract.article import planned_calls
 from briefer.ingest.folder import read_folder
-from briefer.model.llm import MODES, REASK_TEMPERATURE, EndpointConfig, ModelClient, request_body
+from briefer.model.llm import CREATE_PARAMETERS, MODES, REASK_TEMPERATURE, EndpointConfig, ModelClient, request_body
 from briefer.model.prompts import Prompts
 from briefer.models import ArticleExtraction
 from briefer.validation import validation_context
@@ -129,3 +129,32 @@ def test_message_text_is_not_rewritten_in_any_mode() -> None:
         assert sent[0]["content"].startswith(messages[0]["content"]), mode
         user = [m["content"] for m in sent if m["role"] == "user"]
         assert user[0].startswith(messages[1]["content"]), mode  # as given, even what looks like a slot
+
+
+def test_the_create_parameters_briefer_orders_its_body_by_are_the_installed_sdks() -> None:
+    # briefer writes the order out (reading it imports openai.resources: half a second of start-up); an SDK
+    # that adds, drops or moves a parameter must show up here, not as a body whose key order drifts.
+    import inspect
+
+    from openai.resources.chat.completions import AsyncCompletions
+
+    assert list(CREATE_PARAMETERS) == [p for p in inspect.signature(AsyncCompletions.create).parameters if p != "self"]
+
+
+def test_a_live_request_does_not_import_the_sdks_resources() -> None:
+    # The start-up before the first request: briefer sends through the client's low-level post, so the
+    # SDK's resource classes (half a second of imports) are never needed, in any mode, re-asks included.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import asyncio, sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "import test_live_wire as t\n"
+        "for mode in t.MODES:\n"
+        "    t._sent(t._briefer, mode, {}, *t.MESSAGES['fixture article']())\n"
+        "print(sorted(m for m in sys.modules if m.startswith('openai.resources')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", out

@@ -897,14 +897,23 @@ class _Streamed:
         return out
 
 
+# The parameters of the SDK's `chat.completions.create`, in order: the SDK builds its body in that order, and
+# so does briefer. Written out because reading them from the signature imports `openai.resources`, half a
+# second of start-up before the first request; tests/test_live_wire.py holds this equal to the installed SDK.
+CREATE_PARAMETERS = (
+    "messages", "model", "audio", "frequency_penalty", "function_call", "functions", "logit_bias", "logprobs",
+    "max_completion_tokens", "max_tokens", "metadata", "modalities", "moderation", "n", "parallel_tool_calls",
+    "prediction", "presence_penalty", "prompt_cache_key", "prompt_cache_options", "prompt_cache_retention",
+    "reasoning_effort", "response_format", "safety_identifier", "seed", "service_tier", "stop", "store", "stream",
+    "stream_options", "temperature", "tool_choice", "tools", "top_logprobs", "top_p", "user", "verbosity",
+    "web_search_options", "extra_headers", "extra_query", "extra_body", "timeout",
+)
+
+
 @functools.cache
 def _create_parameters() -> dict[str, int]:
-    """The position of each of `chat.completions.create`'s parameters: the SDK builds its body in that order."""
-    import inspect
-
-    from openai.resources.chat.completions import AsyncCompletions
-
-    return {name: i for i, name in enumerate(inspect.signature(AsyncCompletions.create).parameters)}
+    """The position of each of `chat.completions.create`'s parameters."""
+    return {name: i for i, name in enumerate(CREATE_PARAMETERS)}
 
 
 @functools.cache
