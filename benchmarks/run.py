@@ -36,9 +36,11 @@ import bench_model  # noqa: E402
 
 
 class Server:
-    def __init__(self, latency: float, articles: int) -> None:
+    def __init__(self, latency: float, articles: int, log: Path | None = None) -> None:
+        self.log = log
         self.proc = subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "server.py"), "--latency",
-                                      str(latency), "--articles", str(articles)], stdout=subprocess.PIPE, text=True)
+                                      str(latency), "--articles", str(articles), *(["--log", str(log)] if log else [])],
+                                     stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
         self.url = self.proc.stdout.readline().strip()
 
@@ -49,10 +51,16 @@ class Server:
         self.proc.terminate()
         self.proc.communicate(timeout=10)
 
+    def first_request(self) -> float:
+        """When the first request arrived (Unix seconds; needs `log`)."""
+        assert self.log is not None
+        return min(float(line) for line in self.log.read_text(encoding="utf-8").split())
+
 
 @dataclass
 class Run:
     wall: float  # seconds
+    started: float  # Unix seconds
     cpu: float  # seconds of the process's own user + system time
     rss_mb: int  # peak resident memory
     stderr: str
@@ -60,7 +68,7 @@ class Run:
 
 def measure(cmd: list[str]) -> Run:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "BRIEFER_"))}
-    started = time.perf_counter()
+    started, at = time.perf_counter(), time.time()
     with tempfile.TemporaryFile("w+", encoding="utf-8") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
@@ -70,7 +78,7 @@ def measure(cmd: list[str]) -> Run:
         text = err.read()
     if code not in (0, 3):
         raise SystemExit(f"{cmd[:4]} failed ({code}): {text}")
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024, text)
+    return Run(wall, at, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024, text)
 
 
 def closing(stderr: str) -> dict[str, int]:
@@ -99,11 +107,11 @@ def stage_tokens(out: Path) -> tuple[int, int]:
     return extract, merge
 
 
-def startup(runs: int = 7) -> float:
+def startup(cmd: list[str], runs: int = 7) -> float:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run([*BRIEFER, "--help"], stdout=subprocess.DEVNULL, check=True)
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 
@@ -126,7 +134,7 @@ def main() -> None:
         folder = work / f"articles-{n_cold}"
         bench_model.write_articles(folder, n_cold)
         for concurrency, target in ((16, 1.15), (64, 1.5)):
-            with Server(args.latency, n_cold) as server:
+            with Server(args.latency, n_cold, work / f"requests-c{concurrency}.log") as server:
                 cold = briefer(folder, work / f"out-c{concurrency}", work / f"cache-c{concurrency}", server.url,
                                concurrency)
             calls = closing(cold.stderr)["model_calls"] - n_cold
@@ -134,6 +142,10 @@ def main() -> None:
             row(f"cold run, {n_cold} articles, concurrency {concurrency}, latency {args.latency:g} s",
                 f"{cold.wall:.2f} s = {cold.wall / ideal:.2f} x ideal {ideal:.1f} s ({calls} merge calls)",
                 f"<= {target} x ideal")
+            # The ideal counts round trips only; a Python process must start and import the SDK first.
+            ready = server.first_request() - cold.started
+            row(f"  the same run from its first request ({ready:.2f} s of start-up before it)",
+                f"{cold.wall - ready:.2f} s = {(cold.wall - ready) / ideal:.2f} x ideal", "")
             if concurrency == 16:
                 warm = briefer(folder, work / "out-c16", work / "cache-c16", "http://127.0.0.1:9/v1", 16)
                 row(f"warm rerun of {n_cold} (all cached, no server)",
@@ -168,7 +180,9 @@ def main() -> None:
         first, last = sizes[0], sizes[-1]
         row(f"CPU per article, {last:,} vs {first:,} articles", f"{per_article[last] / per_article[first]:.2f} x",
             "<= 1.2 x (linear)")
-        row("briefer --help start-up (median of 7)", f"{startup():.3f} s", "< 0.3 s")
+        row("python -c 'import openai' (median of 7): the start-up floor of any client using the SDK",
+            f"{startup([sys.executable, '-c', 'import openai']):.3f} s", "")
+        row("briefer --help start-up (median of 7)", f"{startup([*BRIEFER, '--help']):.3f} s", "< 0.3 s")
     finally:
         if args.keep:
             print(f"kept {work}", file=sys.stderr)
