@@ -5,12 +5,16 @@ Thin like cli.py: parse options, call batch_run, print one line per outcome, map
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from types import ModuleType
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from .errors import BrieferError
+
+T = TypeVar("T")
 
 batch_app = typer.Typer(
     no_args_is_help=True,
@@ -231,15 +235,11 @@ def submit_command(
 @batch_app.command("status")
 def status_command(out: Out = None) -> None:
     """Show each batch's state and counts."""
-    try:
-        _register_secrets()
-        import time
+    import time
 
-        from .batch_run import progress, status
+    state = _on_state(lambda run: run.status(_out(out)))
+    from .batch_run import progress
 
-        state = status(_out(out))
-    except BrieferError as exc:
-        raise _fail(str(exc), exc.exit_code) from None
     now = time.time()
     for s in state.shards:
         typer.echo(progress(s, now))
@@ -248,14 +248,20 @@ def status_command(out: Out = None) -> None:
 @batch_app.command("cancel")
 def cancel_command(out: Out = None) -> None:
     """Cancel every unfinished batch; answers already given are kept and collected later."""
+    cancelled = _on_state(lambda run: run.cancel(_out(out)))
+    _say(f"{len(cancelled)} batch(es) cancelling; run briefer batch collect to keep what they answered")
+
+
+def _on_state(action: Callable[[ModuleType], T]) -> T:
+    """What `action` does with batch_run (imported only now: it loads the SDK) on an earlier submission's
+    state, with the secrets known to the redactor first and a BrieferError as its one line."""
     try:
         _register_secrets()
-        from .batch_run import cancel
+        from . import batch_run
 
-        cancelled = cancel(_out(out))
+        return action(batch_run)
     except BrieferError as exc:
         raise _fail(str(exc), exc.exit_code) from None
-    _say(f"{len(cancelled)} batch(es) cancelling; run briefer batch collect to keep what they answered")
 
 
 LiveRest = Annotated[bool, typer.Option("--live-rest", help="After the first batch, ask what is left of the "
@@ -274,14 +280,9 @@ def collect_command(
     max_bytes: MaxBytes = 200 * 1024 * 1024,
 ) -> None:
     """Import the finished batches' answers, send what is left as a follow-up batch (or live), write the brief."""
-    try:
-        _register_secrets()
-        from .batch_run import NOT_READY, collect
-
-        done = collect(_out(out), live_rest=live_rest, limits=_limits(max_requests, max_bytes), say=_say,
-                       batch_merge=batch_merge)
-    except BrieferError as exc:
-        raise _fail(str(exc), exc.exit_code) from None
+    done = _on_state(lambda run: run.collect(_out(out), live_rest=live_rest, limits=_limits(max_requests, max_bytes),
+                                             say=_say, batch_merge=batch_merge))
+    from .batch_run import NOT_READY
     collected_lines(done)
     if done.running:
         _say(f"{done.imported} answers imported; {len(done.running)} batch(es) still running: "
