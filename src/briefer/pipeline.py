@@ -22,12 +22,14 @@ from .brief.continuity import Earlier, find_earlier, load_earlier
 from .brief.merge import DEFAULT_MERGE_BUDGET, DEFAULT_STALE_DAYS, MergeInputs, build_brief, today
 from .errors import ArticleFailed, NothingProduced, OutputError, ReplayError, UsageError
 from .extract.article import DEFAULT_MAX_INPUT_TOKENS, planned_calls, summarize_article
+from .extract.reuse import StoredSummaries
 from .ingest.folder import DEFAULT_MAX_CHARS, Article, Folder, read_folder
 from .model.answers import Gateway, Policy, response_schema
 from .model.cache import RecordingStore, ResponseCache, atomic_write, recordings_for, write_if_changed
 from .model.costs import Price, batch_price, completion_estimate, price_for, prompt_estimate
 from .model.llm import EndpointConfig, ModelClient
 from .model.prompts import Prompts
+from .model.tape import taping
 from .models import ArticleSummary, Brief, Failure, IngestNote, Skipped
 from .redact import safe_url
 from .render.html import brief_html
@@ -409,12 +411,20 @@ async def _summarize_all(articles: list[Article], gateway: Gateway, prompts: Pro
     summaries: list[ArticleSummary] = []
     failures: list[Failure] = []
     rep.start(len(articles))
+    store = _stored_summaries(cfg, gateway, prompts)
 
     async def one(article: Article) -> None:
+        reused = store.load(article) if store else None
+        if reused is not None:  # a warm rerun: derived from the same inputs and cache entries (extract/reuse.py)
+            summary, text, answered = reused
+            gateway.count_reused(answered)
+            _done(summary, text)
+            return
         async with semaphore:
             try:
-                summary = await summarize_article(article, gateway, prompts,
-                                                  max_input_tokens=cfg.max_input_tokens)
+                with taping() as tape:
+                    summary = await summarize_article(article, gateway, prompts,
+                                                      max_input_tokens=cfg.max_input_tokens)
             except (ArticleFailed, ReplayError) as exc:
                 reason = str(exc)
                 raw = getattr(exc, "raw_output", None)
@@ -423,15 +433,32 @@ async def _summarize_all(articles: list[Article], gateway: Gateway, prompts: Pro
                 failures.append(Failure(source_path=article.source_path, kind=exc.kind, reason=reason))
                 rep.advance(article.id, ok=False)
                 return
-        _write(out / "articles" / f"{summary.id}.json", to_json(summary), only_if_changed=True)
+        text = to_json(summary)
+        if store:
+            store.save(article, tape, text)
+        _done(summary, text)
+
+    def _done(summary: ArticleSummary, text: str) -> None:
+        _write(out / "articles" / f"{summary.id}.json", text, only_if_changed=True)
         with contextlib.suppress(OSError):
             (out / "failed" / f"{summary.id}.txt").unlink()  # an earlier failure's raw output, now answered
         summaries.append(summary)
-        rep.advance(article.id, ok=True)
+        rep.advance(summary.id, ok=True)
 
     await for_each(articles, one)
     failures.sort(key=lambda f: f.source_path)
     return summaries, failures
+
+
+def _stored_summaries(cfg: RunConfig, gateway: Gateway, prompts: Prompts) -> StoredSummaries | None:
+    """Where summaries derived from cached answers alone are kept for a rerun: none without a cache, and none
+    with --record (its cache hits also write recordings, which a reused summary would skip)."""
+    if gateway.cache.directory is None or not gateway.policy.use_cache or cfg.record:
+        return None
+    e = cfg.endpoint
+    return StoredSummaries(gateway.cache, prompts.directory, {
+        "model": e.model, "mode": e.mode, "params": e.params, "max_reasks": e.max_reasks,
+        "max_input_tokens": cfg.max_input_tokens})
 
 
 def summarize_folder(cfg: RunConfig, reporter: Reporter | None = None) -> RunResult:

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import functools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,7 @@ from .cache import (
     sha256_text,
 )
 from .costs import Budget, Price, completion_estimate
+from .tape import Answered, Tape, current_tape
 
 if TYPE_CHECKING:
     from .llm import EndpointConfig, ModelClient
@@ -152,6 +154,7 @@ class _Stored:
     endpoint: str  # where a cached answer came from ("" for a recording)
     from_cache: bool
     kept: KeptAnswer | None = None
+    sha256: str = ""  # of the cache entry's bytes
 
 
 @dataclass
@@ -224,15 +227,26 @@ class Gateway:
 
     def _count(self, usage: Usage | None, call: Call, spent: bool = False) -> None:
         if usage is not None:
-            c = self.counters
-            c.prompt_tokens += usage.prompt_tokens
-            c.completion_tokens += usage.completion_tokens
-            stage = c.by_stage.setdefault(call.prompt, [0, 0])
-            stage[0] += usage.prompt_tokens
-            stage[1] += usage.completion_tokens
-            if spent:
-                c.spent_prompt += usage.prompt_tokens
-                c.spent_completion += usage.completion_tokens
+            self._tally(call.prompt, usage.prompt_tokens, usage.completion_tokens, spent)
+
+    def _tally(self, prompt: str, prompt_tokens: int, completion_tokens: int, spent: bool = False) -> None:
+        c = self.counters
+        c.prompt_tokens += prompt_tokens
+        c.completion_tokens += completion_tokens
+        stage = c.by_stage.setdefault(prompt, [0, 0])
+        stage[0] += prompt_tokens
+        stage[1] += completion_tokens
+        if spent:
+            c.spent_prompt += prompt_tokens
+            c.spent_completion += completion_tokens
+
+    def count_reused(self, answered: list[Answered]) -> None:
+        """Count a reused summary's answers as the cache hits they are (extract/reuse.py): as a rerun that asked
+        for them would."""
+        for a in answered:
+            self.counters.cache_hits += 1
+            if a.usage is not None:
+                self._tally(a.prompt, *a.usage)
 
     def _meter(self, call: Call) -> _CallMeter | None:
         """What holds this call's requests against --max-cost while they are in flight."""
@@ -245,12 +259,13 @@ class Gateway:
         """An answer the cache or a matching recording already holds (or a failed one, to replay unless the
         policy retries failures), or why a recording is stale."""
         if self.policy.use_cache:
-            entry = self.cache.get(key)
-            if entry is not None:
+            found = self.cache.get_with_sha256(key)
+            if found is not None:
+                entry, sha256 = found
                 obj = self._validate(call, entry.response, entry.kept)
                 if obj is not None or self._replays_failure(entry.kept):
                     return _Stored(obj, entry.response, entry.usage, entry.endpoint, from_cache=True,
-                                   kept=entry.kept), []
+                                   kept=entry.kept, sha256=sha256), []
         recording = None if self.policy.record else self.recordings.load(call.stage, call.subject)
         if recording is None:
             return None, []
@@ -290,11 +305,16 @@ class Gateway:
         fp = self.fingerprint(call)
         key = self.cache_key(call)
         what = describe(call)
+        tape = current_tape()
+        if tape is not None:
+            tape.asks += 1
 
         stored, stale = self._stored(call, fp, key)
         if stored is not None:
             self.counters.cache_hits += 1
             self._count(stored.usage, call)
+            if tape is not None and stored.from_cache and stored.answer is not None:  # a replayed failure: not
+                tape.answered.append(Answered(key, stored.sha256, call.prompt, _pair(stored.usage)))
             if stored.from_cache and self.policy.record:
                 self._save_recording(call, fp, key, stored.response, stored.usage, stored.endpoint, stored.kept)
             if stored.answer is None:
@@ -367,13 +387,33 @@ class Gateway:
         self.counters.http_attempts += answer.http_attempts
         self.counters.model_calls += 1
         self._count(usage, call, spent=True)
-        self.cache.put(
+        written = self.cache.put(
             CacheEntry(key=key, fingerprint=fp, response=answer.data, usage=usage,
                        recorded_at=_now(), endpoint=self.endpoint.endpoint)
         )
+        if tape is not None and written is not None:
+            self._tape_written(tape, call, key, written, answer.parsed, usage)
         if self.policy.record:
             self._save_recording(call, fp, key, answer.data, usage, self.endpoint.endpoint)
         return answer.parsed
+
+    def _tape_written(self, tape: Tape, call: Call, key: str, written: str, used: BaseModel, usage: Usage) -> None:
+        """Note a model's answer as answered by the entry just written, only when that entry gives back exactly
+        the answer used (as a rerun's cache hit would take it): a summary is reused only when it derives from
+        the cache alone."""
+        try:
+            again = self._validate(call, json.loads(written)["response"])
+        except (ValueError, KeyError, TypeError):
+            return
+        # The live answer is an instance of instructor's subclass of the response model (which also keeps the raw
+        # response on it), so the class differs; every field and private attribute (what extraction and grounding
+        # read) must be equal.
+        if again is None or not isinstance(used, call.response_model):
+            return
+        fields = type(again).model_fields
+        if all(getattr(again, f) == getattr(used, f) for f in fields) and \
+                again.__pydantic_private__ == used.__pydantic_private__:
+            tape.answered.append(Answered(key, sha256_text(written), call.prompt, _pair(usage)))
 
     def _kept(self, call: Call, exc: BaseException) -> tuple[BaseModel | None, KeptAnswer] | None:
         """If the failure is the answer's own (invalid after the re-asks, or cut off), the answer as the model
@@ -475,6 +515,10 @@ def completion_cap(endpoint: EndpointConfig, call: Call) -> int | None:
     if endpoint.max_tokens is not None or endpoint.endpoint.startswith("https://api.openai.com/"):
         return None
     return default_max_tokens(call.stage, estimate_tokens(call.input_text))
+
+
+def _pair(usage: Usage | None) -> tuple[int, int] | None:
+    return None if usage is None else (usage.prompt_tokens, usage.completion_tokens)
 
 
 def _now() -> str:

@@ -41,11 +41,12 @@ def pretty_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
 
 
-def atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> str:
     """Write via a temporary file in the same folder and rename: readers never see half a file, and a
     crash or kill of briefer leaves the old file or the new one. No fsync (it was a fifth of a warm run):
     after a power cut an entry may be damaged, and a damaged cache entry is read as a miss.
-    Every file briefer writes passes through here, so secrets are redacted here (see redact.py)."""
+    Every file briefer writes passes through here, so secrets are redacted here (see redact.py). Returns the
+    text written."""
     text = redact(text)
     path.parent.mkdir(parents=True, exist_ok=True)
     # A short temporary name: `.<name>.<random>.tmp` would pass the 255-byte name limit for long names.
@@ -59,6 +60,7 @@ def atomic_write(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    return text
 
 
 def write_if_changed(path: Path, text: str) -> bool:
@@ -201,32 +203,40 @@ class ResponseCache:
         self._warn = warn
         self.writable = directory is not None
 
-    def _path(self, key: str) -> Path:
+    def path(self, key: str) -> Path:
         assert self.directory is not None
         return self.directory / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> CacheEntry | None:
+        found = self.get_with_sha256(key)
+        return found[0] if found else None
+
+    def get_with_sha256(self, key: str) -> tuple[CacheEntry, str] | None:
+        """The entry and the SHA-256 of its bytes (extract/reuse.py checks a stored summary's answers by it)."""
         if self.directory is None:
             return None
         try:
-            entry = CacheEntry.model_validate_json(read_regular(self._path(key)))
+            data = read_regular(self.path(key))
+            entry = CacheEntry.model_validate_json(data)
         except (OSError, ValueError, ValidationError):
             return None
-        return entry if entry.key == key else None
+        return (entry, hashlib.sha256(data).hexdigest()) if entry.key == key else None
 
-    def put(self, entry: CacheEntry) -> None:
+    def put(self, entry: CacheEntry) -> str | None:
+        """Store an answer; returns the text written, or None when it could not be."""
         if self.directory is None or not self.writable:
-            return
-        path = self._path(entry.key)
+            return None
+        path = self.path(entry.key)
         try:
-            atomic_write(path, _dump(entry))
+            return atomic_write(path, _dump(entry))
         except OSError as exc:
             if exc.errno in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST, errno.ENOTEMPTY) and os.access(
                     self.directory, os.W_OK):
-                return  # something else (a folder) sits where this one entry goes: a miss for it, not for all
+                return None  # something else (a folder) sits where this one entry goes: a miss for it, not for all
             self.writable = False
             if self._warn:
                 self._warn(f"cache directory {self.directory} is not writable ({exc.strerror}); running uncached")
+            return None
 
 
 FOLDER_MARK = ".briefer-folder"  # in a shared recordings folder: the name of the one folder it holds recordings for
