@@ -250,8 +250,11 @@ def summarize(
         from .redact import register
 
         register(os.environ.get("OPENAI_API_KEY"))  # redacted from all output even before a request is made
-        from .model.llm import EndpointConfig
-        from .pipeline import RunConfig, summarize_folder
+        from .gcpause import paused_gc
+
+        with paused_gc():
+            from .model.llm import EndpointConfig
+            from .pipeline import RunConfig, summarize_folder
 
         cfg = RunConfig(
             folder=folder,

@@ -55,6 +55,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel
 
 from briefer.errors import ArticleFailed, BudgetExceeded, EndpointError, UsageError
+from briefer.gcpause import paused_gc
 from briefer.redact import clean_key, register_url
 from briefer.validation import validation_context
 
@@ -345,11 +346,12 @@ class ModelClient:
         if self._send is None:
             import gc
 
-            import openai
+            with paused_gc():
+                import openai
 
-            # The SDKs' objects (tens of thousands) live as long as the process: out of the collector's
-            # generations, later collections no longer walk them (about 15% of a cold run's CPU).
-            gc.freeze()
+                # The SDK's objects (tens of thousands) live as long as the process: out of the collector's
+                # generations, later collections no longer walk them (about 15% of a cold run's CPU).
+                gc.freeze()
             cfg = self.config
             key = cfg.api_key or clean_key(os.environ.get("OPENAI_API_KEY") or "")
             if not key:
@@ -782,8 +784,9 @@ def _template(config: EndpointConfig, response_model: type[BaseModel], roles: tu
 def _prepared(config: EndpointConfig, response_model: type[BaseModel],
               messages: list[dict[str, str]]) -> tuple[type[BaseModel], dict[str, Any]]:
     """What instructor passes to `chat.completions.create` for this request, and its parse model."""
-    import instructor
-    from instructor.processing import handle_response_model
+    with paused_gc():
+        import instructor
+        from instructor.processing import handle_response_model
 
     kwargs: dict[str, Any] = {"model": config.model, "messages": messages, "temperature": config.temperature}
     kwargs.update(config.sampling)
@@ -921,11 +924,12 @@ def _handlers(mode: str) -> Any:
     """instructor's response parser and re-ask builder for the mode, looked up once."""
     import importlib
 
-    import instructor
-    from instructor.v2.core.providers import Provider
-    from instructor.v2.core.registry import mode_registry
+    with paused_gc():
+        import instructor
+        from instructor.v2.core.providers import Provider
+        from instructor.v2.core.registry import mode_registry
 
-    importlib.import_module("instructor.v2")  # registers the providers' handlers
+        importlib.import_module("instructor.v2")  # registers the providers' handlers
     # instructor logs at ERROR; with no logging configured Python would print that to stderr. briefer
     # reports failures itself, in one line.
     logging.getLogger("instructor").addHandler(logging.NullHandler())
@@ -1072,8 +1076,9 @@ def _instructor_body(mode: str, model: str, temperature: float, max_tokens: int 
                      response_model: type[BaseModel], messages: list[dict[str, str]]) -> dict[str, Any]:
     import json
 
-    import instructor
-    from instructor.processing import handle_response_model
+    with paused_gc():
+        import instructor
+        from instructor.processing import handle_response_model
 
     kwargs: dict[str, Any] = {"model": model, "messages": messages, "temperature": temperature}
     if max_tokens is not None:
