@@ -277,3 +277,30 @@ def test_events_whose_date_and_basis_do_not_pair_are_mended_not_dropped(tmp_path
         "events: 2 dates given without a date_basis: checked against the event's quote by briefer",
     ]
     assert f"briefer: kept in part: {A}: events: 1 date_basis given" in r.output
+
+
+def test_items_that_leave_out_their_sourcing_are_kept_as_not_attributed() -> None:
+    """What Qwen2.5-Coder 0.5B wrote in json mode (no grammar) for tests/data/realmodel (2026-12-01): the short form
+    of a key point, text and quote only. Kept, flagged, shown as not attributed; a claim without its quote and an
+    event with a misnamed field still break the schema and are dropped."""
+    raw = (Path(__file__).parent / "data" / "weak-answers" / "json-mode-short-form.txt").read_text(encoding="utf-8")
+    kept = ArticleExtraction.keep_valid(raw, {"paragraph_count": 4}, cut_off=False, completion_tokens=500)
+    assert kept is not None
+    assert [(k.attributed_to, k.single_anonymous_source) for k in kept.key_points] == [(None, False)]
+    assert kept.claims == [] and kept.events == []
+    assert kept.kept_warnings == [
+        "key_points: 1 item without attributed_to or single_anonymous_source: kept, shown as not attributed",
+        "claims: 1 item that broke the schema dropped",
+        "events: 1 item that broke the schema dropped",
+        "summary_en has 1 sentence (3 to 6 asked)",
+        "translation incomplete: 2 of 4 paragraphs translated",
+    ]
+    # An event that leaves out its sourcing and its date_basis is mended for both.
+    event = {"date": "2024-09-16", "description_en": "x", "evidence_quote": "q"}
+    both = _keep({**_GOOD, "events": [event]})
+    assert both is not None and [(e.date, e.basis_missing, e.attributed_to) for e in both.events] == [
+        ("2024-09-16", True, None)]
+    assert both.kept_warnings == [
+        "events: 1 date given without a date_basis: checked against the event's quote by briefer",
+        "events: 1 item without attributed_to or single_anonymous_source: kept, shown as not attributed",
+    ]

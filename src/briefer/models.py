@@ -146,6 +146,32 @@ class Event(Strict):
         return self
 
 
+_SOURCING = {"attributed_to": None, "single_anonymous_source": False}
+
+
+def _fill_sourcing(item_type: type[BaseModel], name: str, items: list[Any]) -> tuple[list[Any], list[str]]:
+    """Items that leave out their sourcing fields altogether (a small model without a grammar writes the short
+    form of a key point: text and quote), kept as not attributed, with a warning: the rest of the item is the
+    model's, and the article is flagged. An item broken otherwise too is left as it is (and dropped)."""
+    fields = [f for f in _SOURCING if f in item_type.model_fields]
+    out: list[Any] = []
+    filled = 0
+    for item in items:
+        if isinstance(item, dict) and any(f not in item for f in fields):
+            candidate = {**{f: _SOURCING[f] for f in fields if f not in item}, **item}
+            try:
+                item_type.model_validate({k: v for k, v in candidate.items() if k in item_type.model_fields})
+            except ValueError:
+                pass
+            else:
+                item, filled = candidate, filled + 1
+        out.append(item)
+    if not filled:
+        return out, []
+    plural = "s" if filled > 1 else ""
+    return out, [f"{name}: {filled} item{plural} without {' or '.join(fields)}: kept, shown as not attributed"]
+
+
 def _repair_event_dates(items: list[Any]) -> tuple[list[Any], list[str], list[str]]:
     """Events whose date and date_basis do not pair, mended without inventing anything (once the re-asks are
     spent; a small model breaks this rule in most events). A basis without a date, or a date that is not a date,
@@ -167,7 +193,9 @@ def _repair_event_dates(items: list[Any]) -> tuple[list[Any], list[str], list[st
             continue
         repaired = {**item, "date_basis": "outside"} if date_ok else {**item, "date": None, "date_basis": None}
         try:  # an event broken otherwise too (cut off, a field missing) is not mended: it is dropped as it is
-            event = Event.model_validate({k: v for k, v in repaired.items() if k in Event.model_fields})
+            # (its sourcing left out is mended next, by _fill_sourcing, as the defaults here)
+            known = {k: v for k, v in repaired.items() if k in Event.model_fields}
+            event = Event.model_validate({**_SOURCING, **known})
         except ValueError:
             out.append(item)
             continue
@@ -258,7 +286,9 @@ class ArticleExtraction(Strict):
 
         Hard (None): no JSON object, or no valid language, headline, English headline, summary, or key point.
         Soft (kept, warned): the summary's sentence count; a publication date that breaks its rules (made
-        unknown); list items that break the schema or repeat an earlier one (dropped); lists cut off or left
+        unknown); an event's date and date_basis that do not pair (mended, never a date made up); an item that
+        leaves out its sourcing fields (kept as not attributed); list items that break the schema otherwise or
+        repeat an earlier one (dropped); lists cut off or left
         out (empty); a translation with fewer or more items than paragraphs (kept as it is: the article is
         flagged as translation incomplete). An answer cut off at the token limit loses its unfinished end."""
         data = parse_partial(raw)
@@ -295,6 +325,10 @@ class ArticleExtraction(Strict):
                 continue
             if name == "events":
                 items, unbacked_events, repaired = _repair_event_dates(items)
+                warnings += repaired
+            sourced: dict[str, type[BaseModel]] = {"key_points": KeyPoint, "claims": Claim, "events": Event}
+            if name in sourced:
+                items, repaired = _fill_sourcing(sourced[name], name, items)
                 warnings += repaired
             result = keep_items(item_type, items)
             kept[name] = result.items
