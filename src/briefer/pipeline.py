@@ -252,8 +252,6 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
     started = time.time()
     try:
         summaries, failures = await _summarize_all(folder.articles, gateway, prompts, cfg, out, rep)
-        summarised = {s.id for s in summaries}
-        done = [a for a in folder.articles if a.id in summarised]
         if not summaries:
             first = failures[0].reason if failures else "no output"
             raise NothingProduced(f"no article could be summarised ({len(failures)} failed); first: {first}",
@@ -262,8 +260,11 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
             MergeInputs(date=cfg.date or today(), summaries=summaries, failures=failures, skipped=skipped,
                         notes=notes, stale_after_days=cfg.stale_after_days, merge_budget=cfg.merge_budget,
                         price=cfg.model_price, aliases=aliases, earlier=earlier,
-                        tokens_raw_est=sum(a.tokens.raw for a in done),
-                        tokens_saved_est=sum(a.tokens.removed for a in done),
+                        # Each summary holds its article's estimates (ground() copies Article.cleaning): not
+                        # estimated again over every article's text.
+                        tokens_raw_est=sum(s.cleaning.raw_tokens_est for s in summaries),
+                        tokens_saved_est=sum(s.cleaning.raw_tokens_est - s.cleaning.clean_tokens_est
+                                             for s in summaries),
                         keep_raw=lambda name, raw: _keep_raw(out, name, raw)),
             gateway,
             prompts,
@@ -412,6 +413,7 @@ async def _summarize_all(articles: list[Article], gateway: Gateway, prompts: Pro
     failures: list[Failure] = []
     rep.start(len(articles))
     store = _stored_summaries(cfg, gateway, prompts)
+    earlier_failures = (out / "failed").is_dir()  # else no article has a failure's raw output to remove
 
     async def one(article: Article) -> None:
         reused = store.load(article) if store else None
@@ -440,8 +442,9 @@ async def _summarize_all(articles: list[Article], gateway: Gateway, prompts: Pro
 
     def _done(summary: ArticleSummary, text: str) -> None:
         _write(out / "articles" / f"{summary.id}.json", text, only_if_changed=True)
-        with contextlib.suppress(OSError):
-            (out / "failed" / f"{summary.id}.txt").unlink()  # an earlier failure's raw output, now answered
+        if earlier_failures:
+            with contextlib.suppress(OSError):
+                (out / "failed" / f"{summary.id}.txt").unlink()  # an earlier failure's raw output, now answered
         summaries.append(summary)
         rep.advance(summary.id, ok=True)
 

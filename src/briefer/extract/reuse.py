@@ -39,6 +39,7 @@ from briefer.models import ArticleSummary
 
 FORMAT = 1
 FOLDER = "results"  # in the cache directory, beside the answers
+_ARTICLE_FIELDS = dataclasses.fields(Article)
 
 
 @functools.cache
@@ -79,7 +80,8 @@ class StoredSummaries:
         self.writable = True
 
     def key(self, article: Article) -> str:
-        return sha256_text(self._common + canonical_json(dataclasses.asdict(article)))
+        # Every field of the article, by name (its values are strings, numbers, None and tuples of strings).
+        return sha256_text(self._common + canonical_json({f.name: getattr(article, f.name) for f in _ARTICLE_FIELDS}))
 
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"
