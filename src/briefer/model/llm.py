@@ -62,6 +62,7 @@ from briefer.validation import validation_context
 from . import wire
 from .costs import prompt_estimate
 from .ratelimit import RateLimiter
+from .stream import Streamed, sse_lines
 
 # The SDKs are imported when the first request is made, not at start-up: `import instructor`
 # alone takes over a second, and a run answered from the cache never needs them.
@@ -193,7 +194,7 @@ class _Attempts:
     last_output_tokens: int = 0  # completion tokens of that answer
     last_refusal: str | None = None
     meter: Meter | None = None
-    streamed: _Streamed | None = None  # the answer the current attempt is streaming, as far as it came
+    streamed: Streamed | None = None  # the answer the current attempt is streaming, as far as it came
 
 
 _attempts: contextvars.ContextVar[_Attempts] = contextvars.ContextVar("briefer_http_attempts")
@@ -517,7 +518,7 @@ class ModelClient:
             # A server that does not stream sends the whole completion as JSON: read it as such.
             data = json.loads(await response.aread())
             return completion_type.construct(**data) if isinstance(data, dict) else completion_type.construct()
-        got = _Streamed()
+        got = Streamed()
         counter = _attempts.get(None)
         if counter is not None:
             counter.streamed = got
@@ -525,7 +526,7 @@ class ModelClient:
             # Server-sent events read as lines and JSON data, not through the SDK's per-chunk models: an answer
             # streams in thousands of chunks, and building a pydantic object for each cost more CPU than
             # the whole rest of the request.
-            async for line in _sse_lines(response.aiter_bytes()):
+            async for line in sse_lines(response.aiter_bytes()):
                 if not line.startswith(b"data:"):
                     continue
                 data = line[5:].strip()
@@ -808,22 +809,6 @@ def _as_sent(config: EndpointConfig, kwargs: dict[str, Any]) -> dict[str, Any]:
     return dict(json.loads(json.dumps(body, ensure_ascii=False)))
 
 
-_LINE_END = re.compile(rb"\r\n|\r|\n")
-
-
-async def _sse_lines(chunks: Any) -> Any:
-    """The lines of a server-sent event stream, split where SSE splits them (CR, LF, CRLF) and nowhere
-    else: a JSON string may hold U+2028, which str.splitlines would break on."""
-    rest = b""
-    async for chunk in chunks:
-        lines = _LINE_END.split(rest + chunk)
-        rest = lines.pop()
-        for line in lines:
-            yield line
-    if rest:
-        yield rest
-
-
 def with_max_tokens(body: dict[str, Any], max_tokens: int) -> dict[str, Any]:
     """The body with a completion cap, where the SDK's create would put `max_tokens`."""
     out = {**body, "max_tokens": max_tokens}
@@ -836,68 +821,6 @@ def streaming(body: dict[str, Any]) -> dict[str, Any]:
     out = {**body, "stream": True, "stream_options": {"include_usage": True}}
     order = _create_parameters()
     return {key: out[key] for key in sorted(out, key=lambda k: order.get(k, len(order)))}
-
-
-@dataclass
-class _Streamed:
-    """A streamed answer as far as it came: the chunks' deltas gathered into one chat completion."""
-
-    started: float = field(default_factory=time.monotonic)
-    head: dict[str, Any] = field(default_factory=dict)
-    content: list[str] = field(default_factory=list)
-    refusal: list[str] = field(default_factory=list)
-    calls: dict[int, dict[str, Any]] = field(default_factory=dict)
-    finish: str | None = None
-    usage: dict[str, Any] | None = None
-    tokens: int = 0  # chunks that carried text: a token each, for OpenAI, llama.cpp, vLLM and Ollama
-
-    def add(self, chunk: dict[str, Any]) -> int:
-        """Take one chunk (JSON data); how many tokens it carried."""
-        if not self.head:
-            self.head = {key: chunk.get(key) for key in ("id", "created", "model", "system_fingerprint")}
-        if chunk.get("usage"):
-            self.usage = chunk["usage"]
-        n = 0
-        for choice in chunk.get("choices") or ():
-            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
-                continue
-            delta = choice.get("delta") or {}
-            if delta.get("content"):
-                self.content.append(delta["content"])
-                n = 1
-            if delta.get("refusal"):
-                self.refusal.append(delta["refusal"])
-                n = 1
-            for call in delta.get("tool_calls") or ():
-                slot = self.calls.setdefault(call.get("index", 0), {"id": None, "type": "function",
-                                                                    "function": {"name": "", "arguments": ""}})
-                slot["id"] = call.get("id") or slot["id"]
-                function = call.get("function") or {}
-                slot["function"]["name"] += function.get("name") or ""
-                if function.get("arguments"):
-                    slot["function"]["arguments"] += function["arguments"]
-                    n = 1
-            if choice.get("finish_reason"):
-                self.finish = choice["finish_reason"]
-        self.tokens += n
-        return n
-
-    def text(self) -> str:
-        if self.calls:
-            return "\n".join(c["function"]["arguments"] for _, c in sorted(self.calls.items()))
-        return "".join(self.content) or "".join(self.refusal)
-
-    def completion(self) -> dict[str, Any]:
-        """As JSON data, in the shape of a non-streamed chat completion (no choices if no chunk carried one)."""
-        out: dict[str, Any] = {**self.head, "object": "chat.completion", "choices": [], "usage": self.usage}
-        if self.content or self.refusal or self.calls or self.finish:
-            message: dict[str, Any] = {"role": "assistant", "content": "".join(self.content) or None,
-                                       "refusal": "".join(self.refusal) or None}
-            if self.calls:
-                message["tool_calls"] = [c for _, c in sorted(self.calls.items())]
-            out["choices"] = [{"index": 0, "message": message, "finish_reason": self.finish or "stop",
-                               "logprobs": None}]
-        return out
 
 
 # The parameters of the SDK's `chat.completions.create`, in order: the SDK builds its body in that order, and
