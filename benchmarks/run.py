@@ -2,6 +2,7 @@
 
     python benchmarks/run.py                   # every target of the performance issue (about 15 minutes)
     python benchmarks/run.py --quick           # smaller folders: a quick look, same rows
+    python benchmarks/run.py --only warm       # one group of rows: latency, warm, scale or startup
 
 Starts a local OpenAI-compatible server in its own process (tests/fake_openai.py with
 benchmarks/bench_model.py, a stand-in that answers like a model: real article ids, a handful of
@@ -30,6 +31,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BRIEFER = [sys.executable, "-m", "briefer"]
+NOWHERE = "http://127.0.0.1:9/v1"  # a warm rerun's server: nothing listens there, so any request would fail
+GROUPS = ("latency", "warm", "scale", "startup")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_model  # noqa: E402
@@ -121,6 +124,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="folders of 50/100/400/800 articles instead of up to 10,000")
     ap.add_argument("--latency", type=float, default=0.5)
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    ap.add_argument("--only", choices=GROUPS, help="one group of rows: latency (cold runs at --latency, the "
+                    "hand-written loop), warm (warm reruns), scale (cold runs up to 10,000: CPU, memory, merge), "
+                    "startup")
     args = ap.parse_args()
     n_cold, sizes = (50, [100, 400, 800]) if args.quick else (200, [400, 2000, 10000])
     work = Path(tempfile.mkdtemp(prefix="briefer-bench-"))
@@ -130,10 +136,21 @@ def main() -> None:
         rows.append((name, figure, target))
         print(f"{name}: {figure}  [{target}]", file=sys.stderr, flush=True)
 
+    def want(group: str) -> bool:
+        return args.only in (None, group)
+
+    def warm_row(n: int, folder: Path, out: Path, cache: Path, target: str) -> None:
+        if not cache.exists():  # --only warm: the cold run that fills the cache is not measured
+            with Server(0.0, n) as server:
+                briefer(folder, out, cache, server.url, 16)
+        warm = briefer(folder, out, cache, NOWHERE, 16)
+        row(f"warm rerun of {n:,} (all cached, no server)",
+            f"{warm.wall:.2f} s (CPU {warm.cpu:.2f} s), {closing(warm.stderr)['model_calls']} requests", target)
+
     try:
         folder = work / f"articles-{n_cold}"
         bench_model.write_articles(folder, n_cold)
-        for concurrency, target in ((16, 1.15), (64, 1.5)):
+        for concurrency, target in ((16, 1.15), (64, 1.5)) if want("latency") else ():
             with Server(args.latency, n_cold, work / f"requests-c{concurrency}.log") as server:
                 cold = briefer(folder, work / f"out-c{concurrency}", work / f"cache-c{concurrency}", server.url,
                                concurrency)
@@ -147,9 +164,8 @@ def main() -> None:
             row(f"  the same run from its first request ({ready:.2f} s of start-up before it)",
                 f"{cold.wall - ready:.2f} s = {(cold.wall - ready) / ideal:.2f} x ideal", "")
             if concurrency == 16:
-                warm = briefer(folder, work / "out-c16", work / "cache-c16", "http://127.0.0.1:9/v1", 16)
-                row(f"warm rerun of {n_cold} (all cached, no server)",
-                    f"{warm.wall:.2f} s, {closing(warm.stderr)['model_calls']} requests", "<= 0.8 s, 0 requests")
+                if want("warm"):
+                    warm_row(n_cold, folder, work / "out-c16", work / "cache-c16", "<= 0.8 s, 0 requests")
                 with Server(args.latency, n_cold) as server:
                     base = measure([sys.executable, str(ROOT / "benchmarks" / "baseline.py"), str(folder), server.url,
                                     "16"])
@@ -157,8 +173,13 @@ def main() -> None:
                     "(extraction only, no merge)", f"{base.wall:.2f} s; briefer {cold.wall:.2f} s = "
                     f"{cold.wall / base.wall:.2f} x", "briefer <= 1.1 x")
 
+        if args.only == "warm":
+            warm_row(n_cold, folder, work / "out-c16", work / "cache-c16", "<= 0.8 s, 0 requests")
+            folder = work / f"articles-{sizes[1]}"
+            bench_model.write_articles(folder, sizes[1])
+            warm_row(sizes[1], folder, work / f"out-{sizes[1]}", work / f"cache-{sizes[1]}", "<= 5 s, 0 requests")
         per_article: dict[int, float] = {}
-        for n in sizes:
+        for n in sizes if want("scale") else ():
             folder = work / f"articles-{n}"
             bench_model.write_articles(folder, n)
             with Server(0.0, n) as server:
@@ -173,16 +194,16 @@ def main() -> None:
             row(f"merge at {n:,} articles", f"{c['model_calls'] - n} calls for {len(brief['stories'])} stories; "
                 f"merge prompt tokens = {merge / extract:.1%} of extraction's ({merge:,} / {extract:,})",
                 "calls linear in stories; <= 15% at 2,000")
-            if n == sizes[1]:
-                warm = briefer(folder, work / f"out-{n}", work / f"cache-{n}", "http://127.0.0.1:9/v1", 16)
-                row(f"warm rerun of {n:,} (all cached, no server)",
-                    f"{warm.wall:.2f} s, {closing(warm.stderr)['model_calls']} requests", "<= 5 s, 0 requests")
-        first, last = sizes[0], sizes[-1]
-        row(f"CPU per article, {last:,} vs {first:,} articles", f"{per_article[last] / per_article[first]:.2f} x",
-            "<= 1.2 x (linear)")
-        row("python -c 'import openai' (median of 7): the start-up floor of any client using the SDK",
-            f"{startup([sys.executable, '-c', 'import openai']):.3f} s", "")
-        row("briefer --help start-up (median of 7)", f"{startup([*BRIEFER, '--help']):.3f} s", "< 0.3 s")
+            if n == sizes[1] and want("warm"):
+                warm_row(n, folder, work / f"out-{n}", work / f"cache-{n}", "<= 5 s, 0 requests")
+        if want("scale"):
+            first, last = sizes[0], sizes[-1]
+            row(f"CPU per article, {last:,} vs {first:,} articles", f"{per_article[last] / per_article[first]:.2f} x",
+                "<= 1.2 x (linear)")
+        if want("startup"):
+            row("python -c 'import openai' (median of 7): the start-up floor of any client using the SDK",
+                f"{startup([sys.executable, '-c', 'import openai']):.3f} s", "")
+            row("briefer --help start-up (median of 7)", f"{startup([*BRIEFER, '--help']):.3f} s", "< 0.3 s")
     finally:
         if args.keep:
             print(f"kept {work}", file=sys.stderr)

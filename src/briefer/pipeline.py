@@ -12,7 +12,7 @@ import math
 import os
 import shlex
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -25,14 +25,21 @@ from .extract.article import DEFAULT_MAX_INPUT_TOKENS, planned_calls, summarize_
 from .extract.reuse import StoredSummaries
 from .ingest.folder import DEFAULT_MAX_CHARS, Article, Folder, read_folder
 from .model.answers import Gateway, Policy, response_schema
-from .model.cache import RecordingStore, ResponseCache, atomic_write, recordings_for, write_if_changed
+from .model.cache import (
+    RecordingStore,
+    ResponseCache,
+    atomic_write,
+    atomic_write_pieces,
+    recordings_for,
+    write_if_changed,
+)
 from .model.costs import Price, batch_price, completion_estimate, price_for, prompt_estimate
 from .model.llm import EndpointConfig, ModelClient
 from .model.prompts import Prompts
 from .model.tape import taping
 from .models import ArticleSummary, Brief, Failure, IngestNote, Skipped
 from .redact import safe_url
-from .render.html import brief_html
+from .render.html import brief_html_pieces
 from .render.markdown import brief_markdown, to_json
 from .tokens import estimate_tokens
 
@@ -187,13 +194,16 @@ def _check_output(out: Path) -> None:
         raise UsageError(f"--out {out} {'is not writable' if probe == out else f'cannot be created in {probe}'}")
 
 
-def _write(path: Path, text: str, *, only_if_changed: bool = False) -> None:
-    """Write one output file; a failure (a full disk) is one line for the whole run, never a traceback."""
+def _write(path: Path, text: str | Iterable[str], *, only_if_changed: bool = False) -> None:
+    """Write one output file (a text, or its pieces); a failure (a full disk) is one line for the whole run, never
+    a traceback."""
     try:
-        if only_if_changed:
+        if isinstance(text, str) and only_if_changed:
             write_if_changed(path, text)
-        else:
+        elif isinstance(text, str):
             atomic_write(path, text)
+        else:
+            atomic_write_pieces(path, text)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}; make room (or choose another --out) and "
                           "run the same command again") from None
@@ -275,7 +285,7 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
     _write(out / "brief.json", to_json(brief))
     _write(out / "brief.md", brief_markdown(brief, summaries))
     if cfg.html:
-        _write(out / "brief.html", brief_html(brief, summaries))
+        _write(out / "brief.html", brief_html_pieces(brief, summaries))
     else:  # a page from an earlier run would contradict this brief
         (out / "brief.html").unlink(missing_ok=True)
     _tidy(out, {a.id for a in folder.articles}, {s.id for s in summaries}, started, rep)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Collection, Iterable, Iterator
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 MASK = "[redacted]"
@@ -52,8 +53,12 @@ def register(secret: str | None) -> None:
     global _pattern
     with _lock:
         _secrets.update(f for f in forms if len(f) >= MIN_SECRET)
-        # Longest first, so a secret that contains another is replaced whole.
-        _pattern = re.compile("|".join(re.escape(s) for s in sorted(_secrets, key=len, reverse=True)))
+        _pattern = _compile(_secrets)
+
+
+def _compile(secrets: set[str]) -> re.Pattern[str] | None:
+    # Longest first, so a secret that contains another is replaced whole.
+    return re.compile("|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True))) if secrets else None
 
 
 def register_url(url: str | None) -> None:
@@ -99,6 +104,49 @@ def redact(text: str, *, shapes: bool = False) -> str:
         for shape, replacement in _SHAPES:
             text = shape.sub(replacement, text)
     return text
+
+
+def redact_pieces(pieces: Iterable[str], chunk: int = 1 << 16, *,
+                  secrets: Collection[str] | None = None) -> Iterator[str]:
+    """`redact` over a text given in pieces, in pieces of about `chunk` characters: joined, exactly
+    `redact("".join(pieces))`, without ever holding the whole text (a 10,000-article brief.html).
+
+    Why it is the same: the text is cut only where no match of the secrets' pattern can cross. A match is at
+    most as long as the longest secret, so one that starts more than that many characters before the end of
+    what has been read is wholly inside it and is seen; the cut goes there, or at the start of a match that
+    would cross it. Matching the part before the cut finds the same matches as matching the whole text (the
+    pattern is literal alternatives: none of them can match more of a prefix than of the whole).
+    `secrets`: these instead of the registered ones (for tests)."""
+    if secrets is not None:
+        pattern, longest = _compile(set(secrets)), max(map(len, secrets), default=0)
+    else:
+        with _lock:
+            pattern, longest = _pattern, max((len(s) for s in _secrets), default=0)
+    carry = ""
+    buf: list[str] = []
+    size = 0
+    for piece in pieces:
+        buf.append(piece)
+        size += len(piece)
+        if size < chunk:
+            continue
+        text = carry + "".join(buf)
+        buf.clear()
+        size = 0
+        if pattern is None:
+            yield text
+            continue
+        cut = max(0, len(text) - longest + 1)
+        for m in pattern.finditer(text):
+            if m.start() >= cut:
+                break
+            if m.end() > cut:
+                cut = m.start()
+                break
+        yield pattern.sub(MASK, text[:cut])
+        carry = text[cut:]
+    rest = carry + "".join(buf)
+    yield rest if pattern is None else pattern.sub(MASK, rest)
 
 
 def clean_key(key: str, source: str = "OPENAI_API_KEY") -> str:

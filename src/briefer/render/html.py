@@ -16,7 +16,7 @@ import base64
 import functools
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -221,6 +221,11 @@ def _article_view(n: int, s: ArticleSummary, ref: ArticleRef | None, stale: Stal
 
 def brief_html(brief: Brief, summaries: Sequence[ArticleSummary]) -> str:
     """The whole brief, then each article's original beside its translation, as one HTML page."""
+    return "".join(brief_html_pieces(brief, summaries))
+
+
+def brief_html_pieces(brief: Brief, summaries: Sequence[ArticleSummary]) -> Iterator[str]:
+    """`brief_html` in the pieces Jinja renders it in, to write without holding the whole page."""
     citations = Citations.of(brief)
     by_id = {s.id: s for s in summaries}
     refs = {a.id: a for a in brief.articles}
@@ -228,7 +233,7 @@ def brief_html(brief: Brief, summaries: Sequence[ArticleSummary]) -> str:
     articles = [_article_view(citations.number[a.id], by_id[a.id], a, stale.get(a.id))
                 for a in brief.articles if a.id in by_id]
     css, style_source = _stylesheet()
-    return _environment().get_template("brief.html.j2").render(
+    return _environment().get_template("brief.html.j2").generate(
         brief=brief,
         css=css,
         csp=f"default-src 'none'; style-src {style_source}; img-src 'none'; script-src 'none'; "
