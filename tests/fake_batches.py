@@ -13,9 +13,10 @@ Each request line of a batch is answered by `responder(body)` wrapped by fake_op
 exactly as a live request is. What goes wrong is chosen per batch, in creation order, with
 `outcomes`: "completed" (default), "failed" (the input file is rejected at validation), "expired"
 (the window ends after half the lines: the rest are error lines `batch_expired`). A cancelled batch
-keeps the first half of its answers. `errors` / `invalid` are texts: the first line whose messages
-contain one is answered with an error line (HTTP 500) / an invalid answer (a translation missing its
-last paragraph), once per text. `hold_create` makes the n-th create request (1-based) wait until
+keeps the first half of its answers. `errors` / `invalid` / `broken` are texts: the first line whose
+messages contain one is answered with an error line (HTTP 500) / an invalid answer (a translation missing
+its last paragraph: kept in part) / an answer with nothing usable (an empty English headline), once per
+text. `hold_create` makes the n-th create request (1-based) wait until
 `release` is set and then answer 500 without creating anything: the client is killed meanwhile.
 `in_progress_steps` keeps a batch in_progress for that many more retrieves, its completed count
 rising evenly, and `started_ago` dates its in_progress_at that many seconds back (for an ETA).
@@ -43,11 +44,12 @@ STEPS = ("validating", "in_progress", "finalizing", "completed")
 class FakeBatches:
     def __init__(self, responder: Responder, outcomes: list[str] | None = None, errors: list[str] | None = None,
                  invalid: list[str] | None = None, hold_create: int | None = None, in_progress_steps: int = 0,
-                 started_ago: float = 0.0) -> None:
+                 started_ago: float = 0.0, broken: list[str] | None = None) -> None:
         self.responder = responder
         self.outcomes = list(outcomes or [])
         self.errors = list(errors or [])
         self.invalid = list(invalid or [])
+        self.broken = list(broken or [])
         self.hold_create = hold_create
         self.release = threading.Event()
         self.files: dict[str, dict[str, Any]] = {}
@@ -261,6 +263,9 @@ class FakeBatches:
             if (hit := next((e for e in self.invalid if e in text), None)) is not None:
                 self.invalid.remove(hit)
                 answer = {**answer, "translation_en": answer["translation_en"][:-1]}
+            if (hit := next((e for e in self.broken if e in text), None)) is not None:
+                self.broken.remove(hit)
+                answer = {**answer, "headline_en": ""}
             out.append({"id": rid, "custom_id": line["custom_id"], "error": None,
                         "response": {"status_code": 200, "request_id": rid, "body": completion(body, answer)}})
         now = int(time.time())

@@ -112,7 +112,7 @@ def test_submit_killed_mid_submission_resumes_without_resubmitting(tmp_path: Pat
 
 
 def test_error_lines_and_invalid_answers_go_to_a_follow_up_batch(tmp_path: Path) -> None:
-    with FakeBatches(echo_model.respond, errors=[SEED_IDS[1]], invalid=[SEED_IDS[3]]) as server:
+    with FakeBatches(echo_model.respond, errors=[SEED_IDS[1]], broken=[SEED_IDS[3]]) as server:
         assert briefer(*submit_args(tmp_path, server)).returncode == 0
         until_done(tmp_path)
         r = briefer("batch", "collect", "--out", str(tmp_path / "out"))
@@ -134,6 +134,35 @@ def test_error_lines_and_invalid_answers_go_to_a_follow_up_batch(tmp_path: Path)
         assert "2 answers imported; brief written" in r.stderr
         assert article_requests(server) == []
     assert brief_without_counters(tmp_path / "out") == live_brief(tmp_path)
+
+
+def test_an_answer_partly_valid_is_kept_in_part_at_collection_as_a_live_one_is(tmp_path: Path) -> None:
+    """A batch answer with a paragraph's translation missing goes through the live path's keep-what-is-valid: kept,
+    flagged, stored with the model's own words; no follow-up batch asks the same request again."""
+    with FakeBatches(echo_model.respond, invalid=[SEED_IDS[3]]) as server:
+        assert briefer(*submit_args(tmp_path, server)).returncode == 0
+        until_done(tmp_path)
+        r = briefer("batch", "collect", "--out", str(tmp_path / "out"))
+        assert r.returncode == 3, r.stderr  # the brief is written, partial
+        assert len(server.batches) == 1 and article_requests(server) == []
+        kept = [ln for ln in r.stderr.splitlines() if ln.startswith("briefer: kept in part: ")]
+        assert len(kept) == 2, r.stderr  # the answer at import, then the article in the brief
+        assert f"(extract of '{SEED_IDS[3]}'): the model's answer is invalid: " in kept[0]
+        assert kept[0].endswith("; kept what is valid of the answer")
+        assert kept[1].startswith(f"briefer: kept in part: {SEED_IDS[3]}: translation incomplete: ")
+        assert "5 answers imported; partial brief written" in r.stderr and "not imported" not in r.stderr
+    summary = json.loads((tmp_path / "out" / "articles" / f"{SEED_IDS[3]}.json").read_text(encoding="utf-8"))
+    assert summary["warnings"] and summary["warnings"][0].startswith("translation incomplete: ")
+    assert len(summary["translation_en"]) == len(summary["paragraphs_original"]) - 1
+    brief = json.loads((tmp_path / "out" / "brief.json").read_text(encoding="utf-8"))
+    assert brief["partial"] and brief["failures"] == []
+    # The cache holds the kept answer: an ordinary run replays it, the same article, no model call.
+    r = briefer("summarize", str(FIXTURES / "articles"), "--out", str(tmp_path / "again"), "--cache-dir",
+                str(tmp_path / "cache"), "--recordings", str(tmp_path / "no-recordings"), "--date", "2026-11-22",
+                "--offline")
+    assert r.returncode == 3 and "0 model calls" in r.stderr, r.stderr
+    assert (tmp_path / "again" / "articles" / f"{SEED_IDS[3]}.json").read_bytes() == \
+        (tmp_path / "out" / "articles" / f"{SEED_IDS[3]}.json").read_bytes()
 
 
 def test_expired_and_rejected_batches_keep_what_was_answered_and_the_rest_goes_live(tmp_path: Path) -> None:

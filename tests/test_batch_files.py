@@ -53,9 +53,9 @@ def test_export_vllm_import_then_summarize_replays_the_articles(tmp_path: Path) 
     assert all(x["method"] == "POST" and len(x["custom_id"]) == 64 for x in lines)
     assert "\\u06" not in requests.read_text(encoding="utf-8")  # Arabic as written
 
-    # The second request comes back as an error line, the fourth with an invalid answer.
+    # The second request comes back as an error line, the fourth with an answer that has nothing usable.
     r = run(str(ROOT / "tests" / "vllm_role.py"), "-i", str(requests), "-o", str(results), "--error", "2",
-            "--invalid", "4")
+            "--broken", "4")
     assert r.returncode == 0, r.stderr
     r = briefer("batch", "import", str(results), "--cache-dir", str(cache))
     assert r.returncode == 3, r.stderr
@@ -90,6 +90,23 @@ def test_export_vllm_import_then_summarize_replays_the_articles(tmp_path: Path) 
     for p in sorted((tmp_path / "live" / "articles").glob("*.json")):
         assert (tmp_path / "out" / "articles" / p.name).read_bytes() == p.read_bytes()
     # Nothing is pending any more.
+    assert list((cache / "pending").glob("*.json")) == []
+
+
+def test_import_keeps_an_answer_partly_valid_in_part(tmp_path: Path) -> None:
+    """An engine's answer that misses a paragraph's translation: kept in part at import (as a live answer once its
+    re-asks are spent), said on its own line, nothing left to ask again."""
+    cache, requests, results = tmp_path / "cache", tmp_path / "requests.jsonl", tmp_path / "results.jsonl"
+    assert briefer("batch", "export", str(FIXTURES / "articles"), "-o", str(requests), "--cache-dir", str(cache),
+                   "--recordings", str(tmp_path / "none")).returncode == 0
+    lines = [json.loads(x) for x in requests.read_text(encoding="utf-8").splitlines()]
+    run(str(ROOT / "tests" / "vllm_role.py"), "-i", str(requests), "-o", str(results), "--invalid", "2")
+    r = briefer("batch", "import", str(results), "--cache-dir", str(cache))
+    assert r.returncode == 3, r.stderr
+    assert "5 answers imported into the cache (1 kept in part), 0 already there, 0 not imported" in r.stderr
+    kept = [ln for ln in r.stderr.splitlines() if ln.startswith("briefer: kept in part: ")]
+    assert len(kept) == 1 and lines[1]["custom_id"][:16] in kept[0] and "translation_en has" in kept[0]
+    assert not (tmp_path / "results.followup.jsonl").exists()
     assert list((cache / "pending").glob("*.json")) == []
 
 

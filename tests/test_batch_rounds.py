@@ -134,7 +134,7 @@ def test_live_rest_asks_the_second_round_live(tmp_path: Path) -> None:
 def test_a_request_without_a_valid_answer_in_three_batches_fails_its_article_not_asked_live(tmp_path: Path) -> None:
     folder = _folder(tmp_path)
     out = tmp_path / "out"
-    with FakeBatches(respond, invalid=["زيارة قصيرة"] * 3) as server:
+    with FakeBatches(respond, broken=["زيارة قصيرة"] * 3) as server:
         submit(_config(folder, out, tmp_path / "cache", server.base_url))
         for round_ in (2, 3):
             _finish(out)

@@ -114,13 +114,20 @@ def import_command(
     except OSError as exc:
         raise _fail(f"{results}: {exc.strerror or exc}", 1) from None
     _report(report, written)
-    raise typer.Exit(0 if not report.rejected else 3)
+    raise typer.Exit(0 if not (report.rejected or report.kept) else 3)
+
+
+def _kept_lines(kept: list[Any]) -> None:
+    for r in kept:
+        _say(f"briefer: kept in part: {r.custom_id[:16]} ({r.subject}): {r.reason}; kept what is valid of the answer")
 
 
 def _report(report: Any, followup: Path | None) -> None:
     for r in report.rejected:
         _say(f"briefer: not imported: {r.custom_id[:16]}{' (' + r.subject + ')' if r.subject else ''}: {r.reason}")
-    _say(f"{report.imported} answers imported into the cache, {report.already} already there, "
+    _kept_lines(report.kept)
+    in_part = f" ({len(report.kept)} kept in part)" if report.kept else ""
+    _say(f"{report.imported} answers imported into the cache{in_part}, {report.already} already there, "
          f"{len(report.rejected)} not imported" + (f"; their requests: {followup}" if followup else ""))
 
 
@@ -298,6 +305,7 @@ def collected_lines(done: Any) -> None:
     """What collecting found: answers not imported, batches that failed, expired or were cancelled."""
     for r in done.rejected:
         _say(f"briefer: not imported: {r.custom_id[:16]}{' (' + r.subject + ')' if r.subject else ''}: {r.reason}")
+    _kept_lines(done.kept)
     for line in done.lines:
         _say(f"briefer: {line}")
 
@@ -325,6 +333,9 @@ def brief_lines(done: Any) -> int:
     _say(f"{done.imported} answers imported{f', {done.live} requests asked live' if done.live else ''}; "
          f"{'partial brief' if b.partial else 'brief'} written to {result.out_dir}: {s.articles} articles, "
          f"{len(b.failures)} failed, {s.cache_hits} cache hits, {s.model_calls} model calls")
+    for a in b.articles:
+        if a.warnings:
+            _say(f"briefer: kept in part: {a.id}: {'; '.join(a.warnings)}")
     for f in b.failures:
         _say(f"briefer: failed: {f.source_path}: {f.reason}")
     return int(result.exit_code)

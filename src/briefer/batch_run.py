@@ -382,6 +382,7 @@ class Collected:
     state: BatchState
     imported: int = 0
     rejected: list[Rejected] = field(default_factory=list)
+    kept: list[Rejected] = field(default_factory=list)  # answers imported in part, and why they were not whole
     lines: list[str] = field(default_factory=list)  # one per batch event worth a line (failed, expired, …)
     running: list[Shard] = field(default_factory=list)
     followup: list[Shard] = field(default_factory=list)
@@ -419,6 +420,7 @@ def collect(out: Path, live_rest: bool = False, limits: Limits = DEFAULT_LIMITS,
                                     f"batch {shard.batch_id}", _now())
             done.imported += report.imported
             done.rejected += report.rejected
+            done.kept += report.kept
             if shard.status != "completed":
                 done.lines.append(f"{label} {shard.status}: {report.imported} of {shard.requests} answers collected; "
                                   "the rest go to the follow-up")

@@ -121,6 +121,18 @@ def describe(call: Call) -> str:
     return f"{call.stage} of '{subject}'" + (f" ({', '.join(words)})" if words else "")
 
 
+def keep_part(response_model: type[BaseModel], context: dict[str, Any] | None, kept: KeptAnswer) -> BaseModel | None:
+    """What the response model keeps of an invalid or cut-off answer (its `keep_valid`), or None: a model
+    without one, or nothing usable left, and the request fails as it would have. Live answers and those a
+    batch brings back go through here alike."""
+    keep_valid = getattr(response_model, "keep_valid", None)
+    if keep_valid is None:
+        return None
+    answer = keep_valid(kept.raw_output, context, cut_off=kept.problem == "cut_off",
+                        completion_tokens=kept.raw_output_tokens)
+    return answer if isinstance(answer, response_model) else None
+
+
 @functools.cache
 def response_schema(model: type[BaseModel]) -> tuple[dict[str, Any], str]:
     """A response model's JSON Schema and its hash, computed once per model (it is not cheap)."""
@@ -216,14 +228,7 @@ class Gateway:
 
     @staticmethod
     def _keep(call: Call, kept: KeptAnswer) -> BaseModel | None:
-        """What the response model keeps of an invalid or cut-off answer (its `keep_valid`), or None: a model
-        without one, or nothing usable left, and the request fails as it would have."""
-        keep_valid = getattr(call.response_model, "keep_valid", None)
-        if keep_valid is None:
-            return None
-        answer = keep_valid(kept.raw_output, call.context, cut_off=kept.problem == "cut_off",
-                            completion_tokens=kept.raw_output_tokens)
-        return answer if isinstance(answer, call.response_model) else None
+        return keep_part(call.response_model, call.context, kept)
 
     def _count(self, usage: Usage | None, call: Call, spent: bool = False) -> None:
         if usage is not None:

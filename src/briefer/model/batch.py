@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from briefer.redact import redact
 
-from .cache import CacheEntry, Fingerprint, ResponseCache, Usage, atomic_write, pretty_json
+from .cache import CacheEntry, Fingerprint, KeptAnswer, ResponseCache, Usage, atomic_write, pretty_json
 
 URL = "/v1/chat/completions"
 
@@ -154,6 +154,7 @@ class ImportReport:
     imported: int = 0
     already: int = 0  # answers the cache already held (an import run twice)
     rejected: list[Rejected] = field(default_factory=list)
+    kept: list[Rejected] = field(default_factory=list)  # imported in part (counted in `imported`): why not whole
     prompt_tokens: int = 0
     completion_tokens: int = 0
     followup: list[dict[str, Any]] = field(default_factory=list)  # request lines to ask again
@@ -169,9 +170,10 @@ def import_results(lines: Iterable[tuple[int, dict[str, Any] | None, str]], cach
     """Validate each answer like a live one and store the valid ones as cache entries.
 
     `source` says where the answers came from (a batch id, a results file), kept as the entries'
-    endpoint. Rejected answers keep their pending record, and their request line goes to `followup`."""
-    from .llm import EndpointConfig, RequestFailed, parse_completion
-
+    endpoint. An invalid or cut-off answer of which part is valid is kept in part, as a live one is once its
+    re-asks are spent (a batch has none: a follow-up sends the same request again): stored with the model's
+    own words (`KeptAnswer`), from which every replay derives the same result. Rejected answers keep their
+    pending record, and their request line goes to `followup`."""
     report = ImportReport()
     for number, line, _raw in lines:
         if line is None:
@@ -192,26 +194,50 @@ def import_results(lines: Iterable[tuple[int, dict[str, Any] | None, str]], cach
             if model is None:
                 error = f"unknown response model {request.schema_name}"
             else:
-                try:
-                    answer = parse_completion(EndpointConfig(model=request.fingerprint.model, mode=request.mode),
-                                              completion, model, request.context)
-                except RequestFailed as exc:
-                    error = str(exc)
+                found = _answer(request, completion, model)
+                if isinstance(found, str):
+                    error = found
                 else:
-                    usage = Usage(prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens)
-                    cache.put(CacheEntry(key=request.key, fingerprint=request.fingerprint, response=answer.data,
-                                         usage=usage, recorded_at=now, endpoint=source))
+                    data, usage, kept = found
+                    cache.put(CacheEntry(key=request.key, fingerprint=request.fingerprint, response=data,
+                                         usage=usage, recorded_at=now, endpoint=source, kept=kept))
                     if cache.get(request.key) is None:
                         error = f"the cache at {cache.directory} could not store the answer"
                     else:
                         pending.remove(request.key)
                         report.imported += 1
-                        report.prompt_tokens += answer.prompt_tokens
-                        report.completion_tokens += answer.completion_tokens
+                        report.prompt_tokens += usage.prompt_tokens
+                        report.completion_tokens += usage.completion_tokens
+                        if kept is not None:
+                            report.kept.append(Rejected(custom_id, f"{request.stage} of '{request.subject}'",
+                                                        kept.reason))
                         continue
         report.rejected.append(Rejected(custom_id, f"{request.stage} of '{request.subject}'", error or "no answer"))
         report.followup.append(request.line)
     return report
+
+
+def _answer(request: PendingRequest, completion: dict[str, Any], model: type[BaseModel]
+            ) -> tuple[dict[str, Any], Usage, KeptAnswer | None] | str:
+    """The answer a completion gives the request, validated like a live one: whole, or the part of it that is
+    valid with the model's own words (`KeptAnswer`); else why not (a str)."""
+    from .answers import keep_part
+    from .llm import EndpointConfig, RequestFailed, parse_completion
+
+    try:
+        answer = parse_completion(EndpointConfig(model=request.fingerprint.model, mode=request.mode), completion,
+                                  model, request.context)
+    except RequestFailed as exc:
+        if exc.answer_problem is None or not exc.raw_output:
+            return str(exc)
+        kept = KeptAnswer(raw_output=exc.raw_output, problem=exc.answer_problem,
+                          raw_output_tokens=exc.raw_output_tokens, reason=str(exc))
+        part = keep_part(model, request.context, kept)
+        if part is None:
+            return str(exc)
+        return part.model_dump(mode="json"), Usage(prompt_tokens=exc.prompt_tokens,
+                                                   completion_tokens=exc.completion_tokens), kept
+    return answer.data, Usage(prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens), None
 
 
 # ---------------------------------------------------------------------- batches at the provider

@@ -1051,9 +1051,10 @@ def parse_completion(config: EndpointConfig, completion: dict[str, Any], respons
         raise RequestFailed(f"not a chat completion: {_short(str(exc))}", attempts=0) from exc
     raw = _raw_output(response)
 
-    def failed(message: str) -> RequestFailed:
+    def failed(message: str, problem: AnswerProblem | None = None) -> RequestFailed:
+        # `problem`: the answer's own failure, of which part may be kept (as on the live path)
         return RequestFailed(message, attempts=0, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-                             raw_output=raw)
+                             raw_output=raw, answer_problem=problem, raw_output_tokens=completion_tokens)
 
     if refusal := _refusal(response):
         raise failed(f"the model refused: {_short(refusal)}")
@@ -1065,8 +1066,8 @@ def parse_completion(config: EndpointConfig, completion: dict[str, Any], respons
     except Exception as exc:  # whatever instructor raises for an unusable answer: one line, the raw output kept
         if type(exc).__name__ == "IncompleteOutputException":
             raise failed("the answer was cut off at the token limit (finish_reason=length); raise --max-tokens "
-                         "or split long articles with --max-input-tokens") from exc
-        raise failed(f"the model's answer is invalid: {_first_problem(exc)}") from exc
+                         "or split long articles with --max-input-tokens", "cut_off") from exc
+        raise failed(f"the model's answer is invalid: {_first_problem(exc)}", "invalid") from exc
     if not isinstance(parsed, BaseModel):
         raise failed(f"the model's answer is invalid: not a {response_model.__name__}")
     return ParsedAnswer(parsed.model_dump(mode="json"), parsed, prompt_tokens, completion_tokens)
