@@ -127,3 +127,24 @@ def test_warm_rerun_never_imports_the_model_client(fixture_copy: Path, tmp_path:
                           env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert done.stdout.strip().splitlines()[-1] == "0 []", done.stderr
     assert "0 model calls" in done.stderr
+
+
+def test_a_changed_file_under_the_prompt_folder_means_no_reuse(fixture_copy: Path, tmp_path: Path,
+                                                               reference_server: FakeOpenAI) -> None:
+    import dataclasses
+    import shutil
+
+    from briefer.model.prompts import default_prompt_dir
+
+    prompts = tmp_path / "prompts"
+    shutil.copytree(default_prompt_dir(), prompts)
+    cfg = dataclasses.replace(_cfg(fixture_copy, tmp_path, "cold", reference_server.base_url), prompt_dir=prompts)
+    asyncio.run(run(cfg))
+    for record in _records(tmp_path):
+        _tamper_stored_headline(record)
+    # A file the requests do not even use, in a subfolder (a template may include one): the key changes anyway.
+    (prompts / "parts").mkdir()
+    (prompts / "parts" / "note.j2").write_text("unused\n", encoding="utf-8")
+    warm = asyncio.run(run(dataclasses.replace(cfg, out_dir=tmp_path / "warm")))
+    assert warm.brief.stats.model_calls == 0  # every answer from the cache, every article grounded again
+    assert all(s.headline_en != "STORED SUMMARY REUSED" for s in warm.summaries)

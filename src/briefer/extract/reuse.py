@@ -62,9 +62,10 @@ def code_sha256() -> str:
 
 
 def _folder_sha256(folder: Path) -> str:
+    """Every file under the prompt folder, subfolders included (a template may include another)."""
     h = hashlib.sha256()
-    for path in sorted(p for p in folder.iterdir() if p.is_file()):
-        h.update(path.name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(path.relative_to(folder).as_posix().encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 
