@@ -80,3 +80,35 @@ def test_short_articles_are_not_split(tmp_path: Path) -> None:
                         endpoint=EndpointConfig(model="gpt-4o-mini", base_url=server.base_url))
         asyncio.run(run(cfg))
         assert len(server.requests) == 2 and "of a long article" not in str(server.requests[0]["messages"])
+
+
+def test_a_long_article_whose_parts_are_kept_in_part_is_kept_flagged_not_a_traceback(tmp_path: Path) -> None:
+    """Each part's answer misses its last paragraph's translation (--max-reasks 0): the parts are kept in part, the
+    article too, its warnings naming the parts; the translation stops where the first part's does, since what follows
+    would stand beside the wrong paragraphs. A rerun replays it from the cache."""
+    def short(body: dict[str, object]) -> dict[str, object]:
+        answer = echo_model.respond(body)
+        if body["tools"][0]["function"]["name"] == "ArticleExtraction":  # type: ignore[index]
+            answer = {**answer, "translation_en": answer["translation_en"][:-1]}
+        return answer
+
+    folder = tmp_path / "in"
+    _long_article(folder, 40)
+    with FakeOpenAI(short) as server:
+        cfg = RunConfig(folder=folder, out_dir=tmp_path / "out", date="2026-11-22", cache_dir=tmp_path / "cache",
+                        recordings_dir=tmp_path / "none", max_input_tokens=300,
+                        endpoint=EndpointConfig(model="gpt-4o-mini", base_url=server.base_url, max_reasks=0))
+        result = asyncio.run(run(cfg))
+        sent = len(server.requests)
+        again = asyncio.run(run(cfg))
+        assert len(server.requests) == sent  # replayed
+    assert result.exit_code == 3 and result.brief.failures == []
+    summary = result.summaries[0]
+    parts = sum(1 for w in summary.warnings if w.startswith("part "))
+    assert parts > 3
+    first = summary.warnings[0]
+    assert first.startswith(f"part 1 of {parts}: translation incomplete: ")
+    translated = int(first.split(": translation incomplete: ")[1].split(" of ")[0])
+    assert len(summary.translation_en) == translated  # the first part's, not the later parts' shifted ones
+    assert summary.warnings[-1] == f"translation incomplete: {translated} of 40 paragraphs translated"
+    assert again.exit_code == 3 and again.summaries[0] == summary

@@ -262,7 +262,7 @@ async def read_in_parts(article: Article, parts: list[Part], gateway: Gateway, p
         answers.append(answer)
     digest = await gateway.ask(reduce_call(article, answers, [(p.start, p.end) for p in parts], prompts))
     assert isinstance(digest, ArticleDigest)
-    return assemble(article.title, answers, digest, len(article.paragraphs))
+    return assemble(article.title, answers, digest, len(article.paragraphs), [(p.start, p.end) for p in parts])
 
 
 async def summarize_article(article: Article, gateway: Gateway, prompts: Prompts,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from briefer.models import ArticleDigest, ArticleExtraction, Entity, Event
+from briefer.models import KEEPING, ArticleDigest, ArticleExtraction, Entity, Event
 from briefer.tokens import estimate_tokens
 
 from .textnorm import match_key
@@ -76,14 +76,34 @@ def _join_events(parts: Sequence[ArticleExtraction]) -> list[Event]:
 
 
 def assemble(title: str, parts: Sequence[ArticleExtraction], digest: ArticleDigest,
-             paragraph_count: int) -> ArticleExtraction:
-    """One extraction for the whole article, validated like any other."""
+             paragraph_count: int, ranges: Sequence[tuple[int, int]] | None = None) -> ArticleExtraction:
+    """One extraction for the whole article, validated like any other.
+
+    A part kept in part (its answer invalid once the re-asks were spent) keeps its warnings, each naming the
+    part, and the whole is validated as kept: its soft rules are warnings, not a failure. A part whose
+    translation has fewer or more items than its paragraphs (`ranges`) ends the joined translation there:
+    the parts after it would be shown beside the wrong paragraphs (the article is flagged translation
+    incomplete)."""
+    translation: list[str] = []
+    for n, part in enumerate(parts):
+        translation += part.translation_en
+        if ranges is not None and len(part.translation_en) != ranges[n][1] - ranges[n][0]:
+            break
+    warnings = [f"part {n} of {len(parts)}: {w}" for n, part in enumerate(parts, start=1) for w in part.kept_warnings]
+    events = _join_events(parts)
     data = {
         **digest.model_dump(),
         "headline_original": title,
         "entities": [e.model_dump() for e in _join_entities(parts)],
         "claims": [c.model_dump() for part in parts for c in part.claims],
-        "events": [e.model_dump() for e in _join_events(parts)],
-        "translation_en": [t for part in parts for t in part.translation_en],
+        "events": [e.model_dump() for e in events],
+        "translation_en": translation,
     }
-    return ArticleExtraction.model_validate(data, context={"paragraph_count": paragraph_count})
+    context: dict[str, object] = {"paragraph_count": paragraph_count}
+    if warnings:
+        context[KEEPING] = True
+    joined = ArticleExtraction.model_validate(data, context=context)
+    joined._kept_warnings = warnings
+    for mine, theirs in zip(joined.events, events, strict=True):
+        mine._basis_missing = theirs.basis_missing  # a date no basis came with is still checked as such
+    return joined
