@@ -218,3 +218,30 @@ def test_other_things_only_when_a_story_needs_them() -> None:
     story = Story(title="Talks in the Oval Office", summary="S.", article_ids=["a"], timeline=[], perspectives=[])
     assert [e.name_en for e in needed_entities([jets, tanks, office, qaani], [story])] == [
         "Abrams tanks", "Oval Office", "Qaani"]
+
+
+def test_adjective_check_against_its_definition_on_random_spellings() -> None:
+    """Stems computed once per group (nisba_stems) decide as the definition does: the spelling, without «ال», is a
+    name's key (without «ال» and a final «ا»/«ه», at least 3 letters, one word) followed by a nisba ending."""
+    import random
+
+    from briefer.extract.names import adjective_of_stems, nisba_stems
+    from briefer.extract.textnorm import match_key
+
+    def by_definition(spelling: str, names: list[str]) -> bool:
+        word = match_key(spelling).removeprefix("ال")
+        for name in names:
+            stem = match_key(name).removeprefix("ال")
+            stem = stem[:-1] if stem[-1:] in ("ا", "ه") else stem
+            if len(stem) >= 3 and " " not in stem and any(
+                    word == stem + end for end in ("ي", "يه", "ية", "يون", "يين", "يان")):
+                return True
+        return False
+
+    parts = ["ال", "إيران", "أمريكا", "ي", "يه", "ية", "يون", "يين", "يان", "ا", "ه", " ", "سوداني", "Iran", "ـ", "ٌ"]
+    rng = random.Random(42)
+    for _ in range(3000):
+        names = ["".join(rng.choice(parts) for _ in range(rng.randint(0, 4))) for _ in range(rng.randint(0, 5))]
+        stems = nisba_stems(names)
+        for spelling in names:
+            assert adjective_of_stems(spelling, stems) == by_definition(spelling, names), (spelling, names)

@@ -10,7 +10,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from briefer.extract import dates
-from briefer.extract.names import BARE_PARTICLES, NameFinder, adjective_of, is_list, strip_particles
+from briefer.extract.names import (
+    BARE_PARTICLES,
+    NameFinder,
+    adjective_of_stems,
+    is_list,
+    nisba_stems,
+    strip_particles,
+)
 from briefer.extract.textnorm import match_key
 from briefer.models import ArticleSummary, BriefEntity, Entity, EntityType, StaleArticle, Story, Variant
 
@@ -164,7 +171,8 @@ def join_entities(summaries: Iterable[ArticleSummary], aliases: Aliases = NO_ALI
             for n in (m.entity.name_en, *m.spellings):
                 variant_articles[n].add(m.article_id)
         spelled = list(variant_articles)
-        for n in [n for n in spelled if adjective_of(n, spelled)]:
+        stems = nisba_stems(spelled)
+        for n in [n for n in spelled if adjective_of_stems(n, stems)]:
             del variant_articles[n]
         out.append(BriefEntity(
             name_en=aliases.names[min(named)] if named else _canonical_name([m.entity.name_en for m in group]),

@@ -42,15 +42,27 @@ _NISBA = ("ي", "يه", "ية", "يون", "يين", "يان")
 def adjective_of(spelling: str, names: Sequence[str]) -> bool:
     """True when the spelling is the adjective (nisba) of one of `names` rather than a name:
     «الإيراني» of «إيران», «الأمريكي» of «أمريكا», «الإسرائيلية» of «إسرائيل»."""
-    word = match_key(spelling)
-    word = word[2:] if word.startswith("ال") else word
+    return adjective_of_stems(spelling, nisba_stems(names))
+
+
+def nisba_stems(names: Sequence[str]) -> frozenset[str]:
+    """The stems an adjective of one of `names` is made from (computed once for a group's spellings: checking
+    each spelling against every other one folded them all again, quadratically)."""
+    stems = set()
     for name in names:
         stem = match_key(name)
         stem = stem[2:] if stem.startswith("ال") else stem
         stem = stem[:-1] if stem[-1:] in ("ا", "ه") else stem
-        if len(stem) >= 3 and " " not in stem and any(word == stem + end for end in _NISBA):
-            return True
-    return False
+        if len(stem) >= 3 and " " not in stem:
+            stems.add(stem)
+    return frozenset(stems)
+
+
+def adjective_of_stems(spelling: str, stems: frozenset[str]) -> bool:
+    """`adjective_of` against stems from `nisba_stems`: the word is a stem and one of the nisba endings."""
+    word = match_key(spelling)
+    word = word[2:] if word.startswith("ال") else word
+    return any(word.endswith(end) and word[:-len(end)] in stems for end in _NISBA)
 
 
 def is_list(spelling: str) -> bool:
