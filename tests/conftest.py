@@ -94,6 +94,19 @@ def reference_server() -> Iterator[FakeOpenAI]:
         yield server
 
 
+def output_files(out: Path) -> dict[str, bytes]:
+    """Every file a run wrote under `out`, by its path relative to `out`, byte for byte."""
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def without_run_counters(raw: bytes) -> dict[str, Any]:
+    """brief.json's data without the counters that differ between a live run and its replay."""
+    data: dict[str, Any] = json.loads(raw)
+    for key in ("model_calls", "cache_hits", "http_attempts"):
+        data["stats"].pop(key)
+    return data
+
+
 def remove_tree(root: Path) -> None:
     """shutil.rmtree without recursion: pytest's own clean-up of tmp_path recurses, and a tree 1,200 folders
     deep (the hostile-input tests) would break it at the end of the session."""

@@ -11,21 +11,10 @@ import pytest
 from briefer.model.llm import EndpointConfig
 from briefer.model.prompts import Prompts
 from briefer.pipeline import RunConfig, SilentReporter, run
-from conftest import SEED_IDS
+from conftest import SEED_IDS, output_files, without_run_counters
 from fake_openai import FakeOpenAI
 
 SECRET = "sk-test-never-written-0123456789"
-
-
-def _files(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
-
-
-def _without_run_counters(raw: bytes) -> dict:  # type: ignore[type-arg]
-    data = json.loads(raw)
-    for key in ("model_calls", "cache_hits", "http_attempts"):
-        data["stats"].pop(key)
-    return data
 
 
 def _config(fixtures: Path, out: Path, **kw: object) -> RunConfig:
@@ -49,11 +38,11 @@ def test_live_run_equals_replay(fixture_copy: Path, tmp_path: Path, reference_se
     replay = asyncio.run(run(_config(fixture_copy, tmp_path / "replay", endpoint=endpoint, offline=True,
                                      recordings_dir=live_recordings, cache_dir=None)))
     assert replay.brief.stats.model_calls == 0 and replay.brief.stats.cache_hits == len(SEED_IDS) + 1
-    a, b = _files(tmp_path / "live"), _files(tmp_path / "replay")
+    a, b = output_files(tmp_path / "live"), output_files(tmp_path / "replay")
     assert sorted(a) == sorted(b)
     for name in a:
         if name == "brief.json":
-            assert _without_run_counters(a[name]) == _without_run_counters(b[name])
+            assert without_run_counters(a[name]) == without_run_counters(b[name])
         else:
             assert a[name] == b[name], name
 
@@ -61,7 +50,7 @@ def test_live_run_equals_replay(fixture_copy: Path, tmp_path: Path, reference_se
     if mode == "tools":
         ref = asyncio.run(run(_config(fixture_copy, tmp_path / "ref", offline=True, cache_dir=None)))
         assert ref.exit_code == 0
-        r = _files(tmp_path / "ref")
+        r = output_files(tmp_path / "ref")
         assert {k: v for k, v in r.items() if k != "brief.json"} == {k: v for k, v in a.items() if k != "brief.json"}
 
     # The key is sent to the server and written nowhere.

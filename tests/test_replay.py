@@ -11,7 +11,7 @@ import pytest
 
 from briefer.errors import NothingProduced
 from briefer.pipeline import RunConfig, run
-from conftest import ROOT, SEED_IDS
+from conftest import ROOT, SEED_IDS, output_files
 
 
 def _run(fixtures: Path, out: Path, **kw: object) -> int:
@@ -21,14 +21,10 @@ def _run(fixtures: Path, out: Path, **kw: object) -> int:
     return asyncio.run(run(cfg)).exit_code
 
 
-def _files(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
-
-
 def test_replay_is_byte_identical(fixture_copy: Path, tmp_path: Path) -> None:
     assert _run(fixture_copy, tmp_path / "one") == 0
     assert _run(fixture_copy, tmp_path / "two") == 0
-    one, two = _files(tmp_path / "one"), _files(tmp_path / "two")
+    one, two = output_files(tmp_path / "one"), output_files(tmp_path / "two")
     assert sorted(one) == ["articles/" + i + ".json" for i in SEED_IDS] + ["brief.html", "brief.json", "brief.md"]
     assert one == two
 
@@ -36,7 +32,7 @@ def test_replay_is_byte_identical(fixture_copy: Path, tmp_path: Path) -> None:
 def test_replay_with_a_cache_is_identical_too(fixture_copy: Path, tmp_path: Path) -> None:
     assert _run(fixture_copy, tmp_path / "one", cache_dir=tmp_path / "cache") == 0
     assert _run(fixture_copy, tmp_path / "two", cache_dir=tmp_path / "cache") == 0
-    assert _files(tmp_path / "one") == _files(tmp_path / "two")
+    assert output_files(tmp_path / "one") == output_files(tmp_path / "two")
 
 
 def _edited_prompts(tmp_path: Path) -> Path:

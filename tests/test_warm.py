@@ -12,7 +12,7 @@ from pathlib import Path
 
 from briefer.model.llm import EndpointConfig
 from briefer.pipeline import RunConfig, run, summarize_folder
-from conftest import FIXTURES, ROOT, SEED_IDS
+from conftest import FIXTURES, ROOT, SEED_IDS, output_files, without_run_counters
 from fake_openai import FakeOpenAI
 
 NOWHERE = "http://127.0.0.1:9/v1"  # nothing listens there: a request would fail the run
@@ -30,17 +30,6 @@ def test_warm_rerun_leaves_unchanged_article_files_alone(tmp_path: Path) -> None
     assert len(before) == 5
     assert summarize_folder(cfg).exit_code == 0
     assert _stamps(tmp_path / "out") == before
-
-
-def _files(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
-
-
-def _without_run_counters(raw: bytes) -> dict:  # type: ignore[type-arg]
-    data = json.loads(raw)
-    for key in ("model_calls", "cache_hits", "http_attempts"):
-        data["stats"].pop(key)
-    return data
 
 
 def _cfg(fixtures: Path, tmp_path: Path, out: str, base_url: str) -> RunConfig:
@@ -63,11 +52,11 @@ def test_warm_rerun_reuses_summaries_and_writes_the_same_brief(fixture_copy: Pat
     assert warm.brief.stats.model_calls == 0 and warm.brief.stats.cache_hits == len(SEED_IDS) + 1
     # Tokens of the answers used are counted as a rerun that asked the cache would count them.
     assert warm.brief.stats.usage_by_stage == cold.brief.stats.usage_by_stage
-    a, b = _files(tmp_path / "cold"), _files(tmp_path / "warm")
+    a, b = output_files(tmp_path / "cold"), output_files(tmp_path / "warm")
     assert sorted(a) == sorted(b)
     for name in a:
         if name == "brief.json":
-            assert _without_run_counters(a[name]) == _without_run_counters(b[name])
+            assert without_run_counters(a[name]) == without_run_counters(b[name])
         else:
             assert a[name] == b[name], name
 
