@@ -336,6 +336,8 @@ def brief_lines(done: Any) -> int:
     for a in b.articles:
         if a.warnings:
             _say(f"briefer: kept in part: {a.id}: {'; '.join(a.warnings)}")
+    if b.merge_warnings:
+        _say(f"briefer: kept in part: (merge): {'; '.join(b.merge_warnings)}")
     for f in b.failures:
         _say(f"briefer: failed: {f.source_path}: {f.reason}")
     return int(result.exit_code)

@@ -328,6 +328,8 @@ def summarize(
     )
     for a in kept:
         _say(f"briefer: kept in part: {a.id}: {'; '.join(a.warnings)}")
+    if b.merge_warnings:
+        _say(f"briefer: kept in part: (merge): {'; '.join(b.merge_warnings)}")
     for f in b.failures:
         _say(f"briefer: failed: {f.source_path}: {f.reason}")
     raise typer.Exit(result.exit_code)

@@ -10,7 +10,7 @@ Field names of `ArticleSummary` and `Brief` are public: people script against th
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, ValidationInfo, model_validator
 
@@ -623,9 +623,25 @@ class Disagreement(Strict):
     positions: list[Position] = Field(min_length=2, description="Each position with the articles that hold it.")
 
 
+# The items of a merge answer's lists, each kept or dropped on its own (CitesKnownArticles.keep_valid).
+_DRAFT_ITEMS: dict[str, type[BaseModel]] = {
+    "executive_summary": SummaryLine, "stories": StoryDraft, "disagreements": Disagreement,
+}
+
+
 class CitesKnownArticles(Strict):
     """An answer whose cited article ids must be among those the request gave (validation context
     "article_ids"); a live model citing an unknown id is re-asked with the error."""
+
+    # The list an answer kept in part must keep at least one item of (else it fails whole), as the title.
+    _kept_at_least: ClassVar[str] = "executive_summary"
+
+    # What briefer kept this answer in spite of (keep_valid): empty for an answer valid as a whole.
+    _kept_warnings: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def kept_warnings(self) -> list[str]:
+        return list(self._kept_warnings)
 
     @model_validator(mode="after")
     def _citations_exist(self, info: ValidationInfo) -> CitesKnownArticles:
@@ -633,6 +649,59 @@ class CitesKnownArticles(Strict):
         if known is not None:
             _check_citations(self, set(known))
         return self
+
+    @classmethod
+    def keep_valid(cls, raw: str, context: dict[str, Any] | None, *, cut_off: bool,
+                   completion_tokens: int) -> Self | None:
+        """What can be kept of a merge answer still invalid after the re-asks (or cut off at the token limit):
+        each list item (summary line, story, disagreement) valid on its own and citing only articles the
+        request gave, with a warning for each thing left out; None when too little is left.
+
+        Hard (None): no JSON object, no valid title (when the answer has one), or not one valid item in the
+        list the answer is for (`_kept_at_least`: the executive summary, or a batch's stories)."""
+        data = parse_partial(raw)
+        if data is None:
+            return None
+        known = validation_context(context).get("article_ids")
+        order = [name for name in cls.model_fields if name in data]
+        last = order[-1] if order else None  # where a cut-off answer stopped
+        kept: dict[str, Any] = {}
+        warnings: list[str] = []
+        if "title" in cls.model_fields:
+            if not valid_value(NonEmpty, data.get("title", MISSING)):
+                return None
+            kept["title"] = data["title"]
+        missing = []
+        for name in ("executive_summary", "stories", "disagreements"):
+            if name not in cls.model_fields:
+                continue
+            items = data.get(name)
+            if not isinstance(items, list):
+                missing.append(name)
+                kept[name] = []
+                continue
+            result = keep_items(_DRAFT_ITEMS[name], items)
+            invalid = result.invalid - (1 if cut_off and name == last and result.invalid else 0)  # the cut item
+            cited = [item for item in result.items if known is None or set(cited_ids(item)) <= set(known)]
+            unknown = sorted({i for item in result.items for i in cited_ids(item)} - set(known or ()))
+            kept[name] = cited
+            for count, why in ((invalid, "that broke the schema"), (result.repeated, "repeated"),
+                               (len(result.items) - len(cited), f"citing unknown article ids ({', '.join(unknown)})")):
+                if count:
+                    warnings.append(f"{name}: {count} item{'s' if count > 1 else ''} {why} dropped")
+        if not kept[cls._kept_at_least]:
+            return None
+        if missing:
+            warnings.append(f"missing from the answer: {', '.join(missing)}")
+        try:
+            answer = cls.model_validate(kept, context=context)
+        except ValueError:
+            return None
+        if cut_off:
+            warnings.insert(0, f"the answer was cut off at the token limit after {completion_tokens} tokens; what "
+                            "came before is kept")
+        answer._kept_warnings = warnings
+        return answer
 
 
 class BriefDraft(CitesKnownArticles):
@@ -650,6 +719,8 @@ class BriefDraft(CitesKnownArticles):
 
 class StoriesDraft(CitesKnownArticles):
     """One batch of a large merge: the stories of the story groups given, and their disagreements."""
+
+    _kept_at_least: ClassVar[str] = "stories"
 
     stories: list[StoryDraft] = Field(
         description="One story per story group given (refine the groups if needed)."
@@ -794,7 +865,13 @@ class Brief(Strict):
     date: PartialDate = Field(description="The day this brief is for.")
     title: NonEmpty
     partial: bool = Field(description="True when some articles failed (listed in failures) or were kept only in "
-                          "part (their warnings in articles[].warnings).")
+                          "part (their warnings in articles[].warnings), or the merge answer was kept only in "
+                          "part (merge_warnings).")
+    merge_warnings: list[str] = Field(
+        default_factory=list,
+        description="What briefer left out of the merge answer, not valid as a whole, when it kept the rest "
+        "(empty when the answer was valid, or failed: see missing_parts).",
+    )
     missing_parts: list[MissingPart] = Field(
         default_factory=list,
         description="Parts the merge step would have written and could not (empty when it ran). The "

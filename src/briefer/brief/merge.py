@@ -351,17 +351,22 @@ async def merge_in_batches(summaries: list[ArticleSummary], entities: list[Brief
     calls = [stories_call(n, b, by_id, index, prompts, payload) for n, (b, payload) in enumerate(batches, start=1)]
     # The gateway holds every request to the run's --concurrency (and the client to --rpm/--tpm).
     drafts = await asyncio.gather(*(gateway.ask(call) for call in calls))
-    stories = [st for d in drafts if isinstance(d, StoriesDraft) for st in d.stories]
+    batches_kept = [d for d in drafts if isinstance(d, StoriesDraft)]
+    stories = [st for d in batches_kept for st in d.stories]
     overview = await gateway.ask(overview_call(stories, stale, len(summaries), newest_published(summaries),
                                                budget, prompts))
     assert isinstance(overview, BriefOverview)
-    return BriefDraft(
+    merged = BriefDraft(
         title=overview.title,
         executive_summary=overview.executive_summary,
         stories=stories,
-        disagreements=[d for draft in drafts if isinstance(draft, StoriesDraft) for d in draft.disagreements]
-        + overview.disagreements,
+        disagreements=[d for draft in batches_kept for d in draft.disagreements] + overview.disagreements,
     )
+    # Each answer kept in part says so, under the name of its request.
+    merged._kept_warnings = [f"{call.subject}: {w}" for call, d in zip(calls, drafts, strict=True)
+                             if isinstance(d, StoriesDraft) for w in d.kept_warnings]
+    merged._kept_warnings += [f"overview: {w}" for w in overview.kept_warnings]
+    return merged
 
 
 def _why_no_merge(exc: BrieferError) -> str:
@@ -377,16 +382,17 @@ def _why_no_merge(exc: BrieferError) -> str:
     return "the merge request failed; the reason is listed under Failures"
 
 
-def fallback_stories(groups: list[StoryGroup], summaries: list[ArticleSummary]) -> list[Story]:
-    """Stories from the deterministic groups alone, for when the merge call failed."""
+def fallback_stories(groups: list[StoryGroup], summaries: list[ArticleSummary],
+                     why: str = "the merge step did not run") -> list[Story]:
+    """Stories from the deterministic groups alone, for when the merge call failed (or its answer, kept in
+    part, has no story for them)."""
     by_id = {s.id: s for s in summaries}
     out = []
     for g in groups:
         newest = max((by_id[i] for i in g.article_ids), key=lambda s: (s.published or "", s.id))
         out.append(Story(
             title=newest.headline_en,
-            summary=f"{newest.summary_en} (Grouped automatically by shared entities and dates; "
-                    "the merge step did not run.)",
+            summary=f"{newest.summary_en} (Grouped automatically by shared entities and dates; {why}.)",
             article_ids=g.article_ids,
             timeline=build_timeline(by_id[i] for i in g.article_ids),
             perspectives=[],
@@ -438,10 +444,20 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
     verified = sum(s.grounding.verified for s in everything)
     published = date_range(summaries)
     stories = with_timelines(draft.stories, summaries) if draft else fallback_stories(groups, summaries)
+    lines = [st.since for st in draft.stories] if draft else [None] * len(stories)
+    merge_warnings = draft.kept_warnings if draft else []
+    if merge_warnings:
+        # A merge answer kept in part may have lost stories: no article vanishes with them.
+        told_of = {aid for st in stories for aid in st.article_ids}
+        untold = [g for g in groups if told_of.isdisjoint(g.article_ids)]
+        if untold:
+            stories += fallback_stories(untold, summaries, "the merge answer had no valid story for them")
+            lines += [None] * len(untold)
+            merge_warnings.append(f"{len(untold)} story group(s) no kept story covers: shown as grouped by "
+                                  "briefer, summarised by their newest article")
     told = None
     if p.matcher is not None:
         # The model's since lines are kept only where briefer's own label says developing.
-        lines = [st.since for st in draft.stories] if draft else [None] * len(stories)
         told = continuity(stories, [_related(st.article_ids, p.companions) for st in stories], p.matcher, p.seen,
                           lines)
     if draft:
@@ -453,7 +469,8 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
     return Brief(
         date=inputs.date,
         title=title,
-        partial=bool(failures) or any(s.warnings for s in everything),
+        partial=bool(failures) or bool(merge_warnings) or any(s.warnings for s in everything),
+        merge_warnings=merge_warnings,
         missing_parts=[] if draft or not summaries else [MissingPart(part=n, reason=why)
                                                          for n in get_args(MissingPartName)],
         date_range=published,

@@ -18,6 +18,10 @@ KEPT_INTRO = ("The model's answer was not valid as a whole (after any re-asks); 
               "says what it left out or could not check:")
 
 
+MERGE_KEPT = "kept in part, with warnings, listed under Kept in part"
+MERGE_LINE = "Merge answer (title, summary, stories, disagreements)"
+
+
 def kept_in_part(brief: Brief) -> list[ArticleRef]:
     """The articles kept only in part (with warnings), in source order."""
     return [a for a in brief.articles if a.warnings]
@@ -30,6 +34,8 @@ def partial_parts(brief: Brief) -> list[str]:
         out.append(f"{len(brief.failures)} item(s) failed and are listed under Failures")
     if kept := kept_in_part(brief):
         out.append(f"{len(kept)} article(s) were kept in part, with warnings, and are listed under Kept in part")
+    if brief.merge_warnings:
+        out.append(f"the merge answer was {MERGE_KEPT}")
     return out
 
 

@@ -39,6 +39,8 @@ from briefer.models import (
 from .common import (
     KEPT_IN_PART,
     KEPT_INTRO,
+    MERGE_KEPT,
+    MERGE_LINE,
     MISSING_TAIL,
     UNVERIFIED,
     Citations,
@@ -262,4 +264,6 @@ def brief_html_pieces(brief: Brief, summaries: Sequence[ArticleSummary]) -> Iter
         kept=kept_in_part(brief),
         kept_mark=KEPT_IN_PART,
         kept_intro=KEPT_INTRO,
+        merge_kept=MERGE_KEPT,
+        merge_line=MERGE_LINE,
     )

@@ -17,6 +17,7 @@ from briefer.models import ArticleSummary, Brief, Continuation, Span, TimelineEn
 from .common import (
     KEPT_IN_PART,
     KEPT_INTRO,
+    MERGE_LINE,
     MISSING_TAIL,
     UNVERIFIED,
     Citations,
@@ -154,9 +155,12 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
 def _kept_section(brief: Brief, cite: Callable[[list[str]], str]) -> list[str]:
     """The articles kept in part, each with what briefer left out or could not check."""
     kept = kept_in_part(brief)
-    if not kept:
+    if not kept and not brief.merge_warnings:
         return []
     out = ["## Kept in part", "", KEPT_INTRO, ""]
+    if brief.merge_warnings:
+        out.append(f"- **{MERGE_LINE}**")
+        out += [f"  - {md(w)}" for w in brief.merge_warnings]
     for a in kept:
         out.append(f"- {cite([a.id])} **{md(a.headline_en)}** (id `{a.id}`)")
         out += [f"  - {md(w)}" for w in a.warnings]
