@@ -107,6 +107,17 @@ def without_run_counters(raw: bytes) -> dict[str, Any]:
     return data
 
 
+def assert_same_outputs(one: Path, two: Path) -> None:
+    """Two runs wrote the same files, byte for byte, brief.json apart from its run counters."""
+    a, b = output_files(one), output_files(two)
+    assert sorted(a) == sorted(b)
+    for name in a:
+        if name == "brief.json":
+            assert without_run_counters(a[name]) == without_run_counters(b[name])
+        else:
+            assert a[name] == b[name], name
+
+
 def remove_tree(root: Path) -> None:
     """shutil.rmtree without recursion: pytest's own clean-up of tmp_path recurses, and a tree 1,200 folders
     deep (the hostile-input tests) would break it at the end of the session."""

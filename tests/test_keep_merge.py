@@ -14,11 +14,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from typer.testing import CliRunner
-
 import echo_model
 from briefer.brief.merge import MergeInputs, build_brief
-from briefer.cli import app
 from briefer.model.answers import Gateway, Policy
 from briefer.model.cache import RecordingStore, ResponseCache
 from briefer.model.llm import EndpointConfig
@@ -26,20 +23,11 @@ from briefer.model.prompts import Prompts
 from briefer.models import Brief, BriefDraft
 from conftest import FIXTURES, reference_responder
 from fake_openai import FakeOpenAI
+from test_keep_valid import _json, _summarize
 from test_large_merge import BUDGET, synthetic
 
 REFERENCE = json.loads((FIXTURES / "recordings" / "merge" / "brief.json").read_text(encoding="utf-8"))["response"]
 UNKNOWN = "999_0000000000000000"
-
-
-def _summarize(articles: Path, out: Path, *extra: str, server: FakeOpenAI | None = None) -> Any:
-    base = ["--base-url", server.base_url] if server else []
-    return CliRunner().invoke(app, ["summarize", str(articles), *base, "--out", str(out), "--date", "2026-11-22",
-                                    "--max-reasks", "1", *extra])
-
-
-def _json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _broken_merge(**changes: Any) -> Any:

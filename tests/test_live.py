@@ -11,7 +11,7 @@ import pytest
 from briefer.model.llm import EndpointConfig
 from briefer.model.prompts import Prompts
 from briefer.pipeline import RunConfig, SilentReporter, run
-from conftest import SEED_IDS, output_files, without_run_counters
+from conftest import SEED_IDS, assert_same_outputs, output_files
 from fake_openai import FakeOpenAI
 
 SECRET = "sk-test-never-written-0123456789"
@@ -38,19 +38,13 @@ def test_live_run_equals_replay(fixture_copy: Path, tmp_path: Path, reference_se
     replay = asyncio.run(run(_config(fixture_copy, tmp_path / "replay", endpoint=endpoint, offline=True,
                                      recordings_dir=live_recordings, cache_dir=None)))
     assert replay.brief.stats.model_calls == 0 and replay.brief.stats.cache_hits == len(SEED_IDS) + 1
-    a, b = output_files(tmp_path / "live"), output_files(tmp_path / "replay")
-    assert sorted(a) == sorted(b)
-    for name in a:
-        if name == "brief.json":
-            assert without_run_counters(a[name]) == without_run_counters(b[name])
-        else:
-            assert a[name] == b[name], name
+    assert_same_outputs(tmp_path / "live", tmp_path / "replay")
 
     # And the same articles and brief.md as the bundled reference recordings give.
     if mode == "tools":
         ref = asyncio.run(run(_config(fixture_copy, tmp_path / "ref", offline=True, cache_dir=None)))
         assert ref.exit_code == 0
-        r = output_files(tmp_path / "ref")
+        r, a = output_files(tmp_path / "ref"), output_files(tmp_path / "live")
         assert {k: v for k, v in r.items() if k != "brief.json"} == {k: v for k, v in a.items() if k != "brief.json"}
 
     # The key is sent to the server and written nowhere.

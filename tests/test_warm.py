@@ -12,7 +12,7 @@ from pathlib import Path
 
 from briefer.model.llm import EndpointConfig
 from briefer.pipeline import RunConfig, run, summarize_folder
-from conftest import FIXTURES, ROOT, SEED_IDS, output_files, without_run_counters
+from conftest import FIXTURES, ROOT, SEED_IDS, assert_same_outputs
 from fake_openai import FakeOpenAI
 
 NOWHERE = "http://127.0.0.1:9/v1"  # nothing listens there: a request would fail the run
@@ -52,13 +52,7 @@ def test_warm_rerun_reuses_summaries_and_writes_the_same_brief(fixture_copy: Pat
     assert warm.brief.stats.model_calls == 0 and warm.brief.stats.cache_hits == len(SEED_IDS) + 1
     # Tokens of the answers used are counted as a rerun that asked the cache would count them.
     assert warm.brief.stats.usage_by_stage == cold.brief.stats.usage_by_stage
-    a, b = output_files(tmp_path / "cold"), output_files(tmp_path / "warm")
-    assert sorted(a) == sorted(b)
-    for name in a:
-        if name == "brief.json":
-            assert without_run_counters(a[name]) == without_run_counters(b[name])
-        else:
-            assert a[name] == b[name], name
+    assert_same_outputs(tmp_path / "cold", tmp_path / "warm")
 
 
 def _tamper_stored_headline(record: Path) -> str:
