@@ -333,13 +333,9 @@ def brief_lines(done: Any) -> int:
     _say(f"{done.imported} answers imported{f', {done.live} requests asked live' if done.live else ''}; "
          f"{'partial brief' if b.partial else 'brief'} written to {result.out_dir}: {s.articles} articles, "
          f"{len(b.failures)} failed, {s.cache_hits} cache hits, {s.model_calls} model calls")
-    for a in b.articles:
-        if a.warnings:
-            _say(f"briefer: kept in part: {a.id}: {'; '.join(a.warnings)}")
-    if b.merge_warnings:
-        _say(f"briefer: kept in part: (merge): {'; '.join(b.merge_warnings)}")
-    for f in b.failures:
-        _say(f"briefer: failed: {f.source_path}: {f.reason}")
+    from .cli import brief_problem_lines
+
+    brief_problem_lines(b)
     return int(result.exit_code)
 
 

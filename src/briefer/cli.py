@@ -326,13 +326,20 @@ def summarize(
         f"{s.prompt_tokens + s.completion_tokens} tokens ({s.prompt_tokens} prompt + {s.completion_tokens} completion)"
         + (f", estimated ${s.cost_usd_est:.4f}" if s.cost_usd_est is not None else ""),
     )
-    for a in kept:
-        _say(f"briefer: kept in part: {a.id}: {'; '.join(a.warnings)}")
+    brief_problem_lines(b)
+    raise typer.Exit(result.exit_code)
+
+
+def brief_problem_lines(b: Any) -> None:
+    """A line for each article and merge answer kept in part, and each failure, under the brief's line
+    (`summarize` and `briefer batch collect` alike)."""
+    for a in b.articles:
+        if a.warnings:
+            _say(f"briefer: kept in part: {a.id}: {'; '.join(a.warnings)}")
     if b.merge_warnings:
         _say(f"briefer: kept in part: (merge): {'; '.join(b.merge_warnings)}")
     for f in b.failures:
         _say(f"briefer: failed: {f.source_path}: {f.reason}")
-    raise typer.Exit(result.exit_code)
 
 
 def _megabytes(mb: float) -> int:
