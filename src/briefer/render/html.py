@@ -66,7 +66,7 @@ RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "yi", "dv", "sd", "ug",
 _OPENERS = {"\u202a": "\u202c", "\u202b": "\u202c", "\u202d": "\u202c", "\u202e": "\u202c",  # LRE RLE LRO RLO → PDF
             "\u2066": "\u2069", "\u2067": "\u2069", "\u2068": "\u2069"}  # LRI RLI FSI → PDI
 _CLOSERS = {"\u202c", "\u2069"}
-_ANY_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_ANY_CONTROL = re.compile("[" + "".join(sorted({*_OPENERS, *_CLOSERS})) + "]")  # from the two sets above
 
 
 def bidi_balanced(text: str) -> str:
