@@ -98,3 +98,20 @@ def test_merge_calls_grow_linearly(tmp_path: Path) -> None:
 def test_few_articles_keep_the_single_merge_call(tmp_path: Path) -> None:
     _, requests = _merge(synthetic(5, stories=2), tmp_path)
     assert [r["tools"][0]["function"]["name"] for r in requests] == ["BriefDraft"]
+
+
+def test_the_single_call_is_skipped_only_when_it_is_surely_over_the_budget() -> None:
+    # build_brief decides "batches" from the digests' costs without writing the whole folder's payload only when
+    # that payload's own estimate is over the budget too: never a batched merge that one call would have held.
+    from briefer.brief.merge import _surely_over, _tokens, article_digest, plan
+    from briefer.model.prompts import Prompts
+
+    summaries = synthetic(60, 7)
+    for n in (1, 2, 5, 20, 60):
+        p = plan(summaries[:n])
+        cost = {s.id: _tokens(article_digest(s)) for s in p.summaries}
+        whole = estimate_tokens(p.call(Prompts()).input_text)
+        for budget in range(0, whole + 50, 7):
+            if _surely_over(cost, budget):
+                assert whole > budget, (n, budget)
+        assert _surely_over(cost, sum(cost.values()) - len(cost) - 1)  # and it does skip: bounds are not vacuous

@@ -39,3 +39,29 @@ def test_runs_of_any_script_count_each_character_once() -> None:
     for _ in range(3000):
         text = "".join(rng.choice(alphabet) * rng.randint(1, 4) for _ in range(rng.randint(0, 12)))
         assert estimate_tokens(text) == _by_character(text), repr(text)
+
+
+def test_json_estimate_is_the_estimate_of_the_indented_json() -> None:
+    # estimate_json_tokens counts the indented layout from the value's shape instead of writing it: the same number
+    # as estimating json.dumps(indent=...) itself, for any nesting, empty containers, scripts, escapes and atoms.
+    import json
+
+    from briefer.tokens import estimate_json_tokens
+
+    atoms: list[object] = ["", "a b", "مرحبا بكم", "中文", "Café", 'q"\\\n\t', "\u202e", "\U00020000", 0, -7, 2.5,
+                           1e100, None, True, False]
+    rng = random.Random(7)
+
+    def value(depth: int) -> object:
+        r = rng.random()
+        if depth > 3 or r < 0.4:
+            return rng.choice(atoms)
+        if r < 0.7:
+            return [value(depth + 1) for _ in range(rng.randint(0, 4))]
+        return {rng.choice(["id", "مفتاح", "键", "k\"ey"]) + str(i): value(depth + 1) for i in range(rng.randint(0, 4))}
+
+    for _ in range(3000):
+        v = value(0)
+        for indent in (1, 2):
+            assert estimate_json_tokens(v, indent) == estimate_tokens(json.dumps(v, ensure_ascii=False, indent=indent))
+    assert estimate_json_tokens({"t": (1, "x")}) == estimate_tokens(json.dumps({"t": [1, "x"]}, indent=1))

@@ -46,7 +46,7 @@ from briefer.models import (
     Story,
     StoryDraft,
 )
-from briefer.tokens import estimate_tokens
+from briefer.tokens import estimate_json_tokens, estimate_tokens
 
 from .aliases import NO_ALIASES, Aliases
 from .continuity import Earlier, Matcher, already_reported, continuity, seeded
@@ -210,7 +210,8 @@ def _related(ids: list[str], companions: dict[str, list[str]]) -> list[str]:
 
 
 def _tokens(obj: object) -> int:
-    return estimate_tokens(json.dumps(obj, ensure_ascii=False, indent=1))
+    """Estimated tokens of `obj` in a payload (written with indent=1, as the payloads are)."""
+    return estimate_json_tokens(obj, indent=1)
 
 
 def pack_batches(groups: list[StoryGroup], by_id: dict[str, ArticleSummary], budget: int,
@@ -338,11 +339,20 @@ def _story_item(story: StoryDraft) -> dict[str, object]:
     return {"title": story.title, "summary": story.summary, "article_ids": story.article_ids}
 
 
+def _surely_over(digest_cost: dict[str, int], budget: int) -> bool:
+    """Whether one merge call over these articles is over the budget, known from their digests' costs alone,
+    without writing the whole folder's payload (a run of thousands of articles otherwise serialised them all
+    to learn it needs batches). Exact: the payload holds each digest, so its estimate is at least the sum of
+    theirs unrounded, and each rounded cost is less than one token above its unrounded one."""
+    return sum(digest_cost.values()) - len(digest_cost) > budget
+
+
 async def merge_in_batches(summaries: list[ArticleSummary], entities: list[BriefEntity], stale: list[StaleArticle],
-                           groups: list[StoryGroup], budget: int, gateway: Gateway, prompts: Prompts) -> BriefDraft:
+                           groups: list[StoryGroup], budget: int, gateway: Gateway, prompts: Prompts,
+                           digest_cost: dict[str, int] | None = None) -> BriefDraft:
     by_id = {s.id: s for s in summaries}
     index = EntityIndex(entities)
-    digest_cost = {s.id: _tokens(article_digest(s)) for s in summaries}
+    digest_cost = digest_cost or {s.id: _tokens(article_digest(s)) for s in summaries}
     cost = {aid: digest_cost[aid] + index.cost(aid) for aid in digest_cost}
     batches: list[tuple[list[StoryGroup], str]] = []
     for packed in pack_batches(groups, by_id, budget, digest_cost):
@@ -420,12 +430,13 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
     why = ""
     try:
         if summaries:  # else every article was in the earlier brief: nothing to merge
-            call = p.call(prompts)
-            if estimate_tokens(call.input_text) <= inputs.merge_budget:
+            digest_cost = {s.id: _tokens(article_digest(s)) for s in summaries}
+            call = None if _surely_over(digest_cost, inputs.merge_budget) else p.call(prompts)
+            if call is not None and estimate_tokens(call.input_text) <= inputs.merge_budget:
                 result = await gateway.ask(call)
             else:
                 result = await merge_in_batches(summaries, entities, stale, groups, inputs.merge_budget, gateway,
-                                                prompts)
+                                                prompts, digest_cost)
             assert isinstance(result, BriefDraft)
             draft = result
     except EndpointError:
