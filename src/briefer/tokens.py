@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 from collections.abc import Iterable
 
-_LATIN = re.compile(r"[\x00-\x7f\u00c0-\u024f\u1e00-\u1eff]")
-_CJK = re.compile(r"[\u1100-\u11ff\u2e80-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff00-\uffef"
-                  r"\U00020000-\U0003ffff]")
-_LATIN_RUNS = re.compile(_LATIN.pattern + "+")
+_LATIN = r"[\x00-\x7f\u00c0-\u024f\u1e00-\u1eff]"
+_CJK = r"\u1100-\u11ff\u2e80-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff"
 # The characters counted as Latin or CJK beyond ASCII: a text with none of them needs no substitution.
-_WIDE = re.compile(r"[\u00c0-\u024f\u1e00-\u1eff" + _CJK.pattern[1:])
-_CJK_RUNS = re.compile(_CJK.pattern + "+")
+_WIDE = re.compile(r"[\u00c0-\u024f\u1e00-\u1eff" + _CJK + "]")
+
+
+@functools.cache
+def _runs() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Runs of Latin and of CJK characters, compiled when a text first holds such a character: each of these
+    classes of tens of thousands of characters takes the re module 6 ms to compile, a cost of every start-up."""
+    return re.compile(_LATIN + "+"), re.compile("[" + _CJK + "]+")
 
 
 def estimate_tokens(text: str, extra_latin: int = 0) -> int:
@@ -29,8 +34,9 @@ def estimate_tokens(text: str, extra_latin: int = 0) -> int:
     if _WIDE.search(text) is None:  # ASCII and other scripts only (English, Arabic, Persian…): counted in C
         latin, cjk = len(text.encode("ascii", "ignore")), 0
     else:
-        latin = len(text) - len(_LATIN_RUNS.sub("", text))
-        cjk = len(text) - len(_CJK_RUNS.sub("", text))
+        latin_runs, cjk_runs = _runs()
+        latin = len(text) - len(latin_runs.sub("", text))
+        cjk = len(text) - len(cjk_runs.sub("", text))
     return math.ceil((latin + extra_latin) / 4 + cjk + (len(text) - latin - cjk) / 3)
 
 
