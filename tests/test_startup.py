@@ -23,3 +23,26 @@ def test_help_does_not_import_the_sdks(argv: list[str], shown: str) -> None:
     assert r.returncode == 0, r.stderr
     assert shown in r.stdout
     assert r.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_collector_is_spaced_out_by_the_command_only() -> None:
+    # The command collects the youngest generation every RUN_THRESHOLD allocations; importing briefer (a notebook,
+    # another program) leaves the collector as that program set it.
+    code = (
+        "import gc, sys\n"
+        "gc.set_threshold(123, 4, 5)\n"
+        "import briefer.cli, briefer.pipeline\n"
+        "print(gc.get_threshold())\n"
+        "sys.argv = ['briefer', '--help']\n"
+        "try:\n"
+        "    briefer.cli.main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(gc.get_threshold())\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    from briefer.gcpause import RUN_THRESHOLD
+
+    assert r.stdout.strip().splitlines()[0] == "(123, 4, 5)"
+    assert r.stdout.strip().splitlines()[-1] == f"({RUN_THRESHOLD}, 4, 5)"

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
+from . import gcpause
 from .batch_cli import batch_app
 from .errors import BrieferError, Terminated, UsageError
 from .eval.command import eval_command
@@ -250,9 +251,7 @@ def summarize(
         from .redact import register
 
         register(os.environ.get("OPENAI_API_KEY"))  # redacted from all output even before a request is made
-        from .gcpause import paused_gc
-
-        with paused_gc():
+        with gcpause.paused_gc():
             from .model.llm import EndpointConfig
             from .pipeline import RunConfig, summarize_folder
 
@@ -387,6 +386,7 @@ app.add_typer(batch_app, name="batch")
 def main() -> None:
     # Installed by the command only, not on import: a program that embeds the library keeps its own handler.
     signal.signal(signal.SIGTERM, _on_sigterm)
+    gcpause.for_a_run()
     try:
         # One name for usage lines and shell completion, also under `python -m briefer`.
         app(prog_name="briefer")

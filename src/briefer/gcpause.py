@@ -1,9 +1,12 @@
-"""The cyclic garbage collector paused while briefer imports its heavy dependencies.
+"""The cyclic garbage collector paused while briefer imports its heavy dependencies, and spaced out for a run.
 
 Importing the openai SDK, instructor and pydantic models creates tens of thousands of objects, nearly all
 kept for the life of the process; each time the collector's thresholds trip during that it walks them all
 again, for nothing. Paused, the start-up before the first request costs about an eighth less CPU (about
-0.2 s on this project's 2-core machine). The pause ends with the imports, so a run itself is collected as usual.
+0.2 s on this project's 2-core machine). The pause ends with the imports, so a run itself is still collected.
+
+A run keeps what it allocates (summaries, answers, the brief) to the end and makes little cyclic garbage, so the
+command spaces the youngest generation's collections out (`for_a_run`).
 """
 
 from __future__ import annotations
@@ -23,3 +26,15 @@ def paused_gc() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
+
+
+RUN_THRESHOLD = 50_000  # allocations between collections of the youngest generation (Python's default: 700)
+
+
+def for_a_run() -> None:
+    """Collect the youngest generation every 50,000 allocations, not every 700. At 700, a warm rerun of 2,000
+    articles ran 640 collections, 4 of them full ones walking every summary (0.36 s of its 3 s); at 50,000 it runs
+    4, none full (0.06 s). Peak memory is unchanged: garbage in cycles waits a little longer, that is all. Set
+    by the command only: a program embedding briefer keeps its own collector settings."""
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(RUN_THRESHOLD, older, oldest)
