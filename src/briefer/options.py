@@ -1,7 +1,8 @@
 """Command-line options that several commands share (summarize, eval): declared once, so their names, help
 and defaults cannot drift apart."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: typer reads every command's option annotations at each start,
+# and string annotations cost it a compile() and an eval() each (0.04 s of every run, --help included).
 
 from typing import Annotated
 

@@ -5,7 +5,8 @@ could not be made, or a check could not be evaluated) · 2 usage (bad options or
 Only typer is imported here; the pipeline is imported when the command runs.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: typer reads every command's option annotations at each start,
+# and string annotations cost it a compile() and an eval() each (0.04 s of every run, --help included).
 
 from pathlib import Path
 from typing import Annotated
