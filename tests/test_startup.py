@@ -46,3 +46,13 @@ def test_the_collector_is_spaced_out_by_the_command_only() -> None:
 
     assert r.stdout.strip().splitlines()[0] == "(123, 4, 5)"
     assert r.stdout.strip().splitlines()[-1] == f"({RUN_THRESHOLD}, 4, 5)"
+
+
+def test_the_pipeline_imports_only_what_every_run_needs() -> None:
+    # The SDKs wait for the first request, the encoding detector for a file that is not UTF-8, the TOML reader for
+    # an alias file: a warm rerun from the cache of UTF-8 articles imports none of them.
+    code = ("import sys, briefer.cli, briefer.pipeline\n"
+            "print(sorted(m for m in ('openai', 'instructor', 'charset_normalizer', 'tomllib') if m in sys.modules))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"

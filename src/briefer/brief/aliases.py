@@ -16,7 +16,6 @@ folder summarised (where `recordings/` is), if there is one; `--aliases FILE` na
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +64,8 @@ def _strings(value: object, where: str, *, min_items: int) -> list[str]:
 
 def load_aliases(path: Path) -> Aliases:
     """Read an alias file; a bad file stops the run with one line naming the file and the key."""
+    import tomllib  # here, not at start-up: most folders have no alias file
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -25,8 +25,6 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
-from charset_normalizer import from_bytes
-
 from briefer.errors import InputError
 
 # Legacy code pages worth trying, most used first (the order breaks ties between equal readings).
@@ -180,6 +178,8 @@ class _Reading:
 
 
 def _detect(data: bytes, final: bool) -> Decoded | None:
+    from charset_normalizer import from_bytes  # here, not at start-up: only a file that is not UTF-8 needs it
+
     sample = data[:DETECT_SAMPLE]
     readings: list[_Reading] = []
     for encoding in CANDIDATES:
