@@ -15,8 +15,17 @@ import pytest
 
 from briefer.models import MissingPart, Span
 from briefer.pipeline import RunConfig, run
-from briefer.render.common import age_line, date_mark, grounding_line, who_says
-from briefer.render.html import Quote, Segment, bidi_balanced, brief_html, segments
+from briefer.render.common import Citations, age_line, date_mark, grounding_line, who_says
+from briefer.render.html import (
+    CiteLinks,
+    Quote,
+    Segment,
+    bidi_balanced,
+    brief_html,
+    highlighted,
+    in_own_script,
+    segments,
+)
 from conftest import FIXTURES
 from html_pages import HOSTILE, Outputs, Page, poisoned_brief, poisoned_summary, seed_outputs, with_every_section
 
@@ -52,6 +61,34 @@ def test_bidi_balanced_closes_what_an_article_opens_and_drops_what_it_did_not() 
     assert bidi_balanced(f"a{PDI}b{PDF}c") == "abc"
     assert bidi_balanced(f"{LRI}x{RLO}y{PDI}z") == f"{LRI}x{RLO}y{PDF}{PDI}z"
     assert bidi_balanced(f"{RLO}{LRI}x{PDF}") == f"{RLO}{LRI}x{PDI}{PDF}"
+
+
+def test_snippets_built_in_python_print_article_text_escaped_and_balanced() -> None:
+    # An article's paragraphs (with their highlights) and names in their own script are built in Python for speed,
+    # not by {{ }}: what they print from the article must still be escaped, and bidi-balanced piece by piece.
+    text = "AT&T " + HOSTILE
+    cut = text.index(RLO) + 3  # a quote that ends inside the article's open override
+    quote = Quote("a1-kp1", "key point 1", Span(part="body", paragraph=0, start=5, end=cut))
+    marks = [("span", {"class": "qa", "id": "a1-kp1"}), ("mark", {"title": "key point 1"})]
+    cases = [
+        (highlighted(segments(text, [])), [], bidi_balanced(text)),
+        (highlighted(segments(text, [quote])), marks, "".join(map(bidi_balanced, [text[:5], text[5:cut], text[cut:]]))),
+        (in_own_script([text, text[5:cut]], "ar"), [("bdi", {"lang": "ar"})] * 2,
+         bidi_balanced(text) + ", " + bidi_balanced(text[5:cut])),
+    ]
+    for out, elements, shown in cases:
+        page = Page.parse(out)
+        assert [(e.tag, e.attrs) for e in page.elements] == elements  # the article's markup stays text
+        assert "AT&amp;T" in out and "&lt;script&gt;" in out and "<script" not in out
+        assert page.text == shown
+
+
+def test_cite_links_each_source_once_in_order() -> None:
+    cite = CiteLinks(Citations({"x": 2, "y": 1}))
+    assert cite(["x", "y", "x"]) == ('<a class="cite" href="#src-1" aria-label="source 1">[1]</a>'
+                                     '<a class="cite" href="#src-2" aria-label="source 2">[2]</a>')
+    assert cite(("x", "y", "x")) is cite(["x", "y", "x"])  # each list of ids is built once
+    assert cite([]) == ""
 
 
 def test_the_compiled_page_template_is_reused_by_the_next_run(tmp_path: Path) -> None:
@@ -172,6 +209,9 @@ def test_hostile_text_is_text(seed: Outputs) -> None:
     assert page.style == base.style
     shown = bidi_balanced(HOSTILE)
     assert page.text.count(shown) > 100  # the payload is on the page as text, everywhere it was put
+    # Every text and attribute value is balanced: the payload's stray closers and its open override never escape it.
+    assert all(bidi_balanced(t) == t for t in page.texts)
+    assert all(bidi_balanced(v) == v for e in page.elements for v in e.attrs.values())
     assert "{{ 7*7 }}" in page.text and "{% if true %}jinja{% endif %}" in page.text
     assert "&lt;script&gt;" in out and "<script" not in out.lower()
 
