@@ -15,16 +15,19 @@ import pytest
 
 from briefer.models import MissingPart, Span
 from briefer.pipeline import RunConfig, run
-from briefer.render.common import Citations, age_line, date_mark, grounding_line, who_says
+from briefer.render.common import UNVERIFIED, Citations, age_line, date_mark, grounding_line, who_says
 from briefer.render.html import (
+    Cited,
     CiteLinks,
     Quote,
     Segment,
     bidi_balanced,
     brief_html,
+    evidence,
     highlighted,
     in_own_script,
     segments,
+    sourcing,
 )
 from conftest import FIXTURES
 from html_pages import HOSTILE, Outputs, Page, poisoned_brief, poisoned_summary, seed_outputs, with_every_section
@@ -64,8 +67,9 @@ def test_bidi_balanced_closes_what_an_article_opens_and_drops_what_it_did_not() 
 
 
 def test_snippets_built_in_python_print_article_text_escaped_and_balanced() -> None:
-    # An article's paragraphs (with their highlights) and names in their own script are built in Python for speed,
-    # not by {{ }}: what they print from the article must still be escaped, and bidi-balanced piece by piece.
+    # An article's paragraphs (with their highlights), names in their own script, who a line rests on and unfound
+    # quotes are built in Python for speed, not by {{ }}: what they print from the article or the model must still
+    # be escaped, and bidi-balanced piece by piece.
     text = "AT&T " + HOSTILE
     cut = text.index(RLO) + 3  # a quote that ends inside the article's open override
     quote = Quote("a1-kp1", "key point 1", Span(part="body", paragraph=0, start=5, end=cut))
@@ -75,12 +79,18 @@ def test_snippets_built_in_python_print_article_text_escaped_and_balanced() -> N
         (highlighted(segments(text, [quote])), marks, "".join(map(bidi_balanced, [text[:5], text[5:cut], text[cut:]]))),
         (in_own_script([text, text[5:cut]], "ar"), [("bdi", {"lang": "ar"})] * 2,
          bidi_balanced(text) + ", " + bidi_balanced(text[5:cut])),
+        (sourcing(text, True), [("span", {"class": "attr anon"}), ("bdi", {"dir": "ltr"})],
+         " " + bidi_balanced(f"according to {text} (a single anonymous source)")),
+        (evidence(Cited(None, None, ""), text, "ar"), [("span", {"class": "unverified"}), ("bdi", {"lang": "ar"})],
+         f"{UNVERIFIED}: “{bidi_balanced(text)}”"),
     ]
     for out, elements, shown in cases:
         page = Page.parse(out)
         assert [(e.tag, e.attrs) for e in page.elements] == elements  # the article's markup stays text
         assert "AT&amp;T" in out and "&lt;script&gt;" in out and "<script" not in out
         assert page.text == shown
+    assert sourcing(None, False) == "" and evidence(Cited(None, "a1-kp1", "¶ 2"), text, "ar") == (
+        '<a class="ev" href="#a1-kp1">see ¶ 2</a>')
 
 
 def test_cite_links_each_source_once_in_order() -> None:
