@@ -60,9 +60,12 @@ def atomic_write_pieces(path: Path, pieces: Iterable[str]) -> None:
 
 
 def _write_atomically(path: Path, pieces: Iterable[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     # A short temporary name: `.<name>.<random>.tmp` would pass the 255-byte name limit for long names.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+    except FileNotFoundError:  # the folder is made only when missing: trying first saves a call for each file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             for piece in pieces:
