@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import socket
 from pathlib import Path
@@ -133,3 +134,26 @@ def test_max_cost_must_be_a_positive_number(tmp_path: Path, value: str) -> None:
 def test_price_must_be_finite(value: str) -> None:
     with pytest.raises(UsageError, match="--price must be two finite numbers"):
         price_for("m", value)
+
+
+def test_dry_run_sees_a_merge_in_batches_already_answered(tmp_path: Path) -> None:
+    # A merge over the budget is asked in batches, then an overview: a dry run after the run must find every one
+    # of those calls answered (it once looked for the single merge call such a folder never makes, and priced the
+    # merge as still to send).
+    cfg = RunConfig(folder=FIXTURES / "articles", out_dir=tmp_path / "out", date="2026-11-22",
+                    cache_dir=tmp_path / "cache", recordings_dir=tmp_path / "none", merge_budget=600,
+                    endpoint=EndpointConfig(model="gpt-4o-mini", base_url="http://127.0.0.1:9/v1"))
+    with FakeOpenAI(echo_model.respond) as server:
+        endpoint = EndpointConfig(model="gpt-4o-mini", base_url=server.base_url)
+        result = asyncio.run(run(dataclasses.replace(cfg, endpoint=endpoint)))
+        requests = len(server.requests)
+    assert result.brief.stats.usage_by_stage.keys() >= {"merge_stories", "merge_overview"}  # it did batch
+    assert requests - len(SEED_IDS) >= 3  # two batches or more, then the overview
+    plan = dry_run(cfg)
+    assert all(r.cached for r in plan.rows), [r for r in plan.rows if not r.cached]
+    assert plan.totals()[0] == 0 and plan.cost == 0
+    # And with one batch's answer gone from the cache, the merge is to send again.
+    for entry in (tmp_path / "cache").rglob("*.json"):
+        if '"merge_overview"' in entry.read_text(encoding="utf-8"):
+            entry.unlink()
+    assert not dry_run(cfg).rows[-1].cached

@@ -388,21 +388,34 @@ def dry_run(cfg: RunConfig) -> DryRun:
 
 
 def _merge_answered(articles: list[Article], gateway: Gateway, prompts: Prompts, cfg: RunConfig) -> bool:
-    """With every article answered already, whether the merge is too (it depends on their summaries)."""
+    """With every article answered already, whether the merge is too (it depends on their summaries): the merge
+    is run against the cache and recordings by a gateway that defers, never sends, what is not answered (as
+    batch_run finds a batch's requests), so a merge in batches is checked call by call, its overview included."""
     from dataclasses import replace
 
-    from .brief.merge import plan
+    from .model.answers import Deferred
 
     offline = replace(gateway, policy=replace(gateway.policy, offline=True))  # a dry run never calls the model
+    deferring = replace(gateway, policy=replace(gateway.policy, offline=False, record=False,
+                                                batched=frozenset({"merge"}), defer=True))
 
-    async def summaries() -> list[ArticleSummary]:
-        return [await summarize_article(a, offline, prompts, max_input_tokens=cfg.max_input_tokens)
-                for a in articles]
+    async def answered() -> bool:
+        done = []
+        for article in articles:
+            with contextlib.suppress(ArticleFailed, ReplayError):  # a replayed failure: not merged, as in a run
+                done.append(await summarize_article(article, offline, prompts, max_input_tokens=cfg.max_input_tokens))
+        if not done:
+            return True
+        inputs = MergeInputs(date=cfg.date or today(), summaries=done, failures=[], skipped=[],
+                             stale_after_days=cfg.stale_after_days, merge_budget=cfg.merge_budget,
+                             aliases=aliases_for(cfg.folder, cfg.aliases), earlier=_earlier(cfg, lambda _: None))
+        try:
+            await build_brief(inputs, deferring, prompts)
+        except Deferred:
+            return False
+        return True
 
-    done = asyncio.run(summaries())
-    p = plan(done, aliases_for(cfg.folder, cfg.aliases), cfg.stale_after_days,
-             earlier=_earlier(cfg, lambda _: None))
-    return not p.summaries or gateway.has_answer(p.call(prompts))
+    return asyncio.run(answered())
 
 
 async def for_each(articles: list[Article], one: Callable[[Article], Coroutine[object, object, None]]) -> None:
