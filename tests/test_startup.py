@@ -25,8 +25,9 @@ def test_help_does_not_import_the_sdks(argv: list[str], shown: str) -> None:
     assert r.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_the_collector_is_spaced_out_by_the_command_only() -> None:
-    # The command collects the youngest generation every RUN_THRESHOLD allocations; importing briefer (a notebook,
+def test_the_collector_is_spaced_out_by_the_command_only_until_it_asks_the_model() -> None:
+    # The command collects the youngest generation every RUN_THRESHOLD allocations while it only reads and computes;
+    # once the SDK is loaded to ask the model, the thresholds are back as they were. Importing briefer (a notebook,
     # another program) leaves the collector as that program set it.
     code = (
         "import gc, sys\n"
@@ -39,13 +40,18 @@ def test_the_collector_is_spaced_out_by_the_command_only() -> None:
         "except SystemExit:\n"
         "    pass\n"
         "print(gc.get_threshold())\n"
+        "from briefer.model.llm import EndpointConfig, ModelClient\n"
+        "ModelClient(EndpointConfig(model='m', base_url='http://127.0.0.1:9/v1'))._openai()\n"
+        "print(gc.get_threshold())\n"
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     from briefer.gcpause import RUN_THRESHOLD
 
-    assert r.stdout.strip().splitlines()[0] == "(123, 4, 5)"
-    assert r.stdout.strip().splitlines()[-1] == f"({RUN_THRESHOLD}, 4, 5)"
+    lines = r.stdout.strip().splitlines()
+    assert lines[0] == "(123, 4, 5)"
+    assert lines[-2] == f"({RUN_THRESHOLD}, 4, 5)"
+    assert lines[-1] == "(123, 4, 5)"
 
 
 def test_the_pipeline_imports_only_what_every_run_needs() -> None:

@@ -54,6 +54,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
+from briefer import gcpause
 from briefer.errors import ArticleFailed, BudgetExceeded, EndpointError, UsageError
 from briefer.gcpause import paused_gc
 from briefer.redact import clean_key, register_url
@@ -353,6 +354,7 @@ class ModelClient:
                 # The SDK's objects (tens of thousands) live as long as the process: out of the collector's
                 # generations, later collections no longer walk them (about 15% of a cold run's CPU).
                 gc.freeze()
+            gcpause.for_requests()
             cfg = self.config
             key = cfg.api_key or clean_key(os.environ.get("OPENAI_API_KEY") or "")
             if not key:
