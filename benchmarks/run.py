@@ -162,6 +162,11 @@ def main() -> None:
             f"{warm.wall:.2f} s (CPU {warm.cpu:.2f} s; median {runs[1].wall:.2f} s), "
             f"{max(closing(r.stderr)['model_calls'] for r in runs)} requests", target)
 
+    # The machine's speed at the time of the run: on a shared virtual machine it varies by a fifth or more from one
+    # run to the next, and every figure below with it (compare runs by this row first).
+    loop = "total = 0\nfor i in range(5_000_000):\n    total += i\n"
+    row("machine speed: a fixed pure-Python loop of 5 M additions (median of 3)",
+        f"{startup([sys.executable, '-c', loop], runs=3):.2f} s", "")
     try:
         folder = work / f"articles-{n_cold}"
         bench_model.write_articles(folder, n_cold)
