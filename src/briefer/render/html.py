@@ -187,7 +187,7 @@ def in_own_script(texts: Sequence[str], lang: str) -> Markup:
     """The template's `names|in_own_script(lang)`: `<bdi lang="ar">…</bdi>, <bdi lang="ar">…</bdi>`, names as an
     article writes them. A function, not a {% for %} with loop.last, for the same reason as `highlighted`: every
     article lists its names. Each is the article's, printed as {{ }} would."""
-    return _joined([_html('<bdi lang="{}">{}</bdi>', lang, bidi_balanced(text)) for text in texts], ", ")
+    return _joined([_html('<bdi lang="{}">{}</bdi>', lang, text) for text in texts], ", ")
 
 
 def sourcing(attributed_to: str | None, single_anonymous: bool, reports: int = 1) -> Markup:
