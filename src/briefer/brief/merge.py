@@ -349,10 +349,11 @@ def _surely_over(digest_cost: dict[str, int], budget: int) -> bool:
 
 async def merge_in_batches(summaries: list[ArticleSummary], entities: list[BriefEntity], stale: list[StaleArticle],
                            groups: list[StoryGroup], budget: int, gateway: Gateway, prompts: Prompts,
-                           digest_cost: dict[str, int] | None = None) -> BriefDraft:
+                           digest_cost: dict[str, int]) -> BriefDraft:
+    """The stories of each batch of story groups, then the overview. `digest_cost`: each article's digest's
+    estimated tokens (build_brief measured them to choose batches)."""
     by_id = {s.id: s for s in summaries}
     index = EntityIndex(entities)
-    digest_cost = digest_cost or {s.id: _tokens(article_digest(s)) for s in summaries}
     cost = {aid: digest_cost[aid] + index.cost(aid) for aid in digest_cost}
     batches: list[tuple[list[StoryGroup], str]] = []
     for packed in pack_batches(groups, by_id, budget, digest_cost):
