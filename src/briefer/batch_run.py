@@ -29,8 +29,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .brief.aliases import aliases_for
-from .brief.merge import MergeInputs, build_brief, today
+from .brief.merge import build_brief, today
 from .errors import ArticleFailed, BudgetExceeded, ReplayError, UsageError
 from .extract.article import planned_calls, summarize_article
 from .ingest.folder import Article
@@ -62,7 +61,18 @@ from .model.costs import Price, batch_price, completion_estimate, prompt_estimat
 from .model.llm import EndpointConfig, request_body
 from .model.prompts import Prompts
 from .models import ArticleDigest, ArticleExtraction, ArticleSummary, BriefDraft, BriefOverview, StoriesDraft
-from .pipeline import Reporter, RunConfig, RunResult, SilentReporter, _check, _earlier, _gateway, _read, for_each, run
+from .pipeline import (
+    Reporter,
+    RunConfig,
+    RunResult,
+    SilentReporter,
+    _check,
+    _gateway,
+    _read,
+    for_each,
+    merge_request_inputs,
+    run,
+)
 from .tokens import estimate_tokens
 
 # The answers a batch can hold, by the name its pending record gives.
@@ -135,11 +145,8 @@ def next_requests(cfg: RunConfig, stages: tuple[str, ...], tries: dict[str, int]
             summaries, answered = await _articles(folder.articles, gateway, prompts, cfg, "extract" in stages)
             if fresh() or "merge" not in stages or not summaries:
                 return "extract", answered
-            inputs = MergeInputs(date=cfg.date or today(), summaries=summaries, failures=[], skipped=[],
-                                 stale_after_days=cfg.stale_after_days, merge_budget=cfg.merge_budget,
-                                 aliases=aliases_for(cfg.folder, cfg.aliases), earlier=_earlier(cfg, lambda _m: None))
             with contextlib.suppress(Deferred):
-                await build_brief(inputs, gateway, prompts)
+                await build_brief(merge_request_inputs(cfg, summaries), gateway, prompts)
             return "merge", answered
         finally:
             await gateway.aclose()

@@ -387,6 +387,14 @@ def dry_run(cfg: RunConfig) -> DryRun:
                   batch_price(cfg.endpoint.model, cfg.price))
 
 
+def merge_request_inputs(cfg: RunConfig, summaries: list[ArticleSummary]) -> MergeInputs:
+    """What the merge's requests depend on, as `run` gives it to build_brief, for finding those requests without
+    a run (the dry run, a batch's planning): nothing only reported (failures, notes, price) and no warnings."""
+    return MergeInputs(date=cfg.date or today(), summaries=summaries, failures=[], skipped=[],
+                       stale_after_days=cfg.stale_after_days, merge_budget=cfg.merge_budget,
+                       aliases=aliases_for(cfg.folder, cfg.aliases), earlier=_earlier(cfg, lambda _: None))
+
+
 def _merge_answered(articles: list[Article], gateway: Gateway, prompts: Prompts, cfg: RunConfig) -> bool:
     """With every article answered already, whether the merge is too (it depends on their summaries): the merge
     is run against the cache and recordings by a gateway that defers, never sends, what is not answered (as
@@ -406,11 +414,8 @@ def _merge_answered(articles: list[Article], gateway: Gateway, prompts: Prompts,
                 done.append(await summarize_article(article, offline, prompts, max_input_tokens=cfg.max_input_tokens))
         if not done:
             return True
-        inputs = MergeInputs(date=cfg.date or today(), summaries=done, failures=[], skipped=[],
-                             stale_after_days=cfg.stale_after_days, merge_budget=cfg.merge_budget,
-                             aliases=aliases_for(cfg.folder, cfg.aliases), earlier=_earlier(cfg, lambda _: None))
         try:
-            await build_brief(inputs, deferring, prompts)
+            await build_brief(merge_request_inputs(cfg, done), deferring, prompts)
         except Deferred:
             return False
         return True
