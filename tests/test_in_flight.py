@@ -9,10 +9,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import echo_model
-from briefer.model.llm import EndpointConfig
+from briefer.model.llm import EndpointConfig, ModelClient
+from briefer.models import ArticleExtraction
 from briefer.pipeline import RunConfig, run
-from fake_openai import FakeOpenAI
+from fake_openai import FakeOpenAI, FaultPlan
 
 
 class Gauge:
@@ -53,3 +56,36 @@ def test_merge_batches_respect_concurrency(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert gauge.names.count("StoriesDraft") >= 4, gauge.names  # the merge really ran in several batches
     assert gauge.peak == 3  # the slots were used, and never exceeded
+
+
+@pytest.mark.parametrize("second_try", ["re-ask", "retry"])
+def test_a_request_waiting_to_be_reasked_or_retried_holds_no_slot(second_try: str) -> None:
+    """--concurrency counts requests in flight: while article a's first answer is checked and re-asked, or its
+    failed request waits for the retry, article b's request goes out in the free slot."""
+    faults = FaultPlan({"Article id: a\n": ["500"]} if second_try == "retry" else {})
+
+    def answer(body: dict[str, Any]) -> dict[str, Any]:
+        extraction = echo_model.extraction(body)
+        if second_try == "re-ask" and len(server.requests) == 1:  # a's first answer is one paragraph short
+            extraction["translation_en"] = []
+        return extraction
+
+    def messages(article: str) -> list[dict[str, str]]:
+        user = f"Article id: {article}\n<<<DATA-0\nHEADLINE: h\n[0] one paragraph here\nDATA-0>>>"
+        return [{"role": "system", "content": "Answer."}, {"role": "user", "content": user}]
+
+    async def no_wait(seconds: float) -> None:
+        pass
+
+    async def both(client: ModelClient) -> None:
+        slot = asyncio.Semaphore(1)
+        try:
+            await asyncio.gather(*(client.complete(messages(a), ArticleExtraction, {"paragraph_count": 1}, slot=slot)
+                                   for a in ("a", "b")))
+        finally:
+            await client.aclose()
+
+    with FakeOpenAI(answer, faults=faults) as server:
+        asyncio.run(both(ModelClient(EndpointConfig(model="m", base_url=server.base_url), sleep=no_wait)))
+    order = [m["messages"][1]["content"].split("\n")[0][-1] for m in server.requests]
+    assert order == ["a", "b", "a"]  # held for the whole call, the slot would have made it a, a, b

@@ -176,7 +176,7 @@ def summarize(
                                  envvar="OPENAI_BASE_URL")
     ] = None,
     mode: Annotated[str, typer.Option(help=f"Structured-output mode: {', '.join(MODES)}.")] = "tools",
-    concurrency: Annotated[int, typer.Option(help="Articles processed at once.")] = 8,
+    concurrency: Annotated[int, typer.Option(help="Requests to the model in flight at once.")] = 8,
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Response cache [default: user cache].")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the response cache.")] = False,
     offline: Annotated[

@@ -436,7 +436,9 @@ async def for_each(articles: list[Article], one: Callable[[Article], Coroutine[o
 
 async def _summarize_all(articles: list[Article], gateway: Gateway, prompts: Prompts, cfg: RunConfig,
                          out: Path, rep: Reporter) -> tuple[list[ArticleSummary], list[Failure]]:
-    semaphore = asyncio.Semaphore(cfg.concurrency)
+    # Articles under way at once: twice --concurrency, so that while some check their answers or wait for a
+    # retry, others have requests ready for the freed slots (the gateway holds the --concurrency limit itself).
+    semaphore = asyncio.Semaphore(2 * cfg.concurrency)
     summaries: list[ArticleSummary] = []
     failures: list[Failure] = []
     rep.start(len(articles))

@@ -57,7 +57,7 @@ def eval_command(
                                              "transient fault.")] = 4,
     max_reasks: Annotated[int, typer.Option("--max-reasks", help="Re-asks when the answer is invalid.")] = 2,
     max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Completion token limit per answer.")] = None,
-    concurrency: Annotated[int, typer.Option(help="Articles processed at once.")] = 8,
+    concurrency: Annotated[int, typer.Option(help="Requests to the model in flight at once.")] = 8,
     frequency_penalty: Annotated[float | None, typer.Option("--frequency-penalty", help="Penalise repeated tokens "
                                                             "(-2 to 2).")] = None,
     presence_penalty: Annotated[float | None, typer.Option("--presence-penalty", help="Penalise tokens already "

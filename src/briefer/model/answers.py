@@ -20,7 +20,6 @@ cancellations) are never stored: asked again, they may well succeed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import functools
 import json
@@ -354,10 +353,10 @@ class Gateway:
         from .llm import EndpointFailed, RequestFailed
 
         try:
-            async with self._in_flight():
-                answer = await self._model().complete(call.messages, call.response_model, call.context,
-                                                      meter=self._meter(call),
-                                                      default_max_tokens=completion_cap(self.endpoint, call))
+            answer = await self._model().complete(call.messages, call.response_model, call.context,
+                                                  meter=self._meter(call),
+                                                  default_max_tokens=completion_cap(self.endpoint, call),
+                                                  slot=self._in_flight())
         except RequestFailed as exc:
             self.counters.http_attempts += exc.attempts
             usage = Usage(prompt_tokens=exc.prompt_tokens, completion_tokens=exc.completion_tokens)
@@ -432,10 +431,10 @@ class Gateway:
                             raw_output_tokens=exc.raw_output_tokens, reason=str(exc))
         return self._keep(call, record), record
 
-    def _in_flight(self) -> asyncio.Semaphore | contextlib.nullcontext[None]:
-        """A slot among --concurrency for one request to the model: article, part, re-ask or merge alike."""
+    def _in_flight(self) -> asyncio.Semaphore | None:
+        """The --concurrency slots each HTTP request to the model holds: article, part, re-ask or merge alike."""
         if self.max_in_flight is None:
-            return contextlib.nullcontext()
+            return None
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.max_in_flight)
         return self._slots

@@ -196,6 +196,7 @@ class _Attempts:
     last_refusal: str | None = None
     meter: Meter | None = None
     streamed: Streamed | None = None  # the answer the current attempt is streaming, as far as it came
+    slot: asyncio.Semaphore | None = None  # --concurrency: held by each HTTP attempt, not between attempts
 
 
 _attempts: contextvars.ContextVar[_Attempts] = contextvars.ContextVar("briefer_http_attempts")
@@ -406,6 +407,16 @@ class ModelClient:
             return float(backoff * (0.75 + random.random() / 2))  # jitter: +/- 25 %
 
         async def attempt(body: dict[str, Any]) -> Any:
+            counter = _attempts.get(None)
+            slot = counter.slot if counter is not None else None
+            if slot is None:
+                return await attempt_in_slot(body)
+            # The slot is held while the request is sent and answered, not while its answer is checked or a
+            # retry's backoff passes: a request waiting to be re-asked or retried keeps no other one waiting.
+            async with slot:
+                return await attempt_in_slot(body)
+
+        async def attempt_in_slot(body: dict[str, Any]) -> Any:
             if self._paused is not None and time.monotonic() < self._paused[0]:
                 raise RequestFailed(f"not sent: {self._paused[1]}", attempts=_current_attempts())
             counter = _attempts.get(None)
@@ -586,11 +597,12 @@ class ModelClient:
 
     async def complete(
         self, messages: list[dict[str, str]], response_model: type[BaseModel], context: dict[str, Any] | None,
-        meter: Meter | None = None, default_max_tokens: int | None = None,
+        meter: Meter | None = None, default_max_tokens: int | None = None, slot: asyncio.Semaphore | None = None,
     ) -> Answer:
         """One validated answer. `context`: what the validators check the answer against; `meter`:
         holds each HTTP request's cost while in flight (re-asks and retries included);
-        `default_max_tokens`: the completion cap to send when the run sets no --max-tokens.
+        `default_max_tokens`: the completion cap to send when the run sets no --max-tokens; `slot`: held by
+        each HTTP attempt (--concurrency counts requests in flight, re-asks and retries included).
 
         The request is built by briefer (wire_body: the mode's frame once per response model, the
         messages per call) and the answer read with instructor's parser for the mode; an invalid
@@ -602,7 +614,7 @@ class ModelClient:
         if cap is not None:
             body = with_max_tokens(body, cap)
         handlers = _handlers(cfg.mode)
-        counter = _Attempts(meter=meter)
+        counter = _Attempts(meter=meter, slot=slot)
         token = _attempts.set(counter)
         usage = [0, 0]
         try:
