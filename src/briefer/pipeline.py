@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import math
 import os
 import shlex
@@ -16,7 +15,7 @@ import time
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn, Protocol
+from typing import Protocol
 
 from .brief.aliases import aliases_for
 from .brief.continuity import Earlier, find_earlier, load_earlier
@@ -38,7 +37,6 @@ from .model.costs import Price, batch_price, completion_estimate, price_for, pro
 from .model.llm import EndpointConfig, ModelClient
 from .model.prompts import Prompts
 from .model.tape import taping
-from .model.writer import Writer
 from .models import ArticleSummary, Brief, Failure, IngestNote, Skipped
 from .redact import safe_url
 from .render.html import brief_html_pieces
@@ -207,12 +205,8 @@ def _write(path: Path, text: str | Iterable[str], *, only_if_changed: bool = Fal
         else:
             atomic_write_pieces(path, text)
     except OSError as exc:
-        _not_written(path, exc)
-
-
-def _not_written(path: Path, exc: OSError) -> NoReturn:
-    raise OutputError(f"cannot write {path}: {exc.strerror or exc}; make room (or choose another --out) and "
-                      "run the same command again") from None
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}; make room (or choose another --out) and "
+                          "run the same command again") from None
 
 
 def _keep_raw(out: Path, name: str, raw: str) -> str:
@@ -449,9 +443,6 @@ async def _summarize_all(articles: list[Article], gateway: Gateway, prompts: Pro
     failures: list[Failure] = []
     rep.start(len(articles))
     store = _stored_summaries(cfg, gateway, prompts)
-    # The answers, stored summaries and articles/<id>.json are written on a thread (model/writer.py); a file
-    # that cannot be written stops the run at the next write, or when all are written.
-    writer = gateway.cache.writer = Writer()
     earlier_failures = (out / "failed").is_dir()  # else no article has a failure's raw output to remove
 
     async def one(article: Article) -> None:
@@ -480,19 +471,14 @@ async def _summarize_all(articles: list[Article], gateway: Gateway, prompts: Pro
         _done(summary, text)
 
     def _done(summary: ArticleSummary, text: str) -> None:
-        path = out / "articles" / f"{summary.id}.json"
-        writer.write(path, text, only_if_changed=True, failed=functools.partial(_not_written, path))
+        _write(out / "articles" / f"{summary.id}.json", text, only_if_changed=True)
         if earlier_failures:
             with contextlib.suppress(OSError):
                 (out / "failed" / f"{summary.id}.txt").unlink()  # an earlier failure's raw output, now answered
         summaries.append(summary)
         rep.advance(summary.id, ok=True)
 
-    try:
-        await for_each(articles, one)
-    finally:
-        gateway.cache.writer = None
-        writer.close()
+    await for_each(articles, one)
     failures.sort(key=lambda f: f.source_path)
     return summaries, failures
 

@@ -113,15 +113,7 @@ class StoredSummaries:
         key = self.key(article)
         head = json.dumps({"briefer_result": FORMAT, "key": key,
                            "answered": [dataclasses.asdict(a) for a in tape.answered]}, ensure_ascii=False)
-        # One JSON document: the record's first line, then the summary's text as articles/<id>.json holds it.
-        record = head.removesuffix("}") + ', "summary":\n' + text + "}\n"
-        if self.cache.writer is not None:
-            self.cache.writer.write(self._path(key), record, failed=self._not_written)
-            return
-        try:
-            atomic_write(self._path(key), record)
-        except OSError as exc:
-            self._not_written(exc)
-
-    def _not_written(self, exc: OSError) -> None:
-        self.writable = False
+        try:  # one JSON document: the record's first line, then the summary's text as articles/<id>.json holds it
+            atomic_write(self._path(key), head.removesuffix("}") + ', "summary":\n' + text + "}\n")
+        except OSError:
+            self.writable = False

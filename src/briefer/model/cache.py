@@ -20,14 +20,11 @@ import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from briefer.redact import redact, redact_pieces
-
-if TYPE_CHECKING:
-    from briefer.model.writer import Writer
 
 FORMAT = 1
 
@@ -62,11 +59,6 @@ def atomic_write_pieces(path: Path, pieces: Iterable[str]) -> None:
     _write_atomically(path, redact_pieces(pieces))
 
 
-def write_redacted(path: Path, text: str) -> None:
-    """`atomic_write` of a text already redacted (the cache returns the text it writes before it is written)."""
-    _write_atomically(path, (text,))
-
-
 def _write_atomically(path: Path, pieces: Iterable[str]) -> None:
     # A short temporary name: `.<name>.<random>.tmp` would pass the 255-byte name limit for long names.
     try:
@@ -78,7 +70,7 @@ def _write_atomically(path: Path, pieces: Iterable[str]) -> None:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             for piece in pieces:
                 fh.write(piece)
-        os.chmod(tmp, _FILE_MODE & ~umask())  # mkstemp makes 0600: follow the umask like any new file
+        os.chmod(tmp, _FILE_MODE & ~_umask())  # mkstemp makes 0600: follow the umask like any new file
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -100,9 +92,8 @@ def write_if_changed(path: Path, text: str) -> bool:
 _FILE_MODE = 0o666
 
 
-def umask() -> int:
-    """The process's umask, read once per process (setting it is the only way to read it, and not thread-safe, so
-    not per write: a thread that writes files reads it first, see writer.py)."""
+def _umask() -> int:
+    # Read once per process (setting it is the only way to read it, and not thread-safe, so not per write).
     global _UMASK
     if _UMASK is None:
         _UMASK = os.umask(0o022)
@@ -231,7 +222,6 @@ class ResponseCache:
         self.directory = directory
         self._warn = warn
         self.writable = directory is not None
-        self.writer: Writer | None = None  # set while a run writes its answers on a thread (writer.py)
 
     def path(self, key: str) -> Path:
         assert self.directory is not None
@@ -245,38 +235,28 @@ class ResponseCache:
         """The entry and the SHA-256 of its bytes (extract/reuse.py checks a stored summary's answers by it)."""
         if self.directory is None:
             return None
-        path = self.path(key)
-        queued = self.writer.text(path) if self.writer is not None else None
         try:
-            data = read_regular(path) if queued is None else queued.encode("utf-8")
+            data = read_regular(self.path(key))
             entry = CacheEntry.model_validate_json(data)
         except (OSError, ValueError, ValidationError):
             return None
         return (entry, hashlib.sha256(data).hexdigest()) if entry.key == key else None
 
     def put(self, entry: CacheEntry) -> str | None:
-        """Store an answer; returns its text as stored (written now, or queued on the run's writer), or None when it
-        cannot be."""
+        """Store an answer; returns the text written, or None when it could not be."""
         if self.directory is None or not self.writable:
             return None
         path = self.path(entry.key)
-        if self.writer is not None:
-            text = redact(_dump(entry))
-            self.writer.write(path, text, failed=self._not_written, redacted=True)
-            return text
         try:
             return atomic_write(path, _dump(entry))
         except OSError as exc:
-            self._not_written(exc)
+            if exc.errno in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST, errno.ENOTEMPTY) and os.access(
+                    self.directory, os.W_OK):
+                return None  # something else (a folder) sits where this one entry goes: a miss for it, not for all
+            self.writable = False
+            if self._warn:
+                self._warn(f"cache directory {self.directory} is not writable ({exc.strerror}); running uncached")
             return None
-
-    def _not_written(self, exc: OSError) -> None:
-        if exc.errno in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST, errno.ENOTEMPTY) and self.directory is not None \
-                and os.access(self.directory, os.W_OK):
-            return  # something else (a folder) sits where this one entry goes: a miss for it, not for all
-        if self.writable and self._warn:
-            self._warn(f"cache directory {self.directory} is not writable ({exc.strerror}); running uncached")
-        self.writable = False
 
 
 FOLDER_MARK = ".briefer-folder"  # in a shared recordings folder: the name of the one folder it holds recordings for
