@@ -4,12 +4,15 @@ merge's batch calls share the same slots (counted at the server)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import openai
 import pytest
+from pydantic import BaseModel, field_validator
 
 import echo_model
 from briefer.model.llm import EndpointConfig, ModelClient
@@ -89,3 +92,47 @@ def test_a_request_waiting_to_be_reasked_or_retried_holds_no_slot(second_try: st
         asyncio.run(both(ModelClient(EndpointConfig(model="m", base_url=server.base_url), sleep=no_wait)))
     order = [m["messages"][1]["content"].split("\n")[0][-1] for m in server.requests]
     assert order == ["a", "b", "a"]  # held for the whole call, the slot would have made it a, a, b
+
+
+class Noted(BaseModel):
+    """A response model whose check is seen: its validator notes which answer is being checked."""
+
+    article: str
+
+    @field_validator("article")
+    @classmethod
+    def _note(cls, value: str) -> str:
+        events.append(f"checked {value}")
+        return value
+
+
+events: list[str] = []
+
+
+def test_a_freed_slot_sends_its_next_request_before_the_answer_is_checked() -> None:
+    """When an answer arrives, the request waiting for its slot goes out first, then the answer is checked
+    (parsed, validated, grounded, stored): at high --concurrency a wave of answers no longer holds back the next
+    wave of requests while each is checked."""
+    events.clear()
+
+    def messages(article: str) -> list[dict[str, str]]:
+        return [{"role": "system", "content": "Answer."}, {"role": "user", "content": f"Article id: {article}"}]
+
+    async def note_sent(request: Any) -> None:
+        events.append("sent " + json.loads(request.content)["messages"][1]["content"][-1])
+
+    async def both(client: ModelClient) -> None:
+        slot = asyncio.Semaphore(1)
+        try:
+            await asyncio.gather(*(client.complete(messages(a), Noted, None, slot=slot) for a in ("a", "b")))
+        finally:
+            await client.aclose()
+
+    def answer(body: dict[str, Any]) -> dict[str, Any]:
+        return {"article": body["messages"][1]["content"][-1]}
+
+    with FakeOpenAI(answer) as server:
+        http = openai.DefaultAsyncHttpxClient(event_hooks={"request": [note_sent]})
+        asyncio.run(both(ModelClient(EndpointConfig(model="m", base_url=server.base_url), http_client=http)))
+    # Checked as soon as it arrived, a's answer would have come before b's request: sent a, checked a, sent b.
+    assert events == ["sent a", "sent b", "checked a", "checked b"]

@@ -64,6 +64,7 @@ from . import wire
 from .costs import prompt_estimate
 from .ratelimit import RateLimiter
 from .stream import Streamed, sse_lines
+from .turns import Turns
 
 # The SDKs are imported when the first request is made, not at start-up: `import instructor`
 # alone takes over a second, and a run answered from the cache never needs them.
@@ -341,6 +342,7 @@ class ModelClient:
         self._raw: Any = None
         self._paused: tuple[float, str] | None = None  # (until, why): the server asked for a long wait
         self.limiter = RateLimiter(config.rpm, config.tpm, sleep=sleep or _asyncio_sleep)
+        self._turns = Turns()
 
     # ------------------------------------------------------------------ construction
 
@@ -432,6 +434,7 @@ class ModelClient:
                 reservation = self.limiter.reservation(request_tokens(body), cfg.max_tokens, request_kind(body))
                 await self.limiter.acquire(reservation)
             seen = wire.watch()
+            seen.on_request = sent = self._turns.begin_send()  # answers are checked after this request has left
             # A total deadline per attempt: the SDK's timeout bounds each read (each silence), so a server
             # trickling tokens or bytes would otherwise hold the request for ever.
             deadline = asyncio.timeout(cfg.max_time)
@@ -452,6 +455,8 @@ class ModelClient:
                 if delay is False:
                     raise
                 raise _Transient(exc, delay if isinstance(delay, float) else None) from exc
+            finally:
+                sent()  # sent, failed or cancelled: no answer waits for this request any more
             usage = getattr(response, "usage", None)
             if meter is not None:
                 meter.settle(held, _usage(usage) if usage is not None else None)
@@ -638,6 +643,7 @@ class ModelClient:
                                              completion_tokens=usage[1], raw_output=counter.last_output) from exc
                     except Exception as exc:
                         raise self._translate(exc, counter, usage, cap) from exc
+                    await self._turns.turn()  # the requests whose slots are free leave first
                     prompt_tokens, completion_tokens = _usage(getattr(response, "usage", None))
                     usage[0] += prompt_tokens
                     usage[1] += completion_tokens

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextvars
 import importlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +42,7 @@ class Seen:
 
     status: int | None = None
     head: bytes = b""
+    on_request: Callable[[], None] | None = None  # told when the HTTP client is about to send the request
 
     def excerpt(self) -> str:
         text = " ".join(self.head.decode("utf-8", "replace").split())
@@ -61,6 +62,11 @@ def watch() -> Seen:
 def install(http_client: Any, max_bytes: int) -> Any:
     """Cap every response `http_client` receives at `max_bytes`, and keep each body's first bytes."""
 
+    async def on_request(request: Any) -> None:
+        seen = _seen.get()
+        if seen is not None and seen.on_request is not None:
+            seen.on_request()
+
     async def on_response(response: Any) -> None:
         seen = _seen.get()
         if seen is not None:
@@ -71,6 +77,7 @@ def install(http_client: Any, max_bytes: int) -> Any:
             raise ResponseTooLarge(_too_large(int(length), max_bytes))
         response.stream = _capped_stream_class(response)(response.stream, max_bytes, seen)
 
+    http_client.event_hooks["request"].append(on_request)
     http_client.event_hooks["response"].append(on_response)
     return http_client
 
