@@ -1,6 +1,6 @@
 """briefer's performance figures, measured end to end on this machine, each beside its target.
 
-    python benchmarks/run.py                   # every target of the performance issue (about 5 minutes, idle)
+    python benchmarks/run.py                   # every target of the performance issue (2.5-5 minutes, idle)
     python benchmarks/run.py --quick           # smaller folders: a quick look, same rows
     python benchmarks/run.py --only warm       # one group of rows: latency, warm, scale or startup
 
