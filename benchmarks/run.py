@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,6 +119,18 @@ def stage_tokens(out: Path) -> tuple[int, int]:
     return extract, merge
 
 
+def three_runs(latency: float, articles: int, log: Callable[[int], Path], run: Callable[[int, str], Run]
+               ) -> list[tuple[Run, float]]:
+    """`run(n, url)` three times, each against a fresh server logging to `log(n)`: each run with its start-up (seconds
+    before the server saw its first request), fastest first. A run's start-up alone varies by a fifth here."""
+    runs = []
+    for n in range(3):
+        with Server(latency, articles, log(n)) as server:
+            done = run(n, server.url)
+            runs.append((done, server.first_request() - done.started))
+    return sorted(runs, key=lambda pair: pair[0].wall)
+
+
 def startup(cmd: list[str], runs: int = 7) -> float:
     times = []
     for _ in range(runs):
@@ -171,15 +184,13 @@ def main() -> None:
         folder = work / f"articles-{n_cold}"
         bench_model.write_articles(folder, n_cold)
         for concurrency, target in ((16, 1.15), (64, 1.5)) if want("latency") else ():
-            # Three cold runs each, the fastest shown and the median beside it, as the issue measured (min of 3):
-            # a run's start-up alone varies by a fifth here (0.8-1.0 s), whatever briefer does after it.
-            runs = []
-            for n in range(3):
-                name = f"c{concurrency}" + (f"-{n}" if n else "")
-                with Server(args.latency, n_cold, work / f"requests-{name}.log") as server:
-                    cold = briefer(folder, work / f"out-{name}", work / f"cache-{name}", server.url, concurrency)
-                    runs.append((cold, server.first_request() - cold.started))
-            runs.sort(key=lambda run: run[0].wall)
+            # Three cold runs each, the fastest shown and the median beside it, as the issue measured (min of 3).
+            def name(n: int, c: int = concurrency) -> str:
+                return f"c{c}" + (f"-{n}" if n else "")  # the first run's cache is the warm row's
+
+            runs = three_runs(args.latency, n_cold, lambda n: work / f"requests-{name(n)}.log",
+                              lambda n, url, c=concurrency: briefer(folder, work / f"out-{name(n)}",
+                                                                     work / f"cache-{name(n)}", url, c))
             (cold, ready), median = runs[0], runs[1][0].wall
             calls = closing(cold.stderr)["model_calls"] - n_cold
             ideal = (math.ceil(n_cold / concurrency) + merge_rounds(calls, concurrency)) * args.latency
@@ -194,13 +205,9 @@ def main() -> None:
                 warm_row(n_cold, folder, work / "out-c16", work / "cache-c16", "<= 0.8 s, 0 requests")
             # The floor: the hand-written loop against the same server, and against its own ideal (extraction
             # only: it merges nothing), from the start and from its first request. No client of the SDK does less.
-            loops = []
-            for n in range(3):
-                with Server(args.latency, n_cold, work / f"baseline-c{concurrency}-{n}.log") as server:
-                    base = measure([sys.executable, str(ROOT / "benchmarks" / "baseline.py"), str(folder),
-                                    server.url, str(concurrency)])
-                    loops.append((base, server.first_request() - base.started))
-            loops.sort(key=lambda run: run[0].wall)
+            loops = three_runs(args.latency, n_cold, lambda n, c=concurrency: work / f"baseline-c{c}-{n}.log",
+                               lambda n, url, c=concurrency: measure([sys.executable, str(ROOT / "benchmarks" /
+                                                                      "baseline.py"), str(folder), url, str(c)]))
             (base, base_ready), base_median = loops[0], loops[1][0].wall
             floor = math.ceil(n_cold / concurrency) * args.latency
             row(f"hand-written asyncio + instructor loop, same {n_cold} articles, concurrency {concurrency} "

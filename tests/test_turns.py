@@ -53,7 +53,7 @@ def test_a_cancelled_answer_does_not_hold_back_the_next() -> None:
     assert asyncio.run(main()) == ["checked kept"]
 
 
-def test_with_nothing_on_its_way_out_an_answer_waits_one_loop_iteration_at_most() -> None:
+def test_with_nothing_on_its_way_out_an_answer_has_its_turn_within_a_few_loop_iterations() -> None:
     async def main() -> int:
         turns = Turns()
         task = asyncio.create_task(turns.turn())

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 
 class Turns:
-    """One per run (per event loop): `sending()` marks a request on its way out, `await turn()` waits until an
+    """One per run (per event loop): `begin_send()` marks a request on its way out, `await turn()` waits until an
     answer may be checked."""
 
     def __init__(self) -> None:
