@@ -184,6 +184,17 @@ def test_an_unusable_200_fails_saying_what_the_server_sent(tmp_path: Path, fixtu
     assert "<failed_attempts>" not in reason and "<generation" not in reason and "Instructor" not in reason
 
 
+def test_a_connection_reset_fails_naming_the_reset(tmp_path: Path, fixture_copy: Path) -> None:
+    """The HTTP stack wraps a reset in errors with no message; the line names what happened, not an empty reason."""
+    r = Faulty(tmp_path, fixture_copy, {A: ["reset"] * 5}, max_retries=1)
+    result = r()
+    assert result.exit_code == 3 and len(r.extract_requests(A)) == 2
+    reason = _failure(result, A)
+    assert "failed after 2 HTTP attempts: " in reason
+    said = reason.split("failed after 2 HTTP attempts: ", 1)[1]
+    assert said.strip() and ("reset" in said.lower() or "disconnected" in said.lower()), reason
+
+
 @pytest.mark.parametrize("stream", [True, False])
 def test_a_trickling_answer_is_cut_at_max_time_and_not_retried(tmp_path: Path, fixture_copy: Path,
                                                                stream: bool) -> None:

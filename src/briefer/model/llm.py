@@ -699,7 +699,7 @@ class ModelClient:
         if isinstance(root, openai.APIConnectionError):
             if _cannot_connect(root):
                 return EndpointFailed(f"cannot reach {where}: {_connect_reason(root)}", attempts=attempts)
-            return failed(f"connection to {where} failed {tries}: {root.__cause__ or root}")
+            return failed(f"connection to {where} failed {tries}: {_connection_problem(root)}")
         if isinstance(root, openai.BadRequestError):
             code, message = _error_code(root), _api_message(root)
             if code == "context_length_exceeded" or "context length" in message.lower() or "maximum context" in \
@@ -901,6 +901,16 @@ def _connect_reason(exc: BaseException) -> str:
         if isinstance(e, ConnectionRefusedError):
             return "connection refused"
     return str(chain[-1]) or "connection failed"
+
+
+def _connection_problem(exc: BaseException) -> str:
+    """What went wrong under the SDK's generic "Connection error.": the first cause that says something (the HTTP
+    stack's own errors often say nothing, e.g. a reset is ReadError('') over ConnectionResetError), else its type."""
+    causes = _chain(exc)[1:]
+    for cause in causes:
+        if str(cause):
+            return str(cause)
+    return type(causes[0]).__name__ if causes else str(exc)
 
 
 async def _asyncio_sleep(seconds: float) -> None:
