@@ -18,6 +18,7 @@ from briefer.models import (
     BriefEntity,
     EntityType,
     Stats,
+    Story,
     TimelineEntry,
     Variant,
 )
@@ -268,11 +269,29 @@ def untold_timeline(brief: Brief) -> list[TimelineEntry]:
     return [t for t in brief.timeline if in_stories.isdisjoint(t.article_ids)]
 
 
-def story_timeline(entries: list[TimelineEntry]) -> tuple[list[TimelineEntry], list[TimelineEntry]]:
-    """A story's timeline as the brief shows it: its latest-dated entries, and the earlier ones, which the evidence
-    shows with them (a story of months would otherwise be most of the brief)."""
-    cut = max(0, len(entries) - STORY_TIMELINE_SHOWN)
-    return entries[cut:], entries[:cut]
+def story_timeline(entries: list[TimelineEntry], newest: str | None = None) -> tuple[list[TimelineEntry],
+                                                                                 list[TimelineEntry]]:
+    """A story's timeline as the brief shows it, and the entries left for the evidence (a story of months would
+    otherwise be most of the brief). Shown: the latest entries up to `newest` (the story's newest report: what has
+    happened, not the deadlines it announces), topped up with the first ones after it; both lists in date order."""
+    if len(entries) <= STORY_TIMELINE_SHOWN:
+        return list(entries), []
+    past = [i for i, t in enumerate(entries) if newest is None or dates.earliest(t.date) <= dates.latest(newest)]
+    chosen = set(past[-STORY_TIMELINE_SHOWN:])
+    after = [i for i in range(len(entries)) if i not in chosen]
+    chosen.update(after[:STORY_TIMELINE_SHOWN - len(chosen)])
+    return [t for i, t in enumerate(entries) if i in chosen], [t for i, t in enumerate(entries) if i not in chosen]
+
+
+def story_parts(brief: Brief, story: Story) -> tuple[list[TimelineEntry], list[TimelineEntry]]:
+    """`story_timeline` of a story of the brief, up to its newest report."""
+    return story_timeline(story.timeline, story_newest(brief, story.article_ids))
+
+
+def story_newest(brief: Brief, article_ids: Iterable[str]) -> str | None:
+    """The publication date of a story's newest article, as known (None: none is dated)."""
+    published = [a.published for a in brief.articles if a.id in set(article_ids) and a.published]
+    return max(published, key=dates.timeline_key) if published else None
 
 
 _ISO_DATE = re.compile(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")

@@ -41,7 +41,7 @@ from .common import (
     stale_banner,
     stale_ids,
     story_anchor,
-    story_timeline,
+    story_parts,
     summary_unwritten,
     untold_timeline,
     unverified_quotes,
@@ -136,9 +136,9 @@ def _stories(brief: Brief, cite: Callable[[list[str]], str]) -> list[str]:
             out += _since_line(cont, brief.continuity.compared_with.date, cite)
         out += [md(story.summary), ""]
         if story.timeline:
-            shown, earlier = story_timeline(story.timeline)
-            more = (f" (the latest {len(shown)} of {len(story.timeline)} by date; the {len(earlier)} earlier: "
-                    f"[{EVIDENCE_FILE}]({EVIDENCE_FILE}#{story_anchor(number)}))") if earlier else ""
+            shown, rest = story_parts(brief, story)
+            more = (f" ({len(shown)} of {len(story.timeline)}, up to the newest report; all of them: "
+                    f"[{EVIDENCE_FILE}]({EVIDENCE_FILE}#{story_anchor(number)}))") if rest else ""
             out += [f"**Timeline**{more}", ""]
             out += [timeline_line(t, cite, short=True) for t in shown]
             out.append("")
