@@ -260,7 +260,7 @@ def test_summarize_batch_waits_survives_ctrl_c_and_a_kill_and_the_next_run_repla
         r = briefer("summarize", str(FIXTURES / "articles"), "--out", str(tmp_path / "again"), "--cache-dir",
                     str(tmp_path / "cache"), "--recordings", str(tmp_path / "no-recordings"), "--date", "2026-11-22",
                     "--base-url", server.base_url)
-        assert r.returncode == 0 and ", 0 model calls (0 HTTP requests)" in r.stderr, r.stderr
+        assert r.returncode == 0 and "spent: 0 model calls (0 HTTP requests)" in r.stderr, r.stderr
         assert len(server.requests) == calls and len(server.batches) == 1
         # And --batch again finds its batches collected: the brief again, nothing sent.
         r = briefer(*args)
