@@ -161,7 +161,7 @@ def test_quote_still_unlocatable_is_kept_and_flagged(fixture_copy: Path, tmp_pat
     assert summary["grounding"]["unverified"] == [BAD_QUOTE]
     assert result.brief.stats.quotes_verified == result.brief.stats.quotes - 1
     md = (tmp_path / "live" / "brief.md").read_text(encoding="utf-8")
-    assert "**1 quote(s) not found in their sources** (⚠): listed in [evidence.md](evidence.md#quotes-not-found)" in md
+    assert "**1 quote not found in its source** (⚠): listed in [evidence.md](evidence.md#quotes-not-found)" in md
     evidence = (tmp_path / "live" / "evidence.md").read_text(encoding="utf-8")
     assert f"“\u2068{BAD_QUOTE}\u2069” **⚠ quote not found in the source**" in evidence
     assert "## Quotes not found in their sources" in evidence

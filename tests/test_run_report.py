@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from briefer.render.run import closing_line, plural
+from briefer.render.common import plural
+from briefer.render.run import closing_line
 from briefer.runreport import Replayed, RunReport, Spent
 from conftest import SEED_IDS
 from fake_openai import FakeOpenAI
@@ -91,3 +92,17 @@ def test_closing_line_counts_each_source_apart(tmp_path: Path, cache: int, recor
     assert line.startswith(f"brief written to {tmp_path}: 1 article, 0 failed, 0 skipped; spent: 1 model call "
                            "(2 HTTP requests), 15 tokens (10 prompt + 5 completion), cost unknown")
     assert line.endswith(said)
+
+
+def test_a_brief_written_before_the_run_report_is_still_read(tmp_path: Path) -> None:
+    """An earlier brief.json (--since) from before run.json held its counters in `stats`: read, without them; a
+    key briefer never wrote is still refused."""
+    from briefer.models import Stats
+
+    content = {"articles": 1, "quotes": 0, "quotes_verified": 0, "grounding_rate": None, "chars_raw": 0,
+               "chars_removed": 0, "tokens_raw_est": 0, "tokens_saved_est": 0}
+    legacy = {**content, "model_calls": 6, "cache_hits": 0, "http_attempts": 6, "prompt_tokens": 1,
+              "completion_tokens": 1, "usage_by_stage": {}, "price": None, "cost_usd_est": None}
+    assert Stats.model_validate(legacy) == Stats.model_validate(content)
+    with pytest.raises(ValueError, match="extra"):
+        Stats.model_validate({**content, "surprise": 1})

@@ -33,6 +33,11 @@ MERGE_KEPT = "kept in part, with warnings, listed under Kept in part"
 MERGE_LINE = "Merge answer (title, summary, stories, disagreements)"
 
 
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """`1 answer`, `2 answers`: a count with its noun in the right number."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 def kept_in_part(brief: Brief) -> list[ArticleRef]:
     """The articles kept only in part (with warnings), in source order."""
     return [a for a in brief.articles if a.warnings]

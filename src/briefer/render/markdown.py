@@ -36,6 +36,7 @@ from .common import (
     named_outlets,
     page_differences,
     partial_parts,
+    plural,
     published_line,
     source_links,
     stale_banner,
@@ -118,7 +119,8 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
     out += _section("Notes on the input", [f"- `{md(n.source_path)}`: {md(n.note)}" for n in brief.notes])
     unverified = unverified_quotes(summaries or [])
     if unverified:
-        out += [f"**{len(unverified)} quote(s) not found in their sources** {UNVERIFIED_SHORT}: listed in "
+        where = "its source" if len(unverified) == 1 else "their sources"
+        out += [f"**{plural(len(unverified), 'quote')} not found in {where}** {UNVERIFIED_SHORT}: listed in "
                 f"[{EVIDENCE_FILE}]({EVIDENCE_FILE}#{UNVERIFIED_ANCHOR}).", ""]
     out += _sources(brief, citations)
     return "\n".join(out)

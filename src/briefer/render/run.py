@@ -13,16 +13,13 @@ from briefer.model.cache import pretty_json
 from briefer.models import Brief
 from briefer.runreport import RunReport
 
+from .common import plural
+
 RUN_REPORT = "run.json"  # beside brief.json in the output folder
 
 
 def report_json(report: RunReport) -> str:
     return pretty_json(report.model_dump(mode="json"))
-
-
-def plural(n: int, one: str, many: str | None = None) -> str:
-    """`1 answer`, `2 answers`: a count with its noun in the right number."""
-    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def _tokens(prompt: int, completion: int) -> str:
