@@ -80,7 +80,7 @@ def test_missing_recording_names_article_stage_and_command(fixture_copy: Path, t
     reasons = {f["source_path"]: f["reason"] for f in _brief(tmp_path / "out")["failures"]}
     reason = reasons["002_114e8c00c4a8dde7.txt"]
     assert reason.startswith("extract of '002_114e8c00c4a8dde7': no recording or cached answer")
-    assert "record it with: briefer summarize" in reason and "--record --model gpt-4o-mini" in reason
+    assert "record it with: briefer summarize" in reason and "--record-stale --model gpt-4o-mini" in reason
 
 
 def test_schema_change_is_reported_as_stale(fixture_copy: Path, tmp_path: Path) -> None:

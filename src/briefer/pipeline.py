@@ -115,9 +115,10 @@ class RunConfig:
 
     def record_command(self, earlier: Path | None = None) -> str:
         """The command that re-records what this run found stale or missing (`--record-stale`: the rest is
-        replayed): every option that shapes a request or says where recordings go, as given, the earlier
+        replayed): every option that shapes a request or says where recordings go, as given, and the earlier
         brief the run was compared with (`earlier`; `--no-since` when none), with credentials in the base URL
-        masked (the key is never part of it)."""
+        masked (the key is never part of it). Its output goes to the default folder: the requests do not
+        depend on --out once the earlier brief is named."""
         e = self.endpoint
         parts = ["briefer", "summarize", str(self.folder), "--record-stale", "--model", e.model]
         if e.base_url:
@@ -125,22 +126,17 @@ class RunConfig:
         if e.mode != "tools":
             parts += ["--mode", e.mode]
         parts += _endpoint_options(e)
-        for option, path in (("--prompt-dir", self.prompt_dir), ("--aliases", self.aliases),
-                             ("--out", self.out_dir)):
+        for option, path in (("--prompt-dir", self.prompt_dir), ("--aliases", self.aliases)):
             if path is not None:
                 parts += [option, str(path)]
-        if self.date:
-            parts += ["--date", self.date]
         if self.recordings_dir and self.recordings_dir.resolve() != recordings_for(self.folder, record=True):
             parts += ["--recordings", str(self.recordings_dir)]
         if self.recursive:
             parts.append("--recursive")
         if self.follow_links:
             parts.append("--follow-links")
-        if earlier is not None:
-            parts += ["--since", str(earlier)]
-        elif self.no_since or self.since is not None:
-            parts.append("--no-since")
+        # The merge's input depends on the earlier brief: the one this run used, wherever the command's --out is.
+        parts += ["--since", str(earlier)] if earlier is not None else ["--no-since"]
         for option, value, default in (("--max-chars", self.max_chars, DEFAULT_MAX_CHARS),
                                        ("--max-input-tokens", self.max_input_tokens, DEFAULT_MAX_INPUT_TOKENS),
                                        ("--merge-budget", self.merge_budget, DEFAULT_MERGE_BUDGET),
