@@ -117,7 +117,8 @@ def test_the_readme_first_command_is_the_same_beside_another_folders_briefs(else
     briefs gives the brief a clean checkout gives."""
     clean, crowded = tmp_path / "clean", tmp_path / "crowded"
     clean.mkdir()
-    shutil.copytree(elsewhere / "briefs", crowded / "briefs")
+    for name in ("2024-09-16", DAY1, DAY2):  # as the session made them (another test may have added a folder)
+        shutil.copytree(elsewhere / "briefs" / name, crowded / "briefs" / name)
     runs = [briefer("summarize", str(ROOT / "fixtures" / "articles"), "--offline", cwd=cwd,
                     env={"BRIEFER_CACHE_DIR": str(tmp_path / f"cache-{cwd.name}")}) for cwd in (clean, crowded)]
     assert [r.returncode for r in runs] == [0, 0], [r.stderr for r in runs]
@@ -225,3 +226,13 @@ def test_a_100_mb_title_is_not_read_and_a_long_one_is_capped(tmp_path: Path) -> 
     assert c is not None and len(c.compared_with.title) == TITLE_CHARS and c.compared_with.title.endswith("…")
     for name in ("brief.json", "brief.md", "brief.html"):
         assert "L" * (TITLE_CHARS + 1) not in (today.out_dir / name).read_text(encoding="utf-8"), name
+
+
+def test_a_deeply_nested_earlier_brief_is_one_warning(tmp_path: Path) -> None:
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    (earlier / "brief.json").write_text('{"title": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
+    reporter = SilentReporter()
+    assert day(DAY2, tmp_path / "today", reporter, since=earlier).brief.continuity is None
+    (warning,) = reporter.warnings
+    assert "is not a brief briefer can read (Invalid JSON: recursion limit exceeded" in warning
