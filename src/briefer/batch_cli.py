@@ -333,7 +333,7 @@ def brief_lines(done: Any) -> int:
              "asks them live)")
     _say(f"{done.imported} answers imported{f', {done.live} requests asked live' if done.live else ''}; "
          f"{'partial brief' if b.partial else 'brief'} written to {result.out_dir}: {s.articles} articles, "
-         f"{len(b.failures)} failed, {s.cache_hits} cache hits, {s.model_calls} model calls")
+         f"{len(b.failures)} failed, {s.cache_hits} cache hits, {s.model_calls} model calls{result.since_note}")
     from .cli import brief_problem_lines
 
     brief_problem_lines(b)
