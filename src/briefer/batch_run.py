@@ -284,7 +284,7 @@ class Estimate:
 
 def estimate(calls: list[Call], cfg: RunConfig) -> Estimate:
     prompt = sum(prompt_estimate(c.messages, response_schema(c.response_model)[0]) for c in calls)
-    completion = sum(completion_estimate(c.stage, estimate_tokens(c.input_text)) for c in calls)
+    completion = sum(completion_estimate(c.prompt, estimate_tokens(c.input_text)) for c in calls)
     return Estimate(len(calls), prompt, completion, batch_price(cfg.endpoint.model, cfg.price))
 
 
