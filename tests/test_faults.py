@@ -123,10 +123,19 @@ def test_output_invalid_after_every_reask_fails_and_keeps_the_raw_output(tmp_pat
 
 
 def test_cut_off_output_is_not_retried(tmp_path: Path, fixture_copy: Path) -> None:
-    r = Run(tmp_path, fixture_copy, {A: ["length"] * 3})
+    r = Run(tmp_path, fixture_copy, {A: ["length"] * 3}, max_tokens=20_000)  # the user's cap: not raised
     result = r()
     assert result.exit_code == 3 and r.requests_for(A) == 1
     assert "cut off at the token limit (finish_reason=length); raise --max-tokens" in _failure(result, A)
+
+
+def test_an_answer_cut_at_the_default_cap_is_asked_once_more_with_twice_the_cap(tmp_path: Path,
+                                                                              fixture_copy: Path) -> None:
+    r = Run(tmp_path, fixture_copy, {A: ["length"] * 3})
+    result = r()
+    first, again = r.extract_requests(A)
+    assert again["max_tokens"] == 2 * first["max_tokens"]
+    assert result.exit_code == 3 and "cut off at the token limit" in _failure(result, A)
 
 
 def test_a_refusal_fails_the_article_with_the_reason(tmp_path: Path, fixture_copy: Path) -> None:

@@ -323,7 +323,8 @@ def summarize(
         + (f" ({len(kept)} kept in part)" if kept else "") + f", {len(b.failures)} failed, "
         f"{len(b.skipped)} skipped, {s.cache_hits} cache hits, {s.model_calls} model calls "
         f"({s.http_attempts} HTTP requests), "
-        f"{s.prompt_tokens + s.completion_tokens} tokens ({s.prompt_tokens} prompt + {s.completion_tokens} completion)"
+        f"{s.prompt_tokens + s.completion_tokens} tokens ({s.prompt_tokens} prompt + {s.completion_tokens} completion"
+        + (f"; {s.cached_tokens} of the prompt tokens cached" if s.cached_tokens else "") + ")"
         + (f", estimated ${s.cost_usd_est:.4f}" if s.cost_usd_est is not None else ""),
     )
     brief_problem_lines(b)

@@ -838,6 +838,8 @@ class Stats(Strict):
     http_attempts: int = Field(description="HTTP requests sent in this run, retries and re-asks included.")
     prompt_tokens: int = Field(description="Prompt tokens of the answers used (as recorded).")
     completion_tokens: int = Field(description="Completion tokens of the answers used (as recorded).")
+    cached_tokens: int = Field(default=0, description="Of prompt_tokens, those the server read from its prompt "
+                               "cache (usage.prompt_tokens_details.cached_tokens), priced as cached input.")
     chars_raw: int = Field(description="Characters of the articles before cleaning.")
     chars_removed: int = Field(description="Characters removed by cleaning.")
     tokens_raw_est: int = Field(description="Estimated tokens of the articles before cleaning.")

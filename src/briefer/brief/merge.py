@@ -514,6 +514,7 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
             http_attempts=c.http_attempts,
             prompt_tokens=c.prompt_tokens,
             completion_tokens=c.completion_tokens,
+            cached_tokens=c.cached_tokens,
             chars_raw=sum(s.cleaning.raw_chars for s in everything),
             chars_removed=sum(s.cleaning.removed_chars for s in everything),
             tokens_raw_est=inputs.tokens_raw_est,
@@ -521,7 +522,7 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
             usage_by_stage={k: StageUsage(prompt_tokens=p, completion_tokens=c_)
                             for k, (p, c_) in sorted(c.by_stage.items())},
             price=inputs.price.describe() if inputs.price else None,
-            cost_usd_est=round(inputs.price.cost(c.prompt_tokens, c.completion_tokens), 6) if inputs.price else None,
+            cost_usd_est=round(inputs.price.cost(c.prompt_tokens, c.completion_tokens, c.cached_tokens), 6) if inputs.price else None,
         ),
     )
 

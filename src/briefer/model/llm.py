@@ -278,6 +278,9 @@ _CONTEXT_SIZE = re.compile(r"(?:maximum context length is|context (?:size|length
                            r"\s*\(?(\d{3,7})", re.IGNORECASE)
 
 
+_PROMPT_SIZE = re.compile(r"messages resulted in (\d+) tokens", re.IGNORECASE)
+
+
 def context_size(message: str) -> int | None:
     """The server's context in tokens, where its context-length error says it (OpenAI, vLLM: "maximum context
     length is 8192 tokens"; llama.cpp: "the request exceeds the available context size (4096 tokens)")."""
@@ -727,6 +730,9 @@ class ModelClient:
         if not isinstance(root, openai.BadRequestError) or (size := context_size(_api_message(root))) is None:
             return None
         self._context = size
+        prompt = _PROMPT_SIZE.search(_api_message(root))
+        if prompt and int(prompt.group(1)) >= size:  # the messages alone are over the context: no cap can help
+            return None
         smaller = self._within_context(body, cap)
         return smaller if smaller < cap else None
 
