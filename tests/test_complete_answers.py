@@ -5,6 +5,7 @@ Briefer's own default cap must never cut a complete answer; its estimates must m
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -117,3 +118,52 @@ def test_cached_prompt_tokens_are_counted_and_priced(tmp_path: Path, fixture_cop
     assert PRICE is not None and stats.cost_usd_est is not None
     assert abs(stats.cost_usd_est - PRICE.cost(stats.prompt_tokens, stats.completion_tokens, cached)) < 1e-6
     assert stats.cost_usd_est < PRICE.cost(stats.prompt_tokens, stats.completion_tokens)
+
+
+def test_the_longest_article_built_from_the_seed_is_read_whole_in_parts(tmp_path: Path) -> None:
+    """Every seed article's paragraphs, then all of them again (each with a prefix, so that cleaning keeps them):
+    an article of over 30,000 characters, whose answer in one request would pass any model's output limit. It is
+    read in parts whose answers fit, each under the default cap, and comes out fully translated."""
+    from briefer.ingest.folder import read_folder
+    from conftest import FIXTURES
+    from reference_model import respond
+
+    seed = read_folder(FIXTURES / "articles").articles
+    body = [p for a in seed for p in a.paragraphs] + [f"(2) {p}" for a in seed for p in a.paragraphs]
+    folder = tmp_path / "long"
+    folder.mkdir()
+    (folder / "long.txt").write_text(seed[0].title + "\n" + "\n".join(body) + "\n", encoding="utf-8")
+    assert len((folder / "long.txt").read_text(encoding="utf-8")) > 30_000
+    with FakeOpenAI(respond) as server:
+        result = _run(folder, tmp_path / "out", server)
+    assert result.exit_code == 0, result.brief.failures
+    [summary] = result.summaries
+    assert summary.warnings == [] and len(summary.translation_en) == len(body)
+    assert summary.translation_en[-1].startswith("(2) ")
+    parts = [r for r in server.requests if r["tools"][0]["function"]["name"] == "ArticleExtraction"]
+    assert len(parts) >= 3
+    for request, billed in zip(server.requests, server.billed, strict=True):
+        assert billed["completion_tokens"] < request["max_tokens"] and billed["completion_tokens"] < 16_384
+
+
+def test_the_fixed_prefix_is_small_identical_and_first(fixture_copy: Path) -> None:
+    """System prompt and schema: at most 2,000 tokens per article request, byte for byte the same for every
+    article, and before anything of the article (so provider-side prompt caching applies)."""
+    from briefer.extract.article import planned_calls
+    from briefer.ingest.folder import read_folder
+    from briefer.model.llm import request_tokens, wire_request
+    from briefer.model.prompts import Prompts
+
+    articles = read_folder(fixture_copy / "articles").articles
+    calls = [planned_calls(a, Prompts(None), 12_000)[0] for a in articles]
+    for mode in ("tools", "json_schema"):
+        config = EndpointConfig(model="gpt-4o-mini", mode=mode)
+        bodies = [wire_request(config, c.messages, c.response_model)[1] for c in calls]
+        assert len({json.dumps(b["messages"][0], ensure_ascii=False) for b in bodies}) == 1
+        assert all(b["messages"][0]["role"] == "system" and a.id not in b["messages"][0]["content"]
+                   for a, b in zip(articles, bodies, strict=True))
+        assert len({json.dumps(b.get("tools") or b.get("response_format")) for b in bodies}) == 1
+        fixed = request_tokens({**bodies[0], "messages": bodies[0]["messages"][:1]})
+        assert 1_000 < fixed <= 2_000, (mode, fixed)
+    plan = dry_run(RunConfig(folder=fixture_copy / "articles", cache_dir=None))
+    assert plan.fixed_prompt_tokens <= 2_000

@@ -91,6 +91,9 @@ ANSWER_MODEL: dict[str, tuple[float, float]] = {
     "merge_stories": (300.0, 0.15),
     "merge_overview": (200.0, 0.2),
 }
+# The largest answer planned for one request: gpt-4o-mini and gpt-4o stop at 16,384 output tokens; 12,000 leaves
+# room for an answer 1.36x its estimate. Articles whose answer would be larger are read in parts.
+MAX_ANSWER_TOKENS = 12_000
 DIGEST_SHARE = 0.34  # an article's digest as the merge reads it, per token of its extraction (0.33-0.37 on the seed)
 MERGE_OVERHEAD = 1.43  # the merge input per token of digests: the joined entities and story groups come with them
 
@@ -105,6 +108,12 @@ def completion_estimate(prompt: str, input_tokens: int) -> int:
         return math.ceil(fixed + per * article)
     fixed, per = ANSWER_MODEL.get(prompt.split("+")[0], ANSWER_MODEL["merge"])
     return math.ceil(fixed + per * input_tokens)
+
+
+def part_input_budget(max_answer: int = MAX_ANSWER_TOKENS) -> int:
+    """Article tokens whose extraction is estimated at `max_answer` tokens (2,860 for 12,000)."""
+    fixed, per = ANSWER_MODEL["extract"]
+    return int((max_answer - fixed) / per)
 
 
 def digest_estimate(extract_completion: int) -> int:
