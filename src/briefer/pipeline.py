@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from . import estimates
 from .brief.aliases import aliases_for
 from .brief.continuity import Earlier, find_earlier, load_earlier
 from .brief.merge import DEFAULT_MERGE_BUDGET, DEFAULT_STALE_DAYS, MergeInputs, build_brief, today
@@ -24,7 +25,6 @@ from .errors import ArticleFailed, NothingProduced, OutputError, ReplayError, Us
 from .extract.article import DEFAULT_MAX_INPUT_TOKENS, planned_calls, summarize_article
 from .extract.reuse import StoredSummaries
 from .ingest.folder import DEFAULT_MAX_CHARS, Article, Folder, read_folder
-from . import estimates
 from .model.answers import Call, Gateway, Policy, response_schema
 from .model.cache import (
     RecordingStore,
@@ -42,7 +42,6 @@ from .models import ArticleSummary, Brief, Failure, IngestNote, Skipped
 from .redact import safe_url
 from .render.html import brief_html_pieces
 from .render.markdown import brief_markdown, to_json
-from .tokens import estimate_tokens
 
 DEFAULT_MODEL = "gpt-4o-mini"
 

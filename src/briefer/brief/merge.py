@@ -522,7 +522,8 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
             usage_by_stage={k: StageUsage(prompt_tokens=p, completion_tokens=c_)
                             for k, (p, c_) in sorted(c.by_stage.items())},
             price=inputs.price.describe() if inputs.price else None,
-            cost_usd_est=round(inputs.price.cost(c.prompt_tokens, c.completion_tokens, c.cached_tokens), 6) if inputs.price else None,
+            cost_usd_est=(round(inputs.price.cost(c.prompt_tokens, c.completion_tokens, c.cached_tokens), 6)
+                          if inputs.price else None),
         ),
     )
 

@@ -155,7 +155,7 @@ class _CallMeter:
     def reserve(self, prompt_tokens: int) -> float:
         return self.budget.reserve(prompt_tokens, self.completion_tokens)
 
-    def settle(self, reserved: float, usage: tuple[int, int] | None) -> None:
+    def settle(self, reserved: float, usage: tuple[int, ...] | None) -> None:
         self.budget.settle(reserved, usage)
 
 
