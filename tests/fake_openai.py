@@ -27,6 +27,7 @@ fault of the first queue that matches; with none left it is answered normally.
     length       finish_reason=length, output cut off     refusal    the model refuses
     401          bad credentials                          404        model not found
     context      context-length error (400)               nomode     400: this mode is not supported
+    contextcap   context-length error: the prompt fits, the completion cap does not (a 13,000-token context)
     empty        200 with an empty body                   nochoices  200, a completion without choices
     nullcontent  200, message content null, no tool call  trickle:S  the answer one byte (streamed: one chunk)
                                                                      every S seconds
@@ -138,6 +139,10 @@ ERRORS = {
                       "in 20345 tokens. Please reduce the length of the messages.", "invalid_request_error",
                       "context_length_exceeded"),
     "nomode": _error(400, "tools are not supported by this model", "invalid_request_error"),
+    # The prompt fits, the prompt and the completion cap do not (OpenAI's and vLLM's wording).
+    "contextcap": _error(400, "This model's maximum context length is 13000 tokens. However, you requested 13315 "
+                         "tokens (3379 in the messages, 9936 in the completion). Please reduce the length of the "
+                         "messages or completion.", "invalid_request_error", "context_length_exceeded"),
 }
 
 

@@ -138,6 +138,17 @@ def test_an_answer_cut_at_the_default_cap_is_asked_once_more_with_twice_the_cap(
     assert result.exit_code == 3 and "cut off at the token limit" in _failure(result, A)
 
 
+def test_a_cap_over_the_servers_context_is_fitted_to_it(tmp_path: Path, fixture_copy: Path) -> None:
+    """A server whose context (13,000 tokens, said in its error) holds the prompt but not the prompt and briefer's
+    default cap: asked again with the cap the context leaves, the answer fits, nothing is lost."""
+    r = Run(tmp_path, fixture_copy, {A: ["contextcap"]}, max_retries=0)
+    result = r()
+    assert result.exit_code == 0, result.brief.failures
+    first, again = r.extract_requests(A)
+    assert again["max_tokens"] < first["max_tokens"] and again["max_tokens"] <= 13_000 - 3_379
+    assert r.sleeps == []  # not a transport retry
+
+
 def test_a_refusal_fails_the_article_with_the_reason(tmp_path: Path, fixture_copy: Path) -> None:
     r = Run(tmp_path, fixture_copy, {A: ["refusal"] * 5})
     result = r()

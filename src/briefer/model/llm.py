@@ -76,7 +76,7 @@ DEFAULT_MAX_TIME = 600.0  # --max-time: one attempt in all (a 1B model on a CPU 
 REASK_TEMPERATURE = 0.3  # re-asks of a run at temperature 0 sample a little, so the answer can change
 CAP_GROWTH = 2  # an answer cut at briefer's default cap is asked again once with this many times the cap
 CONTEXT_PROMPT_MARGIN = 1.1  # the prompt's estimate may be under the server's count: room kept for the difference
-MIN_CAP = 256  # a cap fitted to a context never goes under this (the request then fails with the context error)
+MIN_CAP = 256  # a cap fitted to a context never goes under this (else the cap stays: the context error says why)
 
 
 @dataclass(frozen=True)
@@ -719,7 +719,8 @@ class ModelClient:
         if self._context is None:
             return cap
         room = self._context - math.ceil(request_tokens(body) * CONTEXT_PROMPT_MARGIN)
-        return max(MIN_CAP, min(cap, room))
+        # A prompt (nearly) over the context alone: the cap is left as it is, the server says what is wrong.
+        return cap if room < MIN_CAP else min(cap, room)
 
     def _fit_context(self, exc: Exception, body: dict[str, Any], cap: int) -> int | None:
         """A smaller default cap the server's context holds, when it refused the request as too long for its
