@@ -162,7 +162,7 @@ def print_plan(cfg: Any, limits: Any, batch_merge: bool) -> None:
     from .model.llm import request_body
 
     planned = next_requests(cfg, batched_stages(False, batch_merge))
-    guess = estimate(planned.calls, cfg)
+    guess = estimate(planned.calls, cfg, planned.gateway)
     sizes = split(({"custom_id": "x" * 64, "body": request_body(cfg.endpoint, c.messages, c.response_model)}
                    for c in planned.calls), limits)
     cost = f"${guess.cost:.4f} at {guess.price.describe()}" if guess.cost is not None and guess.price \
