@@ -112,12 +112,17 @@ def test_cached_prompt_tokens_are_counted_and_priced(tmp_path: Path, fixture_cop
         result = _run(fixture_copy / "articles", tmp_path / "out", server, concurrency=1)
         billed = list(server.billed)
     cached = sum(b.get("prompt_tokens_details", {}).get("cached_tokens", 0) for b in billed)
-    stats = result.brief.stats
+    spent = result.report.spent
     assert result.exit_code == 0 and cached > 4 * 1024  # the fixed prefix, from the second article on
-    assert stats.cached_tokens == cached
-    assert PRICE is not None and stats.cost_usd_est is not None
-    assert abs(stats.cost_usd_est - PRICE.cost(stats.prompt_tokens, stats.completion_tokens, cached)) < 1e-6
-    assert stats.cost_usd_est < PRICE.cost(stats.prompt_tokens, stats.completion_tokens)
+    assert spent.cached_tokens == cached
+    assert PRICE is not None and spent.cost_usd_est is not None
+    assert abs(spent.cost_usd_est - PRICE.cost(spent.prompt_tokens, spent.completion_tokens, cached)) < 1e-6
+    assert spent.cost_usd_est < PRICE.cost(spent.prompt_tokens, spent.completion_tokens)
+    run_json = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
+    assert run_json["spent"]["cached_tokens"] == cached
+    from briefer.render.run import closing_line
+
+    assert f", {cached} of the prompt cached)" in closing_line(result.brief, result.report, tmp_path / "out")
 
 
 def test_the_longest_article_built_from_the_seed_is_read_whole_in_parts(tmp_path: Path) -> None:

@@ -55,7 +55,7 @@ app = typer.Typer(
 
 def _show_version(value: bool) -> None:
     if value:
-        from . import __version__
+        from ._version import __version__
 
         typer.echo(f"briefer {__version__}")
         raise typer.Exit(0)
@@ -314,19 +314,10 @@ def summarize(
             progress.stop()
         raise _fail(str(exc), exc.exit_code) from None
     progress.stop()
+    from .render.run import closing_line
+
     b = result.brief
-    s = b.stats
-    status = "partial brief" if b.partial else "brief"
-    kept = [a for a in b.articles if a.warnings]
-    _say(
-        f"{status} written to {result.out_dir}: {s.articles} articles"
-        + (f" ({len(kept)} kept in part)" if kept else "") + f", {len(b.failures)} failed, "
-        f"{len(b.skipped)} skipped, {s.cache_hits} cache hits, {s.model_calls} model calls "
-        f"({s.http_attempts} HTTP requests), "
-        f"{s.prompt_tokens + s.completion_tokens} tokens ({s.prompt_tokens} prompt + {s.completion_tokens} completion"
-        + (f"; {s.cached_tokens} of the prompt tokens cached" if s.cached_tokens else "") + ")"
-        + (f", estimated ${s.cost_usd_est:.4f}" if s.cost_usd_est is not None else ""),
-    )
+    _say(closing_line(b, result.report, result.out_dir))
     brief_problem_lines(b)
     raise typer.Exit(result.exit_code)
 

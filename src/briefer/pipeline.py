@@ -37,11 +37,15 @@ from .model.cache import (
 from .model.costs import Price, batch_price, price_for, prompt_estimate
 from .model.llm import EndpointConfig, ModelClient
 from .model.prompts import Prompts
+from .model.report import run_report
 from .model.tape import taping
 from .models import ArticleSummary, Brief, Failure, IngestNote, Skipped
 from .redact import safe_url
+from .render.evidence import evidence_markdown
 from .render.html import brief_html_pieces
 from .render.markdown import brief_markdown, to_json
+from .render.run import RUN_REPORT, report_json
+from .runreport import RunReport
 
 DEFAULT_MODEL = "gpt-4o-mini"
 
@@ -146,6 +150,7 @@ class RunResult:
     brief: Brief
     out_dir: Path
     summaries: list[ArticleSummary]
+    report: RunReport  # what the run spent and replayed (also written to run.json beside the brief)
 
     @property
     def exit_code(self) -> int:
@@ -247,7 +252,7 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
     """Run the pipeline. `client_factory` lets a caller inject a model client (e.g. tests' own HTTP transport)."""
     _check(cfg)
     rep = reporter or SilentReporter()
-    folder = _read(cfg)
+    folder = await asyncio.to_thread(_read, cfg)  # decoding and cleaning every file: the loop runs meanwhile
     skipped = [Skipped(source_path=p, reason=r) for p, r in folder.skipped]
     notes = [IngestNote(source_path=p, note=n) for p, n in folder.notes]
     if not folder.articles:
@@ -269,7 +274,7 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
         brief = await build_brief(
             MergeInputs(date=cfg.date or today(), summaries=summaries, failures=failures, skipped=skipped,
                         notes=notes, stale_after_days=cfg.stale_after_days, merge_budget=cfg.merge_budget,
-                        price=cfg.model_price, aliases=aliases, earlier=earlier,
+                        aliases=aliases, earlier=earlier,
                         # Each summary holds its article's estimates (ground() copies Article.cleaning): not
                         # estimated again over every article's text.
                         tokens_raw_est=sum(s.cleaning.raw_tokens_est for s in summaries),
@@ -282,14 +287,25 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
     finally:
         gateway.report_stale()
         await gateway.aclose()
+    report = run_report(gateway.counters, cfg.model_price)
+    # Rendering and writing are CPU and disk work with nothing to await: a worker thread does them, so the event
+    # loop (a notebook's, a web server's) keeps running meanwhile.
+    await asyncio.to_thread(_write_brief, cfg, brief, summaries, report)
+    _tidy(out, {a.id for a in folder.articles}, {s.id for s in summaries}, started, rep)
+    return RunResult(brief=brief, out_dir=out, summaries=sorted(summaries, key=lambda s: s.id), report=report)
+
+
+def _write_brief(cfg: RunConfig, brief: Brief, summaries: list[ArticleSummary], report: RunReport) -> None:
+    """The brief's files, and the run report beside them."""
+    out = cfg.output
     _write(out / "brief.json", to_json(brief))
     _write(out / "brief.md", brief_markdown(brief, summaries))
+    _write(out / "evidence.md", evidence_markdown(brief, summaries))
     if cfg.html:
         _write(out / "brief.html", brief_html_pieces(brief, summaries))
     else:  # a page from an earlier run would contradict this brief
         (out / "brief.html").unlink(missing_ok=True)
-    _tidy(out, {a.id for a in folder.articles}, {s.id for s in summaries}, started, rep)
-    return RunResult(brief=brief, out_dir=out, summaries=sorted(summaries, key=lambda s: s.id))
+    _write(out / RUN_REPORT, report_json(report))
 
 
 def _earlier(cfg: RunConfig, warn: Callable[[str], None]) -> Earlier | None:
@@ -447,6 +463,7 @@ async def _summarize_all(articles: list[Article], gateway: Gateway, prompts: Pro
     earlier_failures = (out / "failed").is_dir()  # else no article has a failure's raw output to remove
 
     async def one(article: Article) -> None:
+        await asyncio.sleep(0)  # one article's CPU at a time: a host application's tasks run in between
         reused = store.load(article) if store else None
         if reused is not None:  # a warm rerun: derived from the same inputs and cache entries (extract/reuse.py)
             summary, text, answered = reused
@@ -495,6 +512,13 @@ def _stored_summaries(cfg: RunConfig, gateway: Gateway, prompts: Prompts) -> Sto
         "max_input_tokens": cfg.max_input_tokens})
 
 
+async def asummarize_folder(cfg: RunConfig, reporter: Reporter | None = None) -> RunResult:
+    """Summarise `cfg.folder` into a brief in `cfg.output`: the library's entry point, to be awaited inside a
+    running event loop (a notebook, a web server). The SDKs load, and the brief is rendered, in worker threads,
+    so the loop's other tasks keep running."""
+    return await run(cfg, reporter)
+
+
 def summarize_folder(cfg: RunConfig, reporter: Reporter | None = None) -> RunResult:
-    """Synchronous entry point for the CLI and for notebooks."""
-    return asyncio.run(run(cfg, reporter))
+    """The synchronous wrapper of `asummarize_folder`, for scripts and the CLI (not inside a running loop)."""
+    return asyncio.run(asummarize_folder(cfg, reporter))
