@@ -334,7 +334,7 @@ def brief_lines(done: Any) -> int:
         _say(f"briefer: {done.given_up} requests got no valid answer in 3 batches; not asked live (--live-rest "
              "asks them live)")
     _say(f"{done.imported} answers imported{f', {done.live} requests asked live' if done.live else ''}; "
-         + closing_line(b, result.report, result.out_dir))
+         + closing_line(b, result.report, result.out_dir) + result.since_note)
     from .cli import brief_problem_lines
 
     brief_problem_lines(b)
