@@ -199,7 +199,7 @@ def test_batch_cost_is_half_price_and_max_cost_submits_nothing(tmp_path: Path) -
         r = briefer(*submit_args(tmp_path, server, "--dry-run"))
         assert r.returncode == 0, r.stderr
         assert "to submit: 5 requests in 1 batch(es)" in r.stdout
-        assert "gpt-4o-mini (batch): $0.075 in / $0.3 out per 1M tokens" in r.stdout
+        assert "gpt-4o-mini (batch): $0.075 in / $0.3 out / $0.0375 cached in per 1M tokens" in r.stdout
         r = briefer(*submit_args(tmp_path, server, "--max-cost", "0.0001"))
         assert r.returncode == 1 and "not submitted: the batch would cost about $" in r.stderr, r.stderr
         assert server.files == {} and server.batches == {}

@@ -162,7 +162,7 @@ def print_plan(cfg: Any, limits: Any, batch_merge: bool) -> None:
     from .model.llm import request_body
 
     planned = next_requests(cfg, batched_stages(False, batch_merge))
-    guess = estimate(planned.calls, cfg)
+    guess = estimate(planned.calls, cfg, planned.gateway)
     sizes = split(({"custom_id": "x" * 64, "body": request_body(cfg.endpoint, c.messages, c.response_model)}
                    for c in planned.calls), limits)
     cost = f"${guess.cost:.4f} at {guess.price.describe()}" if guess.cost is not None and guess.price \
@@ -200,7 +200,7 @@ def submit_command(
     stale_days: Annotated[int, typer.Option("--stale-days", help="As for summarize.")] = 7,
     merge_budget: Annotated[int, typer.Option("--merge-budget", help="As for summarize.")] = 16_000,
     concurrency: Annotated[int, typer.Option(help="Live requests at once when collecting (merge, rest).")] = 8,
-    price: Annotated[str | None, typer.Option("--price", help="Batch price 'IN,OUT' in USD per million tokens "
+    price: Annotated[str | None, typer.Option("--price", help="Batch price 'IN,OUT[,CACHED]' in USD per million tokens "
                                               "[default: half the table's price].", envvar="BRIEFER_PRICE")] = None,
     max_cost: Annotated[float | None, typer.Option("--max-cost", help="Submit nothing if the batch would cost more "
                                                    "than this many USD (estimated at the batch price).")] = None,

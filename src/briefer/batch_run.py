@@ -282,9 +282,13 @@ class Estimate:
         return self.price.cost(self.prompt_tokens, self.completion_tokens) if self.price else None
 
 
-def estimate(calls: list[Call], cfg: RunConfig) -> Estimate:
+def estimate(calls: list[Call], cfg: RunConfig, gateway: Gateway | None = None) -> Estimate:
+    """The batch's tokens and cost, with the dry run's and --max-cost's numbers: the answer model, calibrated on the
+    billed answers `gateway` found while planning the batch."""
     prompt = sum(prompt_estimate(c.messages, response_schema(c.response_model)[0]) for c in calls)
-    completion = sum(completion_estimate(c.stage, estimate_tokens(c.input_text)) for c in calls)
+    completion = sum(gateway.completion_estimate(c) if gateway else completion_estimate(c.prompt,
+                                                                                         estimate_tokens(c.input_text))
+                     for c in calls)
     return Estimate(len(calls), prompt, completion, batch_price(cfg.endpoint.model, cfg.price))
 
 
@@ -315,7 +319,7 @@ def submit(cfg: RunConfig, limits: Limits = DEFAULT_LIMITS, provider: Provider |
         client = _provider(config_from(state.run, cfg.output), provider)
         return Submitted(state, send(state, store, client, say), True, None)
     planned = next_requests(cfg, batched_stages(False, batch_merge))
-    cost = estimate(planned.calls, cfg)
+    cost = estimate(planned.calls, cfg, planned.gateway)
     if cfg.max_cost is not None:
         if cost.cost is None:
             raise UsageError(f"--max-cost needs the price of '{cfg.endpoint.model}': give --price IN,OUT (the batch "
@@ -446,7 +450,7 @@ def collect(out: Path, live_rest: bool = False, limits: Limits = DEFAULT_LIMITS,
     done.live, done.given_up, done.stage = nxt.live, nxt.given_up, nxt.stage
     done.retried = sum(1 for c in nxt.calls if tries.get(nxt.gateway.cache_key(c), 0))
     if nxt.calls:
-        _within_budget(state, estimate(nxt.calls, cfg), cfg.max_cost)
+        _within_budget(state, estimate(nxt.calls, cfg, nxt.gateway), cfg.max_cost)
         rounds = max((s.round for s in state.shards), default=0)
         done.followup = add_shards(state, store.directory, request_lines(nxt, cfg), limits, rounds + 1)
         store.save(state)

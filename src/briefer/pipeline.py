@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from . import estimates
 from .brief.aliases import aliases_for
 from .brief.continuity import Earlier, compared_note, load_earlier
 from .brief.history import INDEX_FILE, find_earlier, index_json, resolve_since
@@ -26,7 +27,7 @@ from .errors import ArticleFailed, NothingProduced, OutputError, ReplayError, Us
 from .extract.article import DEFAULT_MAX_INPUT_TOKENS, planned_calls, summarize_article
 from .extract.reuse import StoredSummaries
 from .ingest.folder import DEFAULT_MAX_CHARS, Article, Folder, read_folder
-from .model.answers import Gateway, Policy, response_schema
+from .model.answers import Call, Gateway, Policy, response_schema
 from .model.cache import (
     RecordingStore,
     ResponseCache,
@@ -35,7 +36,7 @@ from .model.cache import (
     recordings_for,
     write_if_changed,
 )
-from .model.costs import Price, batch_price, completion_estimate, price_for, prompt_estimate
+from .model.costs import Price, batch_price, price_for, prompt_estimate
 from .model.llm import EndpointConfig, ModelClient
 from .model.prompts import Prompts
 from .model.report import run_report
@@ -47,7 +48,6 @@ from .render.html import brief_html_pieces
 from .render.markdown import brief_markdown, to_json
 from .render.run import RUN_REPORT, report_json
 from .runreport import RunReport
-from .tokens import estimate_tokens
 from .worker import in_worker
 
 DEFAULT_MODEL = "gpt-4o-mini"
@@ -422,21 +422,20 @@ def dry_run(cfg: RunConfig) -> DryRun:
     folder = _read(cfg)
     prompts = Prompts(cfg.prompt_dir)
     gateway = _gateway(cfg, SilentReporter())
+    planned = [(article, planned_calls(article, prompts, cfg.max_input_tokens)) for article in folder.articles]
+    # First every answer found, whose billed usage calibrates the estimates of those not found.
+    cached = [all(gateway.has_answer(c) for c in calls) for _, calls in planned]
     rows = []
-    digest_tokens = 0
-    for article in folder.articles:
-        calls = planned_calls(article, prompts, cfg.max_input_tokens)
-        prompt = sum(prompt_estimate(c.messages, response_schema(c.response_model)[0]) for c in calls)
-        completion = sum(completion_estimate(c.stage, estimate_tokens(c.input_text)) for c in calls)
-        if len(calls) > 1:  # read in parts: one reduce call over the parts as well
-            prompt, completion = prompt + 2000, completion + 1000
-        rows.append(PlannedRequest(article.id, len(calls) + (1 if len(calls) > 1 else 0), prompt, completion,
-                                   cached=all(gateway.has_answer(c) for c in calls)))
-        digest_tokens += 400  # an article's summary as the merge step sees it, roughly
-    merges = 1 if digest_tokens <= cfg.merge_budget else -(-digest_tokens // cfg.merge_budget) + 1
-    merge_cached = bool(rows) and all(r.cached for r in rows) and _merge_answered(folder.articles, gateway, prompts,
-                                                                                  cfg)
-    rows.append(PlannedRequest("(merge)", merges, digest_tokens + 1500 * merges, 1500 * merges, merge_cached))
+    for (article, calls), done in zip(planned, cached, strict=True):
+        tokens = estimates.article_tokens(calls, gateway)
+        rows.append(PlannedRequest(article.id, tokens.requests, tokens.prompt, tokens.completion, done))
+    # The merge from the digests it will send: its own requests when every article is answered, else the
+    # articles' estimated answers.
+    merge_cached, found = (_merge_answered(folder.articles, gateway, prompts, cfg)
+                           if rows and all(r.cached for r in rows) else (False, []))
+    merge = estimates.measured_merge(found, gateway) if found else estimates.merge_tokens(
+        [r.completion_tokens for r in rows], cfg.merge_budget, prompts)
+    rows.append(PlannedRequest("(merge)", max(1, merge.requests), merge.prompt, merge.completion, merge_cached))
     first = planned_calls(folder.articles[0], prompts, cfg.max_input_tokens)[0] if folder.articles else None
     fixed = prompt_estimate(first.messages[:1], response_schema(first.response_model)[0]) if first else 0
     return DryRun(rows, [Skipped(source_path=p, reason=r) for p, r in folder.skipped], fixed, cfg.model_price,
@@ -451,10 +450,12 @@ def merge_request_inputs(cfg: RunConfig, summaries: list[ArticleSummary]) -> Mer
                        aliases=aliases_for(cfg.folder, cfg.aliases), earlier=_earlier(cfg, lambda _: None))
 
 
-def _merge_answered(articles: list[Article], gateway: Gateway, prompts: Prompts, cfg: RunConfig) -> bool:
-    """With every article answered already, whether the merge is too (it depends on their summaries): the merge
-    is run against the cache and recordings by a gateway that defers, never sends, what is not answered (as
-    batch_run finds a batch's requests), so a merge in batches is checked call by call, its overview included."""
+def _merge_answered(articles: list[Article], gateway: Gateway, prompts: Prompts,
+                    cfg: RunConfig) -> tuple[bool, list[Call]]:
+    """With every article answered already, whether the merge is too (it depends on their summaries), and if not,
+    the first of its requests to send: the merge is run against the cache and recordings by a gateway that
+    defers, never sends, what is not answered (as batch_run finds a batch's requests), so a merge in batches is
+    checked call by call, its overview included."""
     from dataclasses import replace
 
     from .model.answers import Deferred
@@ -463,18 +464,18 @@ def _merge_answered(articles: list[Article], gateway: Gateway, prompts: Prompts,
     deferring = replace(gateway, policy=replace(gateway.policy, offline=False, record=False,
                                                 batched=frozenset({"merge"}), defer=True))
 
-    async def answered() -> bool:
+    async def answered() -> tuple[bool, list[Call]]:
         done = []
         for article in articles:
             with contextlib.suppress(ArticleFailed, ReplayError):  # a replayed failure: not merged, as in a run
                 done.append(await summarize_article(article, offline, prompts, max_input_tokens=cfg.max_input_tokens))
         if not done:
-            return True
+            return True, []
         try:
             await build_brief(merge_request_inputs(cfg, done), deferring, prompts)
-        except Deferred:
-            return False
-        return True
+        except Deferred as exc:
+            return False, [exc.call]
+        return True, []
 
     return asyncio.run(answered())
 

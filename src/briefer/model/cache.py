@@ -126,6 +126,7 @@ class Usage(BaseModel):
     model_config = ConfigDict(extra="forbid")
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0  # of prompt_tokens, read from the server's prompt cache (written only when reported)
 
 
 class Fingerprint(BaseModel):
@@ -187,6 +188,8 @@ def _dump(entry: BaseModel) -> str:
     data = entry.model_dump(mode="json")
     if data.get("kept") is None:
         data.pop("kept", None)
+    if isinstance(data.get("usage"), dict) and not data["usage"].get("cached_tokens"):
+        data["usage"].pop("cached_tokens", None)
     return pretty_json(data)
 
 

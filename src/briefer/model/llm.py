@@ -75,6 +75,9 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 SLOW_ENDPOINT = "a slow endpoint, such as a local model on a CPU, needs a larger --timeout"
 DEFAULT_MAX_TIME = 600.0  # --max-time: one attempt in all (a 1B model on a CPU writes ~3,000 tokens in 2-8 minutes)
 REASK_TEMPERATURE = 0.3  # re-asks of a run at temperature 0 sample a little, so the answer can change
+CAP_GROWTH = 2  # an answer cut at briefer's default cap is asked again once with this many times the cap
+CONTEXT_PROMPT_MARGIN = 1.1  # the prompt's estimate may be under the server's count: room kept for the difference
+MIN_CAP = 256  # a cap fitted to a context never goes under this (else the cap stays: the context error says why)
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,7 @@ class Answer:
     prompt_tokens: int
     completion_tokens: int
     http_attempts: int
+    cached_tokens: int = 0  # of prompt_tokens, read from the server's prompt cache (as it reported)
 
 
 class Meter(Protocol):
@@ -181,8 +185,8 @@ class Meter(Protocol):
         """Hold the request's estimated cost; raise BudgetExceeded to keep it unsent."""
         ...
 
-    def settle(self, reserved: float, usage: tuple[int, int] | None) -> None:
-        """Release the hold and count the billed usage (None: billed, usage unknown)."""
+    def settle(self, reserved: float, usage: tuple[int, ...] | None) -> None:
+        """Release the hold and count the billed (prompt, completion, cached) usage (None: billed, usage unknown)."""
         ...
 
 
@@ -212,11 +216,12 @@ class RequestFailed(ArticleFailed):
 
     def __init__(self, message: str, *, attempts: int, prompt_tokens: int = 0, completion_tokens: int = 0,
                  raw_output: str | None = None, answer_problem: AnswerProblem | None = None,
-                 raw_output_tokens: int = 0) -> None:
+                 raw_output_tokens: int = 0, cached_tokens: int = 0) -> None:
         super().__init__(message)
         self.attempts = attempts
         self.prompt_tokens = prompt_tokens
         self.completion_tokens = completion_tokens
+        self.cached_tokens = cached_tokens
         self.raw_output = raw_output
         # Set when the failure is the answer itself (still invalid after the re-asks, or cut off at the token
         # limit): what the model said may then be kept in part (the response model's keep_valid).
@@ -253,6 +258,35 @@ def _usage(total: Any) -> tuple[int, int]:
     if total is None:
         return 0, 0
     return int(getattr(total, "prompt_tokens", 0) or 0), int(getattr(total, "completion_tokens", 0) or 0)
+
+
+def _cached(total: Any) -> int:
+    """The prompt tokens the server read from its prompt cache (usage.prompt_tokens_details.cached_tokens: OpenAI,
+    vLLM), never more than the prompt; 0 when it does not say."""
+    details = getattr(total, "prompt_tokens_details", None)
+    if isinstance(details, dict):
+        value = details.get("cached_tokens")
+    else:
+        value = getattr(details, "cached_tokens", None)
+    try:
+        cached = int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+    return max(0, min(cached, _usage(total)[0]))
+
+
+_CONTEXT_SIZE = re.compile(r"(?:maximum context length is|context (?:size|length|window)(?: is| of)?|n_ctx[ =:]*)"
+                           r"\s*\(?(\d{3,7})", re.IGNORECASE)
+
+
+_PROMPT_SIZE = re.compile(r"messages resulted in (\d+) tokens", re.IGNORECASE)
+
+
+def context_size(message: str) -> int | None:
+    """The server's context in tokens, where its context-length error says it (OpenAI, vLLM: "maximum context
+    length is 8192 tokens"; llama.cpp: "the request exceeds the available context size (4096 tokens)")."""
+    found = _CONTEXT_SIZE.search(message)
+    return int(found.group(1)) if found else None
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -342,6 +376,7 @@ class ModelClient:
         self._send: Callable[[dict[str, Any]], Awaitable[Any]] | None = None
         self._raw: Any = None
         self._paused: tuple[float, str] | None = None  # (until, why): the server asked for a long wait
+        self._context: int | None = None  # the server's context in tokens, once a context-length error said it
         self.limiter = RateLimiter(config.rpm, config.tpm, sleep=sleep or _asyncio_sleep)
         self._turns = Turns()
         self._loading: asyncio.Future[None] | None = None
@@ -474,7 +509,7 @@ class ModelClient:
                 sent()  # sent, failed or cancelled: no answer waits for this request any more
             usage = getattr(response, "usage", None)
             if meter is not None:
-                meter.settle(held, _usage(usage) if usage is not None else None)
+                meter.settle(held, (*_usage(usage), _cached(usage)) if usage is not None else None)
             if reservation:
                 self.limiter.settle(reservation, *_usage(usage))
             problem = wire.unusable(response, seen)
@@ -633,16 +668,19 @@ class ModelClient:
         parse_model, body = wire_request(cfg, messages, response_model)
         cap = default_max_tokens if cfg.max_tokens is None else None
         if cap is not None:
+            cap = self._within_context(body, cap)
             body = with_max_tokens(body, cap)
         handlers = _handlers(cfg.mode)
         counter = _Attempts(meter=meter, slot=slot)
         token = _attempts.set(counter)
-        usage = [0, 0]
+        usage = [0, 0, 0]  # prompt, completion, cached prompt tokens of every answer so far
+        grown = False  # the default cap was raised once already (an answer cut at it, or the context's bound)
         try:
             # No library renders the messages as templates; the validators read the request's context
             # from briefer.validation.
             with validation_context(context):
-                for answer in range(cfg.max_reasks + 1):
+                answer = 0
+                while answer <= cfg.max_reasks:
                     if answer and not body.get("temperature"):
                         # A re-ask at temperature 0 gets the same answer from a small model, byte for byte.
                         body["temperature"] = REASK_TEMPERATURE
@@ -651,18 +689,24 @@ class ModelClient:
                     except RequestFailed as exc:  # classified by the retry layer; earlier answers still cost
                         exc.prompt_tokens += usage[0]
                         exc.completion_tokens += usage[1]
+                        exc.cached_tokens += usage[2]
                         raise
                     except EndpointFailed:
                         raise
                     except BudgetExceeded as exc:  # kept unsent: what the earlier answers cost still counts
                         raise RequestNotSent(str(exc), attempts=counter.count, prompt_tokens=usage[0],
-                                             completion_tokens=usage[1], raw_output=counter.last_output) from exc
+                                             completion_tokens=usage[1], raw_output=counter.last_output,
+                                             cached_tokens=usage[2]) from exc
                     except Exception as exc:
+                        if cap is not None and not grown and (smaller := self._fit_context(exc, body, cap)):
+                            grown, cap, body = True, smaller, with_max_tokens(body, smaller)
+                            continue  # the same request with a cap its context holds: not a re-ask
                         raise self._translate(exc, counter, usage, cap) from exc
                     await self._turns.turn()  # the requests whose slots are free leave first
                     prompt_tokens, completion_tokens = _usage(getattr(response, "usage", None))
                     usage[0] += prompt_tokens
                     usage[1] += completion_tokens
+                    usage[2] += _cached(getattr(response, "usage", None))
                     try:
                         parsed = handlers.response_parser(response=response, response_model=parse_model,
                                                           validation_context=None, strict=True, stream=False,
@@ -671,13 +715,51 @@ class ModelClient:
                         if answer == cfg.max_reasks:
                             raise self._translate(exc, counter, usage, cap) from exc
                         body = handlers.reask_handler(kwargs=body, response=response, exception=exc)
+                        answer += 1
                         continue
                     except Exception as exc:  # cut off at max_tokens, refused: not re-asked
+                        if cap is not None and not grown and (larger := self._larger_cap(exc, body, cap, counter)):
+                            # Cut at briefer's own default cap, not a loop: asked again with room for the rest
+                            # (once; the budget holds the request like any other).
+                            grown, cap, body = True, larger, with_max_tokens(body, larger)
+                            continue
                         raise self._translate(exc, counter, usage, cap) from exc
-                    return Answer(parsed.model_dump(mode="json"), parsed, usage[0], usage[1], counter.count)
+                    return Answer(parsed.model_dump(mode="json"), parsed, usage[0], usage[1], counter.count,
+                                  usage[2])
         finally:
             _attempts.reset(token)
         raise AssertionError("unreachable: the last answer returns or raises")
+
+    def _within_context(self, body: dict[str, Any], cap: int) -> int:
+        """The default cap, bounded by the server's context once it has said it (a context-length error)."""
+        if self._context is None:
+            return cap
+        room = self._context - math.ceil(request_tokens(body) * CONTEXT_PROMPT_MARGIN)
+        # A prompt (nearly) over the context alone: the cap is left as it is, the server says what is wrong.
+        return cap if room < MIN_CAP else min(cap, room)
+
+    def _fit_context(self, exc: Exception, body: dict[str, Any], cap: int) -> int | None:
+        """A smaller default cap the server's context holds, when it refused the request as too long for its
+        context and said how long that is; None otherwise (the request fails as it would have)."""
+        import openai
+
+        root = _root_api_error(exc)
+        if not isinstance(root, openai.BadRequestError) or (size := context_size(_api_message(root))) is None:
+            return None
+        self._context = size
+        prompt = _PROMPT_SIZE.search(_api_message(root))
+        if prompt and int(prompt.group(1)) >= size:  # the messages alone are over the context: no cap can help
+            return None
+        smaller = self._within_context(body, cap)
+        return smaller if smaller < cap else None
+
+    def _larger_cap(self, exc: Exception, body: dict[str, Any], cap: int, seen: _Attempts) -> int | None:
+        """Twice the default cap (within the server's context, where known) for an answer cut at it, unless the
+        answer was a loop (a larger cap would only buy more of it)."""
+        if type(_root_api_error(exc)).__name__ != "IncompleteOutputException" or repeated_tail(seen.last_output or ""):
+            return None
+        larger = self._within_context(body, CAP_GROWTH * cap)
+        return larger if larger > cap else None
 
     def _translate(self, exc: Exception, seen: _Attempts, usage: list[int],
                    cfg_cap: int | None = None) -> Exception:
@@ -692,7 +774,8 @@ class ModelClient:
 
         def failed(message: str, problem: AnswerProblem | None = None) -> RequestFailed:
             return RequestFailed(message, attempts=attempts, prompt_tokens=usage[0], completion_tokens=usage[1],
-                                 raw_output=raw, answer_problem=problem, raw_output_tokens=seen.last_output_tokens)
+                                 raw_output=raw, answer_problem=problem, raw_output_tokens=seen.last_output_tokens,
+                                 cached_tokens=usage[2] if len(usage) > 2 else 0)
 
         if type(root).__name__ == "IncompleteOutputException":
             if (loop := repeated_tail(raw or "")) is not None:
