@@ -263,6 +263,15 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return out
 
 
+def redirect_line(endpoint: str, status: int, location: str) -> str:
+    """One line for a redirect briefer did not follow."""
+    from briefer.redact import safe_url
+
+    where = safe_url(location) if location else "no Location given"
+    return (f"{endpoint} answered HTTP {status}, a redirect to {where}; briefer follows no redirects for API "
+            "requests (they carry the key and the article text): fix --base-url")
+
+
 def _root_api_error(exc: BaseException) -> BaseException:
     """instructor wraps SDK errors; find the openai error underneath, if any."""
     import openai
@@ -501,6 +510,12 @@ class ModelClient:
     def _fault(self, exc: BaseException, seen: wire.Seen) -> wire.ServerFault | None:
         """A failed attempt that is the server's fault (a transient one), or one no retry can fix (raised)."""
         chain = _chain(exc)
+        moved = next((e for e in chain if isinstance(e, wire.Redirected)), None)
+        if moved is not None:
+            raise EndpointFailed(redirect_line(self.config.endpoint, moved.status, moved.location),
+                                 attempts=_current_attempts()) from exc
+        if any(isinstance(e, RecursionError) for e in chain):
+            return wire.ServerFault("answered with a body nested too deeply to read (a server fault)", seen.excerpt())
         too_large = next((e for e in chain if isinstance(e, wire.ResponseTooLarge)), None)
         if too_large is not None:  # the same request would get the same answer: not retried
             raise RequestFailed(f"{self.config.endpoint}: {too_large}", attempts=_current_attempts()) from exc
@@ -1121,7 +1136,7 @@ class BatchClient:
             key = "not-needed"
         self.config = config
         self._client = openai.OpenAI(api_key=key, base_url=config.base_url, timeout=config.timeout, max_retries=2,
-                                     http_client=http_client)
+                                     http_client=http_client or openai.DefaultHttpxClient(follow_redirects=False))
 
     def _call(self, what: str, fn: Callable[[], Any]) -> Any:
         import openai
@@ -1129,6 +1144,9 @@ class BatchClient:
         try:
             return fn()
         except openai.APIStatusError as exc:
+            if 300 <= exc.status_code < 400:
+                raise EndpointFailed(f"{what}: " + redirect_line(self.config.endpoint, exc.status_code,
+                                                                 exc.response.headers.get("location", ""))) from exc
             raise EndpointFailed(f"{self.config.endpoint}: {what} failed (HTTP {exc.status_code}: "
                                  f"{_api_message(exc)})") from exc
         except openai.OpenAIError as exc:
