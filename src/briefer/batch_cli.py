@@ -241,11 +241,11 @@ def submit_command(
 
 
 @batch_app.command("status")
-def status_command(out: Out = None) -> None:
+def status_command(out: Out = None, base_url: BaseUrl = None) -> None:
     """Show each batch's state and counts."""
     import time
 
-    state = _on_state(lambda run: run.status(_out(out)))
+    state = _on_state(lambda run: run.status(_out(out), base_url=base_url), base_url)
     from .batch_run import progress
 
     now = time.time()
@@ -254,17 +254,17 @@ def status_command(out: Out = None) -> None:
 
 
 @batch_app.command("cancel")
-def cancel_command(out: Out = None) -> None:
+def cancel_command(out: Out = None, base_url: BaseUrl = None) -> None:
     """Cancel every unfinished batch; answers already given are kept and collected later."""
-    cancelled = _on_state(lambda run: run.cancel(_out(out)))
+    cancelled = _on_state(lambda run: run.cancel(_out(out), base_url=base_url), base_url)
     _say(f"{len(cancelled)} batch(es) cancelling; run briefer batch collect to keep what they answered")
 
 
-def _on_state(action: Callable[[ModuleType], T]) -> T:
+def _on_state(action: Callable[[ModuleType], T], base_url: str | None = None) -> T:
     """What `action` does with batch_run (imported only now: it loads the SDK) on an earlier submission's
     state, with the secrets known to the redactor first and a BrieferError as its one line."""
     try:
-        _register_secrets()
+        _register_secrets(base_url)
         from . import batch_run
 
         return action(batch_run)
@@ -281,7 +281,11 @@ BatchMerge = Annotated[bool, typer.Option("--batch-merge", help="Send the merge 
 
 @batch_app.command("collect")
 def collect_command(
+    folder: Annotated[Path | None, typer.Argument(help="The folder the batch was submitted for (needed to send "
+                                                  "follow-ups and write the brief; never taken from state.json).")
+                      ] = None,
     out: Out = None,
+    base_url: BaseUrl = None,
     live_rest: LiveRest = False,
     batch_merge: BatchMerge = False,
     max_requests: MaxRequests = 50_000,
@@ -289,7 +293,8 @@ def collect_command(
 ) -> None:
     """Import the finished batches' answers, send what is left as a follow-up batch (or live), write the brief."""
     done = _on_state(lambda run: run.collect(_out(out), live_rest=live_rest, limits=_limits(max_requests, max_bytes),
-                                             say=_say, batch_merge=batch_merge))
+                                             say=_say, batch_merge=batch_merge, base_url=base_url,
+                                             folder=folder), base_url)
     from .batch_run import NOT_READY
     collected_lines(done)
     if done.running:

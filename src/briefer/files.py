@@ -274,9 +274,10 @@ def read_regular(path: Path, max_bytes: int | None = None) -> bytes:
 MAX_LINE = 64 * 1024 * 1024  # one JSONL line (a request with a long article and its schema is well under 1 MB)
 
 
-def read_lines(stream: IO[bytes], where: str, max_line: int = MAX_LINE) -> Iterator[tuple[int, str]]:
+def read_lines(stream: IO[bytes], where: str, max_line: int = MAX_LINE) -> Iterator[tuple[int, str | None]]:
     """The lines of a binary stream, numbered from 1, decoded (bad bytes replaced), one at a time: never the
-    whole file, and never a line over `max_line` bytes (ReadBackError naming the file and line)."""
+    whole file. A line over `max_line` bytes is skipped, read through in pieces, and given as None (the caller
+    says so in one line); `where` names the stream in such lines."""
     number = 0
     while True:
         line = stream.readline(max_line + 1)
@@ -284,7 +285,10 @@ def read_lines(stream: IO[bytes], where: str, max_line: int = MAX_LINE) -> Itera
             return
         number += 1
         if len(line) > max_line and not line.endswith(b"\n"):
-            raise ReadBackError(f"{where}: line {number} is over {max_line:,} bytes")
+            while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+            yield number, None
+            continue
         yield number, line.decode("utf-8", errors="replace")
 
 

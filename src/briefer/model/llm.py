@@ -37,6 +37,7 @@ still invalid after the re-asks fail just that request (`ArticleFailed`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import email.utils
 import functools
@@ -61,7 +62,7 @@ from briefer.redact import clean_key, register_url
 from briefer.validation import validation_context
 
 from . import wire
-from .costs import prompt_estimate
+from .costs import UsageFloor, prompt_estimate
 from .ratelimit import RateLimiter
 from .stream import Streamed, sse_lines
 from .turns import Turns
@@ -254,6 +255,18 @@ def _usage(total: Any) -> tuple[int, int]:
     return int(getattr(total, "prompt_tokens", 0) or 0), int(getattr(total, "completion_tokens", 0) or 0)
 
 
+def floor_usage(usage: Any, floor: UsageFloor, prompt_est: int, output: str | None) -> None:
+    """Set a response's usage to what is counted: never below the prompt sent nor the answer received."""
+    from briefer.tokens import estimate_tokens
+
+    p, c = _usage(usage)
+    p2, c2 = floor.apply(p, c, prompt_est, estimate_tokens(output or ""))
+    if (p2, c2) != (p, c):
+        with contextlib.suppress(Exception):  # a usage object that refuses new values keeps its own
+            usage.prompt_tokens, usage.completion_tokens = p2, c2
+            usage.total_tokens = p2 + c2
+
+
 def _chain(exc: BaseException) -> list[BaseException]:
     out: list[BaseException] = []
     cur: BaseException | None = exc
@@ -351,6 +364,7 @@ class ModelClient:
         self._raw: Any = None
         self._paused: tuple[float, str] | None = None  # (until, why): the server asked for a long wait
         self.limiter = RateLimiter(config.rpm, config.tpm, sleep=sleep or _asyncio_sleep)
+        self.usage_floor = UsageFloor()  # usages the server reported below the request's size
         self._turns = Turns()
 
     # ------------------------------------------------------------------ construction
@@ -467,6 +481,8 @@ class ModelClient:
             finally:
                 sent()  # sent, failed or cancelled: no answer waits for this request any more
             usage = getattr(response, "usage", None)
+            if usage is not None:  # never below the request's own size (the budget counts it)
+                floor_usage(usage, self.usage_floor, request_tokens(body), _raw_output(response))
             if meter is not None:
                 meter.settle(held, _usage(usage) if usage is not None else None)
             if reservation:
@@ -1135,8 +1151,13 @@ class BatchClient:
                                     "use --base-url")
             key = "not-needed"
         self.config = config
+        if http_client is None:  # the SDK's default follows redirects: a 3xx must be refused, not followed
+            import weakref
+
+            http_client = openai.DefaultHttpxClient(follow_redirects=False)
+            weakref.finalize(self, http_client.close)  # as the SDK's own client closes itself when dropped
         self._client = openai.OpenAI(api_key=key, base_url=config.base_url, timeout=config.timeout, max_retries=2,
-                                     http_client=http_client or openai.DefaultHttpxClient(follow_redirects=False))
+                                     http_client=http_client)
 
     def _call(self, what: str, fn: Callable[[], Any]) -> Any:
         import openai
@@ -1174,9 +1195,14 @@ class BatchClient:
                 return dict(batch.model_dump(mode="json"))
         return None
 
-    def content(self, file_id: str) -> bytes:
-        response = self._call(f"downloading file {file_id}", lambda: self._client.files.content(file_id))
-        return bytes(response.content)
+    def download_to(self, file_id: str, sink: Any) -> None:
+        """The file's bytes written to `sink` as they arrive (an output file may be gigabytes)."""
+        def copy() -> None:
+            with self._client.files.with_streaming_response.content(file_id) as response:
+                for chunk in response.iter_bytes(1 << 20):
+                    sink.write(chunk)
+
+        self._call(f"downloading file {file_id}", copy)
 
     def cancel(self, batch_id: str) -> dict[str, Any]:
         batch = self._call(f"cancelling batch {batch_id}", lambda: self._client.batches.cancel(batch_id))
