@@ -264,7 +264,8 @@ def test_resuming_with_another_model_or_folder_is_refused_not_mixed(tmp_path: Pa
         other.mkdir()
         for changed, named in ((replace(cfg, endpoint=replace(cfg.endpoint, model="gpt-4o")),
                                 "this run differs in --model: give the same, or another --out"),
-                               (replace(cfg, folder=other), f"the folder (state.json: {folder}, this command: {other})")):
+                               (replace(cfg, folder=other),
+                                f"the folder (state.json: {folder}, this command: {other})")):
             with pytest.raises(UsageError) as info:
                 submit(changed)
             assert named in str(info.value)

@@ -69,6 +69,7 @@ from .pipeline import (
     _check,
     _gateway,
     _read,
+    exclusive,
     for_each,
     merge_request_inputs,
     run,
@@ -308,7 +309,13 @@ class Submitted:
 def submit(cfg: RunConfig, limits: Limits = DEFAULT_LIMITS, provider: Provider | None = None,
            say: Callable[[str], None] = lambda _m: None, batch_merge: bool = False) -> Submitted:
     """Submit the run's unanswered requests as batches (the articles', or with everything else answered
-    and `batch_merge`, the merge's), or resume an earlier submission."""
+    and `batch_merge`, the merge's), or resume an earlier submission. Holds the lock on --out meanwhile."""
+    with exclusive(cfg.output, f"briefer batch submit {cfg.folder}", say):
+        return _submit(cfg, limits, provider, say, batch_merge)
+
+
+def _submit(cfg: RunConfig, limits: Limits, provider: Provider | None, say: Callable[[str], None],
+            batch_merge: bool) -> Submitted:
     store = StateFile(state_dir(cfg.output))
     state = store.load()
     if state is not None and state.shards:
@@ -384,15 +391,30 @@ def _load(out: Path, base_url: str | None, folder: Path | None = None) -> tuple[
     return store, state, _identity(state, out, base_url, folder)
 
 
+@contextlib.contextmanager
+def _locked(out: Path, what: str, say: Callable[[str], None] = lambda _m: None) -> Iterator[None]:
+    """The lock on an output folder that holds a submission (none there: the one line that says so)."""
+    if not (state_dir(out) / "state.json").exists():
+        raise UsageError(f"no batch in {out}: nothing was submitted there (briefer batch submit FOLDER --out {out})")
+    with exclusive(out, what, say):
+        yield
+
+
 def status(out: Path, provider: Provider | None = None, base_url: str | None = None) -> BatchState:
     """`base_url`: the command's endpoint (--base-url, OPENAI_BASE_URL): the state's must be the same."""
-    store, state, cfg = _load(out, base_url)
-    refresh(state, store, _provider(cfg, provider))
-    return state
+    with _locked(out, "briefer batch status"):
+        store, state, cfg = _load(out, base_url)
+        refresh(state, store, _provider(cfg, provider))
+        return state
 
 
 def cancel(out: Path, provider: Provider | None = None, base_url: str | None = None) -> list[Shard]:
     """Ask the provider to cancel every unfinished batch; what they answered already is collected later."""
+    with _locked(out, "briefer batch cancel"):
+        return _cancel(out, provider, base_url)
+
+
+def _cancel(out: Path, provider: Provider | None, base_url: str | None) -> list[Shard]:
     store, state, cfg = _load(out, base_url)
     client = _provider(cfg, provider)
     cancelled = []
@@ -430,6 +452,12 @@ def collect(out: Path, live_rest: bool = False, limits: Limits = DEFAULT_LIMITS,
 
     `base_url` and `folder` are the command's (state.json may only agree with them); without `folder`, the
     answers are imported but nothing that reads the folder (a follow-up, the brief) is done."""
+    with _locked(out, f"briefer batch collect {folder or ''}".strip(), say):
+        return _collect(out, live_rest, limits, provider, say, reporter, batch_merge, base_url, folder)
+
+
+def _collect(out: Path, live_rest: bool, limits: Limits, provider: Provider | None, say: Callable[[str], None],
+             reporter: Reporter | None, batch_merge: bool, base_url: str | None, folder: Path | None) -> Collected:
     store, state, cfg = _load(out, base_url, folder)
     assert cfg.cache_dir is not None
     client = _provider(cfg, provider)

@@ -118,13 +118,13 @@ MANIFEST = "manifest.json"
 
 class OutputSet:
     """Files switched as one set: each is written whole to a `.part` file first; only when all are written
-    are they renamed into place, between removing `manifest.json` and writing it again naming the run and
-    each file's SHA-256. A reader (or the next run, `check_set`) that finds the files and the manifest
-    disagreeing knows the set was being switched; a run killed before the renames leaves the old set whole."""
+    are they renamed into place, between removing `manifest.json` and writing it again naming the run (by
+    its files' digest) and each file's SHA-256. A reader (or the next run, `check_set`) that finds the files
+    and the manifest disagreeing knows the set was being switched; a run killed before the renames leaves the
+    old set whole."""
 
-    def __init__(self, folder: Path, run_id: str) -> None:
+    def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.run_id = run_id
         self._staged: dict[str, str] = {}
         self._gone: list[str] = []
 
@@ -142,9 +142,10 @@ class OutputSet:
             _replace(self.folder / name, tmp)
         for name in self._gone:
             (self.folder / name).unlink(missing_ok=True)
-        files = {name: _sha256(self.folder / name) for name in self._staged}
-        atomic_write(self.folder / MANIFEST, pretty_json({"briefer_outputs": 1, "run": self.run_id,
-                                                          "files": files}))
+        files = {name: _sha256(self.folder / name) for name in sorted(self._staged)}
+        # The run is named by what it wrote (a warm rerun writing the same files writes the same manifest).
+        run = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
+        atomic_write(self.folder / MANIFEST, pretty_json({"briefer_outputs": 1, "run": run, "files": files}))
         self._staged.clear()
 
     def abort(self) -> None:
@@ -209,33 +210,66 @@ class Busy(Exception):
         self.holder = holder
 
 
+_held: dict[Path, int] = {}  # the folders this process holds locked, and how deeply (a collect's run re-enters)
+
+
 @contextlib.contextmanager
-def lock_out(folder: Path, *, wait: float = 0.0, what: str = "briefer") -> Iterator[str | None]:
+def lock_out(folder: Path, *, wait: float = 0.0, what: str = "briefer") -> Iterator[str]:
     """Hold `folder/.briefer.lock` (an OS lock, flock) for the block; waits up to `wait` seconds for another
     run to finish, then raises Busy naming it. The OS drops the lock of a process that dies (kill -9), so a
-    stale lock file is taken over: yields the earlier holder's line then (None when there was none)."""
-    import fcntl
-
+    stale lock file is taken over: yields the earlier holder's line then ("" when there was none). The file
+    is removed when the block ends. Re-entrant within one process."""
     folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    key = folder.resolve()
+    if key in _held:
+        _held[key] += 1
+        try:
+            yield ""
+        finally:
+            _held[key] -= 1
+        return
+    fd = _acquire(folder / LOCK, time.monotonic() + wait)
     try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise Busy(_holder(fd) or "another process") from None
-                time.sleep(0.1)
         earlier = _holder(fd)
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()}: {what}\n".encode()[:4096], 0)
-        yield earlier
+        os.pwrite(fd, redact(f"pid {os.getpid()}: {what}\n", shapes=True).encode()[:4096], 0)
+        _held[key] = 1
+        try:
+            yield earlier
+        finally:
+            del _held[key]
+            with contextlib.suppress(OSError):
+                os.unlink(folder / LOCK)  # still locked: whoever opened this file finds it gone and opens anew
     finally:
-        with contextlib.suppress(OSError):
-            os.ftruncate(fd, 0)
         os.close(fd)  # closing drops the lock
+
+
+def _acquire(path: Path, deadline: float) -> int:
+    """A descriptor of `path` holding its flock. The file may be removed by the holder between our open and our
+    lock: a lock won on a removed file is no lock, so it is tried again on the file now there."""
+    import fcntl
+
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(fd)
+            os.close(fd)
+            if time.monotonic() >= deadline:
+                raise Busy(holder or "another process") from None
+            time.sleep(0.1)
+            continue
+        except BaseException:
+            os.close(fd)
+            raise
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(path))
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)
 
 
 def _holder(fd: int) -> str:
