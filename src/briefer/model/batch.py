@@ -345,7 +345,12 @@ class StateFile:
         except (OSError, ValueError, ValidationError) as exc:
             from briefer.errors import UsageError
 
-            raise UsageError(f"{self.path}: not a briefer batch state file ({str(exc).splitlines()[0]})") from exc
+            why = str(exc).splitlines()[0]
+            if isinstance(exc, ValidationError) and exc.errors():
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"])
+                why = f"{where}: {first['msg']}" if where else first["msg"]
+            raise UsageError(f"{self.path}: not a briefer batch state file ({why[:300]})") from exc
 
     def save(self, state: BatchState) -> None:
         atomic_write(self.path, pretty_json(state.model_dump(mode="json")))
