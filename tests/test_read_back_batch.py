@@ -103,7 +103,8 @@ def test_a_state_pointing_at_another_folder_is_refused_at_collect(tmp_path: Path
 
 def _config(tmp: Path, base_url: str) -> RunConfig:
     return RunConfig(folder=FIXTURES / "articles", out_dir=tmp / "out", date="2026-11-22", cache_dir=tmp / "cache",
-                     recordings_dir=tmp / "none", no_since=True, endpoint=EndpointConfig(model="gpt-4o-mini", base_url=base_url))
+                     recordings_dir=tmp / "none", no_since=True,
+                     endpoint=EndpointConfig(model="gpt-4o-mini", base_url=base_url))
 
 
 class HugeOutput:

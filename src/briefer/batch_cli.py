@@ -85,6 +85,7 @@ def export_command(
 ) -> None:
     """Write FOLDER's unanswered article requests as Batch-API JSONL (for `vllm run-batch`)."""
     try:
+        _register_secrets()  # the key is kept out of the files written, as in every command
         from .batch_run import export
 
         cfg = _config(folder, model=model, mode=mode, base_url=None, temperature=temperature, max_tokens=max_tokens,
@@ -107,6 +108,7 @@ def import_command(
 ) -> None:
     """Validate each answer like a live one and store the valid ones in the cache."""
     try:
+        _register_secrets()
         from .batch_run import import_file
 
         report, written = import_file(results, _cache_dir(cache_dir), followup=followup)

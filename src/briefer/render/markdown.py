@@ -148,7 +148,23 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
         out.append(f"{citations.number[a.id]}. **{md(a.headline_en)}** — {iso(a.headline_original)} "
                    f"({meta}; id `{a.id}`)")
     out.append("")
-    return "\n".join(out)
+    return printable("\n".join(out))
+
+
+# C0 and C1 control characters but tab and newline, and DEL: `cat brief.md` must not clear the terminal.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """The Markdown as written: control characters (but tab and newline) removed, and each line's directional
+    controls balanced as brief.html balances them (a stray override never reorders the `[n]` after it)."""
+    text = _CONTROLS.sub("", text)
+    if not _BIDI.search(text):
+        return text
+    from .html import bidi_balanced
+
+    return "\n".join(bidi_balanced(line) for line in text.split("\n"))
 
 
 
