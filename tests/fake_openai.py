@@ -37,6 +37,8 @@ fault of the first queue that matches; with none left it is answered normally.
     notool       plain text, no tool call (a server that ignores tool_choice, as llama.cpp does)
     loop         the same entity over and over until finish_reason=length (a small model at temperature 0)
     looptail     the answer as far as its entities, then its first entity over and over until finish_reason=length
+    usage:N      the answer, its usage reported as N prompt and N completion tokens (0, or negative)
+    deep         200 with a body nested 100,000 deep       redirect:S  status S (301, 307) to `location`
     echo:STATUS  an error (default 500) whose message echoes the Authorization header and the path
     echoanswer   an invalid answer that quotes the Authorization header
 """
@@ -160,6 +162,7 @@ class FakeOpenAI:
         self.billed: list[dict[str, int]] = []  # the usage of every completion the server returned
         self.headers: list[dict[str, str]] = []
         self.bytes_sent: list[int] = []  # body bytes written for each huge answer before the client hung up
+        self.location = ""  # where the redirect fault points
         self._lock = threading.Lock()
         server = self
 
@@ -230,6 +233,15 @@ class FakeOpenAI:
                 if name == "trickle":
                     data = json.dumps(completion(body, server.responder(body)), ensure_ascii=False).encode()
                     return self._send_raw(data, every=float(arg))
+                if name == "usage":  # a full answer billed as ARG tokens each way (0, negative: a lying server)
+                    answer = completion(body, server.responder(body))
+                    answer["usage"] = {"prompt_tokens": int(arg), "completion_tokens": int(arg),
+                                       "total_tokens": 2 * int(arg)}
+                    return self._send(200, answer)
+                if name == "deep":  # a body nested 100,000 deep
+                    return self._send_raw(b'{"choices": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+                if name == "redirect":  # STATUS to server.location
+                    return self._send_raw(b"", status=int(arg), headers={"Location": server.location})
                 if name in ("huge", "hugeopen"):
                     return self._huge(int(float(arg) * 1e6), with_length=name == "huge")
                 auth = self.headers.get("Authorization", "")
@@ -313,10 +325,13 @@ class FakeOpenAI:
                 finally:
                     self.close_connection = True
 
-            def _send_raw(self, data: bytes, every: float = 0.0) -> None:
-                """A 200 whose body is `data` as given, all at once or one byte every `every` seconds."""
+            def _send_raw(self, data: bytes, every: float = 0.0, status: int = 200,
+                          headers: dict[str, str] | None = None) -> None:
+                """A 200 (or `status`) whose body is `data` as given, all at once or one byte every `every` seconds."""
                 try:
-                    self.send_response(200)
+                    self.send_response(status)
+                    for header, value in (headers or {}).items():
+                        self.send_header(header, value)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()

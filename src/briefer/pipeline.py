@@ -13,7 +13,7 @@ import math
 import os
 import shlex
 import time
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -23,9 +23,10 @@ from .brief.aliases import aliases_for
 from .brief.continuity import Earlier, compared_note, load_earlier
 from .brief.history import INDEX_FILE, find_earlier, index_json, resolve_since
 from .brief.merge import DEFAULT_MERGE_BUDGET, DEFAULT_STALE_DAYS, MergeInputs, build_brief, today
-from .errors import ArticleFailed, NothingProduced, OutputError, ReplayError, UsageError
+from .errors import ArticleFailed, NothingProduced, OutputBusy, OutputError, ReplayError, UsageError
 from .extract.article import DEFAULT_MAX_INPUT_TOKENS, planned_calls, summarize_article
 from .extract.reuse import StoredSummaries
+from .files import Busy, OutputSet, check_set, clean_parts, lock_out
 from .ingest.folder import DEFAULT_MAX_CHARS, Article, Folder, read_folder
 from .model.answers import Call, Gateway, Policy, response_schema
 from .model.cache import (
@@ -280,16 +281,47 @@ def _tidy(out: Path, article_ids: set[str], summarised: set[str], started: float
 
 async def run(cfg: RunConfig, reporter: Reporter | None = None,
               client_factory: Callable[[], ModelClient] | None = None) -> RunResult:
-    """Run the pipeline. `client_factory` lets a caller inject a model client (e.g. tests' own HTTP transport)."""
+    """Run the pipeline. `client_factory` lets a caller inject a model client (e.g. tests' own HTTP transport).
+    The output folder is locked for the whole run (`exclusive`): a second run on it stops with one line."""
     _check(cfg)
     rep = reporter or SilentReporter()
     folder = await in_worker(_read, cfg)  # decoding and cleaning every file: the loop runs meanwhile
     skipped = [Skipped(source_path=p, reason=r) for p, r in folder.skipped]
-    notes = [IngestNote(source_path=p, note=n) for p, n in folder.notes]
     if not folder.articles:
         detail = f" ({len(skipped)} skipped: " + "; ".join(f"{s.source_path}: {s.reason}" for s in skipped) + ")"
         raise NothingProduced(f"no articles to summarise in {cfg.folder}{detail if skipped else ''}")
+    with exclusive(cfg.output, f"briefer summarize {cfg.folder}", rep.warn):
+        return await _run(cfg, rep, client_factory, folder, skipped)
 
+
+OUTPUTS = ("brief.json", "brief.md", "evidence.md", "brief.html")  # switched as one set (files.OutputSet)
+
+
+@contextlib.contextmanager
+def exclusive(out: Path, what: str, warn: Callable[[str], None]) -> Iterator[None]:
+    """Hold the lock on `out` (files.lock_out), then tidy what a killed run left: `.part` files, and outputs
+    that are not one run's set (said in one line; this run replaces them)."""
+    with contextlib.ExitStack() as stack:
+        try:
+            earlier = stack.enter_context(lock_out(out, what=what))
+        except Busy as exc:
+            raise OutputBusy(f"--out {out} is in use by another run ({exc.holder}); wait for it to finish, or "
+                             "choose another --out") from None
+        except OSError as exc:
+            raise OutputError(f"cannot lock --out {out}: {exc.strerror or exc}") from None
+        if earlier:
+            warn(f"{out}: took over the lock of a run that is gone ({earlier})")
+        if n := clean_parts(out):
+            warn(f"{out}: removed {n} unfinished file(s) (.part) left by a run that was stopped")
+        if (mixed := check_set(out, OUTPUTS)) is not None:
+            warn(f"{out}: the outputs there are not one run's ({mixed}): a run was stopped while writing them; "
+                 "this run replaces them")
+        yield
+
+
+async def _run(cfg: RunConfig, rep: Reporter, client_factory: Callable[[], ModelClient] | None, folder: Folder,
+               skipped: list[Skipped]) -> RunResult:
+    notes = [IngestNote(source_path=p, note=n) for p, n in folder.notes]
     prompts = Prompts(cfg.prompt_dir)
     aliases = aliases_for(cfg.folder, cfg.aliases)  # a bad alias file stops the run before any model call
     earlier = _earlier(cfg, rep.warn)
@@ -329,14 +361,21 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
 def _write_brief(cfg: RunConfig, brief: Brief, summaries: list[ArticleSummary], report: RunReport) -> None:
     """The brief's files, and the run report beside them."""
     out = cfg.output
-    _write(out / "brief.json", to_json(brief))
+    outputs = OutputSet(out)  # written whole first, then switched: never brief.json of one run, brief.md of another
+    try:
+        outputs.add("brief.json", to_json(brief))
+        outputs.add("brief.md", brief_markdown(brief, summaries))
+        outputs.add("evidence.md", evidence_markdown(brief, summaries))
+        if cfg.html:
+            outputs.add("brief.html", brief_html_pieces(brief, summaries))
+        else:  # a page from an earlier run would contradict this brief
+            outputs.remove("brief.html")
+        outputs.commit()
+    except OSError as exc:
+        outputs.abort()
+        raise OutputError(f"cannot write the brief in {out}: {exc.strerror or exc}; make room (or choose another "
+                          "--out) and run the same command again") from None
     _write(out / INDEX_FILE, index_json(brief.date, cfg.folder, brief.title, [st.title for st in brief.stories]))
-    _write(out / "brief.md", brief_markdown(brief, summaries))
-    _write(out / "evidence.md", evidence_markdown(brief, summaries))
-    if cfg.html:
-        _write(out / "brief.html", brief_html_pieces(brief, summaries))
-    else:  # a page from an earlier run would contradict this brief
-        (out / "brief.html").unlink(missing_ok=True)
     _write(out / RUN_REPORT, report_json(report))
 
 

@@ -481,6 +481,9 @@ class Gateway:
         """One warning line for the recordings that were stale and asked of the model instead: the reasons all of
         them share in full (another model, named whole), then how many of them had each other reason (another
         model's answers make the merge's input differ too; its hashes differ per request, so they are not shown)."""
+        floor = getattr(self._client, "usage_floor", None)
+        if floor is not None and (line := floor.line()):
+            self.warn(line)
         if not self._stale:
             return
         whats = sorted(self._stale)

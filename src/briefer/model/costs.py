@@ -145,6 +145,37 @@ class Calibration:
         return math.ceil(completion_estimate(prompt, input_tokens) * self.factor(prompt))
 
 
+PLAUSIBLE = 0.5  # a reported usage under half the estimate of what was sent or received is not believed
+
+
+@dataclass
+class UsageFloor:
+    """The server's own numbers are input too: a usage below the request's own size (its prompt as sent,
+    estimated; its answer as received, estimated), or negative, counts as the estimate. Keeps how often, for
+    the one line that says so. "Below" is below `PLAUSIBLE` of the estimate: the estimate is a rule of thumb
+    (tokens.py), and a real tokenizer may count somewhat fewer; none counts a request at half its size."""
+
+    floored: int = 0
+    first: str = ""
+
+    def apply(self, prompt: int, completion: int, prompt_est: int, completion_est: int) -> tuple[int, int]:
+        """The (prompt, completion) usage to count for a request the server reported as (prompt, completion)."""
+        p = prompt if prompt >= 0 and prompt >= PLAUSIBLE * prompt_est else prompt_est
+        c = completion if completion >= 0 and completion >= PLAUSIBLE * completion_est else completion_est
+        if (p, c) != (prompt, completion):
+            self.floored += 1
+            if not self.first:
+                self.first = (f"{prompt} prompt + {completion} completion tokens for a request of about "
+                              f"{prompt_est} + {completion_est}")
+        return p, c
+
+    def line(self) -> str | None:
+        if not self.floored:
+            return None
+        return (f"the server reported usage below the request's own size for {self.floored} answer(s) (first: "
+                f"{self.first}); counted as the estimate, for --max-cost and the totals")
+
+
 class Budget:
     """The --max-cost cap, held against requests in flight as well as those already answered.
 

@@ -37,6 +37,7 @@ still invalid after the re-asks fail just that request (`ArticleFailed`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import email.utils
 import functools
@@ -62,7 +63,7 @@ from briefer.validation import validation_context
 from briefer.worker import in_worker
 
 from . import wire
-from .costs import prompt_estimate
+from .costs import UsageFloor, prompt_estimate
 from .ratelimit import RateLimiter
 from .stream import Streamed, sse_lines
 from .turns import Turns
@@ -289,6 +290,18 @@ def context_size(message: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
+def floor_usage(usage: Any, floor: UsageFloor, prompt_est: int, output: str | None) -> None:
+    """Set a response's usage to what is counted: never below the prompt sent nor the answer received."""
+    from briefer.tokens import estimate_tokens
+
+    p, c = _usage(usage)
+    p2, c2 = floor.apply(p, c, prompt_est, estimate_tokens(output or ""))
+    if (p2, c2) != (p, c):
+        with contextlib.suppress(Exception):  # a usage object that refuses new values keeps its own
+            usage.prompt_tokens, usage.completion_tokens = p2, c2
+            usage.total_tokens = p2 + c2
+
+
 def _chain(exc: BaseException) -> list[BaseException]:
     out: list[BaseException] = []
     cur: BaseException | None = exc
@@ -296,6 +309,15 @@ def _chain(exc: BaseException) -> list[BaseException]:
         out.append(cur)
         cur = cur.__cause__ or cur.__context__
     return out
+
+
+def redirect_line(endpoint: str, status: int, location: str) -> str:
+    """One line for a redirect briefer did not follow."""
+    from briefer.redact import safe_url
+
+    where = safe_url(location) if location else "no Location given"
+    return (f"{endpoint} answered HTTP {status}, a redirect to {where}; briefer follows no redirects for API "
+            "requests (they carry the key and the article text): fix --base-url")
 
 
 def _root_api_error(exc: BaseException) -> BaseException:
@@ -378,6 +400,7 @@ class ModelClient:
         self._paused: tuple[float, str] | None = None  # (until, why): the server asked for a long wait
         self._context: int | None = None  # the server's context in tokens, once a context-length error said it
         self.limiter = RateLimiter(config.rpm, config.tpm, sleep=sleep or _asyncio_sleep)
+        self.usage_floor = UsageFloor()  # usages the server reported below the request's size
         self._turns = Turns()
         self._loading: asyncio.Future[None] | None = None
 
@@ -508,6 +531,8 @@ class ModelClient:
             finally:
                 sent()  # sent, failed or cancelled: no answer waits for this request any more
             usage = getattr(response, "usage", None)
+            if usage is not None:  # never below the request's own size (the budget counts it)
+                floor_usage(usage, self.usage_floor, request_tokens(body), _raw_output(response))
             if meter is not None:
                 meter.settle(held, (*_usage(usage), _cached(usage)) if usage is not None else None)
             if reservation:
@@ -551,6 +576,12 @@ class ModelClient:
     def _fault(self, exc: BaseException, seen: wire.Seen) -> wire.ServerFault | None:
         """A failed attempt that is the server's fault (a transient one), or one no retry can fix (raised)."""
         chain = _chain(exc)
+        moved = next((e for e in chain if isinstance(e, wire.Redirected)), None)
+        if moved is not None:
+            raise EndpointFailed(redirect_line(self.config.endpoint, moved.status, moved.location),
+                                 attempts=_current_attempts()) from exc
+        if any(isinstance(e, RecursionError) for e in chain):
+            return wire.ServerFault("answered with a body nested too deeply to read (a server fault)", seen.excerpt())
         too_large = next((e for e in chain if isinstance(e, wire.ResponseTooLarge)), None)
         if too_large is not None:  # the same request would get the same answer: not retried
             raise RequestFailed(f"{self.config.endpoint}: {too_large}", attempts=_current_attempts()) from exc
@@ -1219,6 +1250,11 @@ class BatchClient:
                                     "use --base-url")
             key = "not-needed"
         self.config = config
+        if http_client is None:  # the SDK's default follows redirects: a 3xx must be refused, not followed
+            import weakref
+
+            http_client = openai.DefaultHttpxClient(follow_redirects=False)
+            weakref.finalize(self, http_client.close)  # as the SDK's own client closes itself when dropped
         self._client = openai.OpenAI(api_key=key, base_url=config.base_url, timeout=config.timeout, max_retries=2,
                                      http_client=http_client)
 
@@ -1228,6 +1264,9 @@ class BatchClient:
         try:
             return fn()
         except openai.APIStatusError as exc:
+            if 300 <= exc.status_code < 400:
+                raise EndpointFailed(f"{what}: " + redirect_line(self.config.endpoint, exc.status_code,
+                                                                 exc.response.headers.get("location", ""))) from exc
             raise EndpointFailed(f"{self.config.endpoint}: {what} failed (HTTP {exc.status_code}: "
                                  f"{_api_message(exc)})") from exc
         except openai.OpenAIError as exc:
@@ -1255,9 +1294,14 @@ class BatchClient:
                 return dict(batch.model_dump(mode="json"))
         return None
 
-    def content(self, file_id: str) -> bytes:
-        response = self._call(f"downloading file {file_id}", lambda: self._client.files.content(file_id))
-        return bytes(response.content)
+    def download_to(self, file_id: str, sink: Any) -> None:
+        """The file's bytes written to `sink` as they arrive (an output file may be gigabytes)."""
+        def copy() -> None:
+            with self._client.files.with_streaming_response.content(file_id) as response:
+                for chunk in response.iter_bytes(1 << 20):
+                    sink.write(chunk)
+
+        self._call(f"downloading file {file_id}", copy)
 
     def cancel(self, batch_id: str) -> dict[str, Any]:
         batch = self._call(f"cancelling batch {batch_id}", lambda: self._client.batches.cancel(batch_id))
