@@ -385,14 +385,30 @@ class Span(Strict):
     end: int = Field(description="Offset just past the last character.")
 
 
+SupportVerdict = Literal["supported", "unsupported", "unchecked"]
+
+
+class Support(Strict):
+    """briefer's own check of an English statement against its evidence (extract/support.py for an article's
+    statements, brief/sentences.py for the merge's sentences): no model call."""
+
+    verdict: SupportVerdict = Field(
+        description="supported: every check passed; unsupported: a check failed (problems says which); "
+        "unchecked: briefer could not compare (problems says why). Never shown as supported unless supported."
+    )
+    problems: list[str] = Field(description="What disagrees with the evidence, or why it was not checked.")
+
+
 class GroundedKeyPoint(KeyPoint):
     verified: bool = Field(description="True when briefer found the quote's words in the source text.")
     span: Span | None = Field(description="Where the quote stands in the source; null when not found.")
+    support: Support | None = Field(default=None, description="briefer's check of the statement against its quote.")
 
 
 class GroundedClaim(Claim):
     verified: bool = Field(description="True when briefer found the quote's words in the source text.")
     span: Span | None = Field(description="Where the quote stands in the source; null when not found.")
+    support: Support | None = Field(default=None, description="briefer's check of the statement against its quote.")
 
 
 class GroundedEvent(Event):
@@ -409,6 +425,7 @@ class GroundedEvent(Event):
         description="How briefer checked the date, when it is not simply stated in the quote: computed from a "
         "relative expression, cut back, or from outside the article."
     )
+    support: Support | None = Field(default=None, description="briefer's check of the statement against its quote.")
 
 
 class Grounding(Strict):
