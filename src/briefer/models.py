@@ -537,9 +537,34 @@ class ArticleSummary(Strict):
 # ---------------------------------------------------------------- the brief
 
 
+_ATOMS = (
+    "Ids of the articles' key points, claims and events this rests on, exactly as the input gives them (e.g. "
+    "'004_6e0e75a60da96bca#k5'), at least one for each article cited; briefer checks the words against them."
+)
+
+
+def _atoms() -> Any:
+    return Field(default_factory=list, description=_ATOMS)
+
+
 class SummaryLine(Strict):
     text: NonEmpty = Field(description="One sentence of the executive summary.")
     article_ids: ArticleIds
+    atoms: list[NonEmpty] = _atoms()
+
+
+class CheckedLine(SummaryLine):
+    """A summary line in the brief, with briefer's check of it against the statements it cites."""
+
+    support: Support | None = Field(default=None, description="briefer's check against the cited statements.")
+
+
+class Sentence(Strict):
+    """One sentence of a story's summary, with the statements it cites and briefer's check against them."""
+
+    text: NonEmpty
+    atoms: list[NonEmpty] = Field(default_factory=list, description="The statements it cites.")
+    support: Support | None = Field(default=None, description="briefer's check against the cited statements.")
 
 
 class TimelineEntry(Strict):
@@ -569,6 +594,11 @@ class Perspective(Strict):
         "('the resistance', 'the occupation') stay quoted and attributed, never adopted."
     )
     article_ids: ArticleIds
+    atoms: list[NonEmpty] = _atoms()
+
+
+class CheckedPerspective(Perspective):
+    support: Support | None = Field(default=None, description="briefer's check against the cited statements.")
 
 
 class SinceDraft(Strict):
@@ -587,6 +617,11 @@ class StoryDraft(Strict):
         description="What the articles in this story report, in 2 to 5 sentences, saying who says what."
     )
     article_ids: ArticleIds
+    summary_atoms: list[list[NonEmpty]] = Field(
+        default_factory=list,
+        description="For each sentence of summary, in order, the ids of the key points, claims and events it "
+        "rests on (as for atoms).",
+    )
     perspectives: list[Perspective] = Field(description="The distinct views the sources give, without taking sides.")
     since: SinceDraft | None = Field(
         default=None,
@@ -604,7 +639,11 @@ class Story(Strict):
     timeline: list[TimelineEntry] = Field(
         description="Dated events of this story, oldest first, built by briefer from its articles' events."
     )
-    perspectives: list[Perspective] = Field(description="The distinct views the sources give, without taking sides.")
+    perspectives: list[CheckedPerspective] = Field(
+        description="The distinct views the sources give, without taking sides.")
+    sentences: list[Sentence] = Field(
+        default_factory=list, description="The summary's sentences, each with briefer's check against what it cites."
+    )
 
 
 StoryLabel = Literal["new", "developing", "continuing"]
@@ -633,11 +672,21 @@ class Continuation(Strict):
 class Position(Strict):
     position: NonEmpty = Field(description="One side of the disagreement, attributed.")
     article_ids: ArticleIds
+    atoms: list[NonEmpty] = _atoms()
+
+
+class CheckedPosition(Position):
+    support: Support | None = Field(default=None, description="briefer's check against the cited statements.")
 
 
 class Disagreement(Strict):
     topic: NonEmpty = Field(description="What the sources disagree about.")
     positions: list[Position] = Field(min_length=2, description="Each position with the articles that hold it.")
+
+
+class CheckedDisagreement(Strict):
+    topic: NonEmpty
+    positions: list[CheckedPosition] = Field(min_length=2)
 
 
 # The items of a merge answer's lists, each kept or dropped on its own (CitesKnownArticles.keep_valid).
@@ -850,6 +899,13 @@ class Stats(Strict):
     quotes: int = Field(description="Evidence quotes across all summaries.")
     quotes_verified: int = Field(description="Quotes briefer located in their source text.")
     grounding_rate: float | None = Field(description="quotes_verified / quotes; null when there are no quotes.")
+    statements: int = Field(default=0, description="Statements briefer checked against their evidence: the "
+                            "articles' key points, claims and events, and the merge's sentences.")
+    statements_supported: int = Field(default=0, description="Statements checked and supported.")
+    statements_unsupported: int = Field(default=0, description="Statements a check found wrong (marked ⚠).")
+    statements_unchecked: int = Field(default=0, description="Statements briefer could not check (listed).")
+    support_rate: float | None = Field(default=None, description="statements_supported / statements; null when "
+                                       "there are none.")
     model_calls: int = Field(description="Requests answered by the model in this run.")
     cache_hits: int = Field(description="Requests answered from the cache or recordings in this run.")
     http_attempts: int = Field(description="HTTP requests sent in this run, retries and re-asks included.")
@@ -913,11 +969,11 @@ class Brief(Strict):
     continuity: Continuity | None = Field(
         default=None, description="The comparison with the earlier brief (--since); null when there was none."
     )
-    executive_summary: list[SummaryLine]
+    executive_summary: list[CheckedLine]
     stories: list[Story]
     entities: list[BriefEntity]
     timeline: list[TimelineEntry]
-    disagreements: list[Disagreement]
+    disagreements: list[CheckedDisagreement]
     stale_articles: list[StaleArticle]
     articles: list[ArticleRef]
     failures: list[Failure]
