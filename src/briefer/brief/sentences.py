@@ -106,7 +106,7 @@ class Checker:
 
     def check(self, text: str, article_ids: Sequence[str], cited: Sequence[str]) -> Support:
         if not cited:
-            return verdict([], "unchecked: the sentence cites none of its articles' statements")
+            return verdict([], "the sentence cites none of its articles' statements")
         out = Findings()
         atoms = [self.atoms[i] for i in dict.fromkeys(cited) if i in self.atoms]
         unknown = [i for i in dict.fromkeys(cited) if i not in self.atoms]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from briefer.extract import dates
 from briefer.model.cache import pretty_json
-from briefer.models import ArticleSummary, Brief, Continuation, Span, TimelineEntry
+from briefer.models import ArticleSummary, Brief, Continuation, Span, Story, Support, TimelineEntry
 
 from .common import (
     KEPT_IN_PART,
@@ -33,7 +33,9 @@ from .common import (
     published_line,
     stale_banner,
     stale_ids,
+    statements_to_list,
     summary_unwritten,
+    support_note,
     unverified_quotes,
     who_says,
 )
@@ -79,7 +81,7 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
     out += _since_section(brief, cite)
     out += ["## Executive summary", ""]
     unwritten = "- (not written: the merge step did not run; see the note above)"
-    out += [f"- {md(line.text)} {cite(line.article_ids)}" for line in brief.executive_summary] or [
+    out += [f"- {md(line.text)} {cite(line.article_ids)}{flag(line.support)}" for line in brief.executive_summary] or [
         unwritten if summary_unwritten(brief) else "- (none)"]
     out.append("")
 
@@ -91,14 +93,14 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
             out += [f"### {md(story.title)} {cite(story.article_ids)}{label}", ""]
             if cont and brief.continuity:
                 out += _since_line(cont, brief.continuity.compared_with.date, cite)
-            out += [md(story.summary), ""]
+            out += [story_summary(story), ""]
             if story.timeline:
                 out += ["**Timeline**", ""]
                 out += [timeline_line(t, cite) for t in story.timeline]
                 out.append("")
             if story.perspectives:
                 out += ["**Perspectives**", ""]
-                out += [f"- {md(p.view)} {cite(p.article_ids)}" for p in story.perspectives]
+                out += [f"- {md(p.view)} {cite(p.article_ids)}{flag(p.support)}" for p in story.perspectives]
                 out.append("")
 
     if brief.entities:
@@ -122,13 +124,14 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
         out += ["## Disagreements", ""]
         for d in brief.disagreements:
             out += [f"### {md(d.topic)}", ""]
-            out += [f"- {md(p.position)} {cite(p.article_ids)}" for p in d.positions]
+            out += [f"- {md(p.position)} {cite(p.article_ids)}{flag(p.support)}" for p in d.positions]
             out.append("")
 
     out += _section("Stale articles", [f"- {cite([s.article_id])} {md(s.reason)}" for s in brief.stale_articles])
 
     if summaries:
         out += _evidence(summaries, cite)
+    out += statement_lists(brief, summaries or [], cite)
 
     out += _kept_section(brief, cite)
     out += _section("Failures", [f"- `{md(f.source_path)}`: {md(f.reason)}" for f in brief.failures])
@@ -150,6 +153,31 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
     out.append("")
     return "\n".join(out)
 
+
+
+def flag(support: Support | None) -> str:
+    """Beside a statement: ⚠ and why when briefer found it unsupported, "unchecked" and why; nothing when supported."""
+    note = support_note(support)
+    return f" **{md(note)}**" if note and note.startswith("⚠") else (f" *({md(note)})*" if note else "")
+
+
+def story_summary(story: Story) -> str:
+    """A story's summary, each sentence with its mark when it is not supported by what it cites."""
+    if not story.sentences:
+        return md(story.summary)
+    return " ".join(f"{md(x.text)}{flag(x.support)}" for x in story.sentences)
+
+
+def statement_lists(brief: Brief, summaries: list[ArticleSummary], cite: Callable[[list[str]], str]) -> list[str]:
+    """Every statement briefer found unsupported (⚠, with why), then every one it could not check (with why)."""
+    unsupported, unchecked = statements_to_list(brief, summaries)
+    out = _section("Statements not supported by their evidence", [
+        f"- ⚠ {cite(x.article_ids)} {md(x.where)}: {md(x.text)} — {md('; '.join(x.support.problems))}"
+        for x in unsupported])
+    out += _section("Statements briefer could not check", [
+        f"- {cite(x.article_ids)} {md(x.where)}: {md(x.text)} — {md('; '.join(x.support.problems))}"
+        for x in unchecked])
+    return out
 
 
 def _kept_section(brief: Brief, cite: Callable[[list[str]], str]) -> list[str]:
@@ -242,7 +270,7 @@ def _evidence(summaries: list[ArticleSummary], cite: Callable[[list[str]], str])
         for k in s.key_points:
             mark = "" if k.verified else f" **{UNVERIFIED}**"
             out.append(f"- {md(k.text_en)}{according(k.attributed_to, k.single_anonymous_source)} — "
-                       f"“{iso(k.evidence_quote)}”{mark}")
+                       f"“{iso(k.evidence_quote)}”{mark}{flag(k.support)}")
             out += _in_english(s, k.span)
         out.append("")
         dated = [e for e in s.events if e.date]
@@ -253,7 +281,8 @@ def _evidence(summaries: list[ArticleSummary], cite: Callable[[list[str]], str])
                 mark = "" if e.verified else f" **{UNVERIFIED}**"
                 how = f" *({md(e.date_note)})*" if e.date_note else ""
                 out.append(f"- {dates.show(e.date)}{how} — {md(e.description_en)}"
-                           f"{according(e.attributed_to, e.single_anonymous_source)} — “{iso(e.evidence_quote)}”{mark}")
+                           f"{according(e.attributed_to, e.single_anonymous_source)} — “{iso(e.evidence_quote)}”{mark}"
+                           f"{flag(e.support)}")
                 out += _in_english(s, e.span)
             out.append("")
     unverified = unverified_quotes(summaries)
