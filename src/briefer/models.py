@@ -567,11 +567,24 @@ class Sentence(Strict):
     support: Support | None = Field(default=None, description="briefer's check against the cited statements.")
 
 
+class TimelineReport(Strict):
+    """One article's report of a timeline entry, with the date that article gives."""
+
+    article_id: NonEmpty
+    date: PartialDate = Field(description="The date this article's report gives, as checked by briefer.")
+
+
 class TimelineEntry(Strict):
     """One event on a timeline, built by briefer from the articles' verified events: the same event
     reported by several articles is one entry citing all of them."""
 
-    date: PartialDate = Field(description="ISO 8601 date, possibly partial (YYYY or YYYY-MM), as checked by briefer.")
+    date: PartialDate = Field(description="ISO 8601 date, possibly partial (YYYY or YYYY-MM), as checked by briefer: "
+                              "one every cited report supports (the least precise of their dates).")
+    reports: list[TimelineReport] = Field(
+        default_factory=list,
+        description="Each cited article with the date its own report gives, when they differ in precision "
+        "(a day from one, only the month from another); empty when they all give the entry's date.",
+    )
     event: NonEmpty = Field(description="What happened, in English.")
     article_ids: ArticleIds
     date_basis: EventDateBasis | None = Field(

@@ -258,6 +258,9 @@ def timeline_line(t: TimelineEntry, cite: Callable[[list[str]], str]) -> str:
     what happened, who says so, and its sources."""
     mark = f" *({m})*" if (m := date_mark(t.date_basis)) else ""
     who = according(t.attributed_to, t.single_anonymous_source, len(t.article_ids))
+    if t.reports:  # the reports give the date at different precisions: each with its own
+        when = "; ".join(f"{dates.show(r.date)} {cite([r.article_id])}" for r in t.reports)
+        return f"- {when}{mark} — {md(t.event)}{who}"
     return f"- {dates.show(t.date)}{mark} — {md(t.event)}{who} {cite(t.article_ids)}"
 
 
