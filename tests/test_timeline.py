@@ -83,11 +83,13 @@ def test_the_same_event_in_several_articles_is_one_entry_citing_all() -> None:
                                                                ("003", "2024-09-27")]
 
 
-def test_the_merged_entry_keeps_the_most_precise_date() -> None:
+def test_the_merged_entry_keeps_the_most_precise_reports_words_and_each_reports_date() -> None:
     b = summary("a", events=[ev("2024-09", "A joint statement ending the coalition's mission in Iraq is announced.")])
     a = summary("b", events=[ev("2024-09-27", "Joint statement ending the coalition's mission in Iraq announced.")])
-    assert rows([b, a]) == [("2024-09-27", "Joint statement ending the coalition's mission in Iraq announced.",
+    assert rows([b, a]) == [("2024-09", "Joint statement ending the coalition's mission in Iraq announced.",
                              ["a", "b"])]
+    assert [(r.article_id, r.date) for r in build_timeline([b, a])[0].reports] == [("a", "2024-09"),
+                                                                                 ("b", "2024-09-27")]
 
 
 def test_different_events_stay_apart() -> None:
