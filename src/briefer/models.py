@@ -835,6 +835,14 @@ class BriefEntity(Strict):
         description="Who or what this is, as most articles describe it (the first form of the most common role).",
     )
     article_ids: ArticleIds
+    role_article_ids: list[NonEmpty] = Field(
+        default_factory=list, description="The articles that give role_en, and only those (what the role cites)."
+    )
+    role_as_of: PartialDate | None = Field(
+        default=None,
+        description="The newest publication date of those articles: the role is as of that reporting, and is not "
+        "presented as current in a brief dated later.",
+    )
 
 
 class StaleArticle(Strict):

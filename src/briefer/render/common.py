@@ -275,3 +275,13 @@ def missing_note(brief: Brief) -> MissingNote | None:
 def summary_unwritten(brief: Brief) -> bool:
     """The executive summary is empty because the merge step did not run (not because there was nothing)."""
     return any(m.part == "executive_summary" for m in brief.missing_parts)
+
+
+def role_in_time(entity: BriefEntity, brief_date: str) -> str | None:
+    """An entity's role as the reporting it comes from gives it: "Prime Minister of Iraq, in July 2021
+    reporting" when the brief is dated after that reporting, so a past role is never shown as current."""
+    if not entity.role_en:
+        return None
+    if entity.role_as_of and dates.latest(entity.role_as_of) < dates.earliest(brief_date):
+        return f"{entity.role_en}, in {dates.show(entity.role_as_of)} reporting"
+    return entity.role_en

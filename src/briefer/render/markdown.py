@@ -31,6 +31,7 @@ from .common import (
     other_spellings,
     partial_parts,
     published_line,
+    role_in_time,
     stale_banner,
     stale_ids,
     statements_to_list,
@@ -112,9 +113,10 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
                 continue
             out += [f"**{group.heading}**", ""]
             for e in group.entities:
-                role = f" — {md(e.role_en)}" if e.role_en else ""
+                role = role_in_time(e, brief.date)
+                said = f" — {md(role)} {cite(e.role_article_ids or e.article_ids)}" if role else ""
                 variants = ", ".join(f"{iso(v.name)} {cite(v.article_ids)}" for v in other_spellings(e))
-                line = f"- **{md(e.name_en)}**{role} {cite(e.article_ids)}"
+                line = f"- **{md(e.name_en)}** {cite(e.article_ids)}{said}"
                 out.append(f"{line}; also written {variants}" if variants else line)
             out.append("")
 
