@@ -186,6 +186,6 @@ def future_verbs(lex: Lexicon, folded: str) -> list[str]:
     out = []
     for word in folded.split():
         bare = word[1:] if word[:1] in "وف" else word
-        if len(bare) >= 5 and bare.startswith(lex.future_prefix) and not lex.not_future.any(bare):
+        if len(bare) >= 4 and bare.startswith(lex.future_prefix) and not lex.not_future.any(bare):
             out.append(word)
     return out

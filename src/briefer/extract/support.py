@@ -174,6 +174,7 @@ def check_dates(statement: str, sources: Sequence[tuple[str, str]], reference: s
                 out: Findings) -> None:
     """Each date of the statement is one a source gives (or briefer checked), and no more precise."""
     claimed = [r for r in _date_spans(statement, reference, EN) if _interval(r) is not None]
+    _months(statement, claimed, sources, checked, out)
     if not claimed:
         return
     given: list[tuple[str, tuple[dt.date, dt.date]]] = []
@@ -182,20 +183,43 @@ def check_dates(statement: str, sources: Sequence[tuple[str, str]], reference: s
             span = _interval(r)
             if span is not None:
                 given.append((r.expression, span))
-    given += [(d, _iso_interval(d)) for d in checked if d]
+    given += [(d, _iso_interval(d)) for d in dict.fromkeys(checked) if d]
+    given = list({(e.strip(" .،,"), g): None for e, g in given})
     for r in claimed:
         s = _interval(r)
         assert s is not None
         if any(s[0] <= g[0] and g[1] <= s[1] for _e, g in given):
             continue
         if any(not (g[1] < s[0] or g[0] > s[1]) for _e, g in given):
-            shown = "; ".join(f"«{e}»" for e, g in given if not (g[1] < s[0] or g[0] > s[1]))
+            shown = "; ".join(dict.fromkeys(f"«{e}»" for e, g in given if not (g[1] < s[0] or g[0] > s[1])))
             out.add(f"the statement says «{r.expression}»; its evidence gives only {shown}, not that precisely")
         elif given:
             out.add(f"the statement says «{r.expression}»; its evidence gives "
-                    f"{'; '.join('«' + e + '»' for e, _g in given)}")
+                    f"{'; '.join(dict.fromkeys('«' + e + '»' for e, _g in given))}")
         else:
             out.add(f"the statement says «{r.expression}»; its evidence gives no date")
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def _months(statement: str, claimed: Sequence[when.Resolution], sources: Sequence[tuple[str, str]],
+            checked: Sequence[str], out: Findings) -> None:
+    """A month the statement names outside a date briefer reads ("last May": «May» may be the verb) is a month
+    its evidence names, or one of a date it gives."""
+    given: set[int] = set()
+    for text, language in sources:
+        for r in _date_spans(text, None, language) + _date_spans(text, "2000-06-15", language):
+            if r.earliest and r.latest and r.earliest[:7] == r.latest[:7]:
+                given.add(int(r.earliest[5:7]))
+        given |= {n for n, name in enumerate(_MONTHS, 1) if re.search(rf"\b{name}\b", text)}
+    given |= {int(d[5:7]) for d in checked if len(d) >= 7}
+    for m in re.finditer(r"\b(" + "|".join(_MONTHS) + r")\b", statement):
+        if any(r.start <= m.start() < r.end for r in claimed):
+            continue
+        if _MONTHS.index(m.group(1)) + 1 not in given:
+            out.add(f"the statement names {m.group(1)}; its evidence gives no date in that month")
 
 
 # ---------------------------------------------------------------- names
@@ -357,6 +381,9 @@ def check_negation(said: str, sources: Sequence[Source], out: Findings) -> None:
         out.add(f"the evidence negates («{strict[1].text}»); the statement does not")
     if stated is not None and not any(_negation(lex, folded, strict=False) for _t, folded, lex in sources):
         out.add(f"the statement negates («{stated.text}»); its evidence does not")
+    denied = _found(en, "denial", said)
+    if denied is not None and not any(_found(lex, "denial", folded) for _t, folded, lex in sources):
+        out.add(f"the statement says «{denied.text}»; its evidence reports no denial")
 
 
 def intent_in(lex: Lexicon, folded: str) -> str | None:
@@ -428,6 +455,9 @@ def check_attribution(said: str, quoted: str, lex: Lexicon, en: Lexicon, evidenc
     names_source = bool(attributed_words & name_tokens(said, capitalised=False))
     if evidence.attribution_in_text and speaks is None and not names_source:
         out.add(f"the article attributes this to {evidence.attribution}; the statement does not say so")
+    elif evidence.attribution_in_text and en.has("anonymous", fold(evidence.attribution)) \
+            and not en.has("anonymous", said) and not en.has("second_hand", said):
+        out.add(f"the article has this from {evidence.attribution}; the statement does not say it rests on a source")
     elif evidence.attribution_in_text and second_hand(evidence.attribution) and speaks is not None and _found(en, "second_hand", said) is None \
             and _head(evidence.attribution) & name_tokens(said):
         out.add(f"the article has this second-hand ({evidence.attribution}); the statement says it first-hand "
