@@ -472,9 +472,9 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
             merge_warnings.append(f"{len(untold)} story group(s) no kept story covers: shown as grouped by "
                                   "briefer, summarised by their newest article")
     if draft:
-        lines, stories, disagreements = check_draft(draft, stories, summaries, entities)
+        summary_lines, stories, disagreements = check_draft(draft, stories, summaries, entities)
     else:
-        lines, disagreements = [], []
+        summary_lines, disagreements = [], []
     told = None
     if p.matcher is not None:
         # The model's since lines are kept only where briefer's own label says developing.
@@ -497,7 +497,7 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
         newest_age_days=age_days(inputs.date, published[-1]) if published else None,
         stale_after_days=inputs.stale_after_days,
         continuity=told,
-        executive_summary=lines,
+        executive_summary=summary_lines,
         stories=stories,
         entities=needed_entities(entities, stories),
         timeline=build_timeline(summaries),
@@ -517,7 +517,7 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
             quotes=quotes,
             quotes_verified=verified,
             grounding_rate=round(verified / quotes, 4) if quotes else None,
-            **support_stats(every_support(everything, lines, stories, disagreements)),  # type: ignore[arg-type]
+            **support_stats(every_support(everything, summary_lines, stories, disagreements)),  # type: ignore[arg-type]
             model_calls=c.model_calls,
             cache_hits=c.cache_hits,
             http_attempts=c.http_attempts,
