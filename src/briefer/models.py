@@ -12,7 +12,16 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, ValidationInfo, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .errors import FailureKind
 from .salvage import MISSING, keep_items, parse_partial, valid_value
@@ -543,6 +552,14 @@ _ATOMS = (
 )
 
 
+def _unchecked(items: Any) -> Any:
+    """A brief's list built from the merge's own items (a SummaryLine where a CheckedLine goes): taken as their
+    fields, without a check (support null: shown as unchecked)."""
+    if isinstance(items, list):
+        return [i.model_dump() if isinstance(i, BaseModel) else i for i in items]
+    return items
+
+
 def _atoms() -> Any:
     return Field(default_factory=list, description=_ATOMS)
 
@@ -654,6 +671,8 @@ class Story(Strict):
     )
     perspectives: list[CheckedPerspective] = Field(
         description="The distinct views the sources give, without taking sides.")
+
+    _perspectives = field_validator("perspectives", mode="before")(_unchecked)
     sentences: list[Sentence] = Field(
         default_factory=list, description="The summary's sentences, each with briefer's check against what it cites."
     )
@@ -700,6 +719,8 @@ class Disagreement(Strict):
 class CheckedDisagreement(Strict):
     topic: NonEmpty
     positions: list[CheckedPosition] = Field(min_length=2)
+
+    _positions = field_validator("positions", mode="before")(_unchecked)
 
 
 # The items of a merge answer's lists, each kept or dropped on its own (CitesKnownArticles.keep_valid).
@@ -1001,6 +1022,8 @@ class Brief(Strict):
     skipped: list[Skipped]
     notes: list[IngestNote]
     stats: Stats
+
+    _checked = field_validator("executive_summary", "disagreements", mode="before")(_unchecked)
 
     @model_validator(mode="after")
     def _citations_exist(self) -> Brief:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass
 from importlib import resources
@@ -34,39 +33,80 @@ class Found:
 
 
 class WordList:
-    """One list of a lexicon, compiled once into a single pattern over folded text."""
+    """One list of a lexicon. A text is read word by word: one-word entries are looked up (with the Arabic
+    particles and article taken off the word), entries ending in "*" by prefix, and entries of several words
+    with one pattern."""
 
     def __init__(self, entries: list[str], arabic: bool) -> None:
         self.entries = entries
-        alternatives = []
-        for n, entry in enumerate(entries):
+        self._arabic = arabic
+        self._single: dict[str, str] = {}  # folded word -> entry
+        self._prefixes: dict[str, str] = {}  # folded prefix -> entry
+        phrases: list[tuple[str, str]] = []
+        for entry in entries:
             key = match_key(entry.rstrip("*").replace("n't", " not"))
             if not key:
                 continue
-            body = re.escape(key).replace(r"\ ", " ")
-            tail = r"[^\s]*" if entry.endswith("*") else ""
-            lead = ""
-            if arabic:
-                particles = "[وف]{0,2}" if len(key) < 3 else "[وفبلك]{0,2}"
-                article = "(?:ال)?" if len(key) >= 3 and not key.startswith("ال") else ""
-                lead = particles + article
-            alternatives.append(f"(?P<e{n}>{lead}{body}{tail})")
-        self._pattern = re.compile(r"(?:(?<=\s)|^)(?:" + "|".join(alternatives) + r")(?=\s|$)") if alternatives \
-            else None
+            if " " in key:
+                phrases.append((key, entry))
+            elif entry.endswith("*"):
+                self._prefixes.setdefault(key, entry)
+            else:
+                self._single.setdefault(key, entry)
+        self._prefix_keys = tuple(self._prefixes)
+        self._phrases = phrases
+        self._phrase_pattern: re.Pattern[str] | None = None
+        if phrases:
+            lead = "[وفبلك]{0,2}" if arabic else ""
+            self._phrase_pattern = re.compile(
+                r"(?:(?<=\s)|^)" + lead + "(" + "|".join(re.escape(k).replace(r"\ ", " ") + (r"[^\s]*" if e.endswith("*")
+                                                                                         else "")
+                                                        for k, e in phrases) + r")(?=\s|$)")
 
-    def find(self, folded: str) -> list[Found]:
-        """The entries in a text folded with `fold` (each place once)."""
-        if self._pattern is None:
-            return []
-        out = []
-        for m in self._pattern.finditer(folded):
-            name = m.lastgroup
-            assert name is not None
-            out.append(Found(self.entries[int(name[1:])], m.group(0)))
+    def _forms(self, word: str) -> list[tuple[str, bool]]:
+        """The word, and in Arabic the word without its particles and article; with whether a particle was
+        taken off (a two-letter entry, «لا», «لم», takes only و or ف)."""
+        forms = [(word, False)]
+        if self._arabic and word[:1] in "وفبلكا":
+            m = re.match(r"^([وفبلك]{0,2})(ال)?(?=\w\w)", word)
+            if m and m.group(0):
+                particles, article = m.group(1), m.group(2)
+                rest = word[m.end():]
+                if article and len(rest) >= 1:
+                    forms.append((rest, True))
+                    forms.append(("ال" + rest, bool(particles)))
+                if particles:
+                    forms.append((word[len(particles):], particles.strip("وف") != ""))
+        return forms
+
+    def find(self, folded: str, first: bool = False) -> list[Found]:
+        """The entries in a text folded with `fold` (with `first`, only the first one found)."""
+        out: list[Found] = []
+        if self._phrase_pattern is not None and first:
+            m = self._phrase_pattern.search(folded)
+            if m is not None:
+                return [Found(next((e for k, e in self._phrases if m.group(1).startswith(k)), self._phrases[0][1]),
+                              m.group(0))]
+        for word in folded.split():
+            for form, strong in self._forms(word):
+                entry = self._single.get(form)
+                if entry is None and self._prefix_keys and form.startswith(self._prefix_keys):
+                    entry = next(self._prefixes[k] for k in self._prefix_keys if form.startswith(k))
+                if entry is not None and not (strong and len(entry.rstrip("*")) < 3):
+                    out.append(Found(entry, word))
+                    if first:
+                        return out
+                    break
+        if self._phrase_pattern is not None and not first:
+            for m in self._phrase_pattern.finditer(folded):
+                key = m.group(1)
+                entry = next((e for k, e in self._phrases if key == k or (e.endswith("*") and key.startswith(k))),
+                             self._phrases[0][1])
+                out.append(Found(entry, m.group(0)))
         return out
 
     def any(self, folded: str) -> Found | None:
-        found = self.find(folded)
+        found = self.find(folded, first=True)
         return found[0] if found else None
 
 
@@ -84,6 +124,7 @@ class Lexicon:
         return words.any(folded) if words is not None else None
 
 
+@functools.lru_cache(maxsize=1 << 13)  # a quote is read by several checks, and by the merge's sentences again
 def fold(text: str) -> str:
     """Text as the lexicons are matched: contractions spelled out, thousands separators dropped, then
     match_key (digits of any script kept as they are; `numbers` reads them)."""
@@ -100,6 +141,8 @@ def lexicon(language: str) -> Lexicon:
     code = language.split("-")[0].lower()
     if code not in LANGUAGES:
         return Lexicon(code, {}, {}, {}, (), WordList([], False))
+    import tomllib  # here: a run that never reads a lexicon (a warm rerun's start) does not import it
+
     raw = tomllib.loads(resources.files("briefer.extract").joinpath("lexicon", f"{code}.toml").read_text("utf-8"))
     arabic = code in _ARABIC_SCRIPT
     lists = {name: WordList(list(words), arabic) for name, words in raw.get("lists", {}).items()

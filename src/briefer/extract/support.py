@@ -27,6 +27,7 @@ The verdict is "supported" when every check passes, "unsupported" with the probl
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -126,22 +127,27 @@ def _shown(values: Iterable[int | str]) -> str:
 
 
 def check_numbers(statement: str, said: str, sources: Sequence[Source], reference: str | None, out: Findings) -> None:
-    values, magnitudes = numbers(lexicon(EN), fold(_without_dates(statement, reference)))
+    values, magnitudes = numbers(lexicon(EN), said)
+    if not values and not magnitudes:
+        return
+    if _DATED.search(statement):  # the numbers of its dates are the date check's
+        values, magnitudes = numbers(lexicon(EN), fold(_without_dates(statement, reference)))
     if not values and not magnitudes:
         return
     given: set[int] = set()
     given_mag: set[str] = set()
-    for text, _folded, lex in sources:
-        v, m = numbers(lex, fold(text))
+    for _text, folded, lex in sources:
+        v, m = numbers(lex, folded)
         given |= v
         given_mag |= m
         if lex.language != EN:  # a quote may write a number in digits beside its words
-            v, m = numbers(lexicon(EN), fold(text))
+            v, m = numbers(lexicon(EN), folded)
             given |= v
             given_mag |= m
-    for year in _years(sources, reference):
-        given.add(year)
     missing = sorted(v for v in values if v not in given and v != 1)
+    if any(1900 <= v <= 2100 for v in missing):  # a year a relative date of the evidence gives
+        given |= _years(sources, reference)
+        missing = [v for v in missing if v not in given]
     if missing:
         out.add(f"the statement gives {_shown(missing)}; its evidence gives {_shown(given)}")
     for mag in sorted(magnitudes - given_mag):
@@ -173,9 +179,11 @@ def _iso_interval(date: str) -> tuple[dt.date, dt.date]:
 def check_dates(statement: str, sources: Sequence[tuple[str, str]], reference: str | None, checked: Sequence[str],
                 out: Findings) -> None:
     """Each date of the statement is one a source gives (or briefer checked), and no more precise."""
+    if not _DATED.search(statement):
+        return  # no digit, month, weekday or relative date word: nothing the date reader could find
     claimed = [r for r in _date_spans(statement, reference, EN) if _interval(r) is not None]
-    _months(statement, claimed, sources, checked, out)
-    if not claimed:
+    named = [m for m in _MONTH_NAME.finditer(statement) if not any(r.start <= m.start() < r.end for r in claimed)]
+    if not claimed and not named:
         return
     given: list[tuple[str, tuple[dt.date, dt.date]]] = []
     for text, language in sources:
@@ -185,6 +193,8 @@ def check_dates(statement: str, sources: Sequence[tuple[str, str]], reference: s
                 given.append((r.expression, span))
     given += [(d, _iso_interval(d)) for d in dict.fromkeys(checked) if d]
     given = list({(e.strip(" .،,"), g): None for e, g in given})
+    if named:
+        _months(named, sources, given, out)
     for r in claimed:
         s = _interval(r)
         assert s is not None
@@ -202,23 +212,20 @@ def check_dates(statement: str, sources: Sequence[tuple[str, str]], reference: s
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")
+_MONTH_NAME = re.compile(r"\b(" + "|".join(_MONTHS) + r")\b")
+_DATED = re.compile(r"[0-9]|\b(?:" + "|".join(_MONTHS) + r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec|"
+                    r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|tonight|tomorrow|ago|"
+                    r"(?:last|next|this) (?:week|month|year))\b", re.I)
 
 
-def _months(statement: str, claimed: Sequence[when.Resolution], sources: Sequence[tuple[str, str]],
-            checked: Sequence[str], out: Findings) -> None:
+def _months(named: Sequence[re.Match[str]], sources: Sequence[tuple[str, str]],
+            given: Sequence[tuple[str, tuple[dt.date, dt.date]]], out: Findings) -> None:
     """A month the statement names outside a date briefer reads ("last May": «May» may be the verb) is a month
-    its evidence names, or one of a date it gives."""
-    given: set[int] = set()
-    for text, language in sources:
-        for r in _date_spans(text, None, language) + _date_spans(text, "2000-06-15", language):
-            if r.earliest and r.latest and r.earliest[:7] == r.latest[:7]:
-                given.add(int(r.earliest[5:7]))
-        given |= {n for n, name in enumerate(_MONTHS, 1) if re.search(rf"\b{name}\b", text)}
-    given |= {int(d[5:7]) for d in checked if len(d) >= 7}
-    for m in re.finditer(r"\b(" + "|".join(_MONTHS) + r")\b", statement):
-        if any(r.start <= m.start() < r.end for r in claimed):
-            continue
-        if _MONTHS.index(m.group(1)) + 1 not in given:
+    its evidence names, or the month of a date it gives."""
+    months = {g[0].month for _e, g in given if (g[0].year, g[0].month) == (g[1].year, g[1].month)}
+    months |= {n for n, name in enumerate(_MONTHS, 1) for text, _l in sources if name in text}
+    for m in named:
+        if _MONTHS.index(m.group(1)) + 1 not in months:
             out.add(f"the statement names {m.group(1)}; its evidence gives no date in that month")
 
 
@@ -253,9 +260,7 @@ def statement_names(statement: str) -> list[tuple[str, bool]]:
     """The names a statement gives, each with whether it begins a sentence: runs of capitalised words (joined
     by of, in, al-...), without the capitalised words that are no names (lexicon en `not_names`: titles,
     demonyms, calendar words). A possessive ends a name ("the Pentagon's Pat Ryder")."""
-    en = lexicon(EN)
-    not_names = {match_key(w) for w in en.lists["not_names"].entries}
-    joiners = set(en.lists["name_joiners"].entries)
+    not_names, joiners = _word_sets()
     runs: list[tuple[list[str], bool]] = []
     current: list[str] = []
     first = False
@@ -285,6 +290,19 @@ def statement_names(statement: str) -> list[tuple[str, bool]]:
     return [(" ".join(run), at_start) for run, at_start in runs]
 
 
+@functools.cache
+def _word_sets() -> tuple[frozenset[str], frozenset[str]]:
+    en = lexicon(EN)
+    return frozenset(match_key(w) for w in en.lists["not_names"].entries), frozenset(en.lists["name_joiners"].entries)
+
+
+@functools.cache
+def _past_sets() -> tuple[frozenset[str], frozenset[str]]:
+    en = lexicon(EN)
+    return (frozenset(match_key(w) for w in en.lists["past_irregular"].entries),
+            frozenset(match_key(w) for w in en.lists["not_past"].entries))
+
+
 def _bare(word: str) -> str:
     """A name word without its Arabic article or possessive: "al-Sudani's" -> "Sudani"."""
     word = _POSSESSIVE.sub("", word)
@@ -296,10 +314,11 @@ def _token(word: str) -> str:
     return key.replace("isation", "ization").replace("ise", "ize")  # British and American spellings meet
 
 
+@functools.lru_cache(maxsize=1 << 14)  # the same entity names, asked of every statement
 def name_tokens(text: str, capitalised: bool = False) -> frozenset[str]:
     """The words of a name that tell it apart (lower case, without al-, joiners and possessives); with
     `capitalised`, only its capitalised words ("Iraqi armed factions" is told apart by "Iraqi")."""
-    joiners = set(lexicon(EN).lists["name_joiners"].entries)
+    joiners = _word_sets()[1]
     words = [w for w in re.findall(r"[\w’'\-‐]+", text) if not capitalised or _NAME_WORD.fullmatch(_bare(w))]
     return frozenset(t for w in words for t in (_token(w),) if t and t not in joiners)
 
@@ -323,6 +342,12 @@ def entities_named(name: str, entities: Sequence[Named]) -> list[Named]:
 _NISBA = ("ي", "ية", "يه", "يون", "يين")
 
 
+@functools.lru_cache(maxsize=256)
+def finder_of(texts: tuple[str, ...]) -> NameFinder:
+    """One finder per text (a paragraph's statements, an article's): it folds its text once, when first asked."""
+    return NameFinder(list(texts))
+
+
 def _named_in(finder: NameFinder, spellings: Sequence[str]) -> bool:
     """A spelling in the text, or its adjective («العراقية» names Iraq, «الأمريكي» America)."""
     for spelling in spellings:
@@ -337,11 +362,10 @@ def _named_in(finder: NameFinder, spellings: Sequence[str]) -> bool:
 
 
 def check_names(statement: str, evidence: Evidence, out: Findings) -> None:
-    where = [evidence.quote, *evidence.context]
-    finder = NameFinder(where)
-    everywhere = NameFinder(list(evidence.article_text)) if evidence.article_text else finder
+    finder = finder_of((evidence.quote, *evidence.context))
+    everywhere = finder_of(tuple(evidence.article_text)) if evidence.article_text else finder
     attributed = name_tokens(evidence.attribution or "")
-    english = " " + " ".join(match_key(t) for t in evidence.context_en) + " "
+    english: str | None = None  # the paragraph's translation, folded when a name is none of the entities
     for name, at_start in statement_names(statement):
         matches = entities_named(name, evidence.entities)
         if not matches and at_start and " " in name:  # "Although al-Sudani": the first word is an ordinary one
@@ -352,6 +376,8 @@ def check_names(statement: str, evidence: Evidence, out: Findings) -> None:
             if not any(_named_in(look, e.spellings) for e in matches):
                 out.add(f"the statement names {name}; its quote and paragraph do not")
             continue
+        if english is None:
+            english = " " + " ".join(fold(t) for t in evidence.context_en) + " "
         if f" {match_key(_bare(name))} " in english or f" {match_key(name)} " in english:
             continue
         if at_start and " " not in name:
@@ -397,9 +423,7 @@ def intent_in(lex: Lexicon, folded: str) -> str | None:
 
 def completed_past(said: str) -> str | None:
     """A verb of the statement in a completed past tense, or None."""
-    en = lexicon(EN)
-    irregular = {match_key(w) for w in en.lists["past_irregular"].entries}
-    not_past = {match_key(w) for w in en.lists["not_past"].entries}
+    irregular, not_past = _past_sets()
     for word in said.split():
         if word in not_past:
             continue
