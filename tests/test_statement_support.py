@@ -229,7 +229,7 @@ def test_errors_planted_in_the_merge_sentences_are_each_caught(tmp_path: Path) -
     assert not missed, missed
     assert flagged == set(planted), sorted(flagged - set(planted))
     markdown = (tmp_path / "out" / "brief.md").read_text(encoding="utf-8")
-    for where, (plant, text) in planted.items():
+    for plant, text in planted.values():
         assert _marked(markdown, text), plant
     cited = statements[("position", 2, 2)]["support"]["problems"]
     assert any(f"cites article {IDS[1]} but none of its statements" in p for p in cited)

@@ -62,10 +62,10 @@ def every_support(summaries: Iterable[ArticleSummary], lines: Iterable[CheckedLi
     """The verdict on every statement of the brief: the articles' and the merge's."""
     out: list[Support | None] = []
     for s in summaries:
-        out += [x.support for x in (*s.key_points, *s.claims, *s.events)]
+        out += [k.support for k in s.key_points] + [c.support for c in s.claims] + [e.support for e in s.events]
     out += [line.support for line in lines]
     for st in stories:
-        out += [x.support for x in st.sentences] + [p.support for p in st.perspectives]
+        out += [x.support for x in st.sentences] + [v.support for v in st.perspectives]
     out += [p.support for d in disagreements for p in d.positions]
     return out
 

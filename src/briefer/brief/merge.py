@@ -49,6 +49,7 @@ from briefer.models import (
 from briefer.tokens import estimate_json_tokens, estimate_tokens
 
 from .aliases import NO_ALIASES, Aliases
+from .checked import check_draft, every_support, support_stats
 from .continuity import Earlier, Matcher, already_reported, continuity, seeded
 from .facts import (
     DEFAULT_STALE_DAYS,
@@ -59,7 +60,6 @@ from .facts import (
     needed_entities,
     newest_published,
 )
-from .checked import check_draft, every_support, support_stats
 from .stories import DEFAULT_WINDOW_DAYS, StoryGroup, group_stories
 from .timeline import build_timeline
 

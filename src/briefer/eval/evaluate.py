@@ -293,9 +293,12 @@ def statement_support(result: RunResult) -> dict[str, tuple[int, int]]:
         return sum(1 for x in supports if x is not None and x.verdict == "supported"), len(supports)
 
     brief = result.brief
-    extract = [x.support for s in result.summaries for x in (*s.key_points, *s.claims, *s.events)]
+    extract = [x.support for s in result.summaries for x in s.key_points]
+    extract += [x.support for s in result.summaries for x in s.claims]
+    extract += [x.support for s in result.summaries for x in s.events]
     merge = [line.support for line in brief.executive_summary]
-    merge += [x.support for st in brief.stories for x in (*st.sentences, *st.perspectives)]
+    merge += [x.support for st in brief.stories for x in st.sentences]
+    merge += [v.support for st in brief.stories for v in st.perspectives]
     merge += [p.support for d in brief.disagreements for p in d.positions]
     return {"extract": tally(extract), "merge": tally(merge)}
 

@@ -58,10 +58,9 @@ class WordList:
         self._phrase_pattern: re.Pattern[str] | None = None
         if phrases:
             lead = "[وفبلك]{0,2}" if arabic else ""
-            self._phrase_pattern = re.compile(
-                r"(?:(?<=\s)|^)" + lead + "(" + "|".join(re.escape(k).replace(r"\ ", " ") + (r"[^\s]*" if e.endswith("*")
-                                                                                         else "")
-                                                        for k, e in phrases) + r")(?=\s|$)")
+            body = "|".join(re.escape(k).replace(r"\ ", " ") + (r"[^\s]*" if e.endswith("*") else "")
+                            for k, e in phrases)
+            self._phrase_pattern = re.compile(r"(?:(?<=\s)|^)" + lead + "(" + body + r")(?=\s|$)")
 
     def _forms(self, word: str) -> list[tuple[str, bool]]:
         """The word, and in Arabic the word without its particles and article; with whether a particle was

@@ -482,7 +482,7 @@ def check_attribution(said: str, quoted: str, lex: Lexicon, en: Lexicon, evidenc
     elif evidence.attribution_in_text and en.has("anonymous", fold(evidence.attribution)) \
             and not en.has("anonymous", said) and not en.has("second_hand", said):
         out.add(f"the article has this from {evidence.attribution}; the statement does not say it rests on a source")
-    elif evidence.attribution_in_text and second_hand(evidence.attribution) and speaks is not None and _found(en, "second_hand", said) is None \
-            and _head(evidence.attribution) & name_tokens(said):
+    elif evidence.attribution_in_text and second_hand(evidence.attribution) and speaks is not None \
+            and _found(en, "second_hand", said) is None and _head(evidence.attribution) & name_tokens(said):
         out.add(f"the article has this second-hand ({evidence.attribution}); the statement says it first-hand "
                 "(no 'reportedly', 'according to' or source)")
