@@ -291,3 +291,26 @@ def test_the_check_reads_numbers_dates_negation_intent_and_hedges(statement: str
 def test_a_statement_whose_quote_is_not_in_the_article_is_unchecked_never_supported() -> None:
     support = check("Three soldiers were killed.", Evidence(quote="مقتل ثلاثة جنود", language="ar", found=False))
     assert support.verdict == "unchecked" and support.problems
+
+
+def test_the_eval_expectations_would_have_caught_both_errors(tmp_path: Path) -> None:
+    # The seed brief as it was: story 2 said "Kataib Hezbollah suspended its attacks", and the 27 September entry
+    # cited article 001, which gives only "next September". brief.toml's checks fail on it, pass on the fixed one.
+    from briefer.eval.evaluate import apply_check, load_cases
+    from briefer.models import TimelineEntry
+
+    [brief_case] = [c for c in load_cases(FIXTURES) if c.is_brief]
+    extracts, merge = _answers()
+    merge = copy.deepcopy(merge)
+    _plant_merge(merge, MERGE_PLANTS[0])  # "announced that it would suspend" -> "suspended"
+    _serve_and_run(extracts, merge, tmp_path / "out")
+    from briefer.models import Brief
+    brief = Brief.model_validate_json((tmp_path / "out" / "brief.json").read_text(encoding="utf-8"))
+    old_entry = TimelineEntry(date="2024-09-27", event="Iraq's agreement with the United States ending the "
+                              "coalition's mission is to be announced.", article_ids=[IDS[0], IDS[1], IDS[3]])
+    as_on_main = brief.model_copy(update={"timeline": [*brief.timeline, old_entry]})
+    results = {c.label: apply_check(c, as_on_main).status for c in brief_case.checks}
+    assert results["statements found unsupported <= 0"] == "FAIL"
+    assert results["Kataib Hezbollah announced that it would suspend its attacks (004), not that it suspended them"] \
+        == "FAIL"
+    assert [s for label, s in results.items() if label.startswith("timeline: 27 September")] == ["FAIL"]
