@@ -103,6 +103,7 @@ class Checker:
         self.atoms = atoms_of(summaries)
         self.published = {s.id: s.published for s in summaries}
         self.entities = list(entities)
+        self._parts_of: dict[str, list[tuple[Atom, str, frozenset[str]]]] = {}
 
     def check(self, text: str, article_ids: Sequence[str], cited: Sequence[str]) -> Support:
         if not cited:
@@ -156,9 +157,15 @@ class Checker:
                 return True
         return False
 
+    def _segments(self, atom: Atom) -> list[tuple[Atom, str, frozenset[str]]]:
+        """A statement's parts with their content words, worked out once (sentences cite the same statements)."""
+        if atom.id not in self._parts_of:
+            self._parts_of[atom.id] = [(atom, seg, content_words(seg)) for seg in segments(atom.text)]
+        return self._parts_of[atom.id]
+
     def _parts(self, text: str, atoms: list[Atom], out: Findings) -> None:
         """Each part of the sentence against the part of a cited statement it retells."""
-        parts = [(a, seg, content_words(seg)) for a in atoms for seg in segments(a.text)]
+        parts = [part for a in atoms for part in self._segments(a)]
         parts_said = segments(text)
         lead = fold(parts_said[0]) if parts_said else ""  # "According to Reuters, ...": covers the sentence
         whole = fold(text)

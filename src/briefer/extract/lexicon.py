@@ -24,6 +24,15 @@ LANGUAGES = ("en", "ar", "fa")
 _ARABIC_SCRIPT = ("ar", "fa")
 
 
+_LEAD = re.compile(r"^([وفبلك]{0,2})(ال)?(?=\w\w)")
+_NOT = re.compile(r"(?i)n['’]t\b")
+_WILL = re.compile(r"(?i)['’]ll\b")
+_THOUSANDS = re.compile(r"(?<=\d)[,٬](?=\d{3}\b)")
+_PARTICLES_BEFORE_ARTICLE = re.compile(r"^[وفبلك]{1,2}(?=ال)")
+_PARTICLE = re.compile(r"^[وفبلك]")
+_LETTER_DIGIT = re.compile(r"(?<=[^\W\d])(?=\d)")
+
+
 @dataclass(frozen=True)
 class Found:
     """A lexicon entry found in a text: the entry as written in the file and the words as written in the text."""
@@ -67,7 +76,7 @@ class WordList:
         taken off (a two-letter entry, «لا», «لم», takes only و or ف)."""
         forms = [(word, False)]
         if self._arabic and word[:1] in "وفبلكا":
-            m = re.match(r"^([وفبلك]{0,2})(ال)?(?=\w\w)", word)
+            m = _LEAD.match(word)
             if m and m.group(0):
                 particles, article = m.group(1), m.group(2)
                 rest = word[m.end():]
@@ -127,9 +136,9 @@ class Lexicon:
 def fold(text: str) -> str:
     """Text as the lexicons are matched: contractions spelled out, thousands separators dropped, then
     match_key (digits of any script kept as they are; `numbers` reads them)."""
-    text = re.sub(r"(?i)n['’]t\b", " not", text)
-    text = re.sub(r"(?i)['’]ll\b", " will", text)
-    text = re.sub(r"(?<=\d)[,٬](?=\d{3}\b)", "", text)
+    text = _NOT.sub(" not", text)
+    text = _WILL.sub(" will", text)
+    text = _THOUSANDS.sub("", text)
     return match_key(text)
 
 
@@ -168,7 +177,7 @@ def _digit_value(word: str) -> int | None:
 def _word_value(lex: Lexicon, word: str) -> int | None:
     candidates = [word]
     if lex.language in _ARABIC_SCRIPT:
-        bare = re.sub(r"^[وفبلك]{1,2}(?=ال)", "", word)
+        bare = _PARTICLES_BEFORE_ARTICLE.sub("", word)
         candidates += [bare, bare.removeprefix("ال"), word[1:] if word[:1] in "وفبلك" else word]
     for c in candidates:
         if c in lex.numbers:
@@ -184,11 +193,11 @@ def numbers(lex: Lexicon, folded: str) -> tuple[set[int], set[str]]:
     words combined: "twenty three" 23, «ثلاثة آلاف» 3000), and the magnitudes it gives ("hundreds")."""
     values: set[int] = set()
     magnitudes: set[str] = set()
-    words = re.sub(r"(?<=[^\W\d])(?=\d)", " ", folded).split()  # «و900»: a particle before the digits
+    words = _LETTER_DIGIT.sub(" ", folded).split()  # «و900»: a particle before the digits
     i = 0
     while i < len(words):
         word = words[i]
-        mag = lex.magnitudes.get(word) or lex.magnitudes.get(re.sub(r"^[وفبلك]", "", word))
+        mag = lex.magnitudes.get(word) or lex.magnitudes.get(_PARTICLE.sub("", word))
         if mag:
             magnitudes.add(mag)
             i += 1

@@ -158,6 +158,8 @@ def _years(sources: Sequence[Source], reference: str | None) -> set[int]:
     """Years a source's dates give (a relative date resolved against the publication date)."""
     years = set()
     for text, _f, lex in sources:
+        if lex.language == EN and not _DATED.search(text):
+            continue
         for r in _date_spans(text, reference, lex.language):
             if r.date:
                 years.add(int(r.date[:4]))
@@ -187,6 +189,8 @@ def check_dates(statement: str, sources: Sequence[tuple[str, str]], reference: s
         return
     given: list[tuple[str, tuple[dt.date, dt.date]]] = []
     for text, language in sources:
+        if language == EN and not _DATED.search(text):
+            continue  # an English text with no word of a date: nothing to read
         for r in _date_spans(text, reference, language):
             span = _interval(r)
             if span is not None:
@@ -231,6 +235,13 @@ def _months(named: Sequence[re.Match[str]], sources: Sequence[tuple[str, str]],
 
 # ---------------------------------------------------------------- names
 
+_TOKENS = re.compile(r"[\w’'\-‐]+|[^\w\s]")
+_WORDISH = re.compile(r"\w")
+_HYPHENATED = re.compile(r"[A-Z][\w’']*(?:-[A-Z][\w’']*)+")
+_ARTICLE = re.compile(r"^(?:al|el|ad|ash|as|at|an|ar|az)[-‐]", re.I)
+_NAME_TOKENS = re.compile(r"[\w’'\-‐]+")
+
+
 _NAME_WORD = re.compile(r"(?:(?:al|el|ad|ash|as|at|an|ar|az)[-‐])?[A-Z0-9][\w\-‐]*")
 _POSSESSIVE = re.compile(r"[’']s$")
 
@@ -240,13 +251,13 @@ def _words(statement: str) -> list[tuple[str, bool]]:
     them), each with whether it begins a sentence."""
     out: list[tuple[str, bool]] = []
     start = True
-    for tok in re.findall(r"[\w’'\-‐]+|[^\w\s]", statement):
-        if not re.match(r"\w", tok):
+    for tok in _TOKENS.findall(statement):
+        if not _WORDISH.match(tok):
             start = tok in ".!?:;" or (start and tok in "\"'“‘(")
             out.append((tok, False))
             continue
         parts = [tok]
-        if re.fullmatch(r"[A-Z][\w’']*(?:-[A-Z][\w’']*)+", tok):
+        if _HYPHENATED.fullmatch(tok):
             parts = tok.split("-")
         for n, part in enumerate(parts):
             if n:
@@ -303,12 +314,14 @@ def _past_sets() -> tuple[frozenset[str], frozenset[str]]:
             frozenset(match_key(w) for w in en.lists["not_past"].entries))
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def _bare(word: str) -> str:
     """A name word without its Arabic article or possessive: "al-Sudani's" -> "Sudani"."""
     word = _POSSESSIVE.sub("", word)
-    return re.sub(r"^(?:al|el|ad|ash|as|at|an|ar|az)[-‐]", "", word, flags=re.I)
+    return _ARTICLE.sub("", word)
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def _token(word: str) -> str:
     key = match_key(_bare(word)).replace(" ", "")
     return key.replace("isation", "ization").replace("ise", "ize")  # British and American spellings meet
@@ -319,7 +332,7 @@ def name_tokens(text: str, capitalised: bool = False) -> frozenset[str]:
     """The words of a name that tell it apart (lower case, without al-, joiners and possessives); with
     `capitalised`, only its capitalised words ("Iraqi armed factions" is told apart by "Iraqi")."""
     joiners = _word_sets()[1]
-    words = [w for w in re.findall(r"[\w’'\-‐]+", text) if not capitalised or _NAME_WORD.fullmatch(_bare(w))]
+    words = [w for w in _NAME_TOKENS.findall(text) if not capitalised or _NAME_WORD.fullmatch(_bare(w))]
     return frozenset(t for w in words for t in (_token(w),) if t and t not in joiners)
 
 
