@@ -165,12 +165,16 @@ def _article_statements(out: Path) -> dict[tuple[int, str, int], dict[str, Any]]
     return found
 
 
-def _marked(markdown: str, text: str, beside: bool = True) -> bool:
-    """Whether brief.md shows the statement with ⚠ beside it: right after it (its citations and evidence
-    between), or in the list of statements not supported ("- ⚠ [n] where: statement — why")."""
-    after = re.escape(md(text)) + r"(?: (?:\[\d+\])+)?(?: — [^\n]*?)? \*\*⚠"
-    listed = r"^- ⚠ (?:\[\d+\])+ [^\n]*?: " + re.escape(md(text)) + " — "
-    return (beside is False or re.search(after, markdown) is not None) and \
+_CITES = r"(?:\[\[?\d+\]\]?(?:\([^)\s]*\))?)+"
+
+
+def _marked(markdown: str, text: str, beside: str | None = None) -> bool:
+    """Whether the statement is shown with ⚠ beside it (right after it, its citations and evidence between) in
+    `beside` (brief.md for the merge's sentences, evidence.md for the articles'), and in brief.md's list of
+    statements not supported ("- ⚠ [n] where: statement — why")."""
+    after = re.escape(md(text)) + f"(?: {_CITES})?" + r"(?: — [^\n]*?)? \*\*⚠"
+    listed = f"^- ⚠ {_CITES} " + r"[^\n]*?: " + re.escape(md(text)) + " — "
+    return (beside is None or re.search(after, beside) is not None) and \
         re.search(listed, markdown, re.M) is not None
 
 
@@ -183,17 +187,19 @@ def test_errors_planted_in_the_articles_statements_are_each_caught(tmp_path: Pat
     assert {p.kind for p in ARTICLE_PLANTS} >= {"number", "date", "name", "negation", "modality", "hedge",
                                                  "attribution", "second-hand"}
     result = _serve_and_run(extracts, merge, tmp_path / "out")
-    assert result.brief.stats.model_calls == 6  # answered over HTTP, through the real client
+    assert result.report.spent.answers == 6  # answered over HTTP, through the real client
     statements = _article_statements(tmp_path / "out")
     flagged = {k for k, item in statements.items() if item["support"]["verdict"] == "unsupported"}
     missed = sorted(str(planted[k][0]) for k in set(planted) - flagged)
     assert not missed, missed
     assert flagged == set(planted), sorted(flagged - set(planted))  # nothing else is flagged
     markdown = (tmp_path / "out" / "brief.md").read_text(encoding="utf-8")
+    evidence = (tmp_path / "out" / "evidence.md").read_text(encoding="utf-8")
     for (number, field, i), (plant, text) in planted.items():
         item = statements[(number, field, i)]
         shown = f"{item['speaker_en']}: {text}" if field == "claims" else text
-        assert _marked(markdown, shown, beside=field != "claims"), plant  # claims are shown only in the list
+        assert _marked(markdown, shown, evidence if field != "claims" else None), plant
+        assert re.search(re.escape(md(text)) + r"[^\n]*\*\*⚠", evidence), plant  # beside it in evidence.md
         assert item["support"]["problems"], plant
     brief = json.loads((tmp_path / "out" / "brief.json").read_text(encoding="utf-8"))
     assert brief["stats"]["statements_unsupported"] >= len(planted)
@@ -230,7 +236,7 @@ def test_errors_planted_in_the_merge_sentences_are_each_caught(tmp_path: Path) -
     assert flagged == set(planted), sorted(flagged - set(planted))
     markdown = (tmp_path / "out" / "brief.md").read_text(encoding="utf-8")
     for plant, text in planted.values():
-        assert _marked(markdown, text), plant
+        assert _marked(markdown, text, markdown), plant
     cited = statements[("position", 2, 2)]["support"]["problems"]
     assert any(f"cites article {IDS[1]} but none of its statements" in p for p in cited)
 
@@ -257,7 +263,8 @@ def test_the_reference_recordings_raise_no_alarm_and_the_two_errors_are_gone(tmp
             assert IDS[1] not in entry["article_ids"]
     roles = {e["name_en"]: e for e in brief["entities"]}
     assert roles["Mustafa al-Kadhimi"]["role_as_of"] == "2021-07"
-    assert "Prime Minister of Iraq, in July 2021 reporting" in markdown
+    evidence = (tmp_path / "out" / "evidence.md").read_text(encoding="utf-8")
+    assert "Prime Minister of Iraq, in July 2021 reporting" in evidence  # the whole who's who
     assert roles["Reuters"]["role_article_ids"] == [IDS[1]]
 
 
