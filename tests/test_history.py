@@ -150,7 +150,7 @@ def test_the_closing_line_names_the_earlier_brief_and_a_bad_day_is_one_line(tmp_
                 str(briefs / DAY2), "--since", DAY1, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     closing = [ln for ln in r.stderr.splitlines() if ln.startswith("brief written to")]
-    assert closing and closing[0].endswith(f", compared with the brief of {DAY1} in {briefs / DAY1} "
+    assert closing and closing[0].endswith(f"; compared with the brief of {DAY1} in {briefs / DAY1} "
                                            "(--since chooses another, --no-since none)"), r.stderr
     r = briefer("summarize", str(DAILY / DAY2), "--offline", "--no-cache", "--date", DAY2, "--out",
                 str(briefs / DAY2), "--since", "2024-01-01", cwd=tmp_path)

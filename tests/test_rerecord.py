@@ -81,7 +81,8 @@ def test_record_stale_asks_only_what_no_recording_answers(fixture_copy: Path, tm
     # Of the six requests, the stale one (001) and the missing one (002): the others' recordings are current,
     # and the merge's input is what it was recorded for (the same answers came back).
     assert len(asked) == 2, r.stderr
-    assert "4 cache hits, 2 model calls (2 HTTP requests)" in r.stderr
+    assert "spent: 2 model calls (2 HTTP requests)" in r.stderr
+    assert "replayed: 4 answers from the recordings" in r.stderr
     assert "1 recording is stale (input changed" in r.stderr
     assert json.loads(stale.read_text(encoding="utf-8"))["fingerprint"]["input_sha256"] != "0" * 64
     again = briefer("summarize", str(folder), "--offline", "--no-cache", "--out", str(tmp_path / "o2"), cwd=tmp_path)

@@ -48,6 +48,7 @@ from .render.markdown import brief_markdown, to_json
 from .render.run import RUN_REPORT, report_json
 from .runreport import RunReport
 from .tokens import estimate_tokens
+from .worker import in_worker
 
 DEFAULT_MODEL = "gpt-4o-mini"
 _DEFAULT_REASKS = next(f.default for f in dataclasses.fields(EndpointConfig) if f.name == "max_reasks")
@@ -282,7 +283,7 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
     """Run the pipeline. `client_factory` lets a caller inject a model client (e.g. tests' own HTTP transport)."""
     _check(cfg)
     rep = reporter or SilentReporter()
-    folder = await asyncio.to_thread(_read, cfg)  # decoding and cleaning every file: the loop runs meanwhile
+    folder = await in_worker(_read, cfg)  # decoding and cleaning every file: the loop runs meanwhile
     skipped = [Skipped(source_path=p, reason=r) for p, r in folder.skipped]
     notes = [IngestNote(source_path=p, note=n) for p, n in folder.notes]
     if not folder.articles:
@@ -320,7 +321,7 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
     report = run_report(gateway.counters, cfg.model_price)
     # Rendering and writing are CPU and disk work with nothing to await: a worker thread does them, so the event
     # loop (a notebook's, a web server's) keeps running meanwhile.
-    await asyncio.to_thread(_write_brief, cfg, brief, summaries, report)
+    await in_worker(_write_brief, cfg, brief, summaries, report)
     _tidy(out, {a.id for a in folder.articles}, {s.id for s in summaries}, started, rep)
     return RunResult(brief=brief, out_dir=out, summaries=sorted(summaries, key=lambda s: s.id), report=report)
 

@@ -300,12 +300,12 @@ def _newer(published: str | None, than: str | None) -> bool:
 
 
 def compared_note(brief: Brief) -> str:
-    """The closing line's words on the earlier brief ("" when there was none), e.g. `, compared with the brief of
-    2024-09-17 in briefs/2024-09-17 (--no-since: none)`."""
+    """The closing line's last part, on the earlier brief ("" when there was none), e.g. `; compared with the brief
+    of 2024-09-17 in briefs/2024-09-17 (--since chooses another, --no-since none)`."""
     if brief.continuity is None:
         return ""
     ref = brief.continuity.compared_with
-    return f", compared with the brief of {ref.date} in {ref.path} (--since chooses another, --no-since none)"
+    return f"; compared with the brief of {ref.date} in {ref.path} (--since chooses another, --no-since none)"
 
 
 def merge_advice(ref: EarlierBrief) -> str:
