@@ -12,7 +12,16 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, ValidationInfo, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .errors import FailureKind
 from .salvage import MISSING, keep_items, parse_partial, valid_value
@@ -349,14 +358,30 @@ class Span(Strict):
     end: int = Field(description="Offset just past the last character.")
 
 
+SupportVerdict = Literal["supported", "unsupported", "unchecked"]
+
+
+class Support(Strict):
+    """briefer's own check of an English statement against its evidence (extract/support.py for an article's
+    statements, brief/sentences.py for the merge's sentences): no model call."""
+
+    verdict: SupportVerdict = Field(
+        description="supported: every check passed; unsupported: a check failed (problems says which); "
+        "unchecked: briefer could not compare (problems says why). Never shown as supported unless supported."
+    )
+    problems: list[str] = Field(description="What disagrees with the evidence, or why it was not checked.")
+
+
 class GroundedKeyPoint(KeyPoint):
     verified: bool = Field(description="True when briefer found the quote's words in the source text.")
     span: Span | None = Field(description="Where the quote stands in the source; null when not found.")
+    support: Support | None = Field(default=None, description="briefer's check of the statement against its quote.")
 
 
 class GroundedClaim(Claim):
     verified: bool = Field(description="True when briefer found the quote's words in the source text.")
     span: Span | None = Field(description="Where the quote stands in the source; null when not found.")
+    support: Support | None = Field(default=None, description="briefer's check of the statement against its quote.")
 
 
 class GroundedEvent(Event):
@@ -373,6 +398,7 @@ class GroundedEvent(Event):
         description="How briefer checked the date, when it is not simply stated in the quote: computed from a "
         "relative expression, cut back, or from outside the article."
     )
+    support: Support | None = Field(default=None, description="briefer's check of the statement against its quote.")
 
 
 class Grounding(Strict):
@@ -495,16 +521,62 @@ class ArticleSummary(Strict):
 # ---------------------------------------------------------------- the brief
 
 
+_ATOMS = (
+    "Ids of the articles' key points, claims and events this rests on, exactly as the input gives them (e.g. "
+    "'004_6e0e75a60da96bca#k5'), at least one for each article cited; briefer checks the words against them."
+)
+
+
+def _unchecked(items: Any) -> Any:
+    """A brief's list built from the merge's own items (a SummaryLine where a CheckedLine goes): taken as their
+    fields, without a check (support null: shown as unchecked)."""
+    if isinstance(items, list):
+        return [i.model_dump() if isinstance(i, BaseModel) else i for i in items]
+    return items
+
+
+def _atoms() -> Any:
+    return Field(default_factory=list, description=_ATOMS)
+
+
 class SummaryLine(Strict):
     text: NonEmpty = Field(description="One sentence of the executive summary.")
     article_ids: ArticleIds
+    atoms: list[NonEmpty] = _atoms()
+
+
+class CheckedLine(SummaryLine):
+    """A summary line in the brief, with briefer's check of it against the statements it cites."""
+
+    support: Support | None = Field(default=None, description="briefer's check against the cited statements.")
+
+
+class Sentence(Strict):
+    """One sentence of a story's summary, with the statements it cites and briefer's check against them."""
+
+    text: NonEmpty
+    atoms: list[NonEmpty] = Field(default_factory=list, description="The statements it cites.")
+    support: Support | None = Field(default=None, description="briefer's check against the cited statements.")
+
+
+class TimelineReport(Strict):
+    """One article's report of a timeline entry, with the date that article gives."""
+
+    article_id: NonEmpty
+    date: PartialDate = Field(description="The date this article's report gives, as checked by briefer.")
 
 
 class TimelineEntry(Strict):
     """One event on a timeline, built by briefer from the articles' verified events: the same event
     reported by several articles is one entry citing all of them."""
 
-    date: PartialDate = Field(description="ISO 8601 date, possibly partial (YYYY or YYYY-MM), as checked by briefer.")
+    date: PartialDate = Field(description="ISO 8601 date, possibly partial (YYYY or YYYY-MM), as checked by briefer: "
+                              "one every cited report supports (the least precise of their dates).")
+    reports: list[TimelineReport] = Field(
+        default_factory=list,
+        description="Each cited article with the date its own report gives, when they differ in precision "
+        "(a day from one, only the month from another); empty when they all give the entry's date.",
+    )
     event: NonEmpty = Field(description="What happened, in English.")
     article_ids: ArticleIds
     date_basis: EventDateBasis | None = Field(
@@ -527,6 +599,11 @@ class Perspective(Strict):
         "('the resistance', 'the occupation') stay quoted and attributed, never adopted."
     )
     article_ids: ArticleIds
+    atoms: list[NonEmpty] = _atoms()
+
+
+class CheckedPerspective(Perspective):
+    support: Support | None = Field(default=None, description="briefer's check against the cited statements.")
 
 
 class SinceDraft(Strict):
@@ -545,6 +622,11 @@ class StoryDraft(Strict):
         description="What the articles in this story report, in 2 to 5 sentences, saying who says what."
     )
     article_ids: ArticleIds
+    summary_atoms: list[list[NonEmpty]] = Field(
+        default_factory=list,
+        description="For each sentence of summary, in order, the ids of the key points, claims and events it "
+        "rests on (as for atoms).",
+    )
     perspectives: list[Perspective] = Field(description="The distinct views the sources give, without taking sides.")
     since: SinceDraft | None = Field(
         default=None,
@@ -562,7 +644,13 @@ class Story(Strict):
     timeline: list[TimelineEntry] = Field(
         description="Dated events of this story, oldest first, built by briefer from its articles' events."
     )
-    perspectives: list[Perspective] = Field(description="The distinct views the sources give, without taking sides.")
+    perspectives: list[CheckedPerspective] = Field(
+        description="The distinct views the sources give, without taking sides.")
+
+    _perspectives = field_validator("perspectives", mode="before")(_unchecked)
+    sentences: list[Sentence] = Field(
+        default_factory=list, description="The summary's sentences, each with briefer's check against what it cites."
+    )
 
 
 StoryLabel = Literal["new", "developing", "continuing"]
@@ -591,11 +679,23 @@ class Continuation(Strict):
 class Position(Strict):
     position: NonEmpty = Field(description="One side of the disagreement, attributed.")
     article_ids: ArticleIds
+    atoms: list[NonEmpty] = _atoms()
+
+
+class CheckedPosition(Position):
+    support: Support | None = Field(default=None, description="briefer's check against the cited statements.")
 
 
 class Disagreement(Strict):
     topic: NonEmpty = Field(description="What the sources disagree about.")
     positions: list[Position] = Field(min_length=2, description="Each position with the articles that hold it.")
+
+
+class CheckedDisagreement(Strict):
+    topic: NonEmpty
+    positions: list[CheckedPosition] = Field(min_length=2)
+
+    _positions = field_validator("positions", mode="before")(_unchecked)
 
 
 # The items of a merge answer's lists, each kept or dropped on its own (CitesKnownArticles.keep_valid).
@@ -731,6 +831,14 @@ class BriefEntity(Strict):
         description="Who or what this is, as most articles describe it (the first form of the most common role).",
     )
     article_ids: ArticleIds
+    role_article_ids: list[NonEmpty] = Field(
+        default_factory=list, description="The articles that give role_en, and only those (what the role cites)."
+    )
+    role_as_of: PartialDate | None = Field(
+        default=None,
+        description="The newest publication date of those articles: the role is as of that reporting, and is not "
+        "presented as current in a brief dated later.",
+    )
 
 
 class StaleArticle(Strict):
@@ -817,6 +925,13 @@ class Stats(Strict):
     quotes: int = Field(description="Evidence quotes across all summaries.")
     quotes_verified: int = Field(description="Quotes briefer located in their source text.")
     grounding_rate: float | None = Field(description="quotes_verified / quotes; null when there are no quotes.")
+    statements: int = Field(default=0, description="Statements briefer checked against their evidence: the "
+                            "articles' key points, claims and events, and the merge's sentences.")
+    statements_supported: int = Field(default=0, description="Statements checked and supported.")
+    statements_unsupported: int = Field(default=0, description="Statements a check found wrong (marked ⚠).")
+    statements_unchecked: int = Field(default=0, description="Statements briefer could not check (listed).")
+    support_rate: float | None = Field(default=None, description="statements_supported / statements; null when "
+                                       "there are none.")
     chars_raw: int = Field(description="Characters of the articles before cleaning.")
     chars_removed: int = Field(description="Characters removed by cleaning.")
     tokens_raw_est: int = Field(description="Estimated tokens of the articles before cleaning.")
@@ -884,17 +999,19 @@ class Brief(Strict):
     continuity: Continuity | None = Field(
         default=None, description="The comparison with the earlier brief (--since); null when there was none."
     )
-    executive_summary: list[SummaryLine]
+    executive_summary: list[CheckedLine]
     stories: list[Story]
     entities: list[BriefEntity]
     timeline: list[TimelineEntry]
-    disagreements: list[Disagreement]
+    disagreements: list[CheckedDisagreement]
     stale_articles: list[StaleArticle]
     articles: list[ArticleRef]
     failures: list[Failure]
     skipped: list[Skipped]
     notes: list[IngestNote]
     stats: Stats
+
+    _checked = field_validator("executive_summary", "disagreements", mode="before")(_unchecked)
 
     @model_validator(mode="after")
     def _citations_exist(self) -> Brief:
