@@ -98,7 +98,8 @@ def test_a_timeline_of_plans_only_shows_the_first_of_them() -> None:
     plans = [TimelineEntry(date=d, event=d, article_ids=["a"]) for d in ("2025", "2026", "2027", "2028", "2029")]
     shown, rest = story_timeline(plans, "2024-09")
     n = STORY_TIMELINE_SHOWN
-    assert [t.date for t in shown] == [p.date for p in plans[:n]] and [t.date for t in rest] == [p.date for p in plans[n:]]
+    assert [t.date for t in shown] == [p.date for p in plans[:n]]
+    assert [t.date for t in rest] == [p.date for p in plans[n:]]
     assert story_timeline(plans[:n], "2024-09") == (plans[:n], [])
 
 
