@@ -509,6 +509,9 @@ class ArticleSummary(Strict):
     translation_en: list[str] = Field(description="English translation, item i translating paragraphs_original[i].")
     topics: list[NonEmpty]
     grounding: Grounding
+    url: str | None = Field(default=None, description="Where the article was published (page or feed record).")
+    canonical_url: str | None = Field(default=None, description="The page's canonical URL, when it names one.")
+    site_name: str | None = Field(default=None, description="The site's name, from the page's or feed's metadata.")
     warnings: list[str] = Field(
         default_factory=list,
         description="Why this article is kept only in part: what briefer dropped or could not check in the model's "
@@ -764,6 +767,40 @@ class StaleArticle(Strict):
     reason: NonEmpty
 
 
+NOT_DESCRIBED = "not described"
+
+
+class OutletEntry(Strict):
+    """An outlet as the user describes it in outlets.toml (briefer ships no ratings of its own)."""
+
+    name: NonEmpty = Field(description="The outlet's display name.")
+    country: str | None = Field(default=None, description="Where it is based.")
+    language: str | None = Field(default=None, description="The language it publishes in.")
+    owner: str | None = Field(default=None, description="Who owns it.")
+    state_affiliated: bool | None = Field(default=None, description="Whether it is state-affiliated; null: not said.")
+    note: str | None = Field(default=None, description="The user's own note (e.g. 'aligned with Hezbollah').")
+
+
+class CopyDifference(Strict):
+    kind: Literal["number", "name", "date"] = Field(description="What differs between the two copies.")
+    chosen: NonEmpty = Field(description="What the copy the brief was written from says.")
+    copy_says: NonEmpty = Field(description="What this copy says in its place.")
+    context: NonEmpty = Field(description="This copy's sentence, shortened around it.")
+
+
+class CarriedCopy(Strict):
+    """Another outlet's copy of a syndicated story: not sent to the model, cited with the copy that was."""
+
+    source_path: NonEmpty = Field(description="Path of the copy's file, relative to the folder summarised.")
+    outlet: str | None = Field(description="The outlet that carried it (outlets.toml name, site name or URL host).")
+    url: str | None = Field(default=None, description="Where it was published.")
+    outlet_description: NonEmpty = Field(
+        default=NOT_DESCRIBED, description="The outlet as outlets.toml describes it; 'not described' otherwise.")
+    similarity: float = Field(description="Estimated Jaccard similarity of the two texts' shingles (0 to 1).")
+    differences: list[CopyDifference] = Field(
+        default_factory=list, description="Numbers, names and dates this copy gives differently.")
+
+
 class ArticleRef(Strict):
     id: NonEmpty
     headline_en: NonEmpty
@@ -780,6 +817,18 @@ class ArticleRef(Strict):
     warnings: list[str] = Field(
         default_factory=list, description="The article's warnings: kept only in part (see the article's JSON)."
     )
+    url: str | None = Field(default=None, description="Where the article was published (page or feed record).")
+    canonical_url: str | None = Field(default=None, description="The page's canonical URL, when it names one.")
+    site_name: str | None = Field(default=None, description="The site's name, from the page's or feed's metadata.")
+    outlet_description: NonEmpty = Field(
+        default=NOT_DESCRIBED,
+        description="The outlet as the user's outlets.toml describes it, in words; 'not described' when it has no "
+        "entry (never read as neutral).")
+    outlet_entry: OutletEntry | None = Field(default=None, description="The outlets.toml entry applied, if any.")
+    origin: str | None = Field(
+        default=None, description="Who the syndicated story comes from (the agency the copies credit), if known.")
+    carried_by: list[CarriedCopy] = Field(
+        default_factory=list, description="The other outlets' copies of this story (syndicated copies, told once).")
 
 
 class EarlierBrief(Strict):

@@ -20,9 +20,13 @@ from typing import Protocol
 from .brief.aliases import aliases_for
 from .brief.continuity import Earlier, find_earlier, load_earlier
 from .brief.merge import DEFAULT_MERGE_BUDGET, DEFAULT_STALE_DAYS, MergeInputs, build_brief, today
+from .brief.outlets import outlets_for
+from .brief.sources import describe_sources
 from .errors import ArticleFailed, NothingProduced, OutputError, ReplayError, UsageError
 from .extract.article import DEFAULT_MAX_INPUT_TOKENS, planned_calls, summarize_article
 from .extract.reuse import StoredSummaries
+from .fetch.copies import DEFAULT_THRESHOLD as DEFAULT_COPY_THRESHOLD
+from .fetch.copies import set_copies_aside
 from .ingest.folder import DEFAULT_MAX_CHARS, Article, Folder, read_folder
 from .model.answers import Gateway, Policy, response_schema
 from .model.cache import (
@@ -94,6 +98,8 @@ class RunConfig:
     since: Path | None = None  # the earlier brief's folder; default: the newest earlier one beside the output
     no_since: bool = False  # a standalone brief, compared with no earlier one
     batched: tuple[str, ...] = ()  # stages a batch answered (batch_run): never asked live by this run
+    copy_threshold: float = DEFAULT_COPY_THRESHOLD  # syndicated copies: similarity to be one story; 0: off
+    outlets: Path | None = None  # the outlets file; default: outlets.toml beside the folder, if there is one
 
     @property
     def model_price(self) -> Price | None:
@@ -256,6 +262,7 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
 
     prompts = Prompts(cfg.prompt_dir)
     aliases = aliases_for(cfg.folder, cfg.aliases)  # a bad alias file stops the run before any model call
+    outlets = outlets_for(cfg.folder, cfg.outlets)  # so does a bad outlets file
     earlier = _earlier(cfg, rep.warn)
     gateway = _gateway(cfg, rep, client_factory)
     out = cfg.output
@@ -282,6 +289,7 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
     finally:
         gateway.report_stale()
         await gateway.aclose()
+    brief = describe_sources(brief, outlets, folder.copies, folder.similarity, {a.id: a for a in folder.articles})
     _write(out / "brief.json", to_json(brief))
     _write(out / "brief.md", brief_markdown(brief, summaries))
     if cfg.html:
@@ -301,7 +309,9 @@ def _earlier(cfg: RunConfig, warn: Callable[[str], None]) -> Earlier | None:
 
 
 def _read(cfg: RunConfig) -> Folder:
-    return read_folder(cfg.folder, recursive=cfg.recursive, max_chars=cfg.max_chars, follow_links=cfg.follow_links)
+    """The folder's articles, syndicated copies set aside: the model is asked once per story."""
+    folder = read_folder(cfg.folder, recursive=cfg.recursive, max_chars=cfg.max_chars, follow_links=cfg.follow_links)
+    return set_copies_aside(folder, cfg.copy_threshold)
 
 
 def _gateway(cfg: RunConfig, rep: Reporter, client_factory: Callable[[], ModelClient] | None = None) -> Gateway:
@@ -335,6 +345,7 @@ class DryRun:
     fixed_prompt_tokens: int  # per article request: system prompt + response schema, sent first
     price: Price | None
     batch_price: Price | None = None  # the article requests' price in a batch (briefer batch submit)
+    copies: list[tuple[str, list[tuple[str, float]]]] = field(default_factory=list)  # chosen -> (copy, similarity)
 
     def totals(self) -> tuple[int, int, int, int]:
         """Requests to send, requests cached, prompt and completion tokens to send."""
@@ -384,7 +395,9 @@ def dry_run(cfg: RunConfig) -> DryRun:
     first = planned_calls(folder.articles[0], prompts, cfg.max_input_tokens)[0] if folder.articles else None
     fixed = prompt_estimate(first.messages[:1], response_schema(first.response_model)[0]) if first else 0
     return DryRun(rows, [Skipped(source_path=p, reason=r) for p, r in folder.skipped], fixed, cfg.model_price,
-                  batch_price(cfg.endpoint.model, cfg.price))
+                  batch_price(cfg.endpoint.model, cfg.price),
+                  copies=[(chosen, [(c.id, folder.similarity.get(c.id, 0.0)) for c in group])
+                          for chosen, group in folder.copies.items()])
 
 
 def merge_request_inputs(cfg: RunConfig, summaries: list[ArticleSummary]) -> MergeInputs:

@@ -498,7 +498,8 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
         articles=[
             ArticleRef(id=s.id, headline_en=s.headline_en, headline_original=s.headline_original,
                        outlet=s.outlet, published=s.published, language=s.language, date_basis=s.date_basis,
-                       content_sha256=s.content_sha256, warnings=s.warnings)
+                       content_sha256=s.content_sha256, warnings=s.warnings, url=s.url,
+                       canonical_url=s.canonical_url, site_name=s.site_name)
             for s in everything
         ],
         failures=failures,

@@ -231,6 +231,7 @@ def ground(article: Article, extraction: ArticleExtraction, source: Source | Non
             rate=round(verified / len(checked), 4) if checked else None,
             unverified=[q for q, ok in checked if not ok],
         ),
+        url=article.url, canonical_url=article.canonical_url, site_name=article.site,
         warnings=list(dict.fromkeys(warnings)),
     )
 

@@ -69,6 +69,8 @@ class Article:
     encoding: str = "utf-8"  # how the file was decoded (Python codec name)
     url: str | None = None  # HTML metadata or feed record
     site: str | None = None  # site name (HTML metadata) or source (feed record)
+    canonical_url: str | None = None  # the page's own (HTML metadata) or the record's
+    author: str | None = None  # the record's (a fetched feed item's author)
     truncated: bool = False  # the text was cut at a paragraph break to max_chars
     record: int | None = None  # 1-based record number in a JSON / JSON Lines feed
 
@@ -96,6 +98,10 @@ class Article:
 class Folder:
     articles: list[Article] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (relative path, reason)
+    # Syndicated copies set aside before any model call (fetch/copies.py): chosen article id -> its copies,
+    # and each copy's id -> its similarity to the chosen one. Empty as ingest reads a folder.
+    copies: dict[str, tuple[Article, ...]] = field(default_factory=dict)
+    similarity: dict[str, float] = field(default_factory=dict)
     notes: list[tuple[str, str]] = field(default_factory=list)  # (relative path, what was done): truncation, guesses
 
 
@@ -281,7 +287,8 @@ class _Reader:
         title, dateline = self.bounded(c.title, doc.date or c.dateline, where or rel)
         return Article(id=wanted_id, source_path=rel, content_sha256=sha, raw_text=raw, title=title,
                        paragraphs=c.paragraphs, dateline=dateline, removed=c.removed, encoding=encoding,
-                       url=doc.url, site=doc.site, truncated=truncated, record=record)
+                       url=doc.url, site=doc.site, canonical_url=doc.canonical_url, author=doc.author,
+                       truncated=truncated, record=record)
 
     def read(self, path: Path, rel: str, limit: int) -> tuple[bytes, str, int]:
         """The first `limit` bytes, the SHA-256 of the whole file (read in chunks) and its size.
