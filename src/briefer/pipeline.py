@@ -177,6 +177,8 @@ def _check(cfg: RunConfig) -> None:
         raise UsageError("--max-input-tokens and --merge-budget must be at least 100")
     if cfg.stale_after_days < 0:
         raise UsageError(f"--stale-days must be at least 0, got {cfg.stale_after_days}")
+    if not 0 <= cfg.copy_threshold <= 1:
+        raise UsageError(f"--copy-threshold must be between 0 and 1, got {cfg.copy_threshold}")
     if cfg.max_cost is not None and not 0 < cfg.max_cost < math.inf:  # nan would disable the cap silently
         raise UsageError("--max-cost must be a positive number of USD")
     if cfg.max_cost is not None and cfg.model_price is None:

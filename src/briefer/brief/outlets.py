@@ -119,7 +119,8 @@ def load_outlets(path: Path) -> Outlets:
         if extra := sorted(set(item) - allowed):
             raise UsageError(f"{where}: unknown key '{extra[0]}' (expected {', '.join(sorted(allowed))})")
         name = _text(item.get("name"), f"{where}.name")
-        domains = [d.lower().removeprefix("www.").strip(".") for d in _list(item.get("domains", []), f"{where}.domains")]
+        domains = [d.lower().removeprefix("www.").strip(".")
+                   for d in _list(item.get("domains", []), f"{where}.domains")]
         names = _list(item.get("names", []), f"{where}.names")
         state = item.get("state_affiliated")
         if state is not None and not isinstance(state, bool):

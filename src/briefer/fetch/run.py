@@ -189,7 +189,9 @@ def _page_meta(body: bytes, url: str) -> dict[str, str | None]:
 
     from briefer.ingest.decode import decode_bytes
 
-    html = decode_bytes(body).text
+    # Decoded as ingest decodes files (BOM, UTF-8, else the likeliest legacy encoding), but kept as the bytes say:
+    # no newline or other normalisation, so ingest extracts exactly what was fetched.
+    html = body.decode(decode_bytes(body[:200_000]).encoding, errors="replace")
     meta = extract_metadata(html, default_url=url)
     canon = meta.url if meta.url and urlsplit(meta.url).scheme in ("http", "https") else None
     return {"html": html, "canonical_url": canon, "site_name": meta.sitename or None,

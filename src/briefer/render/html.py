@@ -47,7 +47,9 @@ from .common import (
     UNVERIFIED,
     Citations,
     age_line,
+    carried_line,
     date_mark,
+    difference_line,
     entity_groups,
     grounding_line,
     kept_in_part,
@@ -58,6 +60,7 @@ from .common import (
     stale_banner,
     summary_unwritten,
     unverified_quotes,
+    voices_line,
     who_says,
 )
 
@@ -374,4 +377,7 @@ def brief_html_pieces(brief: Brief, summaries: Sequence[ArticleSummary]) -> Iter
         kept_intro=KEPT_INTRO,
         merge_kept=MERGE_KEPT,
         merge_line=MERGE_LINE,
+        voices_line=voices_line,
+        carried_line=carried_line,
+        difference_line=difference_line,
     )

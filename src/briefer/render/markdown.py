@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from briefer.extract import dates
 from briefer.model.cache import pretty_json
-from briefer.models import ArticleSummary, Brief, Continuation, Span, TimelineEntry
+from briefer.models import ArticleRef, ArticleSummary, Brief, Continuation, Span, TimelineEntry
 
 from .common import (
     KEPT_IN_PART,
@@ -22,7 +22,9 @@ from .common import (
     UNVERIFIED,
     Citations,
     age_line,
+    carried_line,
     date_mark,
+    difference_line,
     entity_groups,
     grounding_line,
     kept_in_part,
@@ -35,6 +37,7 @@ from .common import (
     stale_ids,
     summary_unwritten,
     unverified_quotes,
+    voices_line,
     who_says,
 )
 
@@ -98,7 +101,8 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
                 out.append("")
             if story.perspectives:
                 out += ["**Perspectives**", ""]
-                out += [f"- {md(p.view)} {cite(p.article_ids)}" for p in story.perspectives]
+                out += [f"- {md(p.view)} {cite(p.article_ids)} — {md(voices_line(brief, p.article_ids))}"
+                        for p in story.perspectives]
                 out.append("")
 
     if brief.entities:
@@ -122,7 +126,8 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
         out += ["## Disagreements", ""]
         for d in brief.disagreements:
             out += [f"### {md(d.topic)}", ""]
-            out += [f"- {md(p.position)} {cite(p.article_ids)}" for p in d.positions]
+            out += [f"- {md(p.position)} {cite(p.article_ids)} — {md(voices_line(brief, p.article_ids))}"
+                    for p in d.positions]
             out.append("")
 
     out += _section("Stale articles", [f"- {cite([s.article_id])} {md(s.reason)}" for s in brief.stale_articles])
@@ -141,15 +146,35 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
     seen_note = f"already in the brief of {brief.continuity.compared_with.date}" if brief.continuity else ""
     for a in brief.articles:
         meta = " · ".join(x for x in (md(a.outlet) if a.outlet else "outlet unknown",
+                                      f"outlet: {md(a.outlet_description)}",
                                       published_line(a.published, a.date_basis), a.language,
                                       "**stale**" if a.id in stale else "",
                                       f"**{KEPT_IN_PART}**" if a.warnings else "",
                                       seen_note if a.id in seen else "") if x)
         out.append(f"{citations.number[a.id]}. **{md(a.headline_en)}** — {iso(a.headline_original)} "
                    f"({meta}; id `{a.id}`)")
+        out += _source_links(a)
     out.append("")
     return "\n".join(out)
 
+
+
+def _source_links(a: ArticleRef) -> list[str]:
+    """A source's original URL, and the syndicated copies it stands for, with what they say differently."""
+    out = [f"   - <{_url(a.url)}>"] if a.url else []
+    if (carried := carried_line(a)) is not None:
+        out.append(f"   - {md(carried)}")
+        for c in a.carried_by:
+            link = f" <{_url(c.url)}>" if c.url else ""
+            out.append(f"   - copy: {md(c.outlet or 'outlet unknown')} (outlet: {md(c.outlet_description)}; "
+                       f"similarity {c.similarity:.2f}; file `{md(c.source_path)}`){link}")
+            out += [f"     - {md(difference_line(a, c, d))}" for d in c.differences]
+    return out
+
+
+def _url(url: str) -> str:
+    """A URL as a Markdown autolink: characters that would end or break it percent-encoded."""
+    return "".join(f"%{ord(ch):02X}" if ch in "<> \n\r\t" or ord(ch) < 32 else ch for ch in url)
 
 
 def _kept_section(brief: Brief, cite: Callable[[list[str]], str]) -> list[str]:
