@@ -39,8 +39,8 @@ def describe_sources(brief: Brief, outlets: Outlets, copies: Mapping[str, tuple[
     for a in brief.articles:
         entry = outlets.find((a.url, a.canonical_url), (a.site_name, a.outlet))
         update: dict[str, object] = {"outlet_description": describe(entry), "outlet_entry": entry}
-        if entry is not None:
-            update["outlet"] = entry.name
+        if entry is not None or (a.outlet is None and a.site_name):
+            update["outlet"] = entry.name if entry else a.site_name
         group = copies.get(a.id, ())
         if group and a.id in chosen:
             update["carried_by"] = [_copy(chosen[a.id], c, outlets, similarity.get(c.id, 0.0)) for c in group]
