@@ -96,7 +96,8 @@ class FeedServer:
 <pubDate>Wed, 20 Dec 2023 06:00:00 +0000</pubDate><description>سخنگوی وزارت امور خارجه...</description></item>
 </channel></rss>"""
         atom = f"""<?xml version="1.0" encoding="utf-8"?>
-<feed xmlns="http://www.w3.org/2005/Atom"><title>Atom Daily</title><id>urn:uuid:60a76c80-d399-11d9-b91C-0003939e0af6</id>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Atom Daily</title>
+<id>urn:uuid:60a76c80-d399-11d9-b91C-0003939e0af6</id>
 <updated>2026-12-07T06:00:00Z</updated><link href="{b}/atom.xml" rel="self"/>
 <entry><title>Talks to resume next week</title><link rel="alternate" href="{b}/news/talks.html"/>
 <id>tag:atomdaily,2026:talks</id><published>2026-12-06T18:00:00Z</published><updated>2026-12-06T18:00:00Z</updated>

@@ -9,12 +9,10 @@ import json
 import time
 from pathlib import Path
 
-import echo_model
 import pytest
-from fake_openai import FakeOpenAI
-from feed_server import FeedServer
 from typer.testing import CliRunner
 
+import echo_model
 from briefer.cli import app
 from briefer.errors import UsageError
 from briefer.fetch.http import Limits
@@ -23,6 +21,8 @@ from briefer.fetch.sources import parse_sources
 from briefer.fetch.state import FILE_NAME, load_state
 from briefer.fetch_cli import since_moment
 from briefer.ingest.folder import read_folder
+from fake_openai import FakeOpenAI
+from feed_server import FeedServer
 
 ARTICLES = ["/ar/syria-rockets.html", "/fa/kanaani.html", "/news/talks.html", "/zh/leung.html", "/zh/undated.html"]
 FEEDS = ["/rss.xml", "/atom.xml", "/feed.json"]

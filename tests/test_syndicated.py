@@ -9,15 +9,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-import echo_model
 import pytest
-from fake_openai import FakeOpenAI
 from typer.testing import CliRunner
 
+import echo_model
 from briefer.brief.outlets import describe, load_outlets
 from briefer.cli import app
 from briefer.errors import UsageError
 from briefer.fetch.copies import Difference, differences, group_copies, words
+from fake_openai import FakeOpenAI
 
 BODY = [
     "At least 15 people were killed on Monday when a car bomb exploded in a crowded market in the Iraqi "
@@ -116,7 +116,8 @@ def test_three_copies_of_one_agency_story_are_one_request_citing_three_outlets(t
     assert ref["outlet_description"] == "not described" and ref["outlet_entry"] is None
     carried = {c["outlet"]: c for c in ref["carried_by"]}
     assert set(carried) == {"Al Mayadeen", "Shafaq News"}
-    assert carried["Al Mayadeen"]["outlet_description"] == "Lebanon; in ar; not state-affiliated; aligned with Hezbollah"
+    assert carried["Al Mayadeen"]["outlet_description"] == ("Lebanon; in ar; not state-affiliated; aligned with "
+                                                            "Hezbollah")
     assert carried["Al Mayadeen"]["differences"] == []  # an edited intro and a cut paragraph are no difference
     [changed] = carried["Shafaq News"]["differences"]
     assert (changed["kind"], changed["chosen"], changed["copy_says"]) == ("number", "15", "12")
@@ -135,7 +136,8 @@ def test_three_copies_of_one_agency_story_are_one_request_citing_three_outlets(t
     assert f"Police blame militants for the bombing. [1] — {voices}" in md  # a perspective names its outlets
     assert f"At least 15 were killed. [1] — {voices}" in md  # so does a disagreement's position
     assert md.count(voices) == 2 and html.count(voices) == 2
-    assert "outlet: not described" in md and "Outlet: not described" in html
+    assert "(Mawazin News (not described) · " in md  # the sources list: the outlet and its description
+    assert "Outlet: not described" in html and "Outlet: Lebanon" not in html  # the chosen copy's own outlet
 
 
 def test_dry_run_shows_the_groups_and_the_threshold_turns_them_off(tmp_path: Path) -> None:

@@ -74,7 +74,8 @@ def _iso(when: Any) -> str | None:
     if not when:
         return None
     try:
-        return dt.datetime(*when[:6], tzinfo=dt.UTC).isoformat()
+        year, month, day, hour, minute, second = (int(x) for x in when[:6])
+        return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC).isoformat()
     except (TypeError, ValueError):
         return None
 
