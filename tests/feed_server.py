@@ -60,6 +60,9 @@ class FeedServer:
         self.slow_seconds = slow_seconds
         self.sent: Counter[tuple[str, int]] = Counter()  # (path, status) -> responses
         self.agents: list[str] = []
+        self.in_flight = 0
+        self.max_in_flight = 0  # requests under way at once (robots.txt aside)
+        self.starts: list[float] = []  # when each request other than robots.txt arrived (time.monotonic)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -148,7 +151,26 @@ class FeedServer:
                     self.close_connection = True
 
             def do_GET(self) -> None:  # noqa: N802
+                if self.path == "/robots.txt":
+                    return self._get()
+                with server._lock:
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                    server.starts.append(time.monotonic())
+                try:
+                    self._get()
+                finally:
+                    with server._lock:
+                        server.in_flight -= 1
+
+            def _get(self) -> None:
                 path = self.path
+                if path.startswith("/pace/"):  # a page that takes a moment, one per number
+                    time.sleep(0.2)
+                    n = path.removeprefix("/pace/")
+                    return self._reply(200, {"Content-Type": "text/html"}, f"<html><body><article><h1>Item {n}</h1>"
+                                       f"<p>Paragraph of item {n}, long enough to be an article's text.</p>"
+                                       "</article></body></html>".encode())
                 if path == "/loop/a":
                     return self._reply(302, {"Location": "/loop/b"})
                 if path == "/loop/b":

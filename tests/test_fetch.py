@@ -177,3 +177,14 @@ def test_summarize_fetch_gives_sources_linking_to_the_original_urls(tmp_path: Pa
     html = (tmp_path / "brief" / "brief.html").read_text(encoding="utf-8")
     for url in urls:
         assert f"<{url}>" in md and f'href="{url}"' in html
+
+
+def test_at_most_per_host_requests_at_once_with_the_delay_between_them(tmp_path: Path) -> None:
+    with FeedServer() as server:
+        listed = parse_sources("".join(f"page {server.base}/pace/{n}.html\n" for n in range(6)))
+        limits = Limits(user_agent="briefer/test", timeout=5, per_host=2, delay=0.15)
+        report = asyncio.run(fetch_sources(listed, FetchOptions(out=tmp_path / "out", limits=limits)))
+    assert len(report.written) == 6 and not report.failures
+    assert server.max_in_flight == 2
+    gaps = [b - a for a, b in zip(server.starts, server.starts[1:], strict=False)]
+    assert min(gaps) >= 0.14, gaps  # each request to the host starts a delay after the one before

@@ -195,3 +195,22 @@ def test_outlets_file_is_read_strictly(tmp_path: Path) -> None:
     path.write_bytes(b"#" * 1_000_001)
     with pytest.raises(UsageError, match="larger than 1,000,000 bytes"):
         load_outlets(path)
+
+
+def test_a_large_folder_goes_through_minhash_lsh_and_finds_the_same_groups() -> None:
+    import random
+
+    from briefer.fetch import copies
+
+    rng = random.Random(5)
+    vocab = [f"w{n}" for n in range(3000)]
+    items: list[tuple[str, str]] = []
+    for s in range(30):
+        text = " ".join(rng.choice(vocab) for _ in range(300))
+        items += [(f"s{s}a", text), (f"s{s}b", "new intro words here " + text[: len(text) * 9 // 10])]
+    items += [(f"u{n}", " ".join(rng.choice(vocab) for _ in range(300))) for n in range(copies.EXACT_UP_TO)]
+    assert len(items) > copies.EXACT_UP_TO  # so group_copies takes the MinHash/LSH path
+    groups = group_copies(items)
+    assert sorted((g.chosen, g.copies) for g in groups) == sorted((f"s{s}a", (f"s{s}b",)) for s in range(30))
+    sets = [copies.shingles(t) for _, t in items]
+    assert set(copies._lsh(sets, 0.5, copies.NUM_PERM)) == set(copies._exact(sets, 0.5))  # the estimate agrees

@@ -14,8 +14,10 @@ otherwise share, `differences` says so: an edited intro is not a difference, a c
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -24,6 +26,7 @@ from briefer.ingest.folder import Folder
 
 DEFAULT_THRESHOLD = 0.5
 NUM_PERM = 128
+EXACT_UP_TO = 300  # items compared pair by pair, exactly; more go through MinHash/LSH
 _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af])")
 _SENTENCE = re.compile(r"(?<=[.!?؟。！？])\s+|\n+")
 _WORD = re.compile(r"\w+(?:[.,٫٬]\w+)*")
@@ -87,17 +90,15 @@ def shingles(text: str, size: int = 3) -> set[bytes]:
 def group_copies(items: Sequence[tuple[str, str]], threshold: float = DEFAULT_THRESHOLD,
                  num_perm: int = NUM_PERM) -> list[CopyGroup]:
     """Groups of two or more near-duplicates among (id, text) items, in the order of their first member.
-    The chosen member of a group is its longest text (the most complete), ties to the first id."""
+    The chosen member of a group is its longest text (the most complete), ties to the first id.
+
+    Up to EXACT_UP_TO items, every pair's Jaccard similarity is computed exactly (a day's folder: faster than
+    loading datasketch, which brings numpy and scipy, 1.5 s); beyond, MinHash estimates it and LSH finds the
+    candidate pairs, so 10,000 articles stay near-linear."""
     if not 0 < threshold <= 1:
         raise ValueError("the similarity threshold must be above 0 and at most 1")
-    from datasketch import MinHash, MinHashLSH  # numpy and scipy: only when there is something to group
-
-    keys = [k for k, _ in items]
-    hashes = MinHash.bulk([sorted(shingles(t)) for _, t in items], num_perm=num_perm, seed=7)
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    for i, m in enumerate(hashes):
-        if not m.is_empty():
-            lsh.insert(i, m)
+    sets = [shingles(t) for _, t in items]
+    similar = _exact(sets, threshold) if len(items) <= EXACT_UP_TO else _lsh(sets, threshold, num_perm)
     parent = list(range(len(items)))
 
     def root(i: int) -> int:
@@ -106,12 +107,8 @@ def group_copies(items: Sequence[tuple[str, str]], threshold: float = DEFAULT_TH
             i = parent[i]
         return i
 
-    for i, m in enumerate(hashes):
-        if m.is_empty():
-            continue
-        for j in lsh.query(m):
-            if j > i and m.jaccard(hashes[j]) >= threshold:
-                parent[root(j)] = root(i)
+    for i, j in similar:
+        parent[root(j)] = root(i)
     members: dict[int, list[int]] = {}
     for i in range(len(items)):
         members.setdefault(root(i), []).append(i)
@@ -119,9 +116,49 @@ def group_copies(items: Sequence[tuple[str, str]], threshold: float = DEFAULT_TH
     for group in sorted((g for g in members.values() if len(g) > 1), key=min):
         chosen = max(group, key=lambda i: (len(items[i][1]), -i))
         rest = [i for i in group if i != chosen]
-        groups.append(CopyGroup(keys[chosen], tuple(keys[i] for i in rest),
-                                tuple(round(hashes[chosen].jaccard(hashes[i]), 3) for i in rest)))
+        groups.append(CopyGroup(items[chosen][0], tuple(items[i][0] for i in rest),
+                                tuple(round(similar.get((min(chosen, i), max(chosen, i)), _jaccard_sets(
+                                    sets[chosen], sets[i])), 3) for i in rest)))
     return groups
+
+
+def _jaccard_sets(a: set[bytes], b: set[bytes]) -> float:
+    return len(a & b) / len(a | b) if a or b else 0.0
+
+
+def _exact(sets: list[set[bytes]], threshold: float) -> dict[tuple[int, int], float]:
+    """Every pair's Jaccard similarity from an inverted index: only pairs that share a shingle are counted."""
+    index: dict[bytes, list[int]] = {}
+    for i, shingled in enumerate(sets):
+        for sh in shingled:
+            index.setdefault(sh, []).append(i)
+    shared: Counter[tuple[int, int]] = Counter()
+    for docs in index.values():
+        if len(docs) > 1:
+            shared.update(itertools.combinations(docs, 2))
+    out = {}
+    for (i, j), n in shared.items():
+        if (sim := n / (len(sets[i]) + len(sets[j]) - n)) >= threshold:
+            out[(i, j)] = sim
+    return out
+
+
+def _lsh(sets: list[set[bytes]], threshold: float, num_perm: int) -> dict[tuple[int, int], float]:
+    from datasketch import MinHash, MinHashLSH  # numpy and scipy: only for a large folder
+
+    hashes = MinHash.bulk([sorted(s) for s in sets], num_perm=num_perm, seed=7)
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    for i, m in enumerate(hashes):
+        if sets[i]:
+            lsh.insert(i, m)
+    out = {}
+    for i, m in enumerate(hashes):
+        if not sets[i]:
+            continue
+        for j in lsh.query(m):
+            if j > i and (sim := m.jaccard(hashes[j])) >= threshold:
+                out[(i, j)] = sim
+    return out
 
 
 def differences(chosen: str, copy: str, limit: int = 10) -> list[Difference]:

@@ -163,7 +163,7 @@ class Polite:
                 raise FetchFailed(f"larger than the {_mb(cap)} limit ({_mb(int(declared))} declared): not read")
             chunks: list[bytes] = []
             size = 0
-            async for chunk in resp.aiter_raw():
+            async for chunk in resp.aiter_bytes():  # decoded (gzip, deflate): the cap holds a compressed bomb too
                 size += len(chunk)
                 if size > cap:
                     raise FetchFailed(f"larger than the {_mb(cap)} limit: cut off, not kept")
@@ -211,23 +211,35 @@ class Polite:
         for _ in range(self.limits.max_redirects + 1):
             try:
                 host = await self._host(url)
-                async with host.slots:
-                    async with asyncio.timeout(self.limits.timeout):
-                        resp = await self._client.get(url)
+                async with host.slots, asyncio.timeout(self.limits.timeout):
+                    status, headers, body = await self._capped(url, MAX_ROBOTS_BYTES)
             except (TimeoutError, httpx.HTTPError):
                 return None
-            if resp.status_code in _REDIRECTS and resp.headers.get("location"):
-                url = urljoin(url, resp.headers["location"])
+            if status in _REDIRECTS and headers.get("location"):
+                url = urljoin(url, headers["location"])
                 if urlsplit(url).scheme not in SCHEMES:
                     return None
                 continue
-            if 400 <= resp.status_code < 500:
+            if 400 <= status < 500:
                 return ""
-            if resp.status_code != 200:
+            if status != 200:
                 return None
             self.downloads += 1
-            return resp.content[:MAX_ROBOTS_BYTES].decode("utf-8", "replace")
+            return body.decode("utf-8", "replace")
         return None
+
+    async def _capped(self, url: str, cap: int) -> tuple[int, httpx.Headers, bytes]:
+        """A GET whose body is read up to `cap` bytes (the rest is not read: RFC 9309 lets a crawler stop there)."""
+        async with self._client.stream("GET", url) as resp:
+            chunks: list[bytes] = []
+            size = 0
+            if resp.status_code == 200:
+                async for chunk in resp.aiter_bytes():
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size >= cap:
+                        break
+            return resp.status_code, resp.headers, b"".join(chunks)[:cap]
 
 
 def _reason(exc: httpx.HTTPError) -> str:
