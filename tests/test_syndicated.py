@@ -214,3 +214,25 @@ def test_a_large_folder_goes_through_minhash_lsh_and_finds_the_same_groups() -> 
     assert sorted((g.chosen, g.copies) for g in groups) == sorted((f"s{s}a", (f"s{s}b",)) for s in range(30))
     sets = [copies.shingles(t) for _, t in items]
     assert set(copies._lsh(sets, 0.5, copies.NUM_PERM)) == set(copies._exact(sets, 0.5))  # the estimate agrees
+
+
+def test_the_copies_of_a_story_that_failed_are_named_not_lost(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    out = tmp_path / "brief"
+
+    def fails_the_wire_story(body: dict[str, Any]) -> dict[str, Any]:
+        answer = echo_model.respond(body)
+        if echo_model._schema_name(body) == "ArticleExtraction" and "Shorja" in json.dumps(body, ensure_ascii=False):
+            answer["key_points"] = []  # not valid: at least one key point
+        return answer
+
+    with FakeOpenAI(fails_the_wire_story) as model:
+        result = CliRunner().invoke(app, ["summarize", str(folder), "--out", str(out), "--base-url", model.base_url,
+                                          "--no-cache", "--date", "2026-12-07", "--no-since", "--max-reasks", "0"],
+                                    env={"OPENAI_API_KEY": "sk-test"})
+    assert result.exit_code == 3, result.output
+    brief = json.loads((out / "brief.json").read_text(encoding="utf-8"))
+    assert [f["source_path"] for f in brief["failures"]] == ["mawazin.json"]
+    notes = {n["source_path"]: n["note"] for n in brief["notes"]}
+    assert notes["almayadeen.json"].startswith("a syndicated copy of mawazin.json, which failed")
+    assert "shafaq.json" in notes

@@ -271,6 +271,7 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
     started = time.time()
     try:
         summaries, failures = await _summarize_all(folder.articles, gateway, prompts, cfg, out, rep)
+        notes += _copies_of_failures(folder, failures)
         if not summaries:
             first = failures[0].reason if failures else "no output"
             raise NothingProduced(f"no article could be summarised ({len(failures)} failed); first: {first}",
@@ -300,6 +301,14 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
         (out / "brief.html").unlink(missing_ok=True)
     _tidy(out, {a.id for a in folder.articles}, {s.id for s in summaries}, started, rep)
     return RunResult(brief=brief, out_dir=out, summaries=sorted(summaries, key=lambda s: s.id))
+
+
+def _copies_of_failures(folder: Folder, failures: list[Failure]) -> list[IngestNote]:
+    """A note for each syndicated copy of an article that failed: it was not asked for itself either."""
+    failed = {f.source_path for f in failures}
+    return [IngestNote(source_path=c.source_path, note=f"a syndicated copy of {a.source_path}, which failed: not "
+                       "asked separately (--copy-threshold 0 asks every copy)")
+            for a in folder.articles if a.source_path in failed for c in folder.copies.get(a.id, ())]
 
 
 def _earlier(cfg: RunConfig, warn: Callable[[str], None]) -> Earlier | None:
