@@ -188,3 +188,25 @@ def test_at_most_per_host_requests_at_once_with_the_delay_between_them(tmp_path:
     assert server.max_in_flight == 2
     gaps = [b - a for a, b in zip(server.starts, server.starts[1:], strict=False)]
     assert min(gaps) >= 0.14, gaps  # each request to the host starts a delay after the one before
+
+
+def test_the_fetch_command_says_one_line_per_failed_source_and_exits_3(tmp_path: Path) -> None:
+    sources = tmp_path / "sources.txt"
+    runner = CliRunner()
+    with FeedServer() as server:
+        sources.write_text(f"{server.base}/atom.xml  Atom Daily\n{server.base}/missing.html\n", encoding="utf-8")
+        result = runner.invoke(app, ["fetch", str(sources), "--out", str(tmp_path / "today"), "--delay", "0",
+                                     "--contact", "analyst@example.org"])
+        assert result.exit_code == 3, result.output
+        assert f"briefer: failed: {server.base}/missing.html: HTTP 404" in result.output
+        assert "1 new articles" in result.output and "1 failed" in result.output
+        assert server.agents[0] == "briefer/0.1.0 (+analyst@example.org)"
+        sources.write_text(f"{server.base}/atom.xml\n", encoding="utf-8")
+        again = runner.invoke(app, ["fetch", str(sources), "--out", str(tmp_path / "today"), "--delay", "0"])
+        assert again.exit_code == 0 and "0 new articles" in again.output and "1 unchanged sources" in again.output
+        assert "no contact for the user agent" in again.output
+    sources.write_text("gopher://example.org/feed\n", encoding="utf-8")
+    bad = runner.invoke(app, ["fetch", str(sources), "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 2 and "sources.txt:1: not an http or https URL" in bad.output
+    big = runner.invoke(app, ["fetch", str(sources), "--out", str(tmp_path / "x"), "--max-page-mb", "50"])
+    assert big.exit_code == 2 and "--max-page-mb must be above 0 and at most 10.5" in big.output

@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from .errors import BrieferError, UsageError
+from .errors import BrieferError, Terminated, UsageError
 
 _AGE = re.compile(r"^(\d+(?:\.\d+)?)\s*([hd])$")
 
@@ -53,9 +53,13 @@ def run_fetch(sources: Path, out: Path, *, contact: str | None = None, since: st
     from .fetch.http import Limits
     from .fetch.run import FetchOptions, fetch_sources
     from .fetch.sources import read_sources
+    from .ingest.folder import MAX_HTML_BYTES
     from .terminal import say
 
-    if not (0 < max_page_mb < 10_000) or timeout <= 0 or per_host < 1 or concurrency < 1 or delay < 0 \
+    if not 0 < max_page_mb * 1e6 <= MAX_HTML_BYTES:
+        raise UsageError(f"--max-page-mb must be above 0 and at most {MAX_HTML_BYTES / 1e6:.1f} (the largest page "
+                         "ingest parses)")
+    if timeout <= 0 or per_host < 1 or concurrency < 1 or delay < 0 \
             or max_redirects < 0:
         raise UsageError("--timeout, --max-page-mb, --per-host and --concurrency must be positive, --delay and "
                          "--max-redirects not negative")
@@ -103,7 +107,9 @@ def fetch_command(
     except BrieferError as exc:
         say(f"briefer: {exc}")
         raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        say("briefer: interrupted; the articles fetched are kept, the next fetch resumes")
-        raise typer.Exit(130) from None
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
+        code = 143 if isinstance(exc, Terminated) else 130
+        say(f"briefer: {'terminated' if code == 143 else 'interrupted'}; the articles fetched are kept, the next "
+            "fetch resumes")
+        raise typer.Exit(code) from None
     raise typer.Exit(code)
