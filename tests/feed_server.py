@@ -61,8 +61,8 @@ class FeedServer:
         self.sent: Counter[tuple[str, int]] = Counter()  # (path, status) -> responses
         self.agents: list[str] = []
         self.in_flight = 0
-        self.max_in_flight = 0  # requests under way at once (robots.txt aside)
-        self.starts: list[float] = []  # when each request other than robots.txt arrived (time.monotonic)
+        self.max_in_flight = 0  # /pace/ requests under way at once
+        self.starts: list[float] = []  # when each /pace/ request arrived (time.monotonic)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -151,22 +151,15 @@ class FeedServer:
                     self.close_connection = True
 
             def do_GET(self) -> None:  # noqa: N802
-                if self.path == "/robots.txt":
-                    return self._get()
-                with server._lock:
-                    server.in_flight += 1
-                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
-                    server.starts.append(time.monotonic())
-                try:
-                    self._get()
-                finally:
-                    with server._lock:
-                        server.in_flight -= 1
-
-            def _get(self) -> None:
                 path = self.path
                 if path.startswith("/pace/"):  # a page that takes a moment, one per number
+                    with server._lock:
+                        server.in_flight += 1
+                        server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                        server.starts.append(time.monotonic())
                     time.sleep(0.2)
+                    with server._lock:  # before the answer leaves: the client may start the next at once
+                        server.in_flight -= 1
                     n = path.removeprefix("/pace/")
                     return self._reply(200, {"Content-Type": "text/html"}, f"<html><body><article><h1>Item {n}</h1>"
                                        f"<p>Paragraph of item {n}, long enough to be an article's text.</p>"

@@ -187,7 +187,9 @@ def test_at_most_per_host_requests_at_once_with_the_delay_between_them(tmp_path:
     assert len(report.written) == 6 and not report.failures
     assert server.max_in_flight == 2
     gaps = [b - a for a, b in zip(server.starts, server.starts[1:], strict=False)]
-    assert min(gaps) >= 0.14, gaps  # each request to the host starts a delay after the one before
+    # Each request to the host starts a delay (0.15 s) after the one before: as the server sees them, give or take
+    # its threads' scheduling on a busy machine.
+    assert min(gaps) >= 0.1 and server.starts[-1] - server.starts[0] >= 5 * 0.15 - 0.05, gaps
 
 
 def test_the_fetch_command_says_one_line_per_failed_source_and_exits_3(tmp_path: Path) -> None:
