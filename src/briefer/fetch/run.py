@@ -138,9 +138,10 @@ class _Run:
         record = {
             "url": item.link, "canonical_url": canon, "site_name": meta.get("site_name"),
             "title": item.title or meta.get("title"), "published": published, "undated": published is None,
+            # No time of fetching: the file is what the feed and the page said, so the same article fetched on
+            # another day is the same file (and the next day's brief knows it was read, by its hash).
             "author": item.author or meta.get("author"), "fetched_from": src.label or src.url,
-            "fetched_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "content_sha256": sha,
-            "html": meta["html"],
+            "content_sha256": sha, "html": meta["html"],
         }
         try:
             write_atomic(self.opts.out / name, json.dumps(record, ensure_ascii=False, indent=1) + "\n")
