@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -70,7 +71,8 @@ def run_fetch(sources: Path, out: Path, *, contact: str | None = None, since: st
     limits = Limits(user_agent=user_agent(contact), timeout=timeout, max_bytes=int(max_page_mb * 1e6),
                     max_redirects=max_redirects, per_host=per_host, delay=delay, concurrency=concurrency)
     opts = FetchOptions(out=out, limits=limits, since=since_moment(since, max_age))
-    report = asyncio.run(fetch_sources(listed, opts, say))
+    # A line as each feed is done, on a terminal (a cron job's mail gets the closing line and the failures).
+    report = asyncio.run(fetch_sources(listed, opts, say, say if sys.stderr.isatty() else lambda _: None))
     say(f"fetched into {out}: {len(report.written)} new articles ({len(report.undated)} undated, kept), "
         f"{report.already} already there, {report.not_modified} unchanged sources, {report.older} older items "
         f"left out, {len(report.failures)} failed")

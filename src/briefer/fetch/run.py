@@ -66,8 +66,9 @@ def file_name(url: str) -> str:
 
 
 class _Run:
-    def __init__(self, opts: FetchOptions, state: FetchState, client: Polite, say: Callable[[str], None]) -> None:
-        self.opts, self.state, self.client, self.say = opts, state, client, say
+    def __init__(self, opts: FetchOptions, state: FetchState, client: Polite, say: Callable[[str], None],
+                 progress: Callable[[str], None]) -> None:
+        self.opts, self.state, self.client, self.say, self.progress = opts, state, client, say, progress
         self.report = FetchReport()
         self._lock = asyncio.Lock()
 
@@ -98,7 +99,9 @@ class _Run:
             return
         if parsed.cut:
             self.say(f"briefer: {what}: {parsed.cut} items beyond the first {len(parsed.items)} not read")
+        before = len(self.report.written)
         transient = await asyncio.gather(*(self.item(item, src) for item in parsed.items))
+        self.progress(f"briefer: {what}: {len(parsed.items)} items, {len(self.report.written) - before} new")
         if not any(transient):  # else the feed is asked again in full next time, for the items that failed
             self._validators(src.url, resp)
 
@@ -199,9 +202,10 @@ def _page_meta(body: bytes, url: str) -> dict[str, str | None]:
             "title": meta.title or None, "published": meta.date or None, "author": meta.author or None}
 
 
-async def fetch_sources(sources: list[Source], opts: FetchOptions,
-                        say: Callable[[str], None] = lambda _: None) -> FetchReport:
-    """Fetch every source into `opts.out`; failures are reported, never raised (OutputError aside)."""
+async def fetch_sources(sources: list[Source], opts: FetchOptions, say: Callable[[str], None] = lambda _: None,
+                        progress: Callable[[str], None] = lambda _: None) -> FetchReport:
+    """Fetch every source into `opts.out`; failures are reported, never raised (OutputError aside). `say` gets
+    warnings, `progress` a line as each feed is done."""
     try:
         opts.out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -211,7 +215,7 @@ async def fetch_sources(sources: list[Source], opts: FetchOptions,
         say(f"briefer: warning: {problem}")
     robots = {host: (r.fetched, r.text) for host, r in state.robots.items()}
     client = Polite(opts.limits, robots)
-    run = _Run(opts, state, client, say)
+    run = _Run(opts, state, client, say, progress)
     try:
         await asyncio.gather(*(run.source(src) for src in sources))
     finally:
