@@ -124,6 +124,12 @@ def test_three_copies_of_one_agency_story_are_one_request_citing_three_outlets(t
     assert changed["context"].startswith("BAGHDAD (Reuters) - At least 12 people were killed on Monday")
     weather = next(a for a in brief["articles"] if not a["carried_by"])
     assert weather["outlet_description"] == "not described"
+    # Who holds a perspective or a position, in brief.json: the outlets of its article_ids, with descriptions.
+    held = brief["stories"][0]["perspectives"][0]["article_ids"]
+    assert [(o["name"], o["description"]) for o in brief["outlets"] if set(held) & set(o["article_ids"])] == [
+        ("Mawazin News", "not described"),
+        ("Al Mayadeen", "Lebanon; in ar; not state-affiliated; aligned with Hezbollah"),
+        ("Shafaq News", "Iraq; owned by Kurdish-owned")]
 
     md = (out / "brief.md").read_text(encoding="utf-8")
     html = (out / "brief.html").read_text(encoding="utf-8")

@@ -801,6 +801,15 @@ class CarriedCopy(Strict):
         default_factory=list, description="Numbers, names and dates this copy gives differently.")
 
 
+class OutletRef(Strict):
+    """One outlet of the brief's sources, as perspectives, positions and the sources list name it."""
+
+    name: NonEmpty = Field(description="The outlet's name (outlets.toml, else the article's site or outlet).")
+    description: NonEmpty = Field(description="As outlets.toml describes it; 'not described' when it has no entry.")
+    article_ids: list[NonEmpty] = Field(
+        description="The sources it published or carried (a syndicated copy counts for the source it is cited with).")
+
+
 class ArticleRef(Strict):
     id: NonEmpty
     headline_en: NonEmpty
@@ -956,6 +965,10 @@ class Brief(Strict):
     skipped: list[Skipped]
     notes: list[IngestNote]
     stats: Stats
+    outlets: list[OutletRef] = Field(
+        default_factory=list,
+        description="Every outlet of the sources with its description, in the order of the sources: who holds each "
+        "perspective and position, by their article_ids.")
 
     @model_validator(mode="after")
     def _citations_exist(self) -> Brief:

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from briefer.fetch.copies import differences
 from briefer.ingest.folder import Article
-from briefer.models import ArticleRef, Brief, CarriedCopy, CopyDifference
+from briefer.models import ArticleRef, Brief, CarriedCopy, CopyDifference, OutletRef
 
 from .outlets import Outlets, describe
 
@@ -46,7 +46,20 @@ def describe_sources(brief: Brief, outlets: Outlets, copies: Mapping[str, tuple[
             update["carried_by"] = [_copy(chosen[a.id], c, outlets, similarity.get(c.id, 0.0)) for c in group]
             update["origin"] = _origin((chosen[a.id], *group))
         refs.append(a.model_copy(update=update))
-    return brief.model_copy(update={"articles": refs})
+    return brief.model_copy(update={"articles": refs, "outlets": _outlets(refs)})
+
+
+def _outlets(refs: list[ArticleRef]) -> list[OutletRef]:
+    found: dict[str, OutletRef] = {}
+    for ref in refs:
+        carriers = [(ref.outlet or ref.site_name, ref.outlet_description),
+                    *[(c.outlet, c.outlet_description) for c in ref.carried_by]]
+        for name, description in carriers:
+            if name:
+                entry = found.setdefault(name, OutletRef(name=name, description=description, article_ids=[]))
+                if ref.id not in entry.article_ids:
+                    entry.article_ids.append(ref.id)
+    return list(found.values())
 
 
 def _copy(mine: Article, copy: Article, outlets: Outlets, similarity: float) -> CarriedCopy:
