@@ -56,8 +56,9 @@ def _english_page() -> str:
 
 
 class FeedServer:
-    def __init__(self, slow_seconds: float = 5.0) -> None:
+    def __init__(self, slow_seconds: float = 5.0, robots_status: int = 200) -> None:
         self.slow_seconds = slow_seconds
+        self.robots_status = robots_status  # 200: the robots.txt below; else that status, with no body
         self.sent: Counter[tuple[str, int]] = Counter()  # (path, status) -> responses
         self.agents: list[str] = []
         self.in_flight = 0
@@ -152,6 +153,8 @@ class FeedServer:
 
             def do_GET(self) -> None:  # noqa: N802
                 path = self.path
+                if path == "/robots.txt" and server.robots_status != 200:
+                    return self._reply(server.robots_status, {"Content-Type": "text/plain"})
                 if path.startswith("/pace/"):  # a page that takes a moment, one per number
                     with server._lock:
                         server.in_flight += 1

@@ -212,3 +212,19 @@ def test_the_fetch_command_says_one_line_per_failed_source_and_exits_3(tmp_path:
     assert bad.exit_code == 2 and "sources.txt:1: not an http or https URL" in bad.output
     big = runner.invoke(app, ["fetch", str(sources), "--out", str(tmp_path / "x"), "--max-page-mb", "50"])
     assert big.exit_code == 2 and "--max-page-mb must be above 0 and at most 10.5" in big.output
+
+
+@pytest.mark.parametrize(("status", "fetched"), [(404, True), (503, False)])
+def test_robots_txt_missing_allows_all_and_failing_allows_nothing(tmp_path: Path, status: int, fetched: bool) -> None:
+    with FeedServer(robots_status=status) as server:
+        listed = parse_sources(f"{server.base}/news/talks.html\n")
+        limits = Limits(user_agent="briefer/test", timeout=5, delay=0)
+        report = asyncio.run(fetch_sources(listed, FetchOptions(out=tmp_path / "out", limits=limits)))
+        assert server.downloads("/news/talks.html") == (1 if fetched else 0)
+    assert len(report.written) == (1 if fetched else 0)
+    if not fetched:
+        assert report.failures == [(f"{server.base}/news/talks.html",
+                                    f"{server.base}/robots.txt could not be read (a server error or no answer): "
+                                    "the host is not fetched until it can")]
+        state, _ = load_state(tmp_path / "out")
+        assert state.robots == {}  # not remembered: the next fetch asks again

@@ -109,6 +109,9 @@ class Polite:
                 raise FetchFailed(f"redirect loop ({' -> '.join([*seen, current])})"[:300])
             seen.append(current)
             if not await self.allowed(current):
+                if self._parsed.get(host_of(current)) is None:
+                    raise FetchFailed(f"{host_of(current)}/robots.txt could not be read (a server error or no "
+                                      "answer): the host is not fetched until it can")
                 raise FetchFailed(f"disallowed by {host_of(current)}/robots.txt")
             headers = {}
             if etag and len(seen) == 1:

@@ -163,7 +163,7 @@ class _Run:
             self._save()
 
     def _validators(self, url: str, resp: Response) -> None:
-        if resp.etag or resp.last_modified:
+        if (resp.etag or resp.last_modified) and len(resp.etag or "") <= 2_000 and len(resp.last_modified or "") <= 200:
             self.state.validators[url] = Validators(etag=resp.etag, last_modified=resp.last_modified,
                                                     checked=dt.datetime.now(dt.UTC).timestamp())
         self._save()
@@ -220,7 +220,8 @@ async def fetch_sources(sources: list[Source], opts: FetchOptions, say: Callable
         await asyncio.gather(*(run.source(src) for src in sources))
     finally:
         await client.aclose()
-        state.robots = {host: Robots(fetched=t, text=text) for host, (t, text) in robots.items()}
+        # A robots.txt that could not be read (a 5xx, no answer) kept this fetch off its host; the next one asks again.
+        state.robots = {host: Robots(fetched=t, text=text) for host, (t, text) in robots.items() if text is not None}
         run._save()
     run.report.downloads = client.downloads
     return run.report
