@@ -145,7 +145,8 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
     seen = set(brief.continuity.already_reported) if brief.continuity else set()
     seen_note = f"already in the brief of {brief.continuity.compared_with.date}" if brief.continuity else ""
     for a in brief.articles:
-        meta = " · ".join(x for x in (f"{md(a.outlet) if a.outlet else 'outlet unknown'} ({md(a.outlet_description)})",
+        # An outlet with its description ("not described" without an entry); an unknown one has none to give.
+        meta = " · ".join(x for x in (f"{md(a.outlet)} ({md(a.outlet_description)})" if a.outlet else "outlet unknown",
                                       published_line(a.published, a.date_basis), a.language,
                                       "**stale**" if a.id in stale else "",
                                       f"**{KEPT_IN_PART}**" if a.warnings else "",
