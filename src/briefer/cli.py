@@ -260,6 +260,9 @@ def summarize(
         if fetch is not None:
             from .fetch_cli import run_fetch
 
+            if dry_run:
+                raise UsageError("--dry-run writes nothing and --fetch writes FOLDER: run `briefer fetch` first")
+
             fetched = run_fetch(fetch, folder, contact=os.environ.get("BRIEFER_CONTACT"))
         from .redact import register
 
