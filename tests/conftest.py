@@ -62,6 +62,28 @@ def _offline_guard(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(var, raising=False)
 
 
+@pytest.fixture(scope="session")
+def elsewhere(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A working directory holding another folder's briefs: the README's "Day after day" commands'
+    `briefs/2024-09-17/` and `briefs/2024-09-18/`, and `briefs/2024-09-16/` as a briefer without indexes
+    left it. Every test runs from here (`_away_from_the_checkout`), so none depends on the directory
+    pytest was started in, or on what a default `briefs/` there holds."""
+    from briefer.pipeline import RunConfig, summarize_folder
+
+    cwd = tmp_path_factory.mktemp("elsewhere")
+    for day in ("2024-09-17", "2024-09-18"):
+        summarize_folder(RunConfig(folder=FIXTURES / "daily" / day, out_dir=cwd / "briefs" / day, date=day,
+                                   offline=True))
+    (cwd / "briefs" / "2024-09-16").mkdir()
+    shutil.copy(cwd / "briefs" / "2024-09-17" / "brief.json", cwd / "briefs" / "2024-09-16" / "brief.json")
+    return cwd
+
+
+@pytest.fixture(autouse=True)
+def _away_from_the_checkout(elsewhere: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(elsewhere)
+
+
 @pytest.fixture
 def fixture_copy(tmp_path: Path) -> Path:
     """A private copy of fixtures/ (articles, recordings, alias file), so tests can change it freely."""
@@ -99,22 +121,15 @@ def output_files(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
-def without_run_counters(raw: bytes) -> dict[str, Any]:
-    """brief.json's data without the counters that differ between a live run and its replay."""
-    data: dict[str, Any] = json.loads(raw)
-    for key in ("model_calls", "cache_hits", "http_attempts"):
-        data["stats"].pop(key)
-    return data
+RUN_REPORT = "run.json"  # what a run spent and replayed: the one file two runs of the same brief differ in
 
 
 def assert_same_outputs(one: Path, two: Path) -> None:
-    """Two runs wrote the same files, byte for byte, brief.json apart from its run counters."""
+    """Two runs wrote the same files, byte for byte, brief.json included; only their run reports differ."""
     a, b = output_files(one), output_files(two)
-    assert sorted(a) == sorted(b)
+    assert sorted(a) == sorted(b) and RUN_REPORT in a
     for name in a:
-        if name == "brief.json":
-            assert without_run_counters(a[name]) == without_run_counters(b[name])
-        else:
+        if name != RUN_REPORT:
             assert a[name] == b[name], name
 
 

@@ -27,7 +27,9 @@ def test_summarize_offline_writes_the_brief(fixture_copy: Path, tmp_path: Path) 
     assert r.returncode == 0, r.stderr
     assert r.stdout == ""
     assert "brief written to" in r.stderr
-    assert "5 articles, 0 failed, 0 skipped, 6 cache hits, 0 model calls (0 HTTP requests)" in r.stderr
+    # A first offline run spent nothing and replayed the recordings: there was no cache to hit.
+    assert ("5 articles, 0 failed, 0 skipped; spent: 0 model calls (0 HTTP requests), 0 tokens, $0; "
+            "replayed: 6 answers from the recordings") in r.stderr
     brief = json.loads((out / "brief.json").read_text(encoding="utf-8"))
     schema = json.loads((ROOT / "schemas" / "brief.schema.json").read_text(encoding="utf-8"))
     jsonschema.validate(brief, schema)
@@ -201,8 +203,8 @@ def test_the_rerecord_hint_reproduces_the_run_options(fixture_copy: Path, tmp_pa
                 "--temperature", "0.7", "--max-tokens", "900", "--prompt-dir", str(prompts), "--recordings",
                 str(fixture_copy / "recordings"), "--stale-days", "3", "--max-input-tokens", "5000")
     assert r.returncode == 1
-    hint = (f"briefer summarize {folder} --record --model gpt-4o --temperature 0.7 --max-tokens 900 "
-            f"--prompt-dir '{prompts}' --max-input-tokens 5000 --stale-days 3")
+    hint = (f"briefer summarize {folder} --record-stale --model gpt-4o --temperature 0.7 --max-tokens 900 "
+            f"--prompt-dir '{prompts}' --no-since --max-input-tokens 5000 --stale-days 3")
     assert f"Re-record with: {hint}" in r.stderr, r.stderr
     assert "generation parameters differ" in r.stderr
 

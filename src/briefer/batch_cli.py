@@ -327,13 +327,14 @@ def brief_lines(done: Any) -> int:
     """The brief's line (and its failures); returns the run's exit code."""
     result = done.result
     assert result is not None
-    b, s = result.brief, result.brief.stats
+    from .render.run import closing_line
+
+    b = result.brief
     if done.given_up:
         _say(f"briefer: {done.given_up} requests got no valid answer in 3 batches; not asked live (--live-rest "
              "asks them live)")
     _say(f"{done.imported} answers imported{f', {done.live} requests asked live' if done.live else ''}; "
-         f"{'partial brief' if b.partial else 'brief'} written to {result.out_dir}: {s.articles} articles, "
-         f"{len(b.failures)} failed, {s.cache_hits} cache hits, {s.model_calls} model calls")
+         + closing_line(b, result.report, result.out_dir) + result.since_note)
     from .cli import brief_problem_lines
 
     brief_problem_lines(b)

@@ -184,6 +184,9 @@ def summarize(
         bool, typer.Option("--offline", help="No network: answers come from recordings and cache.")
     ] = False,
     record: Annotated[bool, typer.Option("--record", help="Call the endpoint and write recordings.")] = False,
+    record_stale: Annotated[bool, typer.Option("--record-stale", help="Like --record, but replay the recordings "
+                                               "that still match: ask and record only the stale or missing "
+                                               "ones.")] = False,
     retry_failed: RetryFailed = False,
     recordings: Annotated[
         Path | None, typer.Option("--recordings", help="Recordings folder [default: recordings/<name> beside FOLDER].")
@@ -194,8 +197,10 @@ def summarize(
     prompt_dir: Annotated[Path | None, typer.Option("--prompt-dir", help="Prompt templates to use.")] = None,
     aliases: Annotated[Path | None, typer.Option("--aliases", help="Alias file joining or separating entities "
                                                  "[default: 'aliases.toml' beside FOLDER, if any].")] = None,
-    since: Annotated[Path | None, typer.Option("--since", help="Earlier brief's folder to compare with [default: "
-                                               "the newest earlier brief beside --out, if any].")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Earlier brief to compare with: its folder, or a "
+                                              "day (YYYY-MM-DD, 'yesterday') whose brief is beside --out "
+                                              "[default: the newest earlier brief of the same FOLDER beside a "
+                                              "dated --out].")] = None,
     no_since: Annotated[bool, typer.Option("--no-since", help="Compare with no earlier brief.")] = False,
     timeout: Timeout = DEFAULT_TIMEOUT,
     max_time: MaxTime = DEFAULT_MAX_TIME,
@@ -286,7 +291,7 @@ def summarize(
             cache_dir=None if no_cache else (cache_dir or _default_cache_dir()),
             recordings_dir=recordings,
             offline=offline,
-            record=record,
+            record=record, record_stale=record_stale,
             retry_failed=retry_failed,
             prompt_dir=prompt_dir,
             aliases=aliases, since=since, no_since=no_since,
@@ -330,18 +335,10 @@ def summarize(
             progress.stop()
         raise _fail(str(exc), exc.exit_code) from None
     progress.stop()
+    from .render.run import closing_line
+
     b = result.brief
-    s = b.stats
-    status = "partial brief" if b.partial else "brief"
-    kept = [a for a in b.articles if a.warnings]
-    _say(
-        f"{status} written to {result.out_dir}: {s.articles} articles"
-        + (f" ({len(kept)} kept in part)" if kept else "") + f", {len(b.failures)} failed, "
-        f"{len(b.skipped)} skipped, {s.cache_hits} cache hits, {s.model_calls} model calls "
-        f"({s.http_attempts} HTTP requests), "
-        f"{s.prompt_tokens + s.completion_tokens} tokens ({s.prompt_tokens} prompt + {s.completion_tokens} completion)"
-        + (f", estimated ${s.cost_usd_est:.4f}" if s.cost_usd_est is not None else ""),
-    )
+    _say(closing_line(b, result.report, result.out_dir) + result.since_note)
     brief_problem_lines(b)
     raise typer.Exit(result.exit_code or (3 if fetched else 0))
 

@@ -63,13 +63,14 @@ def _outlets(refs: list[ArticleRef]) -> list[OutletRef]:
 
 
 def _copy(mine: Article, copy: Article, outlets: Outlets, similarity: float) -> CarriedCopy:
-    entry = outlets.find((copy.url, copy.canonical_url), (copy.site,))
+    entry = outlets.find((copy.url, copy.canonical_url), (copy.site_name, copy.site))
     host = (urlsplit(copy.url).hostname or "").removeprefix("www.") if copy.url else None
     kinds = [CopyDifference(kind=cast(Literal["number", "name", "date"], d.kind), chosen=d.chosen,
                             copy_says=d.copy, context=d.context)
              for d in differences(mine.clean_text, copy.clean_text)]
-    return CarriedCopy(source_path=copy.source_path, outlet=entry.name if entry else (copy.site or host),
-                       url=copy.url, outlet_description=describe(entry), similarity=similarity, differences=kinds)
+    outlet = entry.name if entry else (copy.site_name or copy.site or host)
+    return CarriedCopy(source_path=copy.source_path, outlet=outlet, url=copy.url, outlet_description=describe(entry),
+                       similarity=similarity, differences=kinds)
 
 
 def _origin(members: tuple[Article, ...]) -> str | None:

@@ -73,8 +73,9 @@ class Call:
 class Policy:
     offline: bool = False
     record: bool = False
+    record_stale: bool = False  # with record: a current recording still answers; only the rest is asked
     use_cache: bool = True
-    record_command: str = "briefer summarize FOLDER --record"
+    record_command: str = "briefer summarize FOLDER --record-stale"
     price: Price | None = None
     max_cost: float | None = None  # USD; a request that could pass it is not sent
     batched: frozenset[str] = frozenset()  # stages a batch answers: never sent from here
@@ -92,15 +93,28 @@ class Deferred(Exception):
 
 
 @dataclass
+class Tokens:
+    """Tokens of one prompt's requests (a field per kind of token, so a new kind is one more field)."""
+
+    prompt: int = 0
+    completion: int = 0
+
+
+@dataclass
 class Counters:
+    """What this run spent (requests sent, tokens billed) and what it replayed (answers stored earlier), apart:
+    a replayed answer's tokens were spent by the run that first asked for it, never by this one."""
+
     model_calls: int = 0  # answers the model gave in this run
-    cache_hits: int = 0  # answers taken from the cache or recordings
     http_attempts: int = 0  # HTTP requests sent, retries and re-asks included
-    prompt_tokens: int = 0  # usage of the answers used, and of failed requests in this run
-    completion_tokens: int = 0
-    by_stage: dict[str, list[int]] = field(default_factory=dict)  # prompt name -> [prompt, completion]
-    spent_prompt: int = 0  # usage of what was sent in this run (model calls and failed requests)
-    spent_completion: int = 0
+    cache_hits: int = 0  # answers replayed from the cache (a reused summary's answers among them)
+    recording_hits: int = 0  # answers replayed from the recordings
+    spent: dict[str, Tokens] = field(default_factory=dict)  # prompt name -> billed in this run (failed requests too)
+    replayed: dict[str, Tokens] = field(default_factory=dict)  # prompt name -> as recorded with the replayed answers
+
+    @property
+    def replays(self) -> int:
+        return self.cache_hits + self.recording_hits
 
 
 def describe(call: Call) -> str:
@@ -234,15 +248,9 @@ class Gateway:
             self._tally(call.prompt, usage.prompt_tokens, usage.completion_tokens, spent)
 
     def _tally(self, prompt: str, prompt_tokens: int, completion_tokens: int, spent: bool = False) -> None:
-        c = self.counters
-        c.prompt_tokens += prompt_tokens
-        c.completion_tokens += completion_tokens
-        stage = c.by_stage.setdefault(prompt, [0, 0])
-        stage[0] += prompt_tokens
-        stage[1] += completion_tokens
-        if spent:
-            c.spent_prompt += prompt_tokens
-            c.spent_completion += completion_tokens
+        tally = (self.counters.spent if spent else self.counters.replayed).setdefault(prompt, Tokens())
+        tally.prompt += prompt_tokens
+        tally.completion += completion_tokens
 
     def count_reused(self, answered: list[Answered]) -> None:
         """Count a reused summary's answers as the cache hits they are (extract/reuse.py): as a rerun that asked
@@ -270,7 +278,8 @@ class Gateway:
                 if obj is not None or self._replays_failure(entry.kept):
                     return _Stored(obj, entry.response, entry.usage, entry.endpoint, from_cache=True,
                                    kept=entry.kept, sha256=sha256), []
-        recording = None if self.policy.record else self.recordings.load(call.stage, call.subject)
+        replays = not self.policy.record or self.policy.record_stale
+        recording = self.recordings.load(call.stage, call.subject) if replays else None
         if recording is None:
             return None, []
         stale = fp.differences(recording.fingerprint)
@@ -281,7 +290,8 @@ class Gateway:
             if not self._replays_failure(recording.kept):
                 return None, []  # a recorded failure, asked again (--retry-failed)
         elif obj is None:
-            return None, ["recorded answer no longer validates against the response model"]
+            return None, ["the recorded answer no longer validates against the response model (made for an "
+                          "earlier version of it, or edited)"]
         return _Stored(obj, recording.response, recording.usage, "", from_cache=False, kept=recording.kept), []
 
     def _replays_failure(self, kept: KeptAnswer | None) -> bool:
@@ -294,6 +304,8 @@ class Gateway:
         if recording is None:
             return None
         theirs = recording.fingerprint
+        if theirs == fp:  # the same request (its answer no longer validates): another model is no remedy
+            return None
         if fp.model_copy(update={"model": theirs.model, "mode": theirs.mode}) != theirs:
             return None
         options = f"--model {theirs.model}" + (f" --mode {theirs.mode}" if theirs.mode != fp.mode else "")
@@ -315,7 +327,10 @@ class Gateway:
 
         stored, stale = self._stored(call, fp, key)
         if stored is not None:
-            self.counters.cache_hits += 1
+            if stored.from_cache:
+                self.counters.cache_hits += 1
+            else:
+                self.counters.recording_hits += 1
             self._count(stored.usage, call)
             if tape is not None and stored.from_cache and stored.answer is not None:  # a replayed failure: not
                 tape.answered.append(Answered(key, stored.sha256, call.prompt, _pair(stored.usage)))
