@@ -176,7 +176,7 @@ def test_summarize_fetch_gives_sources_linking_to_the_original_urls(tmp_path: Pa
     md = (tmp_path / "brief" / "brief.md").read_text(encoding="utf-8")
     html = (tmp_path / "brief" / "brief.html").read_text(encoding="utf-8")
     for url in urls:
-        assert f"<{url}>" in md and f'href="{url}"' in html
+        assert f"]({url})" in md and f'href="{url}"' in html  # the headline links to the original
 
 
 def test_at_most_per_host_requests_at_once_with_the_delay_between_them(tmp_path: Path) -> None:

@@ -139,8 +139,9 @@ def test_three_copies_of_one_agency_story_are_one_request_citing_three_outlets(t
     assert "number differs: Mawazin News has “15”, Shafaq News has “12”" in html
     voices = ("Mawazin News (not described); Al Mayadeen (Lebanon; in ar; not state-affiliated; aligned with "
               "Hezbollah); Shafaq News (Iraq; owned by Kurdish-owned)")
-    assert f"Police blame militants for the bombing. [1] — {voices}" in md  # a perspective names its outlets
-    assert f"At least 15 were killed. [1] — {voices}" in md  # so does a disagreement's position
+    # A perspective names its outlets, after its citation; so does a disagreement's position.
+    assert re.search(rf"Police blame militants for the bombing\. \S+ — {re.escape(voices)}\n", md)
+    assert re.search(rf"At least 15 were killed\. \S+ — {re.escape(voices)}\n", md)
     assert md.count(voices) == 2 and html.count(voices) == 2
     assert "(Mawazin News (not described) · " in md  # the sources list: the outlet and its description
     assert "Outlet: not described" in html and "Outlet: Lebanon" not in html  # the chosen copy's own outlet
