@@ -47,7 +47,7 @@ def main() -> None:
         folder, cache = base / "articles", base / "cache"
         bench_model.write_articles(folder, args.articles)
         cfg = RunConfig(folder=folder, endpoint=EndpointConfig(model="gpt-4o-mini", mode=args.mode), cache_dir=cache,
-                        recordings_dir=base / "none")
+                        recordings_dir=base / "none", copy_threshold=0)  # one template: not copies here
         start_mb = peak_mb()
 
         t0 = time.perf_counter()

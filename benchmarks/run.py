@@ -107,7 +107,9 @@ def closing(stderr: str) -> dict[str, int]:
 def briefer(folder: Path, out: Path, cache: Path, url: str, concurrency: int) -> Run:
     return measure([*BRIEFER, "summarize", str(folder), "--out", str(out), "--cache-dir", str(cache), "--base-url",
                     url, "--recordings", str(folder.parent / "no-recordings"), "--concurrency", str(concurrency),
-                    "--date", "2024-12-31"])
+                    # The synthetic articles share one template: told apart only by their numbers, they would be
+                    # grouped as syndicated copies of one story and asked once. Each is to be asked here.
+                    "--date", "2024-12-31", "--copy-threshold", "0"])
 
 
 def merge_rounds(merge_calls: int, concurrency: int) -> int:

@@ -54,14 +54,16 @@ def _messy(folder: Path) -> None:
 def test_every_file_is_summarised_or_skipped_with_a_reason(tmp_path: Path) -> None:
     folder = tmp_path / "today"
     _messy(folder)
+    # The same text in every encoding: each one is to be read and summarised, so syndicated-copy grouping (which
+    # would ask once for all of them, tests/test_syndicated.py) is off here.
     with FakeOpenAI(echo_model.respond) as server:
         live = RunConfig(folder=folder, out_dir=tmp_path / "live", date="2026-11-22", cache_dir=None, record=True,
-                         recordings_dir=tmp_path / "rec", recursive=True,
+                         recordings_dir=tmp_path / "rec", recursive=True, copy_threshold=0,
                          endpoint=EndpointConfig(model="gpt-4o-mini", base_url=server.base_url))
         assert asyncio.run(run(live)).exit_code == 0
     # Then offline, from what was recorded: no network at all.
     result = asyncio.run(run(RunConfig(folder=folder, out_dir=tmp_path / "out", date="2026-11-22", offline=True,
-                                       recordings_dir=tmp_path / "rec", recursive=True)))
+                                       recordings_dir=tmp_path / "rec", recursive=True, copy_threshold=0)))
     assert result.exit_code == 0 and result.report.spent.answers == 0
     brief = result.brief
     summarised = {a.id for a in brief.articles}

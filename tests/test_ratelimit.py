@@ -15,6 +15,8 @@ from fake_openai import FakeOpenAI, RateLimits
 
 
 def _articles(folder: Path, n: int) -> Path:
+    """n articles of one template, told apart by their numbers only: syndicated copies of one story to briefer's
+    grouping, so the runs here turn it off (copy_threshold=0) to send each one."""
     folder.mkdir()
     for i in range(n):
         (folder / f"a{i:03d}.txt").write_text(
@@ -29,7 +31,7 @@ def test_paced_run_gets_no_429_and_uses_the_rate(tmp_path: Path, rpm: float | No
     folder = _articles(tmp_path / "in", 40)
     with FakeOpenAI(echo_model.respond, latency=0.02, limits=limits) as server:
         cfg = RunConfig(folder=folder, out_dir=tmp_path / "out", date="2026-11-22", cache_dir=None,
-                        recordings_dir=tmp_path / "none", concurrency=16,
+                        recordings_dir=tmp_path / "none", concurrency=16, copy_threshold=0,
                         endpoint=EndpointConfig(model="gpt-4o-mini", base_url=server.base_url, rpm=rpm, tpm=tpm))
         result = asyncio.run(run(cfg))
     assert result.exit_code == 0
@@ -53,7 +55,7 @@ def test_an_unpaced_run_does_hit_the_limit(tmp_path: Path) -> None:
     folder = _articles(tmp_path / "in", 40)
     with FakeOpenAI(echo_model.respond, latency=0.02, limits=limits) as server:
         cfg = RunConfig(folder=folder, out_dir=tmp_path / "out", date="2026-11-22", cache_dir=None,
-                        recordings_dir=tmp_path / "none", concurrency=16,
+                        recordings_dir=tmp_path / "none", concurrency=16, copy_threshold=0,
                         endpoint=EndpointConfig(model="gpt-4o-mini", base_url=server.base_url, max_retries=10))
         asyncio.run(run(cfg))
     assert limits.rejected > 0

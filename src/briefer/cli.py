@@ -24,6 +24,7 @@ from . import gcpause
 from .batch_cli import batch_app
 from .errors import BrieferError, Terminated, UsageError
 from .eval.command import eval_command
+from .fetch_cli import fetch_command
 from .options import DEFAULT_MAX_TIME, DEFAULT_TIMEOUT, MaxTime, RetryFailed, Stream, Timeout
 
 # Shown under `briefer --help` and `briefer summarize --help`. "\b" keeps click from rewrapping the lines.
@@ -250,10 +251,24 @@ def summarize(
                                                         "per batch; more are split.")] = 50_000,
     max_batch_bytes: Annotated[int, typer.Option("--max-batch-bytes", help="With --batch: bytes per batch input "
                                                  "file; more are split.")] = 200 * 1024 * 1024,
+    fetch: Annotated[Path | None, typer.Option("--fetch", help="Sources file: fetch its feeds and pages into "
+                                               "FOLDER first (as `briefer fetch SOURCES --out FOLDER`).")] = None,
+    copy_threshold: Annotated[float, typer.Option("--copy-threshold", help="Similarity (0-1) at which articles "
+                                                  "are copies of one story, asked once; 0 turns it off.")] = 0.5,
+    outlets: Annotated[Path | None, typer.Option("--outlets", help="Your descriptions of outlets [default: "
+                                                 "'outlets.toml' beside FOLDER, if any].")] = None,
 ) -> None:
     """Summarise every article in FOLDER and merge them into one daily brief."""
     progress: _Progress | None = None
+    fetched = 0
     try:
+        if fetch is not None:
+            from .fetch_cli import run_fetch
+
+            if dry_run:
+                raise UsageError("--dry-run writes nothing and --fetch writes FOLDER: run `briefer fetch` first")
+
+            fetched = run_fetch(fetch, folder, contact=os.environ.get("BRIEFER_CONTACT"))
         from .redact import register
 
         register(os.environ.get("OPENAI_API_KEY"))  # redacted from all output even before a request is made
@@ -288,6 +303,7 @@ def summarize(
             price=price,
             max_cost=max_cost,
             html=not no_html,
+            copy_threshold=copy_threshold, outlets=outlets,
         )
         if not batch and (batch_merge or live_rest or poll_interval is not None):
             raise UsageError("--batch-merge, --live-rest and --poll-interval go with --batch")
@@ -324,7 +340,7 @@ def summarize(
     b = result.brief
     _say(closing_line(b, result.report, result.out_dir) + result.since_note)
     brief_problem_lines(b)
-    raise typer.Exit(result.exit_code)
+    raise typer.Exit(result.exit_code or (3 if fetched else 0))
 
 
 def brief_problem_lines(b: Any) -> None:
@@ -361,6 +377,9 @@ def _print_plan(plan: Any) -> None:
                f"provider-side prompt caching applies): {plan.fixed_prompt_tokens:,}")
     for s in plan.skipped:
         typer.echo(f"skipped: {s.source_path}: {s.reason}")
+    for chosen, copies in plan.copies:
+        typer.echo(f"copies of one story (asked once, for {chosen}): "
+                   + ", ".join(f"{c} ({sim:.2f})" for c, sim in copies))
 
 
 @app.command()
@@ -378,6 +397,7 @@ def schemas(
 
 
 app.command("eval")(eval_command)
+app.command("fetch")(fetch_command)
 app.add_typer(batch_app, name="batch")
 
 

@@ -847,6 +847,49 @@ class StaleArticle(Strict):
     reason: NonEmpty
 
 
+NOT_DESCRIBED = "not described"
+
+
+class OutletEntry(Strict):
+    """An outlet as the user describes it in outlets.toml (briefer ships no ratings of its own)."""
+
+    name: NonEmpty = Field(description="The outlet's display name.")
+    country: str | None = Field(default=None, description="Where it is based.")
+    language: str | None = Field(default=None, description="The language it publishes in.")
+    owner: str | None = Field(default=None, description="Who owns it.")
+    state_affiliated: bool | None = Field(default=None, description="Whether it is state-affiliated; null: not said.")
+    note: str | None = Field(default=None, description="The user's own note (e.g. 'aligned with Hezbollah').")
+
+
+class CopyDifference(Strict):
+    kind: Literal["number", "name", "date"] = Field(description="What differs between the two copies.")
+    chosen: NonEmpty = Field(description="What the copy the brief was written from says.")
+    copy_says: NonEmpty = Field(description="What this copy says in its place.")
+    context: NonEmpty = Field(description="This copy's sentence, shortened around it.")
+
+
+class CarriedCopy(Strict):
+    """Another outlet's copy of a syndicated story: not sent to the model, cited with the copy that was."""
+
+    source_path: NonEmpty = Field(description="Path of the copy's file, relative to the folder summarised.")
+    outlet: str | None = Field(description="The outlet that carried it (outlets.toml name, site name or URL host).")
+    url: str | None = Field(default=None, description="Where it was published.")
+    outlet_description: NonEmpty = Field(
+        default=NOT_DESCRIBED, description="The outlet as outlets.toml describes it; 'not described' otherwise.")
+    similarity: float = Field(description="Estimated Jaccard similarity of the two texts' shingles (0 to 1).")
+    differences: list[CopyDifference] = Field(
+        default_factory=list, description="Numbers, names and dates this copy gives differently.")
+
+
+class OutletRef(Strict):
+    """One outlet of the brief's sources, as perspectives, positions and the sources list name it."""
+
+    name: NonEmpty = Field(description="The outlet's name (outlets.toml, else the article's site or outlet).")
+    description: NonEmpty = Field(description="As outlets.toml describes it; 'not described' when it has no entry.")
+    article_ids: list[NonEmpty] = Field(
+        description="The sources it published or carried (a syndicated copy counts for the source it is cited with).")
+
+
 class ArticleRef(Strict):
     id: NonEmpty
     headline_en: NonEmpty
@@ -874,6 +917,15 @@ class ArticleRef(Strict):
     page_published: str | None = Field(default=None, description="The publication date the file itself gives (page "
                                        "metadata, a record's or front matter's date), ISO 8601 where it could be "
                                        "read, else as written; beside the model's date; null if none.")
+    outlet_description: NonEmpty = Field(
+        default=NOT_DESCRIBED,
+        description="The outlet as the user's outlets.toml describes it, in words; 'not described' when it has no "
+        "entry (never read as neutral).")
+    outlet_entry: OutletEntry | None = Field(default=None, description="The outlets.toml entry applied, if any.")
+    origin: str | None = Field(
+        default=None, description="Who the syndicated story comes from (the agency the copies credit), if known.")
+    carried_by: list[CarriedCopy] = Field(
+        default_factory=list, description="The other outlets' copies of this story (syndicated copies, told once).")
 
 
 class EarlierBrief(Strict):
@@ -1010,6 +1062,10 @@ class Brief(Strict):
     skipped: list[Skipped]
     notes: list[IngestNote]
     stats: Stats
+    outlets: list[OutletRef] = Field(
+        default_factory=list,
+        description="Every outlet of the sources with its description, in the order of the sources: who holds each "
+        "perspective and position, by their article_ids.")
 
     _checked = field_validator("executive_summary", "disagreements", mode="before")(_unchecked)
 

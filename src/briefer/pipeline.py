@@ -23,9 +23,13 @@ from .brief.aliases import aliases_for
 from .brief.continuity import Earlier, compared_note, load_earlier
 from .brief.history import INDEX_FILE, find_earlier, index_json, resolve_since
 from .brief.merge import DEFAULT_MERGE_BUDGET, DEFAULT_STALE_DAYS, MergeInputs, build_brief, today
+from .brief.outlets import outlets_for
+from .brief.sources import describe_sources
 from .errors import ArticleFailed, NothingProduced, OutputBusy, OutputError, ReplayError, UsageError
 from .extract.article import DEFAULT_MAX_INPUT_TOKENS, planned_calls, summarize_article
 from .extract.reuse import StoredSummaries
+from .fetch.copies import DEFAULT_THRESHOLD as DEFAULT_COPY_THRESHOLD
+from .fetch.copies import set_copies_aside
 from .files import Busy, OutputSet, check_set, clean_parts, lock_out
 from .ingest.folder import DEFAULT_MAX_CHARS, Article, Folder, read_folder
 from .model.answers import Call, Gateway, Policy, response_schema
@@ -106,6 +110,8 @@ class RunConfig:
     since: Path | str | None = None
     no_since: bool = False  # a standalone brief, compared with no earlier one
     batched: tuple[str, ...] = ()  # stages a batch answered (batch_run): never asked live by this run
+    copy_threshold: float = DEFAULT_COPY_THRESHOLD  # syndicated copies: similarity to be one story; 0: off
+    outlets: Path | None = None  # the outlets file; default: outlets.toml beside the folder, if there is one
 
     @property
     def model_price(self) -> Price | None:
@@ -208,6 +214,8 @@ def _check(cfg: RunConfig) -> None:
         raise UsageError("--max-input-tokens and --merge-budget must be at least 100")
     if cfg.stale_after_days < 0:
         raise UsageError(f"--stale-days must be at least 0, got {cfg.stale_after_days}")
+    if not 0 <= cfg.copy_threshold <= 1:
+        raise UsageError(f"--copy-threshold must be between 0 and 1, got {cfg.copy_threshold}")
     if cfg.max_cost is not None and not 0 < cfg.max_cost < math.inf:  # nan would disable the cap silently
         raise UsageError("--max-cost must be a positive number of USD")
     if cfg.max_cost is not None and cfg.model_price is None:
@@ -324,12 +332,14 @@ async def _run(cfg: RunConfig, rep: Reporter, client_factory: Callable[[], Model
     notes = [IngestNote(source_path=p, note=n) for p, n in folder.notes]
     prompts = Prompts(cfg.prompt_dir)
     aliases = aliases_for(cfg.folder, cfg.aliases)  # a bad alias file stops the run before any model call
+    outlets = outlets_for(cfg.folder, cfg.outlets)  # so does a bad outlets file
     earlier = _earlier(cfg, rep.warn)
     gateway = _gateway(cfg, rep, client_factory, earlier)
     out = cfg.output
     started = time.time()
     try:
         summaries, failures = await _summarize_all(folder.articles, gateway, prompts, cfg, out, rep)
+        notes += _copies_of_failures(folder, failures)
         if not summaries:
             first = failures[0].reason if failures else "no output"
             raise NothingProduced(f"no article could be summarised ({len(failures)} failed); first: {first}",
@@ -350,6 +360,7 @@ async def _run(cfg: RunConfig, rep: Reporter, client_factory: Callable[[], Model
     finally:
         gateway.report_stale()
         await gateway.aclose()
+    brief = describe_sources(brief, outlets, folder.copies, folder.similarity, {a.id: a for a in folder.articles})
     report = run_report(gateway.counters, cfg.model_price)
     # Rendering and writing are CPU and disk work with nothing to await: a worker thread does them, so the event
     # loop (a notebook's, a web server's) keeps running meanwhile.
@@ -379,6 +390,14 @@ def _write_brief(cfg: RunConfig, brief: Brief, summaries: list[ArticleSummary], 
     _write(out / RUN_REPORT, report_json(report))
 
 
+def _copies_of_failures(folder: Folder, failures: list[Failure]) -> list[IngestNote]:
+    """A note for each syndicated copy of an article that failed: it was not asked for itself either."""
+    failed = {f.source_path for f in failures}
+    return [IngestNote(source_path=c.source_path, note=f"a syndicated copy of {a.source_path}, which failed: not "
+                       "asked separately (--copy-threshold 0 asks every copy)")
+            for a in folder.articles if a.source_path in failed for c in folder.copies.get(a.id, ())]
+
+
 def _earlier(cfg: RunConfig, warn: Callable[[str], None]) -> Earlier | None:
     """The earlier brief this one is compared with: --since (a folder, or a day whose brief is found beside the
     output), else the newest earlier brief of the same input folder beside a dated output."""
@@ -393,7 +412,9 @@ def _earlier(cfg: RunConfig, warn: Callable[[str], None]) -> Earlier | None:
 
 
 def _read(cfg: RunConfig) -> Folder:
-    return read_folder(cfg.folder, recursive=cfg.recursive, max_chars=cfg.max_chars, follow_links=cfg.follow_links)
+    """The folder's articles, syndicated copies set aside: the model is asked once per story."""
+    folder = read_folder(cfg.folder, recursive=cfg.recursive, max_chars=cfg.max_chars, follow_links=cfg.follow_links)
+    return set_copies_aside(folder, cfg.copy_threshold)
 
 
 def _gateway(cfg: RunConfig, rep: Reporter, client_factory: Callable[[], ModelClient] | None = None,
@@ -430,6 +451,7 @@ class DryRun:
     fixed_prompt_tokens: int  # per article request: system prompt + response schema, sent first
     price: Price | None
     batch_price: Price | None = None  # the article requests' price in a batch (briefer batch submit)
+    copies: list[tuple[str, list[tuple[str, float]]]] = field(default_factory=list)  # chosen -> (copy, similarity)
 
     def totals(self) -> tuple[int, int, int, int]:
         """Requests to send, requests cached, prompt and completion tokens to send."""
@@ -478,7 +500,9 @@ def dry_run(cfg: RunConfig) -> DryRun:
     first = planned_calls(folder.articles[0], prompts, cfg.max_input_tokens)[0] if folder.articles else None
     fixed = prompt_estimate(first.messages[:1], response_schema(first.response_model)[0]) if first else 0
     return DryRun(rows, [Skipped(source_path=p, reason=r) for p, r in folder.skipped], fixed, cfg.model_price,
-                  batch_price(cfg.endpoint.model, cfg.price))
+                  batch_price(cfg.endpoint.model, cfg.price),
+                  copies=[(chosen, [(c.id, folder.similarity.get(c.id, 0.0)) for c in group])
+                          for chosen, group in folder.copies.items()])
 
 
 def merge_request_inputs(cfg: RunConfig, summaries: list[ArticleSummary]) -> MergeInputs:

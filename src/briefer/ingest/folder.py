@@ -74,6 +74,7 @@ class Article:
     site_name: str | None = None  # the outlet's name as the file gives it (og:site_name, a feed's, front matter's)
     page_title: str | None = None  # the file's own title (a page's <title>), beside the model's headline
     page_date: str | None = None  # the file's own publication date (ISO where it reads as one)
+    author: str | None = None  # the record's (a fetched feed item's author)
     truncated: bool = False  # the text was cut at a paragraph break to max_chars
     record: int | None = None  # 1-based record number in a JSON / JSON Lines feed
 
@@ -101,6 +102,10 @@ class Article:
 class Folder:
     articles: list[Article] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (relative path, reason)
+    # Syndicated copies set aside before any model call (fetch/copies.py): chosen article id -> its copies,
+    # and each copy's id -> its similarity to the chosen one. Empty as ingest reads a folder.
+    copies: dict[str, tuple[Article, ...]] = field(default_factory=dict)
+    similarity: dict[str, float] = field(default_factory=dict)
     notes: list[tuple[str, str]] = field(default_factory=list)  # (relative path, what was done): truncation, guesses
 
 
@@ -302,7 +307,8 @@ class _Reader:
                        paragraphs=c.paragraphs, dateline=dateline, removed=c.removed, encoding=encoding,
                        url=_bounded_meta(doc.url), site=doc.site, canonical_url=_bounded_meta(doc.canonical_url),
                        site_name=_bounded_meta(doc.site_name), page_title=_bounded_meta(doc.page_title),
-                       page_date=_bounded_meta(page_date(doc.date)), truncated=truncated, record=record)
+                       page_date=_bounded_meta(page_date(doc.date)), author=_bounded_meta(doc.author),
+                       truncated=truncated, record=record)
 
     def read(self, path: Path, rel: str, limit: int) -> tuple[bytes, str, int]:
         """The first `limit` bytes, the SHA-256 of the whole file (read in chunks) and its size.

@@ -7,7 +7,9 @@ the one the page's markup declares (no guessing from the URL or the text), in tr
 Feeds are JSON: a list of records, an object holding such a list (`items`, `articles`, `entries`, ...),
 a single record, or JSON Lines (one record per line, read line by line). A record's fields are found
 by name, ignoring case, '_' and '-', under the common aliases in `FIELDS`. A text field that holds HTML
-(an RSS `content:encoded`, a JSON Feed `content_html`) is reduced to its text.
+(an RSS `content:encoded`, a JSON Feed `content_html`) is reduced to its text. A record with an `html`
+field holding a whole page (as `briefer fetch` writes) is read as that page is: trafilatura extracts the
+text, and the record's own fields (url, canonical_url, site_name, title, published, author) come first.
 
 Nothing here reads files by path or cleans text: ingest does that.
 """
@@ -35,7 +37,10 @@ FIELDS: dict[str, tuple[str, ...]] = {
              "publicationdate", "pubdatetime", "datetime", "created", "createdat", "updated", "datemodified",
              "timestamp", "time"),
     "site": ("site", "sitename", "outlet", "source", "sourcename", "publisher", "feed", "domain", "sourcedomain"),
+    "author": ("author", "byline", "creator", "authors"),
 }
+# A field holding the whole page as fetched (briefer fetch): read as an .html file is.
+PAGE_FIELDS = ("html", "pagehtml", "rawhtml")
 # Keys under which an object keeps its list of records.
 RECORD_LISTS = ("items", "articles", "entries", "data", "posts", "results", "records", "documents", "news",
                 "stories", "hits", "docs")
@@ -60,6 +65,7 @@ class Doc:
     canonical_url: str | None = None
     site_name: str | None = None  # the outlet's name as the file gives it (never a host name)
     page_title: str | None = None  # the file's own title (a page's <title>), as written
+    author: str | None = None  # a feed item's author (briefer fetch writes it)
 
 
 @dataclass(frozen=True)
@@ -282,6 +288,9 @@ def record_doc(value: Any, site_name: str | None = None) -> tuple[Doc, str]:
         raise InputError(f"not an object but {_kind(value)}")
     fields = {_KEY.sub("", str(k)).lower(): v for k, v in value.items()}
     found = {name: _first(fields, aliases) for name, aliases in FIELDS.items()}
+    page = _first(fields, PAGE_FIELDS)
+    if page and page.strip():
+        return _page_record(page, found), page
     raw_text = found["text"]
     if not raw_text or not raw_text.strip():
         names = ", ".join(FIELDS["text"][:4])
@@ -292,8 +301,20 @@ def record_doc(value: Any, site_name: str | None = None) -> tuple[Doc, str]:
     raw = raw_text if raw_title is None else f"{raw_title}\n{raw_text}"
     site = _clean_meta(found["site"]) or site_name
     doc = Doc(text=text, title=_clean_meta(title), date=_clean_meta(found["date"]), url=_clean_meta(found["url"]),
-              site=site, canonical_url=_clean_meta(found["canonical"]), site_name=site, page_title=_clean_meta(title))
+              site=site, canonical_url=_clean_meta(found["canonical"]), site_name=site, page_title=_clean_meta(title),
+              author=_clean_meta(found["author"]))
     return doc, raw
+
+
+def _page_record(page: str, found: dict[str, str | None]) -> Doc:
+    """A record holding a fetched page: the page's text, the record's metadata first, then the page's."""
+    doc = html_document(page)
+    return Doc(text=doc.text, title=_clean_meta(found["title"]) or doc.title,
+               date=_clean_meta(found["date"]) or doc.date, url=_clean_meta(found["url"]) or doc.url,
+               site=_clean_meta(found["site"]) or doc.site,
+               canonical_url=_clean_meta(found["canonical"]) or doc.canonical_url,
+               site_name=_clean_meta(found["site"]) or doc.site_name,
+               page_title=doc.page_title or _clean_meta(found["title"]), author=_clean_meta(found["author"]))
 
 
 def _record(number: int, source: str, value: Any, site_name: str | None = None) -> Record:
@@ -316,7 +337,7 @@ def _record_list(value: Any) -> list[Any] | None:
             if isinstance(v, dict) and (inner := _record_list(v)) is not None:
                 return inner
         fields = {_KEY.sub("", str(k)).lower() for k in value}
-        if fields & set(FIELDS["text"]):
+        if fields & set(FIELDS["text"] + PAGE_FIELDS):
             return [value]
     return None
 

@@ -12,10 +12,13 @@ from dataclasses import dataclass
 
 from briefer.extract import dates
 from briefer.models import (
+    NOT_DESCRIBED,
     ArticleRef,
     ArticleSummary,
     Brief,
     BriefEntity,
+    CarriedCopy,
+    CopyDifference,
     EntityType,
     Stats,
     Story,
@@ -422,3 +425,48 @@ def page_differences(a: ArticleRef) -> list[str]:
         elif not (given.startswith(model_date) or model_date.startswith(given)):
             out.append(f"the page is dated {dates.show(given)}, the model dates it {dates.show(model_date)}")
     return out
+
+
+def outlet_voices(brief: Brief, ids: list[str]) -> list[tuple[str, str]]:
+    """(outlet, description) for each outlet that carried the cited articles, in citation order, once each:
+    how perspectives and disagreement positions name who holds them."""
+    refs = {a.id: a for a in brief.articles}
+    out: dict[str, str] = {}
+    for i in ids:
+        ref = refs.get(i)
+        if ref is None:
+            continue
+        out.setdefault(ref.outlet or ref.site_name or "outlet unknown", ref.outlet_description)
+        for c in ref.carried_by:
+            out.setdefault(c.outlet or "outlet unknown", c.outlet_description)
+    return list(out.items())
+
+
+def voices_line(brief: Brief, ids: list[str]) -> str:
+    """"Al Mayadeen (Lebanon; aligned with Hezbollah); Mawazin News (not described)": who holds a perspective or
+    position, where the user's outlets file describes at least one of them; "" where it describes none (the
+    sources list says "not described" for each, and a perspective need not say it again)."""
+    voices = outlet_voices(brief, ids)
+    if all(description == NOT_DESCRIBED for _, description in voices):
+        return ""
+    return "; ".join(name if name == "outlet unknown" else f"{name} ({description})" for name, description in voices)
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def carried_line(ref: ArticleRef) -> str | None:
+    """"Reuters, as carried by Mawazin News and Al Mayadeen" for a story told once for several outlets."""
+    if not ref.carried_by:
+        return None
+    names = list(dict.fromkeys([ref.outlet or ref.site_name or "outlet unknown",
+                                *[c.outlet or "outlet unknown" for c in ref.carried_by]]))
+    return f"{ref.origin}, as carried by {_and(names)}" if ref.origin else f"carried by {_and(names)}"
+
+
+def difference_line(ref: ArticleRef, copy: CarriedCopy, d: CopyDifference) -> str:
+    """One difference between two copies, in words (the caller escapes it)."""
+    mine = ref.outlet or ref.site_name or "the copy summarised"
+    theirs = copy.outlet or copy.source_path
+    return f"{d.kind} differs: {mine} has “{d.chosen}”, {theirs} has “{d.copy_says}” (“{d.context}”)"

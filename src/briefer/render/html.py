@@ -52,11 +52,14 @@ from .common import (
     UNVERIFIED,
     Citations,
     age_line,
+    carried_line,
     compact_group,
     date_mark,
+    difference_line,
     entity_groups,
     grounding_line,
     kept_in_part,
+    link_target,
     missing_note,
     named_outlets,
     other_spellings,
@@ -71,6 +74,7 @@ from .common import (
     support_note,
     untold_timeline,
     unverified_quotes,
+    voices_line,
     who_says,
 )
 
@@ -389,6 +393,7 @@ def brief_html_pieces(brief: Brief, summaries: Sequence[ArticleSummary]) -> Iter
         timeline_title="Timeline" if not brief.stories else "Other dated events (in no story)",
         story_parts=lambda story: story_parts(brief, story),
         source_links=source_links,
+        link_target=link_target,
         page_differences=page_differences,
         show_date=dates.show,
         date_mark=date_mark,
@@ -401,4 +406,7 @@ def brief_html_pieces(brief: Brief, summaries: Sequence[ArticleSummary]) -> Iter
         kept_intro=KEPT_INTRO,
         merge_kept=MERGE_KEPT,
         merge_line=MERGE_LINE,
+        voices_line=voices_line,
+        carried_line=carried_line,
+        difference_line=difference_line,
     )

@@ -12,7 +12,17 @@ from collections.abc import Callable
 
 from briefer.extract import dates
 from briefer.model.cache import pretty_json
-from briefer.models import ArticleSummary, Brief, BriefEntity, Continuation, Span, Story, Support, TimelineEntry
+from briefer.models import (
+    ArticleRef,
+    ArticleSummary,
+    Brief,
+    BriefEntity,
+    Continuation,
+    Span,
+    Story,
+    Support,
+    TimelineEntry,
+)
 
 from .common import (
     DATE_LEGEND,
@@ -26,12 +36,15 @@ from .common import (
     UNVERIFIED_SHORT,
     Citations,
     age_line,
+    carried_line,
     compact_group,
     date_mark,
+    difference_line,
     entity_groups,
     evidence_anchor,
     grounding_line,
     kept_in_part,
+    link_target,
     missing_note,
     named_outlets,
     page_differences,
@@ -49,6 +62,7 @@ from .common import (
     support_note,
     untold_timeline,
     unverified_quotes,
+    voices_line,
     who_says,
 )
 
@@ -107,7 +121,8 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
         out += ["## Disagreements", ""]
         for d in brief.disagreements:
             out += [f"### {md(d.topic)}", ""]
-            out += [f"- {md(p.position)} {cite(p.article_ids)}{flag(p.support)}" for p in d.positions]
+            out += [f"- {md(p.position)} {cite(p.article_ids)}{flag(p.support)}{_voices(brief, p.article_ids)}"
+                    for p in d.positions]
             out.append("")
     untold = [timeline_line(t, cite, short=True) for t in untold_timeline(brief)]
     if brief.stories:
@@ -150,7 +165,8 @@ def _stories(brief: Brief, cite: Callable[[list[str]], str]) -> list[str]:
             out.append("")
         if story.perspectives:
             out += ["**Perspectives**", ""]
-            out += [f"- {md(p.view)} {cite(p.article_ids)}{flag(p.support)}" for p in story.perspectives]
+            out += [f"- {md(p.view)} {cite(p.article_ids)}{flag(p.support)}{_voices(brief, p.article_ids)}"
+                    for p in story.perspectives]
             out.append("")
     return out
 
@@ -185,7 +201,8 @@ def _sources(brief: Brief, citations: Citations) -> list[str]:
     seen_note = f"already in the brief of {brief.continuity.compared_with.date}" if brief.continuity else ""
     for a in brief.articles:
         n = citations.number[a.id]
-        meta = " · ".join(x for x in (md(a.outlet) if a.outlet else "outlet unknown",
+        # An outlet with its description ("not described" without an entry); an unknown one has none to give.
+        meta = " · ".join(x for x in (f"{md(a.outlet)} ({md(a.outlet_description)})" if a.outlet else "outlet unknown",
                                       published_line(a.published, a.date_basis), a.language,
                                       "**stale**" if a.id in stale else "",
                                       f"**{KEPT_IN_PART}**" if a.warnings else "",
@@ -198,6 +215,7 @@ def _sources(brief: Brief, citations: Citations) -> list[str]:
         out.append(f"{n}. {headline} — {iso(a.headline_original)} ({meta}) · "
                    f"[evidence]({EVIDENCE_FILE}#{evidence_anchor(n)}){more}")
         out += [f"   - ⚠ {md(d)}" for d in page_differences(a)]
+        out += _copies(a)
     out.append("")
     return out
 
@@ -245,6 +263,26 @@ def statement_lists(brief: Brief, summaries: list[ArticleSummary], cite: Callabl
     # Each is marked where it stands, with its reason; the list says where to look (the whole text is there).
     out += _section("Statements briefer could not check", [
         f"- {md(x.where)} — {md('; '.join(x.support.problems))}" for x in unchecked])
+    return out
+
+
+def _voices(brief: Brief, ids: list[str]) -> str:
+    voices = voices_line(brief, ids)
+    return f" — {md(voices)}" if voices else ""
+
+
+def _copies(a: ArticleRef) -> list[str]:
+    """The syndicated copies a source stands for, with what they say differently."""
+    carried = carried_line(a)
+    if carried is None:
+        return []
+    out = [f"   - {md(carried)}"]
+    for c in a.carried_by:
+        target = link_target(c.url)
+        link = f" · [original]({md_url(target)})" if target else ""
+        out.append(f"   - copy: {md(c.outlet or 'outlet unknown')} ({md(c.outlet_description)}; similarity "
+                   f"{c.similarity:.2f}; file `{md(c.source_path)}`){link}")
+        out += [f"     - {md(difference_line(a, c, d))}" for d in c.differences]
     return out
 
 
