@@ -19,6 +19,7 @@ from typing import Protocol
 
 from .brief.aliases import aliases_for
 from .brief.continuity import Earlier, find_earlier, load_earlier
+from .defaults import DEFAULT_MODEL
 from .brief.merge import DEFAULT_MERGE_BUDGET, DEFAULT_STALE_DAYS, MergeInputs, build_brief, today
 from .errors import ArticleFailed, NothingProduced, OutputError, ReplayError, UsageError
 from .extract.article import DEFAULT_MAX_INPUT_TOKENS, planned_calls, summarize_article
@@ -43,7 +44,6 @@ from .render.html import brief_html_pieces
 from .render.markdown import brief_markdown, to_json
 from .tokens import estimate_tokens
 
-DEFAULT_MODEL = "gpt-4o-mini"
 
 
 class Reporter(Protocol):
