@@ -19,8 +19,8 @@ from typing import Protocol
 
 from .brief.aliases import aliases_for
 from .brief.continuity import Earlier, find_earlier, load_earlier
-from .defaults import DEFAULT_MODEL
 from .brief.merge import DEFAULT_MERGE_BUDGET, DEFAULT_STALE_DAYS, MergeInputs, build_brief, today
+from .defaults import DEFAULT_MODEL
 from .errors import ArticleFailed, NothingProduced, OutputError, ReplayError, UsageError
 from .extract.article import DEFAULT_MAX_INPUT_TOKENS, planned_calls, summarize_article
 from .extract.reuse import StoredSummaries
@@ -43,7 +43,6 @@ from .redact import safe_url
 from .render.html import brief_html_pieces
 from .render.markdown import brief_markdown, to_json
 from .tokens import estimate_tokens
-
 
 
 class Reporter(Protocol):

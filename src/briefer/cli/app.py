@@ -14,14 +14,15 @@ from typing import Annotated, Any
 
 import typer
 
-from .. import gcpause
-from ..errors import Terminated
+from briefer import gcpause
+from briefer.errors import Terminated
+
 from .batch import batch_app
+from .common import fail
 from .config import config_app
 from .doctor import doctor
 from .eval import eval_command
 from .options import PanelCommand
-from .common import fail
 from .summarize import summarize
 
 # Shown under `briefer --help` and `briefer summarize --help`. "\b" keeps click from rewrapping the lines.
@@ -58,7 +59,7 @@ app = typer.Typer(
 
 def _show_version(value: bool) -> None:
     if value:
-        from .. import __version__
+        from briefer import __version__
 
         typer.echo(f"briefer {__version__}")
         raise typer.Exit(0)
@@ -77,7 +78,7 @@ def schemas(
     directory: Annotated[Path, typer.Option("--dir", help="Where the schema files live.")] = Path("schemas"),
 ) -> None:
     """Write (or check) the JSON Schemas generated from the models."""
-    from ..schemas import write_schemas
+    from briefer.schemas import write_schemas
 
     stale = write_schemas(directory, check=check)
     if check and stale:

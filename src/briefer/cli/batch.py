@@ -14,7 +14,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from ..errors import BrieferError
+from briefer.errors import BrieferError
+
 from .common import brief_problem_lines, default_cache_dir, fail, run_config, say
 from .options import (
     BatchLimits,
@@ -54,7 +55,7 @@ def export_command(folder: Folder, *, out: ExportOut, endpoint: EndpointOptions,
                    limits: LimitOptions, replay: ReplayOptions) -> None:
     """Write FOLDER's unanswered article requests as Batch-API JSONL (for `vllm run-batch`)."""
     try:
-        from ..batch_run import export
+        from briefer.batch_run import export
 
         cfg = run_config(folder, endpoint, inputs, limits, replay, OutputOptions())
         done = export(cfg, out)
@@ -74,7 +75,7 @@ def import_command(
 ) -> None:
     """Validate each answer like a live one and store the valid ones in the cache."""
     try:
-        from ..batch_run import import_file
+        from briefer.batch_run import import_file
 
         report, written = import_file(results, _cache_dir(cache_dir), followup=followup)
     except BrieferError as exc:
@@ -103,15 +104,15 @@ def _report(report: Any, followup: Path | None) -> None:
 
 def _out(out: Path | None) -> Path:
     """The batch state's output folder: --out (or briefer.toml's out, with today's date), else briefs/<today>."""
-    from ..brief.merge import today
-    from ..settings import output_folder
+    from briefer.brief.merge import today
+    from briefer.settings import output_folder
 
     return output_folder(out, today(), None) or Path("briefs") / today()
 
 
 def _limits(max_requests: int, max_bytes: int) -> Any:
-    from ..errors import UsageError
-    from ..model.batch import Limits
+    from briefer.errors import UsageError
+    from briefer.model.batch import Limits
 
     if max_requests < 1 or max_bytes < 1024:
         raise UsageError("--max-requests-per-batch must be at least 1 and --max-batch-bytes at least 1024")
@@ -120,9 +121,9 @@ def _limits(max_requests: int, max_bytes: int) -> Any:
 
 def print_plan(cfg: Any, limits: Any, batch_merge: bool) -> None:
     """What a submission would send and cost, on stdout; nothing is written or sent."""
-    from ..batch_run import batched_stages, estimate, next_requests
-    from ..model.batch import split
-    from ..model.llm import request_body
+    from briefer.batch_run import batched_stages, estimate, next_requests
+    from briefer.model.batch import split
+    from briefer.model.llm import request_body
 
     planned = next_requests(cfg, batched_stages(False, batch_merge))
     guess = estimate(planned.calls, cfg)
@@ -138,7 +139,7 @@ def print_plan(cfg: Any, limits: Any, batch_merge: bool) -> None:
 def _register_secrets(base_url: str | None = None) -> None:
     import os
 
-    from ..redact import register, register_url
+    from briefer.redact import register, register_url
 
     register(os.environ.get("OPENAI_API_KEY"))
     register_url(base_url or os.environ.get("OPENAI_BASE_URL"))
@@ -156,7 +157,7 @@ def submit_command(
     --concurrency counts the live requests made when collecting (the merge, what is left)."""
     try:
         _register_secrets(endpoint.base_url)
-        from ..batch_run import submit
+        from briefer.batch_run import submit
 
         limits_ = _limits(batch_limits.max_requests, batch_limits.max_bytes)
         cfg = run_config(folder, endpoint, inputs, limits, replay, output)
@@ -186,7 +187,7 @@ def status_command(*, out: Out = None) -> None:
     import time
 
     state = _on_state(lambda run: run.status(_out(out)))
-    from ..batch_run import progress
+    from briefer.batch_run import progress
 
     now = time.time()
     for s in state.shards:
@@ -206,7 +207,7 @@ def _on_state(action: Callable[[ModuleType], T]) -> T:
     state, with the secrets known to the redactor first and a BrieferError as its one line."""
     try:
         _register_secrets()
-        from .. import batch_run
+        from briefer import batch_run
 
         return action(batch_run)
     except BrieferError as exc:
@@ -225,9 +226,10 @@ def collect_command(
     batch_limits: BatchLimits,
 ) -> None:
     """Import the finished batches' answers, send what is left as a follow-up batch (or live), write the brief."""
-    done = _on_state(lambda run: run.collect(_out(out), live_rest=live_rest, limits=_limits(batch_limits.max_requests, batch_limits.max_bytes),
-                                             say=say, batch_merge=batch_merge))
-    from ..batch_run import NOT_READY
+    limits = _limits(batch_limits.max_requests, batch_limits.max_bytes)
+    done = _on_state(lambda run: run.collect(_out(out), live_rest=live_rest, limits=limits, say=say,
+                                             batch_merge=batch_merge))
+    from briefer.batch_run import NOT_READY
     collected_lines(done)
     if done.running:
         say(f"{done.imported} answers imported; {len(done.running)} batch(es) still running: "
@@ -279,8 +281,8 @@ def summarize_batch(cfg: Any, reporter: Any, *, live_rest: bool, batch_merge: bo
                     max_requests: int, max_bytes: int, dry_run: bool) -> int:
     """`briefer summarize FOLDER --batch`: submit or resume, wait, collect, follow up, write the brief.
     Returns the exit code. Interrupted while waiting, the batches keep running; the same command resumes."""
-    from ..batch_run import DEFAULT_POLL, run_batch
-    from ..errors import Terminated
+    from briefer.batch_run import DEFAULT_POLL, run_batch
+    from briefer.errors import Terminated
 
     _register_secrets(cfg.endpoint.base_url)
     limits = _limits(max_requests, max_bytes)

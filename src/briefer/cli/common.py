@@ -11,13 +11,14 @@ from typing import Any
 
 import typer
 
-from ..errors import UsageError
+from briefer.errors import UsageError
+
 from .options import EndpointOptions, InputOptions, LimitOptions, OutputOptions, ReplayOptions
 
 
 def say(line: str) -> None:
     """One line on stderr. Every stderr line goes through here (see terminal.py)."""
-    from ..terminal import say as say_line
+    from briefer.terminal import say as say_line
 
     say_line(line)
 
@@ -52,9 +53,9 @@ def parse_date(value: str | None) -> str | None:
 def run_config(folder: Path, endpoint: EndpointOptions, inputs: InputOptions, limits: LimitOptions,
                replay: ReplayOptions, output: OutputOptions) -> Any:
     """The library's RunConfig for these options (summarize and batch submit alike)."""
-    from ..brief.merge import today
-    from ..pipeline import RunConfig
-    from ..settings import output_folder
+    from briefer.brief.merge import today
+    from briefer.pipeline import RunConfig
+    from briefer.settings import output_folder
 
     date = parse_date(inputs.date)
     return RunConfig(

@@ -4,10 +4,11 @@ or briefer's default). The loader is the library's (briefer/settings.py)."""
 # No `from __future__ import annotations` here: typer reads every command's option annotations at each start,
 # and string annotations cost it a compile() and an eval() each (0.04 s of every run, --help included).
 
-import click
 import typer
 
-from ..errors import BrieferError
+from briefer.defaults import DEFAULT_MODEL
+from briefer.errors import BrieferError
+
 from .common import fail
 from .options import (
     DEFAULT_CONCURRENCY,
@@ -23,7 +24,6 @@ from .options import (
     StaleDays,
     source_of,
 )
-from ..defaults import DEFAULT_MODEL
 
 config_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                          help="The config file (briefer.toml): what is in force, and from where.")
@@ -31,6 +31,7 @@ config_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
 
 @config_app.command("show", cls=PanelCommand)
 def show_command(
+    ctx: typer.Context,
     model: Model = DEFAULT_MODEL,
     base_url: BaseUrl = None,
     mode: Mode = "tools",
@@ -41,9 +42,9 @@ def show_command(
     stale_days: StaleDays = DEFAULT_STALE_DAYS,
 ) -> None:
     """Print each setting in force and where it came from; options given here show as they would on a command."""
-    from ..settings import in_force, load_settings, settings_file, user_config_file
+    from briefer.redact import safe_url
+    from briefer.settings import in_force, load_settings, settings_file, user_config_file
 
-    ctx = click.get_current_context()
     given = {"model": model, "base_url": base_url, "mode": mode, "concurrency": concurrency, "price": price,
              "out": out, "aliases": aliases, "stale_days": stale_days}
     try:
@@ -55,4 +56,6 @@ def show_command(
     width = max(map(len, settings))
     for key, setting in settings.items():
         shown = "(none)" if setting.value is None else str(setting.value)
+        if key == "base_url" and setting.value:
+            shown = safe_url(setting.value)  # credentials in the URL are never shown
         typer.echo(f"{key:<{width}}  {shown}  [{setting.source}]")

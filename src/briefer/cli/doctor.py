@@ -8,7 +8,8 @@ import os
 
 import typer
 
-from ..errors import BrieferError
+from briefer.errors import BrieferError
+
 from .common import cache_dir_for, fail
 from .options import CacheDir, EndpointOptions, NoCache, PromptDir, ReplayOptions, grouped
 
@@ -20,18 +21,18 @@ def doctor(*, endpoint: EndpointOptions, cache_dir: CacheDir = None,
     request. Exit 0 when every check passes, 1 when one fails."""
     import asyncio
 
-    from ..redact import register
+    from briefer.redact import register
 
     register(os.environ.get("OPENAI_API_KEY"))
     try:
-        from ..doctor import diagnose
+        from briefer.doctor import diagnose
 
         checks = asyncio.run(diagnose(endpoint.config(), cache_dir_for(ReplayOptions(cache_dir=cache_dir,
                                                                                       no_cache=no_cache)),
                                       prompt_dir=prompt_dir))
     except BrieferError as exc:
         raise fail(str(exc), exc.exit_code) from None
-    from ..terminal import for_terminal
+    from briefer.terminal import for_terminal
 
     for check in checks:
         typer.echo(for_terminal(check.line()))

@@ -47,10 +47,10 @@ def eval_command(
     ] = None,
 ) -> None:
     """Check the fixtures' summaries and brief against their expectations: a test runner for prompts."""
-    from ..errors import BrieferError, Terminated
+    from briefer.errors import BrieferError, Terminated
 
     try:
-        from ..eval.evaluate import EvalConfig, evaluate
+        from briefer.eval.evaluate import EvalConfig, evaluate
 
         result = evaluate(EvalConfig(fixtures=fixtures, offline=offline, prompt_dir=prompt_dir, recordings=recordings,
                                      endpoint=endpoint.config(), compare_prompt_dir=compare_prompt_dir,
@@ -61,8 +61,8 @@ def eval_command(
         raise fail("interrupted", 130) from None
     except BrieferError as exc:
         raise fail(str(exc), exc.exit_code) from None
-    from ..eval.evaluate import format_report, to_json, to_junit
-    from ..redact import redact
+    from briefer.eval.evaluate import format_report, to_json, to_junit
+    from briefer.redact import redact
 
     typer.echo(redact(format_report(result)))
     for run in result.runs:

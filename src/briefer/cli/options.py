@@ -17,11 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperCommand
 
-from ..defaults import DEFAULT_MODEL, MODES
+from briefer.defaults import DEFAULT_MODEL, MODES
 
 # The help panels, in the order `--help` shows them.
 INPUT = "Input"
@@ -167,7 +166,7 @@ class EndpointOptions(OptionGroup):
 
     def config(self) -> Any:
         """The library's EndpointConfig (imported now: it loads model/llm.py)."""
-        from ..model.llm import EndpointConfig
+        from briefer.model.llm import EndpointConfig
 
         values = dataclasses.asdict(self)
         values["max_response_bytes"] = megabytes(values.pop("max_response_mb"))
@@ -252,27 +251,32 @@ def grouped(command: Callable[..., Any]) -> Callable[..., Any]:
                    for f in dataclasses.fields(group)]  # type: ignore[arg-type]
     names = [p.name for p in params]
     if len(names) != len(set(names)):
-        raise TypeError(f"{command.__name__}: an option is declared twice: {sorted(n for n in names if names.count(n) > 1)}")
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise TypeError(f"{command.__name__}: an option is declared twice: {', '.join(twice)}")
 
     @functools.wraps(command)
     def run(**values: Any) -> Any:
-        values = _in_force(values)
+        values = _in_force(values, values.pop(CONTEXT))
         for name, group in groups.items():
             values[name] = group(**{f.name: values.pop(f.name) for f in dataclasses.fields(group)})  # type: ignore[arg-type]
         return command(**values)
 
+    # typer hands the click context to a parameter annotated typer.Context: where each value came from.
+    params.append(inspect.Parameter(CONTEXT, inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context))
     run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     run.__annotations__ = {p.name: p.annotation for p in params}
     return run
 
 
-def _in_force(values: dict[str, Any]) -> dict[str, Any]:
-    """`values` with the config file's values where neither a flag nor an environment variable gave one."""
-    from ..settings import KEYS, in_force, load_settings
+CONTEXT = "briefer_context"
 
-    ctx = click.get_current_context(silent=True)
+
+def _in_force(values: dict[str, Any], ctx: typer.Context) -> dict[str, Any]:
+    """`values` with the config file's values where neither a flag nor an environment variable gave one."""
+    from briefer.settings import KEYS, in_force, load_settings
+
     keys = [k for k in KEYS if k in values]
-    if ctx is None or not keys:
+    if not keys:
         return values
     given = {k: (values[k], source_of(ctx, k)) for k in keys}
     if all(source != "default" for _, source in given.values()):
@@ -280,14 +284,10 @@ def _in_force(values: dict[str, Any]) -> dict[str, Any]:
     return {**values, **{k: s.value for k, s in in_force(given, load_settings()).items()}}
 
 
-def source_of(ctx: click.Context, name: str) -> str:
+def source_of(ctx: typer.Context, name: str) -> str:
     """Where click found an option's value: 'flag', 'env' or 'default'."""
     source = ctx.get_parameter_source(name)
-    if source is click.core.ParameterSource.COMMANDLINE:
-        return "flag"
-    if source is click.core.ParameterSource.ENVIRONMENT:
-        return "env"
-    return "default"
+    return {"COMMANDLINE": "flag", "ENVIRONMENT": "env"}.get(source.name if source else "", "default")
 
 
 class PanelCommand(TyperCommand):
@@ -296,14 +296,14 @@ class PanelCommand(TyperCommand):
     The app renders help without rich (rich_markup_mode=None: rich costs ~130 ms of start-up), and typer's plain
     help ignores `rich_help_panel`; this keeps the panels and the speed."""
 
-    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    def format_options(self, ctx: Any, formatter: Any) -> None:
         args: list[tuple[str, str]] = []
         panels: dict[str, list[tuple[str, str]]] = {}
         for param in self.get_params(ctx):
             record = param.get_help_record(ctx)
             if record is None:
                 continue
-            if isinstance(param, click.Argument):
+            if param.param_type_name == "argument":
                 args.append(record)
             else:
                 panels.setdefault(getattr(param, "rich_help_panel", None) or "Options", []).append(record)

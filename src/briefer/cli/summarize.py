@@ -13,16 +13,18 @@ import os
 import sys
 import time
 from collections import deque
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from .. import gcpause
-from ..errors import BrieferError, Terminated, UsageError
+from briefer import gcpause
+from briefer.errors import BrieferError, Terminated, UsageError
+
 from .common import brief_problem_lines, fail, run_config, say
 from .options import (
     BATCH as BATCH_PANEL,
+)
+from .options import (
     BatchLimits,
     BatchMerge,
     DryRun,
@@ -95,7 +97,7 @@ class _Progress:
         if self.console is None:
             say(f"briefer: warning: {message}")
         else:
-            from .terminal import for_terminal
+            from briefer.terminal import for_terminal
 
             self.console.print(for_terminal(f"briefer: warning: {message}"), markup=False, highlight=False,
                                soft_wrap=True)
@@ -114,11 +116,11 @@ def summarize(
     """Summarise every article in FOLDER and merge them into one daily brief."""
     progress: _Progress | None = None
     try:
-        from ..redact import register
+        from briefer.redact import register
 
         register(os.environ.get("OPENAI_API_KEY"))  # redacted from all output even before a request is made
         with gcpause.paused_gc():
-            from ..pipeline import summarize_folder
+            from briefer.pipeline import summarize_folder
 
         cfg = run_config(folder, endpoint, inputs, limits, replay, output)
         if not batch and (batch_merge or live_rest or poll_interval is not None):
@@ -133,7 +135,7 @@ def summarize(
             progress.stop()
             raise typer.Exit(code)
         if dry_run:
-            from ..pipeline import dry_run as plan
+            from briefer.pipeline import dry_run as plan
 
             _print_plan(plan(cfg))
             raise typer.Exit(0)
@@ -159,8 +161,8 @@ def summarize(
 def closing_line(result: Any, cfg: Any) -> None:
     """The run's line on stderr, then a line for each skipped file (or their count), each article kept in part
     and each failure."""
-    from ..brief.aliases import alias_file
-    from ..plural import plural
+    from briefer.brief.aliases import alias_file
+    from briefer.plural import plural
 
     b = result.brief
     s = b.stats
