@@ -161,7 +161,7 @@ def in_force(given: Mapping[str, tuple[Any, str]], file: FileSettings | None) ->
     price, model = out.get("price"), out.get("model")
     if file is not None and price is not None and price.source == "default" and model is not None \
             and model.value in file.prices:
-        out["price"] = Setting(file.prices[model.value], f"{file.path} [prices]")
+        out["price"] = Setting(file.prices[model.value], f"{file.path}, [prices]")
     return out
 
 

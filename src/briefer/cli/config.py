@@ -58,4 +58,4 @@ def show_command(
         shown = "(none)" if setting.value is None else str(setting.value)
         if key == "base_url" and setting.value:
             shown = safe_url(setting.value)  # credentials in the URL are never shown
-        typer.echo(f"{key:<{width}}  {shown}  [{setting.source}]")
+        typer.echo(f"{key:<{width}}  {shown}  (from {setting.source})")
