@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from briefer.errors import BrieferError
+from briefer.plural import plural
 
 from .common import brief_problem_lines, default_cache_dir, fail, run_config, say
 from .options import (
@@ -61,7 +62,8 @@ def export_command(folder: Folder, *, out: ExportOut, endpoint: EndpointOptions,
         done = export(cfg, out)
     except BrieferError as exc:
         raise fail(str(exc), exc.exit_code) from None
-    say(f"{done.requests} requests written to {out} ({done.articles} articles, {done.answered} requests "
+    say(f"{plural(done.requests, 'request')} written to {out} ({plural(done.articles, 'article')}, "
+        f"{plural(done.answered, 'request')} "
         f"already answered in the cache); after the engine answers: briefer batch import RESULTS.jsonl"
         + (f" --cache-dir {replay.cache_dir}" if replay.cache_dir else ""))
 
@@ -96,7 +98,7 @@ def _report(report: Any, followup: Path | None) -> None:
         say(f"briefer: not imported: {r.custom_id[:16]}{' (' + r.subject + ')' if r.subject else ''}: {r.reason}")
     _kept_lines(report.kept)
     in_part = f" ({len(report.kept)} kept in part)" if report.kept else ""
-    say(f"{report.imported} answers imported into the cache{in_part}, {report.already} already there, "
+    say(f"{plural(report.imported, 'answer')} imported into the cache{in_part}, {report.already} already there, "
          f"{len(report.rejected)} not imported" + (f"; their requests: {followup}" if followup else ""))
 
 
@@ -131,7 +133,7 @@ def print_plan(cfg: Any, limits: Any, batch_merge: bool) -> None:
                    for c in planned.calls), limits)
     cost = f"${guess.cost:.4f} at {guess.price.describe()}" if guess.cost is not None and guess.price \
         else "unknown (give --price IN,OUT)"
-    typer.echo(f"to submit: {guess.requests} requests in {len(sizes)} batch(es) ({planned.answered} already "
+    typer.echo(f"to submit: {plural(guess.requests, 'request')} in {len(sizes)} batch(es) ({planned.answered} already "
                f"answered), about {guess.prompt_tokens:,} prompt + {guess.completion_tokens:,} completion "
                f"tokens; estimated batch cost {cost}")
 
@@ -176,7 +178,7 @@ def submit_command(
     what = "resumed" if done.resumed else "submitted"
     est = done.estimate
     cost = f", estimated ${est.cost:.4f} at the batch price" if est is not None and est.cost is not None else ""
-    say(f"{what}: {len(shards)} batch(es), {sum(s.requests for s in shards)} requests{cost}; state in "
+    say(f"{what}: {len(shards)} batch(es), {plural(sum(s.requests for s in shards), 'request')}{cost}; state in "
         f"{cfg.output / 'batch' / 'state.json'}; next: briefer batch status --out {cfg.output}, then collect")
 
 
@@ -232,7 +234,7 @@ def collect_command(
     from briefer.batch_run import NOT_READY
     collected_lines(done)
     if done.running:
-        say(f"{done.imported} answers imported; {len(done.running)} batch(es) still running: "
+        say(f"{plural(done.imported, 'answer')} imported; {len(done.running)} batch(es) still running: "
              + ", ".join(f"{s.batch_id} {s.status}" for s in done.running) + "; run collect again later")
         raise typer.Exit(NOT_READY)
     if done.followup:
@@ -253,12 +255,13 @@ def collected_lines(done: Any) -> None:
 def followup_line(done: Any) -> str:
     total = sum(s.requests for s in done.followup)
     new = total - done.retried
-    parts = [f"{done.retried} requests without a valid answer"] if done.retried else []
+    parts = [f"{plural(done.retried, 'request')} without a valid answer"] if done.retried else []
     if new:
         parts.append(f"{new} merge requests" if done.stage == "merge" else
-                     f"{new} requests the answers call for (joining a long article's parts, re-asks about quotes)")
+                     f"{plural(new, 'request')} the answers call for (joining a long article's parts, re-asks about "
+                     "quotes)")
     live = f", {done.live} asked live" if done.live else ""
-    return (f"{done.imported} answers imported{live}; {' and '.join(parts)} submitted as follow-up batch(es) "
+    return (f"{plural(done.imported, 'answer')} imported{live}; {' and '.join(parts)} submitted as follow-up batch(es) "
             + ", ".join(str(s.batch_id) for s in done.followup))
 
 
@@ -268,11 +271,12 @@ def brief_lines(done: Any) -> int:
     assert result is not None
     b, s = result.brief, result.brief.stats
     if done.given_up:
-        say(f"briefer: {done.given_up} requests got no valid answer in 3 batches; not asked live (--live-rest "
-             "asks them live)")
-    say(f"{done.imported} answers imported{f', {done.live} requests asked live' if done.live else ''}; "
-         f"{'partial brief' if b.partial else 'brief'} written to {result.out_dir}: {s.articles} articles, "
-         f"{len(b.failures)} failed, {s.cache_hits} cache hits, {s.model_calls} model calls")
+        say(f"briefer: {plural(done.given_up, 'request')} got no valid answer in 3 batches; not asked live "
+            "(--live-rest asks them live)")
+    live = f", {plural(done.live, 'request')} asked live" if done.live else ""
+    say(f"{plural(done.imported, 'answer')} imported{live}; "
+         f"{'partial brief' if b.partial else 'brief'} written to {result.out_dir}: {plural(s.articles, 'article')}, "
+         f"{len(b.failures)} failed, {plural(s.cache_hits, 'cache hit')}, {plural(s.model_calls, 'model call')}")
     brief_problem_lines(b)
     return int(result.exit_code)
 
@@ -295,7 +299,7 @@ def summarize_batch(cfg: Any, reporter: Any, *, live_rest: bool, batch_merge: bo
         if done.followup:
             say(f"{followup_line(done)}; waiting for them")
         elif done.imported and done.running:
-            say(f"{done.imported} answers imported; waiting for {len(done.running)} batch(es)")
+            say(f"{plural(done.imported, 'answer')} imported; waiting for {len(done.running)} batch(es)")
 
     try:
         done = run_batch(cfg, live_rest, batch_merge, limits, DEFAULT_POLL if poll is None else poll, say=say,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from briefer.extract import dates
 from briefer.models import ArticleRef, ArticleSummary, Brief, BriefEntity, EntityType, Stats, Variant
+from briefer.plural import plural
 
 UNVERIFIED = "⚠ quote not found in the source"
 KEPT_IN_PART = "⚠ kept in part"
@@ -160,12 +161,13 @@ def stale_banner(brief: Brief) -> StaleBanner | None:
     total = len(brief.articles)
     n = brief.newest_age_days
     if n is not None and n > brief.stale_after_days and brief.date_range:
-        rest = f" {older} of them are older still than the newest;" if older else ""
+        rest = f" {older} of them {'is' if older == 1 else 'are'} older still than the newest;" if older else ""
         return StaleBanner(f"the newest article ({dates.show(brief.date_range[-1])}) is at least {age(n)} older "
                            f"than this brief's date ({brief.date}), so none of the {total} articles is today's "
                            f"news.{rest}", see_stale=bool(older))
     if older:
-        return StaleBanner(f"{older} of {total} articles are older than the newest one by more than "
+        verb = "is" if older == 1 else "are"
+        return StaleBanner(f"{older} of {plural(total, 'article')} {verb} older than the newest one by more than "
                            f"{brief.stale_after_days} days;", see_stale=True)
     return None
 

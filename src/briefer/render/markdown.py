@@ -13,6 +13,7 @@ from collections.abc import Callable
 from briefer.extract import dates
 from briefer.model.cache import pretty_json
 from briefer.models import ArticleSummary, Brief, Continuation, Span, TimelineEntry
+from briefer.plural import plural
 
 from .common import (
     KEPT_IN_PART,
@@ -65,8 +66,8 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
         return "".join(f"[{n}]" for n in citations.numbers(ids))
 
     out: list[str] = [f"# {md(brief.title)}", ""]
-    out.append(f"Daily brief for {brief.date} · {len(brief.articles)} articles from {named_outlets(brief)} "
-               f"named outlets · {age_line(brief)}")
+    out.append(f"Daily brief for {brief.date} · {plural(len(brief.articles), 'article')} from "
+               f"{plural(named_outlets(brief), 'named outlet')} · {age_line(brief)}")
     out.append("")
     out += [grounding_line(brief.stats), ""]
     if brief.partial:
