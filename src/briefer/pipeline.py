@@ -246,7 +246,7 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
     """Run the pipeline. `client_factory` lets a caller inject a model client (e.g. tests' own HTTP transport)."""
     _check(cfg)
     rep = reporter or SilentReporter()
-    folder = _read(cfg)
+    folder = await asyncio.to_thread(_read, cfg)  # decoding and cleaning every file: the loop runs meanwhile
     skipped = [Skipped(source_path=p, reason=r) for p, r in folder.skipped]
     notes = [IngestNote(source_path=p, note=n) for p, n in folder.notes]
     if not folder.articles:
@@ -281,14 +281,21 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
     finally:
         gateway.report_stale()
         await gateway.aclose()
+    # Rendering and writing are CPU and disk work with nothing to await: a worker thread does them, so the event
+    # loop (a notebook's, a web server's) keeps running meanwhile.
+    await asyncio.to_thread(_write_brief, cfg, brief, summaries)
+    _tidy(out, {a.id for a in folder.articles}, {s.id for s in summaries}, started, rep)
+    return RunResult(brief=brief, out_dir=out, summaries=sorted(summaries, key=lambda s: s.id))
+
+
+def _write_brief(cfg: RunConfig, brief: Brief, summaries: list[ArticleSummary]) -> None:
+    out = cfg.output
     _write(out / "brief.json", to_json(brief))
     _write(out / "brief.md", brief_markdown(brief, summaries))
     if cfg.html:
         _write(out / "brief.html", brief_html_pieces(brief, summaries))
     else:  # a page from an earlier run would contradict this brief
         (out / "brief.html").unlink(missing_ok=True)
-    _tidy(out, {a.id for a in folder.articles}, {s.id for s in summaries}, started, rep)
-    return RunResult(brief=brief, out_dir=out, summaries=sorted(summaries, key=lambda s: s.id))
 
 
 def _earlier(cfg: RunConfig, warn: Callable[[str], None]) -> Earlier | None:
@@ -445,6 +452,7 @@ async def _summarize_all(articles: list[Article], gateway: Gateway, prompts: Pro
     earlier_failures = (out / "failed").is_dir()  # else no article has a failure's raw output to remove
 
     async def one(article: Article) -> None:
+        await asyncio.sleep(0)  # one article's CPU at a time: a host application's tasks run in between
         reused = store.load(article) if store else None
         if reused is not None:  # a warm rerun: derived from the same inputs and cache entries (extract/reuse.py)
             summary, text, answered = reused
@@ -493,6 +501,13 @@ def _stored_summaries(cfg: RunConfig, gateway: Gateway, prompts: Prompts) -> Sto
         "max_input_tokens": cfg.max_input_tokens})
 
 
+async def asummarize_folder(cfg: RunConfig, reporter: Reporter | None = None) -> RunResult:
+    """Summarise `cfg.folder` into a brief in `cfg.output`: the library's entry point, to be awaited inside a
+    running event loop (a notebook, a web server). The SDKs load, and the brief is rendered, in worker threads,
+    so the loop's other tasks keep running."""
+    return await run(cfg, reporter)
+
+
 def summarize_folder(cfg: RunConfig, reporter: Reporter | None = None) -> RunResult:
-    """Synchronous entry point for the CLI and for notebooks."""
-    return asyncio.run(run(cfg, reporter))
+    """The synchronous wrapper of `asummarize_folder`, for scripts and the CLI (not inside a running loop)."""
+    return asyncio.run(asummarize_folder(cfg, reporter))

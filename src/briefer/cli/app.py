@@ -59,7 +59,7 @@ app = typer.Typer(
 
 def _show_version(value: bool) -> None:
     if value:
-        from briefer import __version__
+        from briefer._version import __version__
 
         typer.echo(f"briefer {__version__}")
         raise typer.Exit(0)

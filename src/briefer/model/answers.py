@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from briefer import __version__
+from briefer._version import __version__
 from briefer.errors import MissingRecording, NotAnswered, ReplayedFailure, StaleRecording
 from briefer.tokens import estimate_tokens
 

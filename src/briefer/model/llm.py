@@ -343,8 +343,22 @@ class ModelClient:
         self._paused: tuple[float, str] | None = None  # (until, why): the server asked for a long wait
         self.limiter = RateLimiter(config.rpm, config.tpm, sleep=sleep or _asyncio_sleep)
         self._turns = Turns()
+        self._loading: asyncio.Future[None] | None = None
 
     # ------------------------------------------------------------------ construction
+
+    async def _ready(self) -> None:
+        """The SDKs imported and the client built once, in a worker thread: importing openai and instructor
+        costs ~0.6 s of CPU, and in the caller's event loop that would stall every other task in it (a
+        notebook's, a web server's) for as long."""
+        if self._send is None:
+            if self._loading is None:
+                self._loading = asyncio.ensure_future(asyncio.to_thread(self._warm))
+            await asyncio.shield(self._loading)  # callers go on in the order they came
+
+    def _warm(self) -> None:
+        self._openai()
+        _handlers(self.config.mode)
 
     def _openai(self) -> Any:
         """The openai client, built on first use, with briefer's retry layer around each HTTP request."""
@@ -613,6 +627,7 @@ class ModelClient:
         messages per call) and the answer read with instructor's parser for the mode; an invalid
         answer is re-asked with instructor's re-ask message for the mode, which names every problem."""
         cfg = self.config
+        await self._ready()
         send = self._openai()
         parse_model, body = wire_request(cfg, messages, response_model)
         cap = default_max_tokens if cfg.max_tokens is None else None
