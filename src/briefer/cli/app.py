@@ -86,7 +86,7 @@ def schemas(
     typer.echo(f"schemas {'checked' if check else 'written'} in {directory}", err=True)
 
 
-# Every command, in the order `briefer --help` lists them.
+# Every command, in the order `briefer --help` lists them (a new command is one line here, e.g. `briefer fetch`).
 app.command("summarize", cls=PanelCommand, epilog=EPILOG)(summarize)
 app.add_typer(batch_app, name="batch")
 app.command("eval", cls=PanelCommand)(eval_command)
