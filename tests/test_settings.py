@@ -63,7 +63,7 @@ def test_the_working_folder_comes_before_the_user_config_folder(workdir: Path, t
     (workdir / "briefer.toml").write_text('model = "this-folder"\n', encoding="utf-8")
     _, rows, _ = show()
     assert rows["model"] == ("this-folder", str(workdir / "briefer.toml"))
-    assert rows["price"] == ("(none)", "default")  # files are not merged: the first one found is in force
+    assert rows["price"] == ("(briefer's table)", "default")  # files are not merged: the first one found is in force
     _, rows, _ = show(env={"BRIEFER_CONFIG": ""})
     assert rows["model"] == ("gpt-4o-mini", "default")
 

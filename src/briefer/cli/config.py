@@ -4,6 +4,8 @@ or briefer's default). The loader is the library's (briefer/settings.py)."""
 # No `from __future__ import annotations` here: typer reads every command's option annotations at each start,
 # and string annotations cost it a compile() and an eval() each (0.04 s of every run, --help included).
 
+import os
+
 import typer
 
 from briefer.defaults import DEFAULT_MODEL
@@ -24,6 +26,9 @@ from .options import (
     StaleDays,
     source_of,
 )
+
+# What an unset value means.
+UNSET = {"out": "briefs/{date}", "aliases": "(aliases.toml beside FOLDER, if any)", "price": "(briefer's table)"}
 
 config_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                          help="The config file (briefer.toml): what is in force, and from where.")
@@ -52,10 +57,12 @@ def show_command(
         settings = in_force({k: (v, source_of(ctx, k)) for k, v in given.items()}, load_settings(path))
     except BrieferError as exc:
         raise fail(str(exc), exc.exit_code) from None
-    typer.echo(f"config file: {path if path else f'none (looked for ./briefer.toml, then {user_config_file()})'}")
+    looked = "BRIEFER_CONFIG is empty" if os.environ.get("BRIEFER_CONFIG") == "" else \
+        f"looked for ./briefer.toml, then {user_config_file()}"
+    typer.echo(f"config file: {path if path else f'none ({looked})'}")
     width = max(map(len, settings))
     for key, setting in settings.items():
-        shown = "(none)" if setting.value is None else str(setting.value)
+        shown = UNSET.get(key, "(none)") if setting.value is None else str(setting.value)
         if key == "base_url" and setting.value:
             shown = safe_url(setting.value)  # credentials in the URL are never shown
         typer.echo(f"{key:<{width}}  {shown}  (from {setting.source})")
