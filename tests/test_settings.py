@@ -148,3 +148,11 @@ def test_config_show_never_prints_credentials(workdir: Path) -> None:
     assert rows["base_url"][0].endswith("@llm.example/v1")
 
 
+
+
+def test_eval_is_decided_by_its_flags_alone(workdir: Path) -> None:
+    # A prompt test replays the fixtures' recordings (gpt-4o-mini's) the same in any folder.
+    (workdir / "briefer.toml").write_text('model = "llama3.2"\nconcurrency = 2\n', encoding="utf-8")
+    r = CliRunner().invoke(app, ["eval", "--offline", "--fixtures", str(Path(__file__).resolve().parents[1] /
+                                                                          "fixtures")])
+    assert r.exit_code == 0, r.output

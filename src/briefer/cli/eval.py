@@ -14,10 +14,20 @@ from typing import Annotated
 import typer
 
 from .common import fail, say
-from .options import DEFAULT_CONCURRENCY, REPLAY, Concurrency, EndpointOptions, Offline, RetryFailed, grouped, option
+from .options import (
+    DEFAULT_CONCURRENCY,
+    REPLAY,
+    Concurrency,
+    EndpointOptions,
+    Offline,
+    RetryFailed,
+    grouped_flags_only,
+    option,
+)
 
 
-@grouped
+# Not from briefer.toml: a prompt test is decided by its command line alone (CI runs it the same everywhere).
+@grouped_flags_only
 def eval_command(
     *,
     offline: Offline = False,

@@ -239,6 +239,15 @@ def _group_of(annotation: Any) -> type[OptionGroup] | None:
 def grouped(command: Callable[..., Any]) -> Callable[..., Any]:
     """`command` with each OptionGroup parameter spread into its fields (the options typer shows), and the values
     in force handed back as the group: a flag or its environment variable, else briefer.toml, else the default."""
+    return _spread(command, config_file=True)
+
+
+def grouped_flags_only(command: Callable[..., Any]) -> Callable[..., Any]:
+    """As `grouped`, without briefer.toml: for a command whose run its flags alone must decide (`briefer eval`)."""
+    return _spread(command, config_file=False)
+
+
+def _spread(command: Callable[..., Any], *, config_file: bool) -> Callable[..., Any]:
     groups: dict[str, type[OptionGroup]] = {}
     params: list[inspect.Parameter] = []
     for p in inspect.signature(command).parameters.values():
@@ -256,7 +265,9 @@ def grouped(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def run(**values: Any) -> Any:
-        values = _in_force(values, values.pop(CONTEXT))
+        ctx = values.pop(CONTEXT)
+        if config_file:
+            values = _in_force(values, ctx)
         for name, group in groups.items():
             values[name] = group(**{f.name: values.pop(f.name) for f in dataclasses.fields(group)})  # type: ignore[arg-type]
         return command(**values)
