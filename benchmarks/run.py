@@ -94,10 +94,14 @@ def measure(cmd: list[str]) -> Run:
 
 
 def closing(stderr: str) -> dict[str, int]:
-    m = re.search(r"(\d+) articles.*?(\d+) cache hits, (\d+) model calls \((\d+) HTTP requests\), (\d+) tokens",
-                  stderr)
+    # The closing line: "... 5 articles, ...; spent: 6 model calls (6 HTTP requests), 18208 tokens (...), ...;
+    # replayed: 6 answers from the cache, ..." (or "replayed: nothing").
+    m = re.search(r"(\d+) articles?.*?; spent: (\d+) model calls? \((\d+) HTTP requests?\), (\d+) tokens?.*?"
+                  r"; replayed: (?:(\d+) answers?|nothing)", stderr)
     assert m, stderr
-    return dict(zip(("articles", "cache_hits", "model_calls", "http", "tokens"), map(int, m.groups()), strict=True))
+    articles, calls, http, tokens, replayed = m.groups()
+    return {"articles": int(articles), "cache_hits": int(replayed or 0), "model_calls": int(calls), "http": int(http),
+            "tokens": int(tokens)}
 
 
 def briefer(folder: Path, out: Path, cache: Path, url: str, concurrency: int) -> Run:

@@ -17,7 +17,7 @@ from briefer.model.batch import Shard, eta
 from conftest import FIXTURES, ROOT, SEED_IDS
 from fake_batches import FakeBatches
 from fake_openai import FakeOpenAI
-from test_batch_files import brief_without_counters
+from test_batch_files import brief_files
 
 NOT_READY = 75
 
@@ -58,7 +58,7 @@ def live_brief(tmp: Path) -> tuple[dict[str, Any], str]:
                     str(tmp / "live-cache"), "--recordings", str(tmp / "no-recordings"), "--base-url",
                     server.base_url, "--date", "2026-11-22")
     assert r.returncode == 0, r.stderr
-    return brief_without_counters(tmp / "live")
+    return brief_files(tmp / "live")
 
 
 def article_requests(server: FakeBatches) -> list[dict[str, Any]]:
@@ -100,7 +100,7 @@ def test_submit_killed_mid_submission_resumes_without_resubmitting(tmp_path: Pat
         assert r.returncode == 0, r.stderr
         assert "5 answers imported; brief written to" in r.stderr
         assert article_requests(server) == [] and len(server.requests) == 1  # only the merge went live
-    assert brief_without_counters(tmp_path / "out") == live_brief(tmp_path)
+    assert brief_files(tmp_path / "out") == live_brief(tmp_path)
     for name in (f"{i}.json" for i in SEED_IDS):
         batch_file, live_file = tmp_path / "out" / "articles" / name, tmp_path / "live" / "articles" / name
         assert batch_file.read_bytes() == live_file.read_bytes()
@@ -133,7 +133,7 @@ def test_error_lines_and_invalid_answers_go_to_a_follow_up_batch(tmp_path: Path)
         assert r.returncode == 0, r.stderr
         assert "2 answers imported; brief written" in r.stderr
         assert article_requests(server) == []
-    assert brief_without_counters(tmp_path / "out") == live_brief(tmp_path)
+    assert brief_files(tmp_path / "out") == live_brief(tmp_path)
 
 
 def test_an_answer_partly_valid_is_kept_in_part_at_collection_as_a_live_one_is(tmp_path: Path) -> None:
@@ -178,7 +178,7 @@ def test_expired_and_rejected_batches_keep_what_was_answered_and_the_rest_goes_l
         assert "batch_expired" in r.stderr  # the expired line, one line
         assert "2 answers imported, 3 requests asked live; brief written" in r.stderr
         assert len(article_requests(server)) == 3  # what the batches answered is not asked again
-    assert brief_without_counters(tmp_path / "out") == live_brief(tmp_path)
+    assert brief_files(tmp_path / "out") == live_brief(tmp_path)
 
 
 def test_cancel_keeps_the_answers_given_before(tmp_path: Path) -> None:
@@ -260,14 +260,14 @@ def test_summarize_batch_waits_survives_ctrl_c_and_a_kill_and_the_next_run_repla
         r = briefer("summarize", str(FIXTURES / "articles"), "--out", str(tmp_path / "again"), "--cache-dir",
                     str(tmp_path / "cache"), "--recordings", str(tmp_path / "no-recordings"), "--date", "2026-11-22",
                     "--base-url", server.base_url)
-        assert r.returncode == 0 and ", 0 model calls (0 HTTP requests)" in r.stderr, r.stderr
+        assert r.returncode == 0 and "spent: 0 model calls (0 HTTP requests)" in r.stderr, r.stderr
         assert len(server.requests) == calls and len(server.batches) == 1
         # And --batch again finds its batches collected: the brief again, nothing sent.
         r = briefer(*args)
         assert r.returncode == 0 and "0 model calls" in r.stderr, r.stderr
         assert len(server.requests) == calls and len(server.batches) == 1
-    assert brief_without_counters(tmp_path / "out") == live_brief(tmp_path)
-    assert brief_without_counters(tmp_path / "again") == brief_without_counters(tmp_path / "out")
+    assert brief_files(tmp_path / "out") == live_brief(tmp_path)
+    assert brief_files(tmp_path / "again") == brief_files(tmp_path / "out")
 
 
 def test_status_shows_an_eta_from_the_providers_counts_and_start(tmp_path: Path) -> None:

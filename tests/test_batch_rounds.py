@@ -30,7 +30,7 @@ from briefer.model.llm import EndpointConfig
 from briefer.pipeline import RunConfig, run
 from fake_batches import FakeBatches
 from fake_openai import FakeOpenAI
-from test_batch_files import brief_without_counters
+from test_batch_files import brief_files
 from vllm_role import answer_line
 
 PARAGRAPH = "وقال المسؤول في تصريح صحفي إن المفاوضات مستمرة بين الجانبين حول تفاصيل الاتفاق رقم {n} في العاصمة."
@@ -85,7 +85,7 @@ def _live(tmp: Path, folder: Path) -> tuple[dict[str, Any], str]:
     assert result.exit_code == 0
     assert kinds.count("ArticleDigest") == 1 and sum("Not found in the article" in json.dumps(r, ensure_ascii=False)
                                                        for r in server.requests) == 1  # the live run re-asked once
-    return brief_without_counters(tmp / "live")
+    return brief_files(tmp / "live")
 
 
 def test_reduce_calls_and_reasks_go_in_a_follow_up_batch(tmp_path: Path) -> None:
@@ -112,7 +112,7 @@ def test_reduce_calls_and_reasks_go_in_a_follow_up_batch(tmp_path: Path) -> None
         # Only the merge went live.
         assert [r["tools"][0]["function"]["name"] for r in server.requests] == ["BriefDraft"]
         assert len(server.batches) == 2 and done.sent == 1
-    assert brief_without_counters(out) == _live(tmp_path, folder)
+    assert brief_files(out) == _live(tmp_path, folder)
     for name in ("short.json", "long.json"):
         assert (out / "articles" / name).read_bytes() == (tmp_path / "live" / "articles" / name).read_bytes()
 
@@ -128,7 +128,7 @@ def test_live_rest_asks_the_second_round_live(tmp_path: Path) -> None:
         kinds = sorted(r["tools"][0]["function"]["name"] for r in server.requests)
         assert kinds == ["ArticleDigest", "ArticleExtraction", "BriefDraft"]  # reduce, re-ask, merge
         assert len(server.batches) == 1
-    assert brief_without_counters(out) == _live(tmp_path, folder)
+    assert brief_files(out) == _live(tmp_path, folder)
 
 
 def test_a_request_without_a_valid_answer_in_three_batches_fails_its_article_not_asked_live(tmp_path: Path) -> None:
@@ -180,7 +180,7 @@ def test_batch_merge_sends_the_merge_as_a_batch_validated_like_a_live_answer(tmp
         assert collected.result is not None and collected.result.exit_code == 0
         assert server.requests == []  # not one live request
         assert len(server.batches) == 4
-    assert brief_without_counters(out) == _live(tmp_path, folder)
+    assert brief_files(out) == _live(tmp_path, folder)
 
 
 def test_export_again_after_an_import_carries_the_second_round_for_an_offline_engine(tmp_path: Path) -> None:
@@ -208,7 +208,7 @@ def test_export_again_after_an_import_carries_the_second_round_for_an_offline_en
         result = asyncio.run(run(cfg))
         assert [r["tools"][0]["function"]["name"] for r in server.requests] == ["BriefDraft"]  # the merge only
     assert result.exit_code == 0
-    assert brief_without_counters(tmp_path / "out") == _live(tmp_path, folder)
+    assert brief_files(tmp_path / "out") == _live(tmp_path, folder)
 
 
 def test_a_merge_over_the_budget_goes_as_one_batch_of_story_calls_then_the_overview(tmp_path: Path) -> None:
@@ -234,7 +234,7 @@ def test_a_merge_over_the_budget_goes_as_one_batch_of_story_calls_then_the_overv
                        merge_budget=100, max_input_tokens=12_000)
         assert asyncio.run(run(live)).exit_code == 0
         assert sum(_schema({"body": r}) == "StoriesDraft" for r in server.requests) == len(stories)
-    assert brief_without_counters(out) == brief_without_counters(tmp_path / "live")
+    assert brief_files(out) == brief_files(tmp_path / "live")
 
 
 def test_follow_up_batches_are_held_to_max_cost_with_the_batches_before_them(tmp_path: Path) -> None:

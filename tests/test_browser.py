@@ -136,15 +136,22 @@ def test_every_in_page_link_has_a_target(open_page: Any, pages: dict[str, Path])
                            ".filter(a => !document.getElementById(a.getAttribute('href').slice(1)))"
                            ".map(a => a.getAttribute('href'))")
         assert missing == []
-        # Following a key point's link scrolls to its highlight in the original.
-        visit.page.click("a.ev >> nth=0")
+        # Following a key point's link scrolls to its highlight in the original (its evidence opened first, by a
+        # click on its citation).
+        visit.page.click("#summary a.cite >> nth=0")
+        visit.page.click("details[open] a.ev >> nth=0")
         assert visit.js("(() => { let e = document.querySelector(':target');"
                         "while (e.matches('span.qa')) e = e.nextElementSibling; return e.tagName; })()") == "MARK"
+
+
+def _open_all(visit: Visit) -> None:
+    visit.js("document.querySelectorAll('details').forEach(d => { d.open = true; })")
 
 
 def test_arabic_is_right_to_left_and_the_translation_left_to_right(open_page: Any, pages: dict[str, Path],
                                                                    seed: Outputs) -> None:
     visit = open_page(pages["seed"])
+    _open_all(visit)
     originals = visit.js("[...document.querySelectorAll('.orig')].map(e => [e.lang, getComputedStyle(e).direction])")
     paragraphs = sum(len(s.paragraphs_original) + 1 + (1 if s.dateline else 0) for s in seed.summaries)
     assert len(originals) == paragraphs and all(o == ["ar", "rtl"] for o in originals)
@@ -159,11 +166,43 @@ def test_arabic_is_right_to_left_and_the_translation_left_to_right(open_page: An
                       "return [o.top === t.top, o.right <= t.left]; })()")
     assert beside == [True, True]
     phone = open_page(pages["seed"], viewport={"width": 390, "height": 844}, is_mobile=True)
+    _open_all(phone)
     below = phone.js("(() => { const p = document.querySelector('.para:nth-child(3)');"
                      "return p.querySelector('.orig').getBoundingClientRect().bottom"
                      " <= p.querySelector('.tr').getBoundingClientRect().top; })()")
     assert below is True
     assert phone.js("document.documentElement.scrollWidth <= window.innerWidth") is True
+
+
+def test_the_brief_comes_first_and_its_evidence_is_one_click_away(open_page: Any, pages: dict[str, Path],
+                                                                  seed: Outputs) -> None:
+    visit = open_page(pages["seed"])
+    articles = "[...document.querySelectorAll('details.article')]"
+    assert visit.js(f"{articles}.map(d => d.open)") == [False] * (len(seed.summaries) + 1)  # + who's who in full
+    # Collapsed, the evidence adds a line per article: the page is the brief, a few screens, not sixty.
+    brief_height = visit.js("document.documentElement.scrollHeight")
+    assert visit.js("document.querySelector('#evidence').getBoundingClientRect().height") < 1000
+    # A citation of the executive summary opens its article's evidence, scrolled into view; the others stay shut.
+    link = visit.page.locator("#summary a.cite").first
+    n = int(link.inner_text().strip("[]"))
+    link.click()
+    assert visit.js("location.hash") == f"#evidence-{n}"
+    assert visit.js(f"{articles}.map(d => d.open)") == [i == n for i in range(1, len(seed.summaries) + 2)]
+    top = visit.js("document.querySelector(':target').getBoundingClientRect().top")
+    assert 0 <= top < visit.js("window.innerHeight")
+    assert visit.page.locator(f"#evidence-{n} .facts li").first.is_visible()
+    # A click on an article's summary line opens it too; everything opened, the page is many times longer.
+    visit.page.click(f"details#a{n % len(seed.summaries) + 1} > summary")
+    assert visit.js(f"document.querySelector('details#a{n % len(seed.summaries) + 1}').open") is True
+    _open_all(visit)
+    assert visit.js("document.documentElement.scrollHeight") > 4 * brief_height
+    # A story's earlier timeline entries are one click away as well.
+    more = visit.page.locator("details.more > summary").first
+    assert visit.page.locator("details.more .timeline li").first.is_visible()  # opened above
+    visit.js("document.querySelectorAll('details.more').forEach(d => { d.open = false; })")
+    assert not visit.page.locator("details.more .timeline li").first.is_visible()
+    more.click()
+    assert visit.page.locator("details.more .timeline li").first.is_visible()
 
 
 def _skeleton(visit: Visit) -> Any:

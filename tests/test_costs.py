@@ -43,13 +43,16 @@ def test_usage_per_stage_and_cost_are_reported(tmp_path: Path) -> None:
             folder=FIXTURES / "articles", out_dir=tmp_path, date="2026-11-22", cache_dir=None,
             recordings_dir=tmp_path / "none", endpoint=EndpointConfig(model="gpt-4o-mini", base_url=server.base_url))))
         billed = server.billed
-    stats = result.brief.stats
-    assert set(stats.usage_by_stage) == {"extract", "merge"}
-    assert sum(u.prompt_tokens for u in stats.usage_by_stage.values()) == stats.prompt_tokens == sum(
+    report = result.report
+    spent = report.spent
+    assert set(report.by_stage) == {"extract", "merge"}
+    assert sum(u.spent.prompt_tokens for u in report.by_stage.values()) == spent.prompt_tokens == sum(
         b["prompt_tokens"] for b in billed)
-    assert stats.price is not None and "gpt-4o-mini" in stats.price
-    expected = (stats.prompt_tokens * 0.15 + stats.completion_tokens * 0.60) / 1e6
-    assert stats.cost_usd_est == pytest.approx(expected, abs=1e-6)
+    assert report.price is not None and "gpt-4o-mini" in report.price
+    expected = (spent.prompt_tokens * 0.15 + spent.completion_tokens * 0.60) / 1e6
+    assert spent.cost_usd_est == pytest.approx(expected, abs=1e-6)
+    assert report.replayed.answers == 0 and report.replayed.cost_usd_when_asked == 0
+    assert json.loads((tmp_path / "run.json").read_text(encoding="utf-8")) == report.model_dump(mode="json")
 
 
 def test_max_cost_stops_before_the_budget_is_exceeded(tmp_path: Path) -> None:
@@ -65,8 +68,8 @@ def test_max_cost_stops_before_the_budget_is_exceeded(tmp_path: Path) -> None:
     assert {f.kind for f in result.brief.failures} == {"budget_exceeded"}
     assert any("not sent: --max-cost $0.004 would be exceeded" in f.reason for f in result.brief.failures)
     assert 1 <= sent < len(SEED_IDS) + 1  # stopped before sending everything
-    stats = result.brief.stats
-    assert (stats.prompt_tokens * 0.25 + stats.completion_tokens * 0.5) / 1e6 <= 0.004  # never over budget
+    spent = result.report.spent
+    assert (spent.prompt_tokens * 0.25 + spent.completion_tokens * 0.5) / 1e6 <= 0.004  # never over budget
 
 
 def test_max_cost_needs_a_price(tmp_path: Path) -> None:
@@ -115,8 +118,8 @@ def test_max_cost_holds_with_many_requests_in_flight(tmp_path: Path) -> None:
     spent = sum(b["prompt_tokens"] * 1000 + b["completion_tokens"] * 1000 for b in billed) / 1e6
     assert 1 <= len(billed) < 40  # some were sent, most were not
     assert spent <= cap, f"billed ${spent:.2f} against a ${cap:g} cap"
-    stats = result.brief.stats
-    assert stats.cost_usd_est is not None and stats.cost_usd_est <= cap
+    spent_est = result.report.spent.cost_usd_est
+    assert spent_est is not None and spent_est <= cap
     assert result.exit_code == 3 and "budget_exceeded" in {f.kind for f in result.brief.failures}
 
 
@@ -147,7 +150,7 @@ def test_dry_run_sees_a_merge_in_batches_already_answered(tmp_path: Path) -> Non
         endpoint = EndpointConfig(model="gpt-4o-mini", base_url=server.base_url)
         result = asyncio.run(run(dataclasses.replace(cfg, endpoint=endpoint)))
         requests = len(server.requests)
-    assert result.brief.stats.usage_by_stage.keys() >= {"merge_stories", "merge_overview"}  # it did batch
+    assert result.report.by_stage.keys() >= {"merge_stories", "merge_overview"}  # it did batch
     assert requests - len(SEED_IDS) >= 3  # two batches or more, then the overview
     plan = dry_run(cfg)
     assert all(r.cached for r in plan.rows), [r for r in plan.rows if not r.cached]

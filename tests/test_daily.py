@@ -65,8 +65,8 @@ def test_an_article_of_yesterday_is_listed_not_told_again(two_days: tuple[RunRes
     told |= {i for line in b.executive_summary for i in line.article_ids}
     assert A001 not in told and told == {A000, A003}
     md = (second.out_dir / "brief.md").read_text(encoding="utf-8")
-    assert f"Already in the brief of {DAY1}, not told again: [2]" in md
-    assert f"already in the brief of {DAY1}; id `{A001}`" in md
+    assert f"Already in the brief of {DAY1}, not told again: [[2]](evidence.md#evidence-2)" in md
+    assert f"already in the brief of {DAY1}) · [evidence](evidence.md#evidence-2)" in md
 
 
 def test_stories_are_labelled_and_the_since_line_cites_todays_articles(
@@ -120,7 +120,8 @@ def test_day_two_asks_nothing_for_the_article_of_day_one(tmp_path: Path, monkeyp
                    "recordings_dir": tmp_path / "no-recordings"}
         day(DAY1, tmp_path / "briefs", **options)
         asked_before = len(server.requests)
-        b = day(DAY2, tmp_path / "briefs", **options).brief
+        two = day(DAY2, tmp_path / "briefs", **options)
+        b = two.brief
         day_two = server.requests[asked_before:]
     assert asked_before == 4  # three articles and the merge
     asked = [m["content"] for r in day_two for m in r["messages"] if m["role"] == "user"]
@@ -130,7 +131,7 @@ def test_day_two_asks_nothing_for_the_article_of_day_one(tmp_path: Path, monkeyp
     assert not any(headline_001 in text or "Iraq pre-empts a confrontation" in text for text in asked)
     assert sum(1 for r in day_two if "ArticleExtraction" in json.dumps(r.get("tools", ""))) == 2
     assert not b.failures and b.continuity is not None and b.continuity.already_reported == [A001]
-    assert b.stats.cache_hits == 1 and b.stats.model_calls == 3
+    assert two.report.replayed.answers == 1 and two.report.spent.answers == 3
 
 
 def test_eval_expectations_check_labels_and_since_lines(two_days: tuple[RunResult, RunResult, Path]) -> None:

@@ -49,7 +49,7 @@ def test_the_closing_line_says_which_alias_file_was_applied(fixture_copy: Path, 
     code, lines = run(fixture_copy / "articles", tmp_path / "out")
     assert code == 0
     assert lines[0].endswith(f"; alias file {(fixture_copy / 'aliases.toml').resolve()} applied")
-    assert lines[0].startswith(f"brief written to {tmp_path / 'out'}: 5 articles, 0 failed, 0 skipped, ")
+    assert lines[0].startswith(f"brief written to {tmp_path / 'out'}: 5 articles, 0 failed, 0 skipped; ")
 
 
 def test_counts_of_one_are_singular(tmp_path: Path, reference_server: FakeOpenAI) -> None:
@@ -63,8 +63,7 @@ def test_counts_of_one_are_singular(tmp_path: Path, reference_server: FakeOpenAI
                                  "-o", str(tmp_path / "out"), "--date", "2026-11-22"], env={"OPENAI_API_KEY": "sk-x"})
     # The reference merge answer cites all five seed articles: kept in part (exit 3), which is not the point here.
     assert r.exit_code == 3, r.output
-    assert f"brief written to {tmp_path / 'out'}: 1 article, 0 failed, 0 skipped, 0 cache hits, 2 model calls " in \
-        r.output
+    assert f"brief written to {tmp_path / 'out'}: 1 article, 0 failed, 0 skipped; spent: 2 model calls " in r.output
     md = (tmp_path / "out" / "brief.md").read_text(encoding="utf-8").splitlines()[2]
     html = (tmp_path / "out" / "brief.html").read_text(encoding="utf-8")
     assert re.search(r" · 1 article from 1 named outlet · ", md), md

@@ -12,6 +12,7 @@ from briefer.extract.article import ground
 from briefer.extract.datecheck import check_event_date, check_published
 from briefer.ingest.folder import Article
 from briefer.models import ArticleExtraction, Brief
+from briefer.render.evidence import evidence_markdown
 from briefer.render.markdown import according, brief_markdown, timeline_line
 from test_merge import summary
 
@@ -152,13 +153,12 @@ def test_brief_md_marks_computed_and_outside_dates_and_says_who_says_so() -> Non
         "stale_articles": [], "failures": [], "skipped": [], "notes": [],
         "articles": [{"id": "a", "headline_en": "H", "headline_original": "ع", "outlet": None,
                       "published": "2024-09", "language": "ar", "date_basis": "inferred"}],
-        "stats": {"articles": 1, "quotes": 0, "quotes_verified": 0, "grounding_rate": None, "model_calls": 0,
-                  "cache_hits": 0, "http_attempts": 0, "prompt_tokens": 0, "completion_tokens": 0, "chars_raw": 0,
-                  "chars_removed": 0, "tokens_raw_est": 0, "tokens_saved_est": 0, "usage_by_stage": {},
-                  "price": None, "cost_usd_est": None}})
+        "stats": {"articles": 1, "quotes": 0, "quotes_verified": 0, "grounding_rate": None, "chars_raw": 0,
+                  "chars_removed": 0, "tokens_raw_est": 0, "tokens_saved_est": 0}})
     out = brief_markdown(brief, [s])
-    assert "- 2024 *(date computed by briefer)* — Qaani arrived in Baghdad." in out
-    assert "(September 2024, inferred · ar; id `a`)" in out.replace("outlet unknown · ", "")
+    assert "- 2024 *(computed)* — Qaani arrived in Baghdad." in out and "*computed*: a date briefer worked out" in out
+    assert "(September 2024, inferred · ar)" in out.replace("outlet unknown · ", "")
+    out = evidence_markdown(brief, [s])
     # The evidence gives each event's date, how briefer checked it, and its quote's paragraph in English.
     assert "- 2024 *(cut back from 2024-09-16: the quote, with the publication date, 2024-09, supports only 2024)* " \
         "— Qaani arrived in Baghdad." in out

@@ -59,7 +59,7 @@ def test_retry_after_is_honoured(tmp_path: Path, fixture_copy: Path, fault: str,
     assert result.exit_code == 0
     assert r.sleeps == [expected_wait]
     assert r.requests_for(A) == 2
-    assert result.brief.stats.http_attempts == len(SEED_IDS) + 2  # every request, the retry included
+    assert result.report.spent.http_requests == len(SEED_IDS) + 2  # every request, the retry included
 
 
 def test_retry_after_beyond_the_cap_fails_that_article_fast(tmp_path: Path, fixture_copy: Path) -> None:
@@ -118,8 +118,8 @@ def test_output_invalid_after_every_reask_fails_and_keeps_the_raw_output(tmp_pat
     assert f"(last raw output: {raw})" in reason
     assert json.loads(raw.read_text(encoding="utf-8"))["language"] == 5
     # Tokens of the rejected answers are counted: the run's total is what the server billed.
-    assert result.brief.stats.completion_tokens == sum(u["completion_tokens"] for u in r.server.billed)
-    assert result.brief.stats.prompt_tokens == sum(u["prompt_tokens"] for u in r.server.billed)
+    assert result.report.spent.completion_tokens == sum(u["completion_tokens"] for u in r.server.billed)
+    assert result.report.spent.prompt_tokens == sum(u["prompt_tokens"] for u in r.server.billed)
 
 
 def test_cut_off_output_is_not_retried(tmp_path: Path, fixture_copy: Path) -> None:

@@ -147,7 +147,7 @@ def test_unlocatable_quote_is_reasked_and_the_fix_recorded(fixture_copy: Path, t
     # The re-ask is replayed offline like any other answer.
     replay = asyncio.run(run(RunConfig(folder=fixture_copy / "articles", out_dir=tmp_path / "replay",
                                        date="2026-11-22", offline=True, recordings_dir=tmp_path / "rec")))
-    assert replay.brief.stats.model_calls == 0 and replay.brief.stats.cache_hits == len(SEED_IDS) + 2
+    assert replay.report.spent.answers == 0 and replay.report.replayed.answers == len(SEED_IDS) + 2
     assert (tmp_path / "replay" / "brief.md").read_bytes() == (tmp_path / "live" / "brief.md").read_bytes()
 
 
@@ -161,5 +161,7 @@ def test_quote_still_unlocatable_is_kept_and_flagged(fixture_copy: Path, tmp_pat
     assert summary["grounding"]["unverified"] == [BAD_QUOTE]
     assert result.brief.stats.quotes_verified == result.brief.stats.quotes - 1
     md = (tmp_path / "live" / "brief.md").read_text(encoding="utf-8")
-    assert f"“\u2068{BAD_QUOTE}\u2069” **⚠ quote not found in the source**" in md
-    assert "## Quotes not found in their sources" in md
+    assert "**1 quote not found in its source** (⚠): listed in [evidence.md](evidence.md#quotes-not-found)" in md
+    evidence = (tmp_path / "live" / "evidence.md").read_text(encoding="utf-8")
+    assert f"“\u2068{BAD_QUOTE}\u2069” **⚠ quote not found in the source**" in evidence
+    assert "## Quotes not found in their sources" in evidence

@@ -15,7 +15,15 @@ import pytest
 
 from briefer.models import MissingPart, Span
 from briefer.pipeline import RunConfig, run
-from briefer.render.common import UNVERIFIED, Citations, age_line, date_mark, grounding_line, who_says
+from briefer.render.common import (
+    UNVERIFIED,
+    Citations,
+    age_line,
+    date_mark,
+    grounding_line,
+    untold_timeline,
+    who_says,
+)
 from briefer.render.html import (
     Cited,
     CiteLinks,
@@ -95,8 +103,8 @@ def test_snippets_built_in_python_print_article_text_escaped_and_balanced() -> N
 
 def test_cite_links_each_source_once_in_order() -> None:
     cite = CiteLinks(Citations({"x": 2, "y": 1}))
-    assert cite(["x", "y", "x"]) == ('<a class="cite" href="#src-1" aria-label="source 1">[1]</a>'
-                                     '<a class="cite" href="#src-2" aria-label="source 2">[2]</a>')
+    assert cite(["x", "y", "x"]) == ('<a class="cite" href="#evidence-1" aria-label="source 1">[1]</a>'
+                                     '<a class="cite" href="#evidence-2" aria-label="source 2">[2]</a>')
     assert cite(("x", "y", "x")) is cite(["x", "y", "x"])  # each list of ids is built once
     assert cite([]) == ""
 
@@ -136,19 +144,23 @@ def test_every_link_is_in_page_and_has_a_target(seed: Outputs) -> None:
     ids = page.ids()
     assert len(ids) == len(set(ids)), "element ids must be unique"
     hrefs = page.hrefs()
-    assert hrefs and all(h.startswith("#") for h in hrefs)
+    assert hrefs and all(h.startswith("#") for h in hrefs)  # the seed articles are text files: no address to open
     assert sorted({h[1:] for h in hrefs} - set(ids)) == []
-    # Every article is cited by number, has a source card and a side-by-side view.
+    # Every article is cited by number, linked to its evidence (key points, claims, events and the article side by
+    # side, collapsed until opened), which links back to its source card.
     for n in range(1, len(seed.brief.articles) + 1):
-        assert f"#src-{n}" in hrefs and f"#a{n}" in hrefs
+        assert f"#evidence-{n}" in hrefs and f"#src-{n}" in hrefs
+        opens, target = seed.html.index(f'<details class="article" id="a{n}">'), seed.html.index(f'id="evidence-{n}"')
+        assert opens < target < seed.html.find(f'<details class="article" id="a{n + 1}">') % len(seed.html)
 
 
 def test_brief_sections_and_sources(seed: Outputs) -> None:
     page = Page.parse(seed.html)
     text = page.text
     headings = [e.attrs.get("id") for e in page.elements if e.tag == "h2"]
-    assert headings == ["summary-h", "stories-h", "disagreements-h", "entities-h", "timeline-h", "stale-h",
-                        "sources-h", "articles-h"]
+    # Each story's timeline tells its events: the seed has no event outside a story, so no Timeline section.
+    assert headings == ["summary-h", "stories-h", "disagreements-h", "entities-h", "stale-h", "sources-h",
+                        "evidence-h"]
     assert seed.brief.title in text and "Not today's news:" in text
     assert grounding_line(seed.brief.stats) in text and age_line(seed.brief) in text
     assert seed.brief.stats.grounding_rate == 1.0 and "Grounding: 100% of evidence quotes" in text
@@ -198,8 +210,10 @@ def test_unverified_quotes_failures_and_removed_lines_are_shown(seed: Outputs) -
     page = Page.parse(out)
     assert "⚠ quote not found in the source:</span> “<bdi lang=\"ar\">جملة لم ترد في المقال</bdi>”" in out
     assert "a1-kp1" not in page.ids()  # nothing to link to
-    assert [e.attrs["id"] for e in page.elements if e.tag == "h2"][5:10] == [
-        "stale-h", "unverified-h", "failures-h", "skipped-h", "notes-h"]
+    assert [e.attrs["id"] for e in page.elements if e.tag == "h2"][4:8] == ["stale-h", "failures-h", "skipped-h",
+                                                                             "notes-h"]
+    # The quotes not found are evidence: in their own collapsed section under Evidence.
+    assert '<details class="article" id="unverified">' in out and "unverified-h" in page.ids()
     assert "Partial brief:" in page.text and "broken.txt" in page.text and "photo.jpg" in page.text
     removed = [s for s in summaries if s.cleaning.removed_text]
     assert removed, "the seed articles have lines cleaning removed"
@@ -250,7 +264,7 @@ def test_who_says_so_and_how_dates_are_known_are_shown(seed: Outputs) -> None:
     said = [who_says(x.attributed_to, x.single_anonymous_source) for s in seed.summaries
             for x in [*s.key_points, *s.events]]
     said += [who_says(None, c.single_anonymous_source) for s in seed.summaries for c in s.claims]
-    timeline = [t for story in seed.brief.stories for t in story.timeline] + seed.brief.timeline
+    timeline = [t for story in seed.brief.stories for t in story.timeline] + untold_timeline(seed.brief)
     said += [who_says(t.attributed_to, t.single_anonymous_source, len(t.article_ids)) for t in timeline]
     assert any(said) and all(w in page.text for w in said if w)
     assert page.text.count("single anonymous source") == sum("single anonymous source" in (w or "") for w in said)

@@ -30,14 +30,14 @@ def test_live_run_equals_replay(fixture_copy: Path, tmp_path: Path, reference_se
     live = asyncio.run(run(_config(fixture_copy, tmp_path / "live", endpoint=endpoint, record=True,
                                    recordings_dir=live_recordings, cache_dir=tmp_path / "cache")))
     assert live.exit_code == 0
-    assert live.brief.stats.model_calls == len(SEED_IDS) + 1 and live.brief.stats.cache_hits == 0
+    assert live.report.spent.answers == len(SEED_IDS) + 1 and live.report.replayed.answers == 0
     assert len(reference_server.requests) == len(SEED_IDS) + 1
     assert all(h.get("authorization") == f"Bearer {SECRET}" for h in reference_server.headers)
 
     # Replay what was just recorded, offline: the same files.
     replay = asyncio.run(run(_config(fixture_copy, tmp_path / "replay", endpoint=endpoint, offline=True,
                                      recordings_dir=live_recordings, cache_dir=None)))
-    assert replay.brief.stats.model_calls == 0 and replay.brief.stats.cache_hits == len(SEED_IDS) + 1
+    assert replay.report.spent.answers == 0 and replay.report.replayed.answers == len(SEED_IDS) + 1
     assert_same_outputs(tmp_path / "live", tmp_path / "replay")
 
     # And the same articles and brief.md as the bundled reference recordings give.
@@ -45,7 +45,7 @@ def test_live_run_equals_replay(fixture_copy: Path, tmp_path: Path, reference_se
         ref = asyncio.run(run(_config(fixture_copy, tmp_path / "ref", offline=True, cache_dir=None)))
         assert ref.exit_code == 0
         r, a = output_files(tmp_path / "ref"), output_files(tmp_path / "live")
-        assert {k: v for k, v in r.items() if k != "brief.json"} == {k: v for k, v in a.items() if k != "brief.json"}
+        assert {k: v for k, v in r.items() if k != "run.json"} == {k: v for k, v in a.items() if k != "run.json"}
 
     # The key is sent to the server and written nowhere.
     for path in [*tmp_path.rglob("*")]:
@@ -60,9 +60,9 @@ def test_second_live_run_sends_nothing(fixture_copy: Path, tmp_path: Path, refer
     first = asyncio.run(run(cfg))
     sent = len(reference_server.requests)
     second = asyncio.run(run(cfg))
-    assert first.brief.stats.model_calls == sent == len(SEED_IDS) + 1
+    assert first.report.spent.answers == sent == len(SEED_IDS) + 1
     assert len(reference_server.requests) == sent  # the same request is never sent twice
-    assert second.brief.stats.model_calls == 0 and second.brief.stats.cache_hits == sent
+    assert second.report.spent.answers == 0 and second.report.replayed.answers == sent
 
 
 def test_invalid_answer_is_reasked_with_the_error(fixture_copy: Path, tmp_path: Path) -> None:
@@ -90,10 +90,10 @@ def test_invalid_answer_is_reasked_with_the_error(fixture_copy: Path, tmp_path: 
     assert len(reasks) == len(SEED_IDS)
     assert len(server.requests) == 2 * len(SEED_IDS) + 1
     # Tokens of the rejected first attempts are counted too: the stats sum the usage of every request sent.
-    assert result.brief.stats.model_calls == len(SEED_IDS) + 1
+    assert result.report.spent.answers == len(SEED_IDS) + 1
     assert len(server.billed) == len(server.requests)
-    assert result.brief.stats.prompt_tokens == sum(u["prompt_tokens"] for u in server.billed)
-    assert result.brief.stats.completion_tokens == sum(u["completion_tokens"] for u in server.billed)
+    assert result.report.spent.prompt_tokens == sum(u["prompt_tokens"] for u in server.billed)
+    assert result.report.spent.completion_tokens == sum(u["completion_tokens"] for u in server.billed)
 
 
 def test_live_run_reports_stale_recordings_before_asking(fixture_copy: Path, tmp_path: Path,
@@ -111,7 +111,7 @@ def test_live_run_reports_stale_recordings_before_asking(fixture_copy: Path, tmp
                                      prompt_dir=prompts), warnings))
     assert result.exit_code == 0
     # The extract recordings still match and are replayed; the merge recording is stale: said, then asked live.
-    assert result.brief.stats.cache_hits == len(SEED_IDS) and result.brief.stats.model_calls == 1
+    assert result.report.replayed.answers == len(SEED_IDS) and result.report.spent.answers == 1
     recorded = json.loads((fixture_copy / "recordings" / "merge" / "brief.json").read_text("utf-8"))
     was, now = recorded["fingerprint"]["prompt_version"], Prompts(prompts).version("merge")
     assert warnings.warnings == [

@@ -66,7 +66,7 @@ def test_long_article_is_read_in_parts_and_replays(tmp_path: Path) -> None:
 
     replay = asyncio.run(run(RunConfig(folder=folder, out_dir=tmp_path / "replay", date="2026-11-22",
                                        offline=True, recordings_dir=tmp_path / "rec", max_input_tokens=300)))
-    assert replay.brief.stats.model_calls == 0 and replay.brief.stats.cache_hits == parts + 2
+    assert replay.report.spent.answers == 0 and replay.report.replayed.answers == parts + 2
     assert (tmp_path / "replay" / "articles" / "long.json").read_bytes() == \
         (tmp_path / "live" / "articles" / "long.json").read_bytes()
 

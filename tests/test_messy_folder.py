@@ -62,7 +62,7 @@ def test_every_file_is_summarised_or_skipped_with_a_reason(tmp_path: Path) -> No
     # Then offline, from what was recorded: no network at all.
     result = asyncio.run(run(RunConfig(folder=folder, out_dir=tmp_path / "out", date="2026-11-22", offline=True,
                                        recordings_dir=tmp_path / "rec", recursive=True)))
-    assert result.exit_code == 0 and result.brief.stats.model_calls == 0
+    assert result.exit_code == 0 and result.report.spent.answers == 0
     brief = result.brief
     summarised = {a.id for a in brief.articles}
     sources = {s.source_path for s in result.summaries}

@@ -167,7 +167,7 @@ def test_sibling_folders_never_share_recordings(tmp_path: Path) -> None:
         assert (tmp_path / "recordings" / name / "merge" / "brief.json").is_file()
         result = asyncio.run(run(RunConfig(folder=tmp_path / name, out_dir=tmp_path / f"replay-{name}",
                                            offline=True, date="2026-11-22")))
-        assert result.exit_code == 0 and result.brief.stats.model_calls == 0  # neither made the other stale
+        assert result.exit_code == 0 and result.report.spent.answers == 0  # neither made the other stale
 
 
 def test_the_flat_recordings_layout_still_works(fixture_copy: Path, tmp_path: Path) -> None:
@@ -182,7 +182,7 @@ def test_the_flat_recordings_layout_still_works(fixture_copy: Path, tmp_path: Pa
                                                                                    / "articles")
     result = asyncio.run(run(RunConfig(folder=fixture_copy / "articles", out_dir=tmp_path / "out", offline=True,
                                        date="2026-11-22")))
-    assert result.exit_code == 0 and result.brief.stats.model_calls == 0
+    assert result.exit_code == 0 and result.report.spent.answers == 0
     # A flat layout marked as another folder's is never used for this one.
     (fixture_copy / "recordings" / ".briefer-folder").write_text("yesterday\n", encoding="utf-8")
     assert RunConfig(folder=fixture_copy / "articles").recordings == fixture_copy / "recordings" / "articles"

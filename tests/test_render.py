@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from briefer.models import ArticleRef, Brief, Span, Stats, SummaryLine
+from briefer.render.evidence import evidence_markdown
 from briefer.render.markdown import FSI, PDI, brief_markdown, md
 
 
@@ -19,18 +20,15 @@ def _brief(title: str, headline: str) -> Brief:
         articles=[ArticleRef(id="a", headline_en="Headline", headline_original=headline, outlet=None,
                              published=None, language="ar")],
         failures=[], skipped=[], notes=[],
-        stats=Stats(articles=1, quotes=0, quotes_verified=0, grounding_rate=None, model_calls=0, cache_hits=0,
-                    http_attempts=0, tokens_raw_est=0, tokens_saved_est=0, usage_by_stage={}, price=None,
-                    cost_usd_est=None,
-                    prompt_tokens=0, completion_tokens=0, chars_raw=0,
-                    chars_removed=0),
+        stats=Stats(articles=1, quotes=0, quotes_verified=0, grounding_rate=None, tokens_raw_est=0,
+                    tokens_saved_est=0, chars_raw=0, chars_removed=0),
     )
 
 
 def test_brief_markdown_escapes_model_and_article_text() -> None:
     out = brief_markdown(_brief("Title _x_", "عنوان [1](javascript:x)"))
     assert out.startswith("# Title \\_x\\_\n")
-    assert "\\<img src=x onerror=alert(1)\\> [1]" in out
+    assert "\\<img src=x onerror=alert(1)\\> [[1]](evidence.md#evidence-1)" in out
     assert f"{FSI}عنوان \\[1\\](javascript:x){PDI}" in out
 
 
@@ -58,7 +56,7 @@ def test_each_quote_shows_the_english_of_its_paragraph_numbered_from_one() -> No
     in_headline = s.key_points[0].model_copy(update={"span": Span(part="headline", paragraph=None, start=0, end=5)})
     lost = s.key_points[0].model_copy(update={"verified": False, "span": None})
     s = s.model_copy(update={"key_points": [located, in_headline, lost]})
-    out = brief_markdown(_brief("T", "عنوان"), [s])
+    out = evidence_markdown(_brief("T", "عنوان"), [s])
     assert "\n  *¶2 in English:* “The second paragraph, with the \\*quote\\*.”\n" in out
     assert "\n  *In the headline:* “Headline”\n" in out
     assert out.count("in English:*") == 1  # an unverified quote has no place to show

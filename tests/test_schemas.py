@@ -19,4 +19,4 @@ def test_check_detects_drift(tmp_path: Path) -> None:
     path = tmp_path / "brief.schema.json"
     path.write_text(path.read_text(encoding="utf-8").replace('"title"', '"headline"', 1), encoding="utf-8")
     assert write_schemas(tmp_path, check=True) == ["brief.schema.json"]
-    assert set(SCHEMAS) == {"article.schema.json", "brief.schema.json"}
+    assert set(SCHEMAS) == {"article.schema.json", "brief.schema.json", "run.schema.json"}

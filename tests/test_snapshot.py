@@ -27,3 +27,8 @@ def _check(name: str, actual: str) -> None:
 def test_seed_brief_markdown_snapshot(tmp_path: Path) -> None:
     asyncio.run(run(RunConfig(folder=FIXTURES / "articles", out_dir=tmp_path, date="2026-11-22", offline=True)))
     _check("seed-brief.md", (tmp_path / "brief.md").read_text(encoding="utf-8"))
+
+
+def test_seed_evidence_markdown_snapshot(tmp_path: Path) -> None:
+    asyncio.run(run(RunConfig(folder=FIXTURES / "articles", out_dir=tmp_path, date="2026-11-22", offline=True)))
+    _check("seed-evidence.md", (tmp_path / "evidence.md").read_text(encoding="utf-8"))

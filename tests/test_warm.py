@@ -45,13 +45,16 @@ def _records(tmp_path: Path) -> list[Path]:
 def test_warm_rerun_reuses_summaries_and_writes_the_same_brief(fixture_copy: Path, tmp_path: Path,
                                                                 reference_server: FakeOpenAI) -> None:
     cold = asyncio.run(run(_cfg(fixture_copy, tmp_path, "cold", reference_server.base_url)))
-    assert cold.exit_code == 0 and cold.brief.stats.model_calls == len(SEED_IDS) + 1
+    assert cold.exit_code == 0 and cold.report.spent.answers == len(SEED_IDS) + 1
     assert len(_records(tmp_path)) == len(SEED_IDS)  # stored by the cold run itself: its answers are in the cache
 
     warm = asyncio.run(run(_cfg(fixture_copy, tmp_path, "warm", NOWHERE)))
-    assert warm.brief.stats.model_calls == 0 and warm.brief.stats.cache_hits == len(SEED_IDS) + 1
-    # Tokens of the answers used are counted as a rerun that asked the cache would count them.
-    assert warm.brief.stats.usage_by_stage == cold.brief.stats.usage_by_stage
+    assert warm.report.spent.answers == 0 and warm.report.replayed.answers == len(SEED_IDS) + 1
+    # What the cold run spent, the warm run replayed, stage by stage; it spent nothing.
+    assert {k: u.replayed for k, u in warm.report.by_stage.items()} == {k: u.spent for k, u in
+                                                                        cold.report.by_stage.items()}
+    assert warm.report.spent.prompt_tokens == warm.report.spent.completion_tokens == 0
+    assert warm.report.spent.cost_usd_est == 0 and warm.report.replayed.from_cache == len(SEED_IDS) + 1
     assert_same_outputs(tmp_path / "cold", tmp_path / "warm")
 
 
@@ -71,7 +74,7 @@ def test_stored_summary_is_used_only_while_its_cached_answers_are_unchanged(
     # The record is what a warm rerun takes (marked here, to see it is the one used) ...
     warm = asyncio.run(run(_cfg(fixture_copy, tmp_path, "warm", reference_server.base_url)))
     assert "STORED SUMMARY REUSED" in (tmp_path / "warm" / "articles" / f"{article_id}.json").read_text("utf-8")
-    assert warm.brief.stats.model_calls == 1  # the merge (its input changed with the mark), no article
+    assert warm.report.spent.answers == 1  # the merge (its input changed with the mark), no article
 
     # ... until an answer it came from changes: the article is summarised again from that answer.
     answered = json.loads(record.read_text(encoding="utf-8"))["answered"]
@@ -82,7 +85,7 @@ def test_stored_summary_is_used_only_while_its_cached_answers_are_unchanged(
     again = asyncio.run(run(_cfg(fixture_copy, tmp_path, "again", reference_server.base_url)))
     summary = json.loads((tmp_path / "again" / "articles" / f"{article_id}.json").read_text("utf-8"))
     assert summary["headline_en"] == "CHANGED IN THE CACHE"
-    assert again.brief.stats.model_calls == 1  # the merge, whose input changed with it; the articles from the cache
+    assert again.report.spent.answers == 1  # the merge, whose input changed with it; the articles from the cache
 
 
 def test_stored_summary_is_not_used_for_a_changed_article(fixture_copy: Path, tmp_path: Path,
@@ -129,5 +132,5 @@ def test_a_changed_file_under_the_prompt_folder_means_no_reuse(fixture_copy: Pat
     (prompts / "parts").mkdir()
     (prompts / "parts" / "note.j2").write_text("unused\n", encoding="utf-8")
     warm = asyncio.run(run(dataclasses.replace(cfg, out_dir=tmp_path / "warm")))
-    assert warm.brief.stats.model_calls == 0  # every answer from the cache, every article grounded again
+    assert warm.report.spent.answers == 0  # every answer from the cache, every article grounded again
     assert all(s.headline_en != "STORED SUMMARY REUSED" for s in warm.summaries)

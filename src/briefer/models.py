@@ -509,6 +509,17 @@ class ArticleSummary(Strict):
     translation_en: list[str] = Field(description="English translation, item i translating paragraphs_original[i].")
     topics: list[NonEmpty]
     grounding: Grounding
+    url: str | None = Field(default=None, description="The article's address as its file gives it (a page's og:url "
+                            "or canonical link, a feed record's url or link, front matter's url); null if none.")
+    canonical_url: str | None = Field(default=None, description="The page's canonical address (<link rel=canonical>, "
+                                      "a feed's or front matter's canonical_url); null if none.")
+    site_name: str | None = Field(default=None, description="The outlet's name as the file gives it (og:site_name, a "
+                                  "feed's site or source, front matter's site_name); null if none.")
+    page_title: str | None = Field(default=None, description="The title the file itself gives (a page's <title>, a "
+                                   "record's or front matter's title), beside the model's headline; null if none.")
+    page_published: str | None = Field(default=None, description="The publication date the file itself gives (page "
+                                       "metadata, a record's or front matter's date), ISO 8601 where it could be "
+                                       "read, else as written; beside the model's date; null if none.")
     warnings: list[str] = Field(
         default_factory=list,
         description="Why this article is kept only in part: what briefer dropped or could not check in the model's "
@@ -768,7 +779,7 @@ class ArticleRef(Strict):
     id: NonEmpty
     headline_en: NonEmpty
     headline_original: NonEmpty
-    outlet: str | None
+    outlet: str | None = Field(description="The outlet: as the article's text names it, else the file's site_name.")
     published: PartialDate | None
     language: LanguageCode
     date_basis: DateBasis | None = Field(
@@ -780,6 +791,17 @@ class ArticleRef(Strict):
     warnings: list[str] = Field(
         default_factory=list, description="The article's warnings: kept only in part (see the article's JSON)."
     )
+    url: str | None = Field(default=None, description="The article's address as its file gives it (a page's og:url "
+                            "or canonical link, a feed record's url or link, front matter's url); null if none.")
+    canonical_url: str | None = Field(default=None, description="The page's canonical address (<link rel=canonical>, "
+                                      "a feed's or front matter's canonical_url); null if none.")
+    site_name: str | None = Field(default=None, description="The outlet's name as the file gives it (og:site_name, a "
+                                  "feed's site or source, front matter's site_name); null if none.")
+    page_title: str | None = Field(default=None, description="The title the file itself gives (a page's <title>, a "
+                                   "record's or front matter's title), beside the model's headline; null if none.")
+    page_published: str | None = Field(default=None, description="The publication date the file itself gives (page "
+                                       "metadata, a record's or front matter's date), ISO 8601 where it could be "
+                                       "read, else as written; beside the model's date; null if none.")
 
 
 class EarlierBrief(Strict):
@@ -823,30 +845,32 @@ class IngestNote(Strict):
     note: NonEmpty = Field(description="What ingest did to a file it read: a guessed encoding, a truncation.")
 
 
-class StageUsage(Strict):
-    prompt_tokens: int
-    completion_tokens: int
-
-
 class Stats(Strict):
+    """What the brief rests on. What the run spent or replayed is in the run report (run.json), not here: a
+    replayed run writes the same brief.json as the live one."""
+
     articles: int = Field(description="Articles summarised.")
     quotes: int = Field(description="Evidence quotes across all summaries.")
     quotes_verified: int = Field(description="Quotes briefer located in their source text.")
     grounding_rate: float | None = Field(description="quotes_verified / quotes; null when there are no quotes.")
-    model_calls: int = Field(description="Requests answered by the model in this run.")
-    cache_hits: int = Field(description="Requests answered from the cache or recordings in this run.")
-    http_attempts: int = Field(description="HTTP requests sent in this run, retries and re-asks included.")
-    prompt_tokens: int = Field(description="Prompt tokens of the answers used (as recorded).")
-    completion_tokens: int = Field(description="Completion tokens of the answers used (as recorded).")
     chars_raw: int = Field(description="Characters of the articles before cleaning.")
     chars_removed: int = Field(description="Characters removed by cleaning.")
     tokens_raw_est: int = Field(description="Estimated tokens of the articles before cleaning.")
     tokens_saved_est: int = Field(description="Estimated tokens cleaning kept from the model.")
-    usage_by_stage: dict[str, StageUsage] = Field(
-        description="Tokens of the answers used, per prompt (extract, extract_reduce, merge, ...)."
-    )
-    price: str | None = Field(description="The price the cost is estimated at; null when the model's is unknown.")
-    cost_usd_est: float | None = Field(description="Estimated cost of the answers used (as recorded), in USD.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_counters(cls, data: Any) -> Any:
+        """A brief.json written before the run report held the run's counters here: read it (the earlier brief
+        of --since), without them. Only these names; any other unknown key is still refused."""
+        if isinstance(data, dict) and LEGACY_RUN_COUNTERS & data.keys():
+            return {k: v for k, v in data.items() if k not in LEGACY_RUN_COUNTERS}
+        return data
+
+
+# Stats' fields before the run report (run.json) took them.
+LEGACY_RUN_COUNTERS = frozenset({"model_calls", "cache_hits", "http_attempts", "prompt_tokens", "completion_tokens",
+                                 "usage_by_stage", "price", "cost_usd_est"})
 
 
 MissingPartName = Literal["title", "executive_summary", "story_summaries", "perspectives", "disagreements"]

@@ -37,11 +37,15 @@ from .model.cache import (
 from .model.costs import Price, batch_price, completion_estimate, price_for, prompt_estimate
 from .model.llm import EndpointConfig, ModelClient
 from .model.prompts import Prompts
+from .model.report import run_report
 from .model.tape import taping
 from .models import ArticleSummary, Brief, Failure, IngestNote, Skipped
 from .redact import safe_url
+from .render.evidence import evidence_markdown
 from .render.html import brief_html_pieces
 from .render.markdown import brief_markdown, to_json
+from .render.run import RUN_REPORT, report_json
+from .runreport import RunReport
 from .tokens import estimate_tokens
 
 
@@ -145,6 +149,7 @@ class RunResult:
     brief: Brief
     out_dir: Path
     summaries: list[ArticleSummary]
+    report: RunReport  # what the run spent and replayed (also written to run.json beside the brief)
 
     @property
     def exit_code(self) -> int:
@@ -268,7 +273,7 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
         brief = await build_brief(
             MergeInputs(date=cfg.date or today(), summaries=summaries, failures=failures, skipped=skipped,
                         notes=notes, stale_after_days=cfg.stale_after_days, merge_budget=cfg.merge_budget,
-                        price=cfg.model_price, aliases=aliases, earlier=earlier,
+                        aliases=aliases, earlier=earlier,
                         # Each summary holds its article's estimates (ground() copies Article.cleaning): not
                         # estimated again over every article's text.
                         tokens_raw_est=sum(s.cleaning.raw_tokens_est for s in summaries),
@@ -281,21 +286,25 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
     finally:
         gateway.report_stale()
         await gateway.aclose()
+    report = run_report(gateway.counters, cfg.model_price)
     # Rendering and writing are CPU and disk work with nothing to await: a worker thread does them, so the event
     # loop (a notebook's, a web server's) keeps running meanwhile.
-    await asyncio.to_thread(_write_brief, cfg, brief, summaries)
+    await asyncio.to_thread(_write_brief, cfg, brief, summaries, report)
     _tidy(out, {a.id for a in folder.articles}, {s.id for s in summaries}, started, rep)
-    return RunResult(brief=brief, out_dir=out, summaries=sorted(summaries, key=lambda s: s.id))
+    return RunResult(brief=brief, out_dir=out, summaries=sorted(summaries, key=lambda s: s.id), report=report)
 
 
-def _write_brief(cfg: RunConfig, brief: Brief, summaries: list[ArticleSummary]) -> None:
+def _write_brief(cfg: RunConfig, brief: Brief, summaries: list[ArticleSummary], report: RunReport) -> None:
+    """The brief's files, and the run report beside them."""
     out = cfg.output
     _write(out / "brief.json", to_json(brief))
     _write(out / "brief.md", brief_markdown(brief, summaries))
+    _write(out / "evidence.md", evidence_markdown(brief, summaries))
     if cfg.html:
         _write(out / "brief.html", brief_html_pieces(brief, summaries))
     else:  # a page from an earlier run would contradict this brief
         (out / "brief.html").unlink(missing_ok=True)
+    _write(out / RUN_REPORT, report_json(report))
 
 
 def _earlier(cfg: RunConfig, warn: Callable[[str], None]) -> Earlier | None:

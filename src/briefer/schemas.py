@@ -8,10 +8,12 @@ from pydantic import BaseModel
 
 from .model.cache import atomic_write, pretty_json
 from .models import ArticleSummary, Brief
+from .runreport import RunReport
 
 SCHEMAS: dict[str, type[BaseModel]] = {
     "article.schema.json": ArticleSummary,
     "brief.schema.json": Brief,
+    "run.schema.json": RunReport,
 }
 
 

@@ -24,7 +24,6 @@ from typing import get_args
 
 from briefer.errors import BrieferError, BudgetExceeded, EndpointError, MissingRecording, StaleRecording
 from briefer.model.answers import Call, Gateway
-from briefer.model.costs import Price
 from briefer.model.prompts import Prompts, boundary_for
 from briefer.models import (
     ArticleRef,
@@ -39,7 +38,6 @@ from briefer.models import (
     MissingPart,
     MissingPartName,
     Skipped,
-    StageUsage,
     StaleArticle,
     Stats,
     StoriesDraft,
@@ -75,7 +73,7 @@ def article_digest(s: ArticleSummary) -> dict[str, object]:
     return {
         "id": s.id,
         "headline_en": s.headline_en,
-        "outlet": s.outlet,
+        "outlet": s.outlet or s.site_name,  # the text's, else the file's own (og:site_name, a feed's)
         "published": s.published,
         "date_basis": s.date_basis,
         "summary_en": s.summary_en,
@@ -151,7 +149,6 @@ class MergeInputs:
     stale_after_days: int = DEFAULT_STALE_DAYS
     story_window_days: int = DEFAULT_WINDOW_DAYS
     merge_budget: int = DEFAULT_MERGE_BUDGET
-    price: Price | None = None
     aliases: Aliases = NO_ALIASES
     # Keeps a failed merge's raw answer (name, text) and says where; the caller owns the output folder.
     keep_raw: Callable[[str, str], str] | None = None
@@ -451,7 +448,6 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
         failures.append(Failure(source_path="(merge)", kind=exc.kind, reason=reason))
         draft = None
         why = _why_no_merge(exc)
-    c = gateway.counters
     quotes = sum(s.grounding.quotes for s in everything)
     verified = sum(s.grounding.verified for s in everything)
     published = date_range(summaries)
@@ -497,8 +493,10 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
         stale_articles=stale,
         articles=[
             ArticleRef(id=s.id, headline_en=s.headline_en, headline_original=s.headline_original,
-                       outlet=s.outlet, published=s.published, language=s.language, date_basis=s.date_basis,
-                       content_sha256=s.content_sha256, warnings=s.warnings)
+                       outlet=s.outlet or s.site_name, published=s.published, language=s.language,
+                       date_basis=s.date_basis, content_sha256=s.content_sha256, warnings=s.warnings, url=s.url,
+                       canonical_url=s.canonical_url, site_name=s.site_name, page_title=s.page_title,
+                       page_published=s.page_published)
             for s in everything
         ],
         failures=failures,
@@ -509,19 +507,10 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
             quotes=quotes,
             quotes_verified=verified,
             grounding_rate=round(verified / quotes, 4) if quotes else None,
-            model_calls=c.model_calls,
-            cache_hits=c.cache_hits,
-            http_attempts=c.http_attempts,
-            prompt_tokens=c.prompt_tokens,
-            completion_tokens=c.completion_tokens,
             chars_raw=sum(s.cleaning.raw_chars for s in everything),
             chars_removed=sum(s.cleaning.removed_chars for s in everything),
             tokens_raw_est=inputs.tokens_raw_est,
             tokens_saved_est=inputs.tokens_saved_est,
-            usage_by_stage={k: StageUsage(prompt_tokens=p, completion_tokens=c_)
-                            for k, (p, c_) in sorted(c.by_stage.items())},
-            price=inputs.price.describe() if inputs.price else None,
-            cost_usd_est=round(inputs.price.cost(c.prompt_tokens, c.completion_tokens), 6) if inputs.price else None,
         ),
     )
 

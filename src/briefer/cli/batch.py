@@ -269,14 +269,14 @@ def brief_lines(done: Any) -> int:
     """The brief's line (and its failures); returns the run's exit code."""
     result = done.result
     assert result is not None
-    b, s = result.brief, result.brief.stats
+    from briefer.render.run import closing_line
+
+    b = result.brief
     if done.given_up:
         say(f"briefer: {plural(done.given_up, 'request')} got no valid answer in 3 batches; not asked live "
             "(--live-rest asks them live)")
     live = f", {plural(done.live, 'request')} asked live" if done.live else ""
-    say(f"{plural(done.imported, 'answer')} imported{live}; "
-         f"{'partial brief' if b.partial else 'brief'} written to {result.out_dir}: {plural(s.articles, 'article')}, "
-         f"{len(b.failures)} failed, {plural(s.cache_hits, 'cache hit')}, {plural(s.model_calls, 'model call')}")
+    say(f"{plural(done.imported, 'answer')} imported{live}; " + closing_line(b, result.report, result.out_dir))
     brief_problem_lines(b)
     return int(result.exit_code)
 

@@ -154,30 +154,19 @@ def summarize(
             progress.stop()
         raise fail(str(exc), exc.exit_code) from None
     progress.stop()
-    closing_line(result, cfg)
+    closing_lines(result, cfg)
     raise typer.Exit(result.exit_code)
 
 
-def closing_line(result: Any, cfg: Any) -> None:
-    """The run's line on stderr, then a line for each skipped file (or their count), each article kept in part
-    and each failure."""
+def closing_lines(result: Any, cfg: Any) -> None:
+    """The run's line on stderr (the library's closing line, and the alias file applied), then a line for each
+    skipped file (or their count), each article kept in part and each failure."""
     from briefer.brief.aliases import alias_file
-    from briefer.plural import plural
+    from briefer.render.run import closing_line
 
     b = result.brief
-    s = b.stats
-    status = "partial brief" if b.partial else "brief"
-    kept = [a for a in b.articles if a.warnings]
     aliases = alias_file(cfg.folder, cfg.aliases)
-    say(
-        f"{status} written to {result.out_dir}: {plural(s.articles, 'article')}"
-        + (f" ({len(kept)} kept in part)" if kept else "") + f", {len(b.failures)} failed, "
-        f"{len(b.skipped)} skipped, {plural(s.cache_hits, 'cache hit')}, {plural(s.model_calls, 'model call')} "
-        f"({plural(s.http_attempts, 'HTTP request')}), "
-        f"{s.prompt_tokens + s.completion_tokens} tokens ({s.prompt_tokens} prompt + {s.completion_tokens} completion)"
-        + (f", estimated ${s.cost_usd_est:.4f}" if s.cost_usd_est is not None else "")
-        + (f"; alias file {aliases} applied" if aliases is not None else ""),
-    )
+    say(closing_line(b, result.report, result.out_dir) + (f"; alias file {aliases} applied" if aliases else ""))
     skipped_lines(b.skipped)
     brief_problem_lines(b)
 

@@ -224,6 +224,11 @@ def ground(article: Article, extraction: ArticleExtraction, source: Source | Non
         claims=claims,
         events=events,
         dateline=article.dateline,
+        url=article.url,
+        canonical_url=article.canonical_url,
+        site_name=article.site_name,
+        page_title=article.page_title,
+        page_published=article.page_date,
         paragraphs_original=list(article.paragraphs),
         grounding=Grounding(
             quotes=len(checked),

@@ -27,7 +27,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from briefer.errors import InputError
@@ -37,7 +37,7 @@ from briefer.tokens import estimate_tokens
 
 from .cleaning import Cleaned, TokenEstimate, clean, truncate
 from .decode import Decoded, decode_bytes
-from .formats import Doc, Record, html_document, json_records, jsonl_records
+from .formats import Doc, Record, front_matter, front_matter_doc, html_document, json_records, jsonl_records, page_date
 from .ids import article_id, record_id
 
 __all__ = ["Article", "Cleaned", "Folder", "TokenEstimate", "article_id", "clean", "read_folder", "truncate"]
@@ -67,8 +67,12 @@ class Article:
     dateline: str | None = None  # from the text, or the page's / record's own date as found
     removed: tuple[str, ...] = ()
     encoding: str = "utf-8"  # how the file was decoded (Python codec name)
-    url: str | None = None  # HTML metadata or feed record
+    url: str | None = None  # HTML metadata, feed record or front matter
     site: str | None = None  # site name (HTML metadata) or source (feed record)
+    canonical_url: str | None = None  # a page's <link rel=canonical>, a record's or front matter's canonical_url
+    site_name: str | None = None  # the outlet's name as the file gives it (og:site_name, a feed's, front matter's)
+    page_title: str | None = None  # the file's own title (a page's <title>), beside the model's headline
+    page_date: str | None = None  # the file's own publication date (ISO where it reads as one)
     truncated: bool = False  # the text was cut at a paragraph break to max_chars
     record: int | None = None  # 1-based record number in a JSON / JSON Lines feed
 
@@ -223,6 +227,14 @@ class _Reader:
         if not decoded.text.strip():
             raise InputError("empty file")
         text, truncated = self.cut(decoded.text, rel, f"a {_size(size)} file" if len(head) < size else None)
+        fm = front_matter(text) if path.suffix.lower() == ".md" else None
+        if fm is not None:  # the front matter is the file's metadata, not the article: the text after it is
+            doc = front_matter_doc(*fm)
+            if not doc.text.strip():
+                raise InputError("no article text after the front matter")
+            article = self.from_doc(doc, rel, sha, text, decoded.encoding, article_id(rel), cut=False)
+            self.add(replace(article, truncated=truncated), rel)
+            return
         c = clean(text)
         title, dateline = self.bounded(c.title, c.dateline, rel)
         self.add(Article(id=article_id(rel), source_path=rel, content_sha256=sha, raw_text=text, title=title,
@@ -279,13 +291,15 @@ class _Reader:
             raise InputError("no records in the feed")
 
     def from_doc(self, doc: Doc, rel: str, sha: str, raw: str, encoding: str, wanted_id: str,
-                 record: int | None = None, where: str | None = None) -> Article:
-        text, truncated = self.cut(doc.text, where or rel)
+                 record: int | None = None, where: str | None = None, cut: bool = True) -> Article:
+        text, truncated = self.cut(doc.text, where or rel) if cut else (doc.text, False)
         c = clean(text, title=doc.title)
         title, dateline = self.bounded(c.title, doc.date or c.dateline, where or rel)
         return Article(id=wanted_id, source_path=rel, content_sha256=sha, raw_text=raw, title=title,
                        paragraphs=c.paragraphs, dateline=dateline, removed=c.removed, encoding=encoding,
-                       url=doc.url, site=doc.site, truncated=truncated, record=record)
+                       url=_bounded_meta(doc.url), site=doc.site, canonical_url=_bounded_meta(doc.canonical_url),
+                       site_name=_bounded_meta(doc.site_name), page_title=_bounded_meta(doc.page_title),
+                       page_date=_bounded_meta(page_date(doc.date)), truncated=truncated, record=record)
 
     def read(self, path: Path, rel: str, limit: int) -> tuple[bytes, str, int]:
         """The first `limit` bytes, the SHA-256 of the whole file (read in chunks) and its size.
@@ -351,6 +365,13 @@ class _Reader:
         self.ids.add(article.id)
         self.folder.articles.append(article)
 
+
+
+MAX_META_CHARS = 2_000  # a URL, site name or title from a file's metadata longer than this is left out
+
+
+def _bounded_meta(value: str | None) -> str | None:
+    return value if value is not None and len(value) <= MAX_META_CHARS else None
 
 
 def _inside(path: Path, root: Path) -> bool:

@@ -30,6 +30,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "text": ("text", "content", "body", "article", "maintext", "fulltext", "contenttext", "contenthtml",
              "contentencoded", "articlebody", "articletext", "description", "summary", "abstract"),
     "url": ("url", "link", "canonicalurl", "permalink", "externalurl", "sourceurl", "href", "guid"),
+    "canonical": ("canonicalurl", "canonical", "canonicallink"),
     "date": ("date", "published", "pubdate", "publishedat", "datepublished", "publisheddate", "publishdate",
              "publicationdate", "pubdatetime", "datetime", "created", "createdat", "updated", "datemodified",
              "timestamp", "time"),
@@ -55,7 +56,10 @@ class Doc:
     title: str | None = None
     date: str | None = None  # as the source gives it
     url: str | None = None
-    site: str | None = None
+    site: str | None = None  # the site's name, else (a page) its host name
+    canonical_url: str | None = None
+    site_name: str | None = None  # the outlet's name as the file gives it (never a host name)
+    page_title: str | None = None  # the file's own title (a page's <title>), as written
 
 
 @dataclass(frozen=True)
@@ -89,13 +93,67 @@ def html_document(html: str) -> Doc:
     )
     if not isinstance(result, Document) or not (result.text or "").strip():
         raise InputError("no article text in the HTML page (only markup, scripts and navigation)")
+    head = page_head(html)
     return Doc(
         text=result.text or "",
         title=_clean_meta(result.title),
         date=_clean_meta(result.date),
-        url=_clean_meta(result.url),
+        url=head.get("og:url") or _clean_meta(result.url),
         site=_clean_meta(result.sitename) or _clean_meta(result.hostname),
+        canonical_url=head.get("canonical"),
+        site_name=head.get("og:site_name") or _clean_meta(result.sitename),
+        page_title=head.get("title") or head.get("og:title"),
     )
+
+
+_HEAD_END = re.compile(r"<body\b|</head\s*>", re.IGNORECASE)
+MAX_HEAD_CHARS = 1_000_000  # a page's metadata is read from its head, at most this far
+
+
+def page_head(html: str) -> dict[str, str]:
+    """The metadata of a page's head that names the article: its <title>, canonical link, og:url, og:site_name
+    and og:title, each as written (whitespace collapsed), the first of each."""
+    end = _HEAD_END.search(html, 0, MAX_HEAD_CHARS)
+    parser = _Head()
+    parser.feed(html[: end.start() if end else MAX_HEAD_CHARS])
+    parser.close()
+    if parser.title:
+        parser.found.setdefault("title", _clean_meta("".join(parser.title)) or "")
+    return {k: v for k, v in parser.found.items() if v}
+
+
+class _Head(HTMLParser):
+    _META = {"og:url", "og:site_name", "og:title"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: dict[str, str] = {}
+        self.title: list[str] = []
+        self._in_title = False
+        self._titled = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k.lower(): (v or "") for k, v in attrs}
+        if tag == "title" and not self._titled:
+            self._in_title = True
+        elif tag == "link" and "canonical" in a.get("rel", "").lower().split():
+            self._keep("canonical", a.get("href"))
+        elif tag == "meta":
+            key = (a.get("property") or a.get("name") or "").strip().lower()
+            if key in self._META:
+                self._keep(key, a.get("content"))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title" and self._in_title:
+            self._in_title, self._titled = False, True
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title.append(data)
+
+    def _keep(self, key: str, value: str | None) -> None:
+        if (clean := _clean_meta(value)) and key not in self.found:
+            self.found[key] = clean
 
 
 def html_fragment_text(html: str) -> str:
@@ -151,8 +209,17 @@ def json_records(text: str) -> Iterator[Record]:
     if items is None:
         raise InputError("no article records in the JSON (expected a list of objects, an object with a list "
                          f"under {', '.join(repr(k) for k in RECORD_LISTS[:4])}, ..., or one object with a text field)")
+    feed_name = feed_title(value)
     for number, item in enumerate(items, start=1):
-        yield _record(number, json.dumps(item, ensure_ascii=False, sort_keys=True), item)
+        yield _record(number, json.dumps(item, ensure_ascii=False, sort_keys=True), item, feed_name)
+
+
+def feed_title(value: Any) -> str | None:
+    """A JSON Feed's own title (https://jsonfeed.org: `version` names the spec), the outlet of its items."""
+    if isinstance(value, dict) and "jsonfeed.org" in str(value.get("version", "")) and isinstance(value.get("title"),
+                                                                                                  str):
+        return _clean_meta(value["title"])
+    return None
 
 
 def jsonl_records(stream: IO[bytes], max_line_bytes: int) -> Iterator[Record]:
@@ -208,8 +275,9 @@ def _loads(text: str) -> Any:
         raise InputError(f"invalid JSON: {' '.join(str(exc).split())[:160]}") from None
 
 
-def record_doc(value: Any) -> tuple[Doc, str]:
-    """A record's article and its raw title and text; InputError if it has no text."""
+def record_doc(value: Any, site_name: str | None = None) -> tuple[Doc, str]:
+    """A record's article and its raw title and text; InputError if it has no text. `site_name`: the feed's own
+    name (a JSON Feed's title), for records that do not name their site."""
     if not isinstance(value, dict):
         raise InputError(f"not an object but {_kind(value)}")
     fields = {_KEY.sub("", str(k)).lower(): v for k, v in value.items()}
@@ -222,14 +290,15 @@ def record_doc(value: Any) -> tuple[Doc, str]:
     text = html_fragment_text(raw_text) if _LOOKS_HTML.search(raw_text) else raw_text
     title = html_fragment_text(raw_title) if raw_title and _LOOKS_HTML.search(raw_title) else raw_title
     raw = raw_text if raw_title is None else f"{raw_title}\n{raw_text}"
+    site = _clean_meta(found["site"]) or site_name
     doc = Doc(text=text, title=_clean_meta(title), date=_clean_meta(found["date"]), url=_clean_meta(found["url"]),
-              site=_clean_meta(found["site"]))
+              site=site, canonical_url=_clean_meta(found["canonical"]), site_name=site, page_title=_clean_meta(title))
     return doc, raw
 
 
-def _record(number: int, source: str, value: Any) -> Record:
+def _record(number: int, source: str, value: Any, site_name: str | None = None) -> Record:
     try:
-        doc, raw = record_doc(value)
+        doc, raw = record_doc(value, site_name)
     except InputError as exc:
         return Record(number, source, problem=str(exc))
     return Record(number, source, raw=raw, doc=doc)
@@ -279,3 +348,63 @@ def _as_text(value: Any) -> str | None:
 def _kind(value: Any) -> str:
     return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "true/false"}.get(
         type(value), "null" if value is None else type(value).__name__)
+
+
+# ---------------------------------------------------------------- Markdown front matter
+
+_FENCE = "---"
+MAX_FRONT_MATTER_LINES = 200  # a front matter that does not close by then is text
+_FM_LINE = re.compile(r"^([A-Za-z][\w -]{0,60}):[ \t]*(.*?)[ \t]*$")
+
+
+def front_matter(text: str) -> tuple[dict[str, str], str] | None:
+    """A Markdown file's front matter (`---` lines around `key: value` lines, as YAML writes them) and the text
+    after it; None when the file has none. Only plain one-line values are read (quoted or not): lists, nested
+    keys and block values are left out, not guessed at."""
+    lines = text.split("\n", MAX_FRONT_MATTER_LINES + 1)
+    if not lines or lines[0].strip() != _FENCE:
+        return None
+    for end in range(1, min(len(lines), MAX_FRONT_MATTER_LINES + 1)):
+        if lines[end].strip() in (_FENCE, "..."):
+            break
+    else:
+        return None
+    found: dict[str, str] = {}
+    for line in lines[1:end]:
+        m = _FM_LINE.match(line)
+        if not m or not m.group(2) or m.group(2)[0] in "[{|>&*!#":
+            continue
+        value = m.group(2)
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        found.setdefault(_KEY.sub("", m.group(1)).lower(), value)
+    rest = "\n".join(lines[end + 1:])
+    return found, rest
+
+
+def front_matter_doc(fields: dict[str, str], text: str) -> Doc:
+    """The article of a Markdown file with front matter: its text, and title, date, url, canonical_url and
+    site_name by the names feeds use (FIELDS)."""
+    found = {name: _first(fields, aliases) for name, aliases in FIELDS.items()}
+    site = _clean_meta(found["site"])
+    title = _clean_meta(found["title"])
+    return Doc(text=text, title=title, date=_clean_meta(found["date"]), url=_clean_meta(found["url"]), site=site,
+               canonical_url=_clean_meta(found["canonical"]), site_name=site, page_title=title)
+
+
+_ISO_DAY = re.compile(r"^([0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?)(?:$|[T ][0-9])")
+
+
+def page_date(text: str | None) -> str | None:
+    """A file's own publication date as an ISO date where it reads as one (`2024-09-17T08:00:00Z` and RFC 2822's
+    `Tue, 17 Sep 2024 08:00:00 GMT` both give `2024-09-17`), else as written; None when there is none."""
+    if not text:
+        return None
+    if m := _ISO_DAY.match(text):
+        return m.group(1)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return parsedate_to_datetime(text).date().isoformat()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return text

@@ -92,15 +92,28 @@ class Deferred(Exception):
 
 
 @dataclass
+class Tokens:
+    """Tokens of one prompt's requests (a field per kind of token, so a new kind is one more field)."""
+
+    prompt: int = 0
+    completion: int = 0
+
+
+@dataclass
 class Counters:
+    """What this run spent (requests sent, tokens billed) and what it replayed (answers stored earlier), apart:
+    a replayed answer's tokens were spent by the run that first asked for it, never by this one."""
+
     model_calls: int = 0  # answers the model gave in this run
-    cache_hits: int = 0  # answers taken from the cache or recordings
     http_attempts: int = 0  # HTTP requests sent, retries and re-asks included
-    prompt_tokens: int = 0  # usage of the answers used, and of failed requests in this run
-    completion_tokens: int = 0
-    by_stage: dict[str, list[int]] = field(default_factory=dict)  # prompt name -> [prompt, completion]
-    spent_prompt: int = 0  # usage of what was sent in this run (model calls and failed requests)
-    spent_completion: int = 0
+    cache_hits: int = 0  # answers replayed from the cache (a reused summary's answers among them)
+    recording_hits: int = 0  # answers replayed from the recordings
+    spent: dict[str, Tokens] = field(default_factory=dict)  # prompt name -> billed in this run (failed requests too)
+    replayed: dict[str, Tokens] = field(default_factory=dict)  # prompt name -> as recorded with the replayed answers
+
+    @property
+    def replays(self) -> int:
+        return self.cache_hits + self.recording_hits
 
 
 def describe(call: Call) -> str:
@@ -234,15 +247,9 @@ class Gateway:
             self._tally(call.prompt, usage.prompt_tokens, usage.completion_tokens, spent)
 
     def _tally(self, prompt: str, prompt_tokens: int, completion_tokens: int, spent: bool = False) -> None:
-        c = self.counters
-        c.prompt_tokens += prompt_tokens
-        c.completion_tokens += completion_tokens
-        stage = c.by_stage.setdefault(prompt, [0, 0])
-        stage[0] += prompt_tokens
-        stage[1] += completion_tokens
-        if spent:
-            c.spent_prompt += prompt_tokens
-            c.spent_completion += completion_tokens
+        tally = (self.counters.spent if spent else self.counters.replayed).setdefault(prompt, Tokens())
+        tally.prompt += prompt_tokens
+        tally.completion += completion_tokens
 
     def count_reused(self, answered: list[Answered]) -> None:
         """Count a reused summary's answers as the cache hits they are (extract/reuse.py): as a rerun that asked
@@ -315,7 +322,10 @@ class Gateway:
 
         stored, stale = self._stored(call, fp, key)
         if stored is not None:
-            self.counters.cache_hits += 1
+            if stored.from_cache:
+                self.counters.cache_hits += 1
+            else:
+                self.counters.recording_hits += 1
             self._count(stored.usage, call)
             if tape is not None and stored.from_cache and stored.answer is not None:  # a replayed failure: not
                 tape.answered.append(Answered(key, stored.sha256, call.prompt, _pair(stored.usage)))

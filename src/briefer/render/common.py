@@ -6,12 +6,23 @@ grounding rate in the same words; keeping that here means the two files can neve
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from briefer.extract import dates
-from briefer.models import ArticleRef, ArticleSummary, Brief, BriefEntity, EntityType, Stats, Variant
-from briefer.plural import plural
+from briefer.models import (
+    ArticleRef,
+    ArticleSummary,
+    Brief,
+    BriefEntity,
+    EntityType,
+    Stats,
+    Story,
+    TimelineEntry,
+    Variant,
+)
+from briefer.plural import plural as plural  # one writer of counts in words
 
 UNVERIFIED = "⚠ quote not found in the source"
 KEPT_IN_PART = "⚠ kept in part"
@@ -78,9 +89,14 @@ def unverified_quotes(summaries: Sequence[ArticleSummary]) -> list[UnverifiedQuo
 DATE_MARKS = {"computed": "date computed by briefer", "outside": "date from outside the article"}
 
 
-def date_mark(basis: str | None) -> str | None:
-    """How a timeline date is marked: computed by briefer, or from outside the article; stated: nothing."""
-    return DATE_MARKS.get(basis or "")
+SHORT_DATE_MARKS = {"computed": "computed", "outside": "outside"}
+DATE_LEGEND = "*computed*: a date briefer worked out from the article's words; *outside*: from the model's knowledge."
+
+
+def date_mark(basis: str | None, short: bool = False) -> str | None:
+    """How a timeline date is marked: computed by briefer, or from outside the article; stated: nothing. `short`:
+    one word, for the brief (DATE_LEGEND says what it means)."""
+    return (SHORT_DATE_MARKS if short else DATE_MARKS).get(basis or "")
 
 
 def who_says(attributed_to: str | None, single_anonymous_source: bool, reports: int = 1) -> str | None:
@@ -213,3 +229,118 @@ def missing_note(brief: Brief) -> MissingNote | None:
 def summary_unwritten(brief: Brief) -> bool:
     """The executive summary is empty because the merge step did not run (not because there was nothing)."""
     return any(m.part == "executive_summary" for m in brief.missing_parts)
+
+
+# ---------------------------------------------------------------- two reading depths
+
+EVIDENCE_FILE = "evidence.md"  # beside brief.md: every article's key points, claims and events with their quotes
+STORY_TIMELINE_SHOWN = 4  # a story's newest timeline entries in the brief; the rest one link away, in the evidence
+
+
+UNVERIFIED_ANCHOR = "quotes-not-found"
+UNVERIFIED_SHORT = "(⚠)"
+
+
+def story_anchor(n: int) -> str:
+    """The anchor of story n's whole timeline in the evidence."""
+    return f"story-{n}"
+
+
+def evidence_anchor(n: int) -> str:
+    """The anchor of source n's evidence (in evidence.md and in brief.html alike)."""
+    return f"evidence-{n}"
+
+
+NAMES_ANCHOR = "names"
+# Names per group of the brief's who's who (the most cited first); all of them in the evidence.
+WHO_SHOWN = {"People": 8, "Organisations": 6, "Places": 5}
+
+
+def compact_group(group: EntityGroup) -> tuple[list[BriefEntity], list[BriefEntity]]:
+    """A who's who group as the brief shows it: the names most articles cite (in the group's order among equals),
+    and the rest, left for the evidence."""
+    ranked = sorted(group.entities, key=lambda e: -len(e.article_ids))
+    shown = WHO_SHOWN.get(group.heading, 5)
+    return ranked[:shown], ranked[shown:]
+
+
+def untold_timeline(brief: Brief) -> list[TimelineEntry]:
+    """The brief's timeline entries that no story tells: those of articles in no story (each story's timeline holds
+    every dated event of its articles, so an event is told once)."""
+    in_stories = {aid for st in brief.stories for aid in st.article_ids}
+    return [t for t in brief.timeline if in_stories.isdisjoint(t.article_ids)]
+
+
+def story_timeline(entries: list[TimelineEntry], newest: str | None = None) -> tuple[list[TimelineEntry],
+                                                                                 list[TimelineEntry]]:
+    """A story's timeline as the brief shows it, and the entries left for the evidence (a story of months would
+    otherwise be most of the brief). Shown: the latest entries up to `newest` (the story's newest report: what has
+    happened, not the deadlines it announces), topped up with the first ones after it; both lists in date order."""
+    if len(entries) <= STORY_TIMELINE_SHOWN:
+        return list(entries), []
+    past = [i for i, t in enumerate(entries) if newest is None or dates.earliest(t.date) <= dates.latest(newest)]
+    chosen = set(past[-STORY_TIMELINE_SHOWN:])
+    after = [i for i in range(len(entries)) if i not in chosen]
+    chosen.update(after[:STORY_TIMELINE_SHOWN - len(chosen)])
+    return [t for i, t in enumerate(entries) if i in chosen], [t for i, t in enumerate(entries) if i not in chosen]
+
+
+def story_parts(brief: Brief, story: Story) -> tuple[list[TimelineEntry], list[TimelineEntry]]:
+    """`story_timeline` of a story of the brief, up to its newest report."""
+    return story_timeline(story.timeline, story_newest(brief, story.article_ids))
+
+
+def story_newest(brief: Brief, article_ids: Iterable[str]) -> str | None:
+    """The publication date of a story's newest article, as known (None: none is dated)."""
+    published = [a.published for a in brief.articles if a.id in set(article_ids) and a.published]
+    return max(published, key=dates.timeline_key) if published else None
+
+
+_ISO_DATE = re.compile(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")
+_SAFE_URL = re.compile(r"^https?://[^\s\x00-\x1f\x7f<>\"`\\]+$", re.IGNORECASE)
+
+
+def link_target(url: str | None) -> str | None:
+    """An address a brief may link to: http(s) only, with no spaces, quotes or control characters (a file's
+    `javascript:` or `file:` URL is shown as text, never as a link); None otherwise."""
+    if not url or len(url) > 2000 or not _SAFE_URL.match(url):
+        return None
+    return url
+
+
+@dataclass(frozen=True)
+class SourceLink:
+    label: str  # "original", "canonical"
+    url: str
+
+
+def source_links(a: ArticleRef) -> list[SourceLink]:
+    """Where a source can be opened: its URL, and its canonical URL when that is another address."""
+    out = []
+    url, canonical = link_target(a.url), link_target(a.canonical_url)
+    if url:
+        out.append(SourceLink("original", url))
+    if canonical and canonical != url:
+        out.append(SourceLink("canonical" if url else "original", canonical))
+    return out
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def page_differences(a: ArticleRef) -> list[str]:
+    """Where the file's own title and date disagree with the model's headline and date, in words (empty when they
+    agree, or the file gives none). A page title that holds the headline (with the site's name around it) agrees."""
+    out = []
+    if a.page_title:
+        page, model = _norm(a.page_title), _norm(a.headline_original)
+        if page not in model and model not in page:
+            out.append(f"the page's own title is “{a.page_title}”")
+    if a.page_published and _ISO_DATE.match(a.page_published):
+        given, model_date = a.page_published, a.published
+        if model_date is None:
+            out.append(f"the page is dated {dates.show(given)}; the model found no date in the text")
+        elif not (given.startswith(model_date) or model_date.startswith(given)):
+            out.append(f"the page is dated {dates.show(given)}, the model dates it {dates.show(model_date)}")
+    return out

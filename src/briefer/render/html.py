@@ -8,8 +8,13 @@ can highlight it, and anchors for the links between a key point and its highligh
 Safety: every value printed is HTML-escaped by jinja2 and bidi-balanced by `bidi_balanced` (an unmatched
 right-to-left override in an article cannot reorder the page around it); the few snippets built here in Python
 for speed (citation links, an article's paragraphs with their highlights, names in their own script) print each
-value the same way, through `_printed`. The only links are in-page anchors; the Content-Security-Policy forbids
-script, and allows exactly the page's own stylesheet by hash.
+value the same way, through `_printed`. The links are in-page anchors, and each source's own http(s) address
+(`common.link_target`: no other scheme becomes a link); the Content-Security-Policy forbids script, and allows exactly
+the page's own stylesheet by hash.
+
+Two reading depths: the top of the page is the brief (as brief.md); the evidence, article by article, is in
+collapsed <details> sections under Evidence, each opened by a click on its summary or on a citation [n] (a link to
+an element inside a closed <details> opens it).
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from .common import (
     UNVERIFIED,
     Citations,
     age_line,
+    compact_group,
     date_mark,
     entity_groups,
     grounding_line,
@@ -54,9 +60,13 @@ from .common import (
     missing_note,
     named_outlets,
     other_spellings,
+    page_differences,
     published_line,
+    source_links,
     stale_banner,
+    story_parts,
     summary_unwritten,
+    untold_timeline,
     unverified_quotes,
     who_says,
 )
@@ -318,7 +328,7 @@ class CiteLinks:
     def _link(self, n: int) -> Markup:
         link = self._links.get(n)
         if link is None:
-            link = self._links[n] = _html('<a class="cite" href="#src-{0}" aria-label="source {0}">[{0}]</a>', n)
+            link = self._links[n] = _html('<a class="cite" href="#evidence-{0}" aria-label="source {0}">[{0}]</a>', n)
         return link
 
     def __call__(self, ids: Iterable[str]) -> Markup:
@@ -363,6 +373,12 @@ def brief_html_pieces(brief: Brief, summaries: Sequence[ArticleSummary]) -> Iter
         missing_tail=MISSING_TAIL,
         unwritten=summary_unwritten(brief),
         entity_groups=entity_groups(brief),
+        compact_group=compact_group,
+        untold=untold_timeline(brief),
+        timeline_title="Timeline" if not brief.stories else "Other dated events (in no story)",
+        story_parts=lambda story: story_parts(brief, story),
+        source_links=source_links,
+        page_differences=page_differences,
         show_date=dates.show,
         date_mark=date_mark,
         published_line=published_line,

@@ -13,28 +13,38 @@ from collections.abc import Callable
 from briefer.extract import dates
 from briefer.model.cache import pretty_json
 from briefer.models import ArticleSummary, Brief, Continuation, Span, TimelineEntry
-from briefer.plural import plural
 
 from .common import (
+    DATE_LEGEND,
+    EVIDENCE_FILE,
     KEPT_IN_PART,
     KEPT_INTRO,
     MERGE_LINE,
     MISSING_TAIL,
-    UNVERIFIED,
+    NAMES_ANCHOR,
+    UNVERIFIED_ANCHOR,
+    UNVERIFIED_SHORT,
     Citations,
     age_line,
+    compact_group,
     date_mark,
     entity_groups,
+    evidence_anchor,
     grounding_line,
     kept_in_part,
     missing_note,
     named_outlets,
-    other_spellings,
+    page_differences,
     partial_parts,
+    plural,
     published_line,
+    source_links,
     stale_banner,
     stale_ids,
+    story_anchor,
+    story_parts,
     summary_unwritten,
+    untold_timeline,
     unverified_quotes,
     who_says,
 )
@@ -57,19 +67,25 @@ def to_json(model: Brief | ArticleSummary) -> str:
     return pretty_json(model.model_dump(mode="json"))
 
 
-def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) -> str:
-    """The brief for a person. With the article summaries, it also lists each article's key points
-    with their original quotes, and every quote briefer could not find, marked."""
-    citations = Citations.of(brief)
-
+def cite_links(citations: Citations, evidence: str = EVIDENCE_FILE) -> Callable[[list[str]], str]:
+    """Citations as links to each source's evidence: `[[1]](evidence.md#evidence-1)`; `evidence=""` for links
+    inside evidence.md itself."""
     def cite(ids: list[str]) -> str:
-        return "".join(f"[{n}]" for n in citations.numbers(ids))
+        return "".join(f"[[{n}]]({evidence}#{evidence_anchor(n)})" for n in citations.numbers(ids))
+    return cite
 
+
+def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) -> str:
+    """The brief for a person, read in five minutes: the summary, the stories with their timelines, the
+    disagreements, who's who and the sources. Every citation links to its source's evidence in evidence.md
+    (`evidence_markdown`): key points, claims and events with their quotes."""
+    citations = Citations.of(brief)
+    cite = cite_links(citations)
     out: list[str] = [f"# {md(brief.title)}", ""]
     out.append(f"Daily brief for {brief.date} · {plural(len(brief.articles), 'article')} from "
                f"{plural(named_outlets(brief), 'named outlet')} · {age_line(brief)}")
     out.append("")
-    out += [grounding_line(brief.stats), ""]
+    out += [f"{grounding_line(brief.stats)} · the evidence: [{EVIDENCE_FILE}]({EVIDENCE_FILE})", ""]
     if brief.partial:
         out += [f"> **Partial brief:** {'; '.join(partial_parts(brief))}.", ""]
     banner = stale_banner(brief)
@@ -83,74 +99,102 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
     out += [f"- {md(line.text)} {cite(line.article_ids)}" for line in brief.executive_summary] or [
         unwritten if summary_unwritten(brief) else "- (none)"]
     out.append("")
-
-    if brief.stories:
-        out += ["## Stories", ""]
-        told = brief.continuity.stories if brief.continuity else [None] * len(brief.stories)
-        for story, cont in zip(brief.stories, told, strict=True):
-            label = f" · *{cont.label}*" if cont else ""
-            out += [f"### {md(story.title)} {cite(story.article_ids)}{label}", ""]
-            if cont and brief.continuity:
-                out += _since_line(cont, brief.continuity.compared_with.date, cite)
-            out += [md(story.summary), ""]
-            if story.timeline:
-                out += ["**Timeline**", ""]
-                out += [timeline_line(t, cite) for t in story.timeline]
-                out.append("")
-            if story.perspectives:
-                out += ["**Perspectives**", ""]
-                out += [f"- {md(p.view)} {cite(p.article_ids)}" for p in story.perspectives]
-                out.append("")
-
-    if brief.entities:
-        out += ["## Who's who", ""]
-        for group in entity_groups(brief):
-            if group.inline:
-                out += [f"**{group.heading}:** " + " · ".join(f"{md(e.name_en)} {cite(e.article_ids)}"
-                                                            for e in group.entities), ""]
-                continue
-            out += [f"**{group.heading}**", ""]
-            for e in group.entities:
-                role = f" — {md(e.role_en)}" if e.role_en else ""
-                variants = ", ".join(f"{iso(v.name)} {cite(v.article_ids)}" for v in other_spellings(e))
-                line = f"- **{md(e.name_en)}**{role} {cite(e.article_ids)}"
-                out.append(f"{line}; also written {variants}" if variants else line)
-            out.append("")
-
-    out += _section("Timeline", [timeline_line(t, cite) for t in brief.timeline])
-
+    out += _stories(brief, cite)
     if brief.disagreements:
         out += ["## Disagreements", ""]
         for d in brief.disagreements:
             out += [f"### {md(d.topic)}", ""]
             out += [f"- {md(p.position)} {cite(p.article_ids)}" for p in d.positions]
             out.append("")
-
+    untold = [timeline_line(t, cite, short=True) for t in untold_timeline(brief)]
+    if brief.stories:
+        out += _section("Other dated events (in no story)", untold)
+    else:  # no Stories section above to explain the date marks
+        out += _section("Timeline", [DATE_LEGEND, "", *untold] if untold else [])
+    out += _whos_who(brief, cite)
     out += _section("Stale articles", [f"- {cite([s.article_id])} {md(s.reason)}" for s in brief.stale_articles])
-
-    if summaries:
-        out += _evidence(summaries, cite)
-
     out += _kept_section(brief, cite)
     out += _section("Failures", [f"- `{md(f.source_path)}`: {md(f.reason)}" for f in brief.failures])
     out += _section("Skipped files", [f"- `{md(s.source_path)}`: {md(s.reason)}" for s in brief.skipped])
     out += _section("Notes on the input", [f"- `{md(n.source_path)}`: {md(n.note)}" for n in brief.notes])
+    unverified = unverified_quotes(summaries or [])
+    if unverified:
+        where = "its source" if len(unverified) == 1 else "their sources"
+        out += [f"**{plural(len(unverified), 'quote')} not found in {where}** {UNVERIFIED_SHORT}: listed in "
+                f"[{EVIDENCE_FILE}]({EVIDENCE_FILE}#{UNVERIFIED_ANCHOR}).", ""]
+    out += _sources(brief, citations)
+    return "\n".join(out)
 
-    out += ["## Sources", ""]
+
+def _stories(brief: Brief, cite: Callable[[list[str]], str]) -> list[str]:
+    if not brief.stories:
+        return []
+    out = ["## Stories", "", DATE_LEGEND, ""]
+    told = brief.continuity.stories if brief.continuity else [None] * len(brief.stories)
+    for number, (story, cont) in enumerate(zip(brief.stories, told, strict=True), start=1):
+        label = f" · *{cont.label}*" if cont else ""
+        out += [f"### {md(story.title)} {cite(story.article_ids)}{label}", ""]
+        if cont and brief.continuity:
+            out += _since_line(cont, brief.continuity.compared_with.date, cite)
+        out += [md(story.summary), ""]
+        if story.timeline:
+            shown, rest = story_parts(brief, story)
+            more = (f" ({len(shown)} of {len(story.timeline)}, up to the newest report; all of them: "
+                    f"[{EVIDENCE_FILE}]({EVIDENCE_FILE}#{story_anchor(number)}))") if rest else ""
+            out += [f"**Timeline**{more}", ""]
+            out += [timeline_line(t, cite, short=True) for t in shown]
+            out.append("")
+        if story.perspectives:
+            out += ["**Perspectives**", ""]
+            out += [f"- {md(p.view)} {cite(p.article_ids)}" for p in story.perspectives]
+            out.append("")
+    return out
+
+
+def _whos_who(brief: Brief, cite: Callable[[list[str]], str]) -> list[str]:
+    """Who's who, compact: each group on one line, the names most articles cite first, people with their role;
+    the rest, and every spelling in the articles' own script, in the evidence."""
+    if not brief.entities:
+        return []
+    out = ["## Who's who", ""]
+    for group in entity_groups(brief):
+        shown, rest = compact_group(group)
+        names = [f"{md(e.name_en)}{f' ({md(e.role_en)})' if e.role_en and group.heading == 'People' else ''} "
+                 f"{cite(e.article_ids)}" for e in shown]
+        more = f" · and {len(rest)} more in [{EVIDENCE_FILE}]({EVIDENCE_FILE}#{NAMES_ANCHOR})" if rest else ""
+        out += [f"**{group.heading}:** " + " · ".join(names) + more, ""]
+    return out
+
+
+def _sources(brief: Brief, citations: Citations) -> list[str]:
+    """Each source: its headline linked to the original, the original headline, outlet, date, language, and its
+    evidence; where the file's own title or date disagrees with the model's, said beneath."""
+    out = ["## Sources", ""]
     stale = stale_ids(brief)
     seen = set(brief.continuity.already_reported) if brief.continuity else set()
     seen_note = f"already in the brief of {brief.continuity.compared_with.date}" if brief.continuity else ""
     for a in brief.articles:
+        n = citations.number[a.id]
         meta = " · ".join(x for x in (md(a.outlet) if a.outlet else "outlet unknown",
                                       published_line(a.published, a.date_basis), a.language,
                                       "**stale**" if a.id in stale else "",
                                       f"**{KEPT_IN_PART}**" if a.warnings else "",
                                       seen_note if a.id in seen else "") if x)
-        out.append(f"{citations.number[a.id]}. **{md(a.headline_en)}** — {iso(a.headline_original)} "
-                   f"({meta}; id `{a.id}`)")
+        links = source_links(a)
+        headline = f"**{md(a.headline_en)}**"
+        if links:
+            headline = f"[{headline}]({md_url(links[0].url)})"
+        more = "".join(f" · [{link.label}]({md_url(link.url)})" for link in links[1:])
+        out.append(f"{n}. {headline} — {iso(a.headline_original)} ({meta}) · "
+                   f"[evidence]({EVIDENCE_FILE}#{evidence_anchor(n)}){more}")
+        out += [f"   - ⚠ {md(d)}" for d in page_differences(a)]
     out.append("")
-    return "\n".join(out)
+    return out
 
+
+def md_url(url: str) -> str:
+    """A link target for Markdown: the characters that would end or break `(...)` percent-encoded."""
+    return url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
 
 
 def _kept_section(brief: Brief, cite: Callable[[list[str]], str]) -> list[str]:
@@ -204,7 +248,7 @@ def _section(title: str, lines: list[str]) -> list[str]:
     return [f"## {title}", "", *lines, ""] if lines else []
 
 
-def _in_english(s: ArticleSummary, span: Span | None) -> list[str]:
+def in_english(s: ArticleSummary, span: Span | None) -> list[str]:
     """Where a verified quote stands, for a reader without its language: the English of its paragraph
     (the translation is paragraph-aligned) and the paragraph's number counted from 1; a list item's
     continuation line."""
@@ -226,40 +270,9 @@ def according(attributed_to: str | None, single_anonymous_source: bool, reports:
     return f" — {md(who)}" if who else ""
 
 
-def timeline_line(t: TimelineEntry, cite: Callable[[list[str]], str]) -> str:
-    """A timeline entry: its date as what it is (marked when computed or from outside the article),
-    what happened, who says so, and its sources."""
-    mark = f" *({m})*" if (m := date_mark(t.date_basis)) else ""
+def timeline_line(t: TimelineEntry, cite: Callable[[list[str]], str], short: bool = False) -> str:
+    """A timeline entry: its date as what it is (marked when computed or from outside the article; `short`: in one
+    word, as DATE_LEGEND says), what happened, who says so, and its sources."""
+    mark = f" *({m})*" if (m := date_mark(t.date_basis, short)) else ""
     who = according(t.attributed_to, t.single_anonymous_source, len(t.article_ids))
     return f"- {dates.show(t.date)}{mark} — {md(t.event)}{who} {cite(t.article_ids)}"
-
-
-def _evidence(summaries: list[ArticleSummary], cite: Callable[[list[str]], str]) -> list[str]:
-    out = ["## Key points and evidence", ""]
-    for s in sorted(summaries, key=lambda s: s.id):
-        out += [f"### {cite([s.id])} {md(s.headline_en)}", ""]
-        if s.warnings:
-            out += [f"> **{KEPT_IN_PART}:** {md('; '.join(s.warnings))} (see Kept in part)", ""]
-        for k in s.key_points:
-            mark = "" if k.verified else f" **{UNVERIFIED}**"
-            out.append(f"- {md(k.text_en)}{according(k.attributed_to, k.single_anonymous_source)} — "
-                       f"“{iso(k.evidence_quote)}”{mark}")
-            out += _in_english(s, k.span)
-        out.append("")
-        dated = [e for e in s.events if e.date]
-        if dated:
-            out += ["**Dates**", ""]
-            for e in dated:
-                assert e.date is not None
-                mark = "" if e.verified else f" **{UNVERIFIED}**"
-                how = f" *({md(e.date_note)})*" if e.date_note else ""
-                out.append(f"- {dates.show(e.date)}{how} — {md(e.description_en)}"
-                           f"{according(e.attributed_to, e.single_anonymous_source)} — “{iso(e.evidence_quote)}”{mark}")
-                out += _in_english(s, e.span)
-            out.append("")
-    unverified = unverified_quotes(summaries)
-    if unverified:
-        out += ["## Quotes not found in their sources", ""]
-        out += [f"- {cite([u.article_id])} {md(u.kind)}: “{iso(u.quote)}” **{UNVERIFIED}**" for u in unverified]
-        out.append("")
-    return out
