@@ -66,6 +66,28 @@ def _offline_guard(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
 
 
+@pytest.fixture(scope="session")
+def elsewhere(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A working directory holding another folder's briefs: the README's "Day after day" commands'
+    `briefs/2024-09-17/` and `briefs/2024-09-18/`, and `briefs/2024-09-16/` as a briefer without indexes
+    left it. Every test runs from here (`_away_from_the_checkout`), so none depends on the directory
+    pytest was started in, or on what a default `briefs/` there holds."""
+    from briefer.pipeline import RunConfig, summarize_folder
+
+    cwd = tmp_path_factory.mktemp("elsewhere")
+    for day in ("2024-09-17", "2024-09-18"):
+        summarize_folder(RunConfig(folder=FIXTURES / "daily" / day, out_dir=cwd / "briefs" / day, date=day,
+                                   offline=True))
+    (cwd / "briefs" / "2024-09-16").mkdir()
+    shutil.copy(cwd / "briefs" / "2024-09-17" / "brief.json", cwd / "briefs" / "2024-09-16" / "brief.json")
+    return cwd
+
+
+@pytest.fixture(autouse=True)
+def _away_from_the_checkout(elsewhere: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(elsewhere)
+
+
 @pytest.fixture
 def fixture_copy(tmp_path: Path) -> Path:
     """A private copy of fixtures/ (articles, recordings, alias file), so tests can change it freely."""

@@ -202,8 +202,8 @@ def test_the_rerecord_hint_reproduces_the_run_options(fixture_copy: Path, tmp_pa
                 "--temperature", "0.7", "--max-tokens", "900", "--prompt-dir", str(prompts), "--recordings",
                 str(fixture_copy / "recordings"), "--stale-days", "3", "--max-input-tokens", "5000")
     assert r.returncode == 1
-    hint = (f"briefer summarize {folder} --record --model gpt-4o --temperature 0.7 --max-tokens 900 "
-            f"--prompt-dir '{prompts}' --max-input-tokens 5000 --stale-days 3")
+    hint = (f"briefer summarize {folder} --record-stale --model gpt-4o --temperature 0.7 --max-tokens 900 "
+            f"--prompt-dir '{prompts}' --no-since --max-input-tokens 5000 --stale-days 3")
     assert f"Re-record with: {hint}" in r.stderr, r.stderr
     assert "generation parameters differ" in r.stderr
 

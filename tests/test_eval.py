@@ -97,8 +97,8 @@ def test_changed_prompt_reports_stale_with_the_rerecord_command(fixtures: Path, 
     assert len(stale) == TOTAL
     assert all("stale recording: prompt template changed" in ln for ln in stale)
     assert f"STALE 000_6f0ae3a4b7243325: extract of '000_6f0ae3a4b7243325': recording {fixtures}" in r.stdout
-    command = f"re-record with: briefer summarize {fixtures / 'articles'} --record --model gpt-4o-mini " \
-              f"--prompt-dir {prompts}"
+    command = f"re-record with: briefer summarize {fixtures / 'articles'} --record-stale --model gpt-4o-mini " \
+              f"--prompt-dir {prompts} --no-since"
     assert command in r.stdout.splitlines()
     assert "0 PASS, 0 FAIL, " in r.stdout
 
@@ -118,8 +118,8 @@ def test_one_unusable_recording_is_stale_and_the_others_still_pass(fixtures: Pat
     why = "stale recording: response schema changed" if damage == "schema" else "no recording for this request"
     results = by_case["000_6f0ae3a4b7243325"].results
     assert {r.status for r in results} == {"STALE"} and all(r.found.startswith(why) for r in results)
-    assert by_case["000_6f0ae3a4b7243325"].rerecord == f"briefer summarize {fixtures / 'articles'} --record " \
-                                                       "--model gpt-4o-mini"
+    assert by_case["000_6f0ae3a4b7243325"].rerecord == f"briefer summarize {fixtures / 'articles'} --record-stale " \
+                                                       "--model gpt-4o-mini --no-since"
     for i in SEED_IDS[1:]:
         assert {r.status for r in by_case[i].results} == {"PASS"}, i
     # Without article 000 the merge input differs from the recorded one: the brief is stale too.

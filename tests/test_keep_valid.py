@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from briefer.cli import app
 from briefer.models import ArticleExtraction
-from conftest import reference_responder
+from conftest import FIXTURES, reference_responder
 from fake_openai import FakeOpenAI, FaultPlan
 from test_faults import A
 
@@ -159,7 +159,7 @@ def test_a_valid_answer_that_repeats_items_is_deduplicated_and_flagged(tmp_path:
 
 def test_the_seed_answers_are_clean(tmp_path: Path) -> None:
     """The reference answers keep every item: no warnings, exit 0 (nothing above fires on a good answer)."""
-    r = CliRunner().invoke(app, ["summarize", "fixtures/articles", "--offline", "--out", str(tmp_path / "out"),
+    r = CliRunner().invoke(app, ["summarize", str(FIXTURES / "articles"), "--offline", "--out", str(tmp_path / "out"),
                                  "--no-cache", "--date", "2026-11-22"])
     assert r.exit_code == 0, r.output
     assert all(_json(p)["warnings"] == [] for p in (tmp_path / "out" / "articles").glob("*.json"))

@@ -25,8 +25,8 @@ def test_replay_is_byte_identical(fixture_copy: Path, tmp_path: Path) -> None:
     assert _run(fixture_copy, tmp_path / "one") == 0
     assert _run(fixture_copy, tmp_path / "two") == 0
     one, two = output_files(tmp_path / "one"), output_files(tmp_path / "two")
-    assert sorted(one) == ["articles/" + i + ".json" for i in SEED_IDS] + ["brief.html", "brief.json", "brief.md",
-                                                                          "evidence.md", "run.json"]
+    assert sorted(one) == ["articles/" + i + ".json" for i in SEED_IDS] + [
+        "brief-index.json", "brief.html", "brief.json", "brief.md", "evidence.md", "run.json"]
     assert one == two
 
 
@@ -81,7 +81,7 @@ def test_missing_recording_names_article_stage_and_command(fixture_copy: Path, t
     reasons = {f["source_path"]: f["reason"] for f in _brief(tmp_path / "out")["failures"]}
     reason = reasons["002_114e8c00c4a8dde7.txt"]
     assert reason.startswith("extract of '002_114e8c00c4a8dde7': no recording or cached answer")
-    assert "record it with: briefer summarize" in reason and "--record --model gpt-4o-mini" in reason
+    assert "record it with: briefer summarize" in reason and "--record-stale --model gpt-4o-mini" in reason
 
 
 def test_schema_change_is_reported_as_stale(fixture_copy: Path, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import math
 import os
 import shlex
@@ -18,7 +19,8 @@ from pathlib import Path
 from typing import Protocol
 
 from .brief.aliases import aliases_for
-from .brief.continuity import Earlier, find_earlier, load_earlier
+from .brief.continuity import Earlier, compared_note, load_earlier
+from .brief.history import INDEX_FILE, find_earlier, index_json, resolve_since
 from .brief.merge import DEFAULT_MERGE_BUDGET, DEFAULT_STALE_DAYS, MergeInputs, build_brief, today
 from .defaults import DEFAULT_MODEL
 from .errors import ArticleFailed, NothingProduced, OutputError, ReplayError, UsageError
@@ -47,6 +49,9 @@ from .render.markdown import brief_markdown, to_json
 from .render.run import RUN_REPORT, report_json
 from .runreport import RunReport
 from .tokens import estimate_tokens
+from .worker import in_worker
+
+_DEFAULT_REASKS = next(f.default for f in dataclasses.fields(EndpointConfig) if f.name == "max_reasks")
 
 
 class Reporter(Protocol):
@@ -82,6 +87,7 @@ class RunConfig:
     recordings_dir: Path | None = None  # default: recordings/<folder name>/ beside the folder (recordings_for)
     offline: bool = False
     record: bool = False
+    record_stale: bool = False  # re-ask (and record) only what no current recording or cache entry answers
     retry_failed: bool = False  # ask again the requests whose stored answer failed validation (else: replayed)
     prompt_dir: Path | None = None
     stale_after_days: int = DEFAULT_STALE_DAYS
@@ -94,7 +100,9 @@ class RunConfig:
     max_cost: float | None = None  # USD: requests that could pass it are not sent
     aliases: Path | None = None  # the alias file; default: aliases.toml beside the folder, if there is one
     html: bool = True  # write brief.html beside brief.md
-    since: Path | None = None  # the earlier brief's folder; default: the newest earlier one beside the output
+    # The earlier brief: its folder (or brief.json), or a day ('2024-09-17', 'yesterday') whose brief is found
+    # beside the output; default: the newest earlier brief of the same input folder beside a dated output.
+    since: Path | str | None = None
     no_since: bool = False  # a standalone brief, compared with no earlier one
     batched: tuple[str, ...] = ()  # stages a batch answered (batch_run): never asked live by this run
 
@@ -110,31 +118,30 @@ class RunConfig:
     def output(self) -> Path:
         return self.out_dir or Path("briefs") / (self.date or today())
 
-    def record_command(self) -> str:
-        """The command that re-records this run's requests: every option that shapes a request or says where
-        recordings go, as given, with credentials in the base URL masked (the key is never part of it)."""
+    def record_command(self, earlier: Path | None = None) -> str:
+        """The command that re-records what this run found stale or missing (`--record-stale`: the rest is
+        replayed): every option that shapes a request or says where recordings go, as given, and the earlier
+        brief the run was compared with (`earlier`; `--no-since` when none), with credentials in the base URL
+        masked (the key is never part of it). Its output goes to the default folder: the requests do not
+        depend on --out once the earlier brief is named."""
         e = self.endpoint
-        parts = ["briefer", "summarize", str(self.folder), "--record", "--model", e.model]
+        parts = ["briefer", "summarize", str(self.folder), "--record-stale", "--model", e.model]
         if e.base_url:
             parts += ["--base-url", safe_url(e.base_url)]
         if e.mode != "tools":
             parts += ["--mode", e.mode]
-        if e.temperature != 0:
-            parts += ["--temperature", f"{e.temperature:g}"]
-        if e.max_tokens is not None:
-            parts += ["--max-tokens", str(e.max_tokens)]
-        if self.prompt_dir:
-            parts += ["--prompt-dir", str(self.prompt_dir)]
+        parts += _endpoint_options(e)
+        for option, path in (("--prompt-dir", self.prompt_dir), ("--aliases", self.aliases)):
+            if path is not None:
+                parts += [option, str(path)]
         if self.recordings_dir and self.recordings_dir.resolve() != recordings_for(self.folder, record=True):
             parts += ["--recordings", str(self.recordings_dir)]
         if self.recursive:
             parts.append("--recursive")
         if self.follow_links:
             parts.append("--follow-links")
-        if self.since:
-            parts += ["--since", str(self.since)]
-        if self.no_since:
-            parts.append("--no-since")
+        # The merge's input depends on the earlier brief: the one this run used, wherever the command's --out is.
+        parts += ["--since", str(earlier)] if earlier is not None else ["--no-since"]
         for option, value, default in (("--max-chars", self.max_chars, DEFAULT_MAX_CHARS),
                                        ("--max-input-tokens", self.max_input_tokens, DEFAULT_MAX_INPUT_TOKENS),
                                        ("--merge-budget", self.merge_budget, DEFAULT_MERGE_BUDGET),
@@ -142,6 +149,24 @@ class RunConfig:
             if value != default:
                 parts += [option, str(value)]
         return shlex.join(parts)
+
+
+def _endpoint_options(e: EndpointConfig) -> list[str]:
+    """The endpoint options that change a request's body (and so its cache key), as given."""
+    parts = []
+    if e.temperature != 0:
+        parts += ["--temperature", f"{e.temperature:g}"]
+    if e.max_tokens is not None:
+        parts += ["--max-tokens", str(e.max_tokens)]
+    if e.frequency_penalty is not None:
+        parts += ["--frequency-penalty", f"{e.frequency_penalty:g}"]
+    if e.presence_penalty is not None:
+        parts += ["--presence-penalty", f"{e.presence_penalty:g}"]
+    if e.extra_body is not None:
+        parts += ["--extra-body", e.extra_body]
+    if e.max_reasks != _DEFAULT_REASKS:
+        parts += ["--max-reasks", str(e.max_reasks)]
+    return parts
 
 
 @dataclass(repr=False)  # its repr would render every summary; nobody needs it, and asyncio.run may build it
@@ -155,14 +180,21 @@ class RunResult:
     def exit_code(self) -> int:
         return 3 if self.brief.partial else 0
 
+    @property
+    def since_note(self) -> str:
+        """For the closing line: which earlier brief this one was compared with ("" for none)."""
+        return compared_note(self.brief)
+
 
 def _check(cfg: RunConfig) -> None:
     if not cfg.folder.exists():
         raise UsageError(f"{cfg.folder}: no such folder")
     if not cfg.folder.is_dir():
         raise UsageError(f"{cfg.folder}: not a folder")
-    if cfg.offline and cfg.record:
-        raise UsageError("--offline and --record exclude each other")
+    if cfg.offline and (cfg.record or cfg.record_stale):
+        raise UsageError(f"--offline and {'--record-stale' if cfg.record_stale else '--record'} exclude each other")
+    if cfg.record and cfg.record_stale:
+        raise UsageError("--record re-asks everything, --record-stale only what is stale: give one of them")
     if cfg.offline and cfg.retry_failed:
         raise UsageError("--retry-failed asks the model again: it cannot be used with --offline")
     if cfg.since is not None and cfg.no_since:
@@ -251,7 +283,7 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
     """Run the pipeline. `client_factory` lets a caller inject a model client (e.g. tests' own HTTP transport)."""
     _check(cfg)
     rep = reporter or SilentReporter()
-    folder = await asyncio.to_thread(_read, cfg)  # decoding and cleaning every file: the loop runs meanwhile
+    folder = await in_worker(_read, cfg)  # decoding and cleaning every file: the loop runs meanwhile
     skipped = [Skipped(source_path=p, reason=r) for p, r in folder.skipped]
     notes = [IngestNote(source_path=p, note=n) for p, n in folder.notes]
     if not folder.articles:
@@ -261,7 +293,7 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
     prompts = Prompts(cfg.prompt_dir)
     aliases = aliases_for(cfg.folder, cfg.aliases)  # a bad alias file stops the run before any model call
     earlier = _earlier(cfg, rep.warn)
-    gateway = _gateway(cfg, rep, client_factory)
+    gateway = _gateway(cfg, rep, client_factory, earlier)
     out = cfg.output
     started = time.time()
     try:
@@ -289,7 +321,7 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
     report = run_report(gateway.counters, cfg.model_price)
     # Rendering and writing are CPU and disk work with nothing to await: a worker thread does them, so the event
     # loop (a notebook's, a web server's) keeps running meanwhile.
-    await asyncio.to_thread(_write_brief, cfg, brief, summaries, report)
+    await in_worker(_write_brief, cfg, brief, summaries, report)
     _tidy(out, {a.id for a in folder.articles}, {s.id for s in summaries}, started, rep)
     return RunResult(brief=brief, out_dir=out, summaries=sorted(summaries, key=lambda s: s.id), report=report)
 
@@ -298,6 +330,7 @@ def _write_brief(cfg: RunConfig, brief: Brief, summaries: list[ArticleSummary], 
     """The brief's files, and the run report beside them."""
     out = cfg.output
     _write(out / "brief.json", to_json(brief))
+    _write(out / INDEX_FILE, index_json(brief.date, cfg.folder, brief.title, [st.title for st in brief.stories]))
     _write(out / "brief.md", brief_markdown(brief, summaries))
     _write(out / "evidence.md", evidence_markdown(brief, summaries))
     if cfg.html:
@@ -308,10 +341,15 @@ def _write_brief(cfg: RunConfig, brief: Brief, summaries: list[ArticleSummary], 
 
 
 def _earlier(cfg: RunConfig, warn: Callable[[str], None]) -> Earlier | None:
-    """The earlier brief this one is compared with: --since, else the newest earlier brief beside the output."""
+    """The earlier brief this one is compared with: --since (a folder, or a day whose brief is found beside the
+    output), else the newest earlier brief of the same input folder beside a dated output."""
     if cfg.no_since:
         return None
-    folder = cfg.since or find_earlier(cfg.output, cfg.date or today())
+    date = cfg.date or today()
+    if cfg.since is not None:
+        folder: Path | None = resolve_since(cfg.since, cfg.output, date, cfg.folder)
+    else:
+        folder = find_earlier(cfg.output, date, cfg.folder)
     return load_earlier(folder, warn) if folder is not None else None
 
 
@@ -319,13 +357,16 @@ def _read(cfg: RunConfig) -> Folder:
     return read_folder(cfg.folder, recursive=cfg.recursive, max_chars=cfg.max_chars, follow_links=cfg.follow_links)
 
 
-def _gateway(cfg: RunConfig, rep: Reporter, client_factory: Callable[[], ModelClient] | None = None) -> Gateway:
+def _gateway(cfg: RunConfig, rep: Reporter, client_factory: Callable[[], ModelClient] | None = None,
+             earlier: Earlier | None = None) -> Gateway:
     return Gateway(
         endpoint=cfg.endpoint,
         cache=ResponseCache(cfg.cache_dir, warn=rep.warn),
         recordings=RecordingStore(cfg.recordings),
-        policy=Policy(offline=cfg.offline, record=cfg.record, use_cache=cfg.cache_dir is not None,
-                      record_command=cfg.record_command(), price=cfg.model_price, max_cost=cfg.max_cost,
+        policy=Policy(offline=cfg.offline, record=cfg.record or cfg.record_stale, record_stale=cfg.record_stale,
+                      use_cache=cfg.cache_dir is not None,
+                      record_command=cfg.record_command(earlier.folder if earlier else None),
+                      price=cfg.model_price, max_cost=cfg.max_cost,
                       batched=frozenset(cfg.batched), retry_failed=cfg.retry_failed),
         client_factory=client_factory,
         warn=rep.warn,

@@ -1,8 +1,9 @@
 """Day after day: today's brief compared with an earlier one (`--since`).
 
 Deterministic throughout; the merge model only writes the "since" lines:
-- the earlier brief is read through the `Brief` model; one that is missing or unreadable is one warning,
-  and the brief stands alone;
+- the earlier brief is read as input (`PreviousBrief`: what the comparison uses, size and strings capped,
+  article ids that are file names); one that is missing, too large or unreadable is one warning, and the
+  brief stands alone (history.py finds it: `--since`, or the same input folder's newest earlier brief);
 - articles the earlier brief already had (same content hash) are listed, not told again as news;
 - the earlier brief's entities seed the join, so their names and joins carry over;
 - each story is matched to the earlier stories on shared articles, entities and dates, and labelled
@@ -16,12 +17,12 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from briefer.extract import dates
 from briefer.extract.textnorm import match_key
-from briefer.model.cache import read_regular
 from briefer.models import (
     ArticleSummary,
     Brief,
@@ -30,18 +31,77 @@ from briefer.models import (
     Continuity,
     EarlierBrief,
     EarlierStory,
+    PartialDate,
     Since,
     SinceDraft,
     Story,
 )
 
 from .aliases import Aliases, name_key
+from .history import TITLE_CHARS, cap, read_capped
 
 BRIEF_FILE = "brief.json"
 MIN_SHARED_ENTITIES = 2  # named people/organisations/things a story shares with an earlier one
 UNDATED_MIN_SHARED_ENTITIES = 3  # when either side's dates are unknown
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")  # a folder per day: briefs/2026-11-30/
 WINDOW_DAYS = 21  # today's story must start within this many days of the earlier story's newest article
+MAX_BRIEF_BYTES = 32 * 2**20  # an earlier brief.json (a brief of thousands of articles is a few MB)
+MAX_ARTICLE_BYTES = 16 * 2**20  # an earlier articles/<id>.json, read only for its content hash
+SUMMARY_CHARS = 4000  # an earlier story's summary, as shown to the merge model and listed as "no new reporting"
+NAME_CHARS = 200  # an earlier entity's name or spelling, as it seeds today's join
+_ARTICLE_ID = re.compile(r"[^\W_][\w.-]{0,199}")  # ingest/ids.py: a file name, never a path (no '/', no '..')
+
+
+def _capped(limit: int) -> BeforeValidator:
+    return BeforeValidator(lambda v: cap(v, limit) if isinstance(v, str) else v)
+
+
+def _article_id(value: object) -> object:
+    if isinstance(value, str) and not (_ARTICLE_ID.fullmatch(value) and ".." not in value):
+        raise ValueError(f"'{cap(value, 80)}' is not an article id")
+    return value
+
+
+ArticleId = Annotated[str, BeforeValidator(_article_id)]
+Line = Annotated[str, _capped(TITLE_CHARS), StringConstraints(min_length=1)]
+Text = Annotated[str, _capped(SUMMARY_CHARS), StringConstraints(min_length=1)]
+Name = Annotated[str, _capped(NAME_CHARS), StringConstraints(min_length=1)]
+
+
+class _Read(BaseModel):
+    """Read from an earlier brief.json: only what the comparison uses, strings capped, ids checked."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class PreviousArticle(_Read):
+    id: ArticleId
+    published: PartialDate | None = None
+    content_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
+
+
+class PreviousVariant(_Read):
+    name: Name
+
+
+class PreviousEntity(_Read):
+    name_en: Name
+    type: Annotated[str, StringConstraints(max_length=40)]
+    variants: list[PreviousVariant] = Field(default_factory=list)
+    article_ids: list[ArticleId] = Field(default_factory=list)
+
+
+class PreviousStory(_Read):
+    title: Line
+    summary: Text
+    article_ids: list[ArticleId] = Field(default_factory=list)
+
+
+class PreviousBrief(_Read):
+    date: PartialDate
+    title: Line
+    stories: list[PreviousStory] = Field(default_factory=list)
+    entities: list[PreviousEntity] = Field(default_factory=list)
+    articles: list[PreviousArticle] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -49,7 +109,7 @@ class Earlier:
     """An earlier brief, as read from its folder."""
 
     folder: Path
-    brief: Brief
+    brief: PreviousBrief
     hashes: dict[str, str]  # content_sha256 -> the earlier brief's article id
 
     @property
@@ -57,69 +117,47 @@ class Earlier:
         return EarlierBrief(path=str(self.folder), date=self.brief.date, title=self.brief.title)
 
 
-def _date_of(folder: Path) -> str | None:
-    try:
-        value = json.loads(read_regular(folder / BRIEF_FILE)).get("date")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return value if isinstance(value, str) and _is_date(value) else None
-
-
-def _is_date(value: str) -> bool:
-    try:
-        dates.earliest(value)
-    except ValueError:
-        return False
-    return True
-
-
-def find_earlier(out: Path, date: str) -> Path | None:
-    """The default: when `out` is a folder per day (named by its date, as briefs/2026-11-30/), the sibling
-    day folder holding the newest brief dated before `date`. Any other --out compares with nothing unless
-    --since is given: a folder beside it holding some brief is not the analyst's yesterday."""
-    here = out.resolve()
-    parent = here.parent
-    if not _DAY.match(here.name) or not parent.is_dir() or not _is_date(date):
-        return None
-    found: list[tuple[object, str, Path]] = []
-    try:
-        folders = [p for p in parent.iterdir() if _DAY.match(p.name) and p.is_dir() and p.resolve() != here]
-    except OSError:
-        return None
-    for folder in folders:
-        when = _date_of(folder)
-        if when is not None and dates.latest(when) < dates.earliest(date):
-            found.append((dates.timeline_key(when), folder.name, out.parent / folder.name))  # as --out was given
-    return max(found, key=lambda f: (f[0], f[1]))[2] if found else None
-
-
 def load_earlier(folder: Path, warn: Callable[[str], None]) -> Earlier | None:
-    """The earlier brief in `folder` (or the brief.json file given), or None with one warning line."""
+    """The earlier brief in `folder` (or the brief.json file given), or None with one warning line. Read as
+    input: at most MAX_BRIEF_BYTES, strings capped, article ids that are file names (never paths)."""
     path = folder if folder.suffix == ".json" else folder / BRIEF_FILE
     try:
-        brief = Brief.model_validate_json(read_regular(path))
+        brief = PreviousBrief.model_validate_json(read_capped(path, MAX_BRIEF_BYTES))
     except OSError as exc:
         warn(f"--since {folder}: cannot read {path.name} ({exc.strerror or exc}); this brief stands alone")
         return None
     except (ValueError, ValidationError) as exc:
-        first = str(exc).splitlines()[0]
+        first = _first_error(exc)
         warn(f"--since {folder}: {path.name} is not a brief briefer can read ({first}); this brief stands alone")
         return None
     hashes: dict[str, str] = {}
+    articles = path.parent / "articles"
     for a in brief.articles:
-        sha = a.content_sha256 or _sha_from_article_file(path.parent / "articles" / f"{a.id}.json")
+        sha = a.content_sha256 or _sha_from_article_file(articles, a.id)
         if sha:
             hashes[sha] = a.id
     return Earlier(path.parent, brief, hashes)
 
 
-def _sha_from_article_file(path: Path) -> str | None:
-    """An older brief.json has no hashes in its article list; its articles/<id>.json has."""
+def _first_error(exc: ValueError) -> str:
+    if isinstance(exc, ValidationError) and exc.errors():
+        e = exc.errors()[0]
+        where = ".".join(str(p) for p in e["loc"])
+        return cap(f"{where}: {e['msg']}" if where else e["msg"], 300)
+    return cap(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 300)
+
+
+def _sha_from_article_file(articles: Path, article_id: str) -> str | None:
+    """An older brief.json has no hashes in its article list; its articles/<id>.json has. The file must lie
+    inside `articles/` once resolved (no link out of it) and be at most MAX_ARTICLE_BYTES."""
+    path = articles / f"{article_id}.json"
     try:
-        value = json.loads(read_regular(path)).get("content_sha256")
-    except (OSError, ValueError, AttributeError):
+        if path.resolve().parent != articles.resolve():
+            return None
+        value = json.loads(read_capped(path, MAX_ARTICLE_BYTES)).get("content_sha256")
+    except (OSError, ValueError, AttributeError, RecursionError):
         return None
-    return value if isinstance(value, str) else None
+    return value if isinstance(value, str) and re.fullmatch(r"[0-9a-f]{64}", value) else None
 
 
 def already_reported(summaries: Iterable[ArticleSummary], earlier: Earlier | None) -> list[str]:
@@ -148,7 +186,7 @@ def seeded(aliases: Aliases, earlier: Earlier | None) -> Aliases:
 # ---------------------------------------------------------------- matching stories
 
 
-def _keys(e: BriefEntity) -> set[str]:
+def _keys(e: BriefEntity | PreviousEntity) -> set[str]:
     return {k for k in (match_key(e.name_en), *(name_key(v.name) for v in e.variants)) if k}
 
 
@@ -259,3 +297,18 @@ def _newer(published: str | None, than: str | None) -> bool:
     if published is None or than is None:
         return True
     return dates.latest(published) > dates.latest(than)
+
+
+def compared_note(brief: Brief) -> str:
+    """The closing line's last part, on the earlier brief ("" when there was none), e.g. `; compared with the brief
+    of 2024-09-17 in briefs/2024-09-17 (--since chooses another, --no-since none)`."""
+    if brief.continuity is None:
+        return ""
+    ref = brief.continuity.compared_with
+    return f"; compared with the brief of {ref.date} in {ref.path} (--since chooses another, --no-since none)"
+
+
+def merge_advice(ref: EarlierBrief) -> str:
+    """Said with a merge that failed while an earlier brief was in play: its input depends on that brief."""
+    return (f"; the merge's input includes the earlier brief of {ref.date} ({ref.path}): --since names another, "
+            "--no-since writes a brief that stands alone")

@@ -47,7 +47,7 @@ from briefer.models import (
 from briefer.tokens import estimate_json_tokens, estimate_tokens
 
 from .aliases import NO_ALIASES, Aliases
-from .continuity import Earlier, Matcher, already_reported, continuity, seeded
+from .continuity import Earlier, Matcher, already_reported, continuity, merge_advice, seeded
 from .facts import (
     DEFAULT_STALE_DAYS,
     age_days,
@@ -445,6 +445,8 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
         if raw and inputs.keep_raw is not None:
             # "_merge": no article id starts with "_" (ingest/ids.py), so it never takes an article's place.
             reason += f" (last raw output: {inputs.keep_raw('_merge', raw)})"
+        if p.earlier is not None:
+            reason += merge_advice(p.earlier)
         failures.append(Failure(source_path="(merge)", kind=exc.kind, reason=reason))
         draft = None
         why = _why_no_merge(exc)

@@ -276,7 +276,8 @@ def brief_lines(done: Any) -> int:
         say(f"briefer: {plural(done.given_up, 'request')} got no valid answer in 3 batches; not asked live "
             "(--live-rest asks them live)")
     live = f", {plural(done.live, 'request')} asked live" if done.live else ""
-    say(f"{plural(done.imported, 'answer')} imported{live}; " + closing_line(b, result.report, result.out_dir))
+    say(f"{plural(done.imported, 'answer')} imported{live}; " + closing_line(b, result.report, result.out_dir)
+        + result.since_note)
     brief_problem_lines(b)
     return int(result.exit_code)
 

@@ -66,7 +66,8 @@ def run_config(folder: Path, endpoint: EndpointOptions, inputs: InputOptions, li
         concurrency=limits.concurrency, max_input_tokens=limits.max_input_tokens, merge_budget=limits.merge_budget,
         price=limits.price, max_cost=limits.max_cost,
         cache_dir=cache_dir_for(replay), recordings_dir=replay.recordings, offline=replay.offline,
-        record=replay.record, retry_failed=replay.retry_failed, prompt_dir=replay.prompt_dir,
+        record=replay.record, record_stale=replay.record_stale, retry_failed=replay.retry_failed,
+        prompt_dir=replay.prompt_dir,
     )
 
 

@@ -57,8 +57,9 @@ MaxChars = Annotated[int, option("--max-chars", help="Characters kept per articl
                                   "paragraph break (and says so).", panel=INPUT)]
 Aliases = Annotated[Path | None, option("--aliases", help="Alias file joining or separating entities [default: "
                                          "'aliases.toml' beside FOLDER, if any].", panel=INPUT)]
-Since = Annotated[Path | None, option("--since", help="Earlier brief's folder to compare with [default: the newest "
-                                       "earlier brief beside --out, if any].", panel=INPUT)]
+Since = Annotated[str | None, option("--since", help="Earlier brief to compare with: its folder, or a day (YYYY-MM-DD, "
+                                      "'yesterday') whose brief is beside --out [default: the newest earlier brief of "
+                                      "the same FOLDER beside a dated --out].", panel=INPUT)]
 NoSince = Annotated[bool, option("--no-since", help="Compare with no earlier brief.", panel=INPUT)]
 Date = Annotated[str | None, option("--date", help="Date of the brief, YYYY-MM-DD [default: today].", panel=INPUT)]
 StaleDays = Annotated[int, option("--stale-days", help="Older than the newest article by more than this many "
@@ -119,6 +120,8 @@ NoCache = Annotated[bool, option("--no-cache", help="Neither read nor write the 
 Offline = Annotated[bool, option("--offline", help="No network: answers come from recordings and cache.",
                                   panel=REPLAY)]
 Record = Annotated[bool, option("--record", help="Call the endpoint and write recordings.", panel=REPLAY)]
+RecordStale = Annotated[bool, option("--record-stale", help="Like --record, but replay the recordings that still "
+                                     "match: ask and record only the stale or missing ones.", panel=REPLAY)]
 RetryFailed = Annotated[bool, option("--retry-failed", help="Ask the model again the requests whose answer failed "
                                       "validation in an earlier run (else the cache replays the failure).",
                                       panel=REPLAY)]
@@ -206,6 +209,7 @@ class ReplayOptions(OptionGroup):
     no_cache: NoCache = False
     offline: Offline = False
     record: Record = False
+    record_stale: RecordStale = False
     retry_failed: RetryFailed = False
     recordings: Recordings = None
     prompt_dir: PromptDir = None

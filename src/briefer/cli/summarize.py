@@ -166,7 +166,8 @@ def closing_lines(result: Any, cfg: Any) -> None:
 
     b = result.brief
     aliases = alias_file(cfg.folder, cfg.aliases)
-    say(closing_line(b, result.report, result.out_dir) + (f"; alias file {aliases} applied" if aliases else ""))
+    say(closing_line(b, result.report, result.out_dir) + result.since_note
+        + (f"; alias file {aliases} applied" if aliases else ""))
     skipped_lines(b.skipped)
     brief_problem_lines(b)
 

@@ -42,6 +42,7 @@ from briefer.models import (
     translation_warning,
 )
 from briefer.tokens import estimate_tokens
+from briefer.worker import in_worker
 
 from .chunking import assemble, reduce_payload, split_paragraphs
 from .datecheck import check_event_date, check_published
@@ -276,15 +277,17 @@ async def summarize_article(article: Article, gateway: Gateway, prompts: Prompts
     if quote_reasks is None:
         # --max-reasks 0 means no re-ask of any kind: one about quotes costs a whole answer too (minutes on a CPU).
         quote_reasks = min(DEFAULT_QUOTE_REASKS, gateway.endpoint.max_reasks)
-    source = source_of(article)
+    # Locating quotes and checking dates is CPU work with nothing to await: the worker thread does it, so the event
+    # loop keeps sending requests (and a host application's tasks keep running) meanwhile.
+    source = await in_worker(source_of, article)
     parts = parts_of(article, max_input_tokens)
     if parts:
-        return ground(article, await read_in_parts(article, parts, gateway, prompts), source)
+        return await in_worker(ground, article, await read_in_parts(article, parts, gateway, prompts), source)
     first = extract_call(article, prompts)
     answer = await gateway.ask(first)
     assert isinstance(answer, ArticleExtraction)
     # Each answer's quotes are located once, by ground(); its unverified ones drive the re-ask.
-    best, best_summary = answer, ground(article, answer, source)
+    best, best_summary = answer, await in_worker(ground, article, answer, source)
     for attempt in range(1, quote_reasks + 1):
         missing = list(dict.fromkeys(best_summary.grounding.unverified))
         if not missing:
@@ -301,7 +304,7 @@ async def summarize_article(article: Article, gateway: Gateway, prompts: Prompts
             gateway.warn(f"{exc}; the answer before it is kept, its quotes flagged")
             break
         assert isinstance(retry, ArticleExtraction)
-        retry_summary = ground(article, retry, source)
+        retry_summary = await in_worker(ground, article, retry, source)
         if len(set(retry_summary.grounding.unverified)) <= len(missing) and \
                 len(retry_summary.warnings) <= len(best_summary.warnings):
             best, best_summary = retry, retry_summary

@@ -73,8 +73,9 @@ class Call:
 class Policy:
     offline: bool = False
     record: bool = False
+    record_stale: bool = False  # with record: a current recording still answers; only the rest is asked
     use_cache: bool = True
-    record_command: str = "briefer summarize FOLDER --record"
+    record_command: str = "briefer summarize FOLDER --record-stale"
     price: Price | None = None
     max_cost: float | None = None  # USD; a request that could pass it is not sent
     batched: frozenset[str] = frozenset()  # stages a batch answers: never sent from here
@@ -277,7 +278,8 @@ class Gateway:
                 if obj is not None or self._replays_failure(entry.kept):
                     return _Stored(obj, entry.response, entry.usage, entry.endpoint, from_cache=True,
                                    kept=entry.kept, sha256=sha256), []
-        recording = None if self.policy.record else self.recordings.load(call.stage, call.subject)
+        replays = not self.policy.record or self.policy.record_stale
+        recording = self.recordings.load(call.stage, call.subject) if replays else None
         if recording is None:
             return None, []
         stale = fp.differences(recording.fingerprint)
@@ -288,7 +290,8 @@ class Gateway:
             if not self._replays_failure(recording.kept):
                 return None, []  # a recorded failure, asked again (--retry-failed)
         elif obj is None:
-            return None, ["recorded answer no longer validates against the response model"]
+            return None, ["the recorded answer no longer validates against the response model (made for an "
+                          "earlier version of it, or edited)"]
         return _Stored(obj, recording.response, recording.usage, "", from_cache=False, kept=recording.kept), []
 
     def _replays_failure(self, kept: KeptAnswer | None) -> bool:
@@ -301,6 +304,8 @@ class Gateway:
         if recording is None:
             return None
         theirs = recording.fingerprint
+        if theirs == fp:  # the same request (its answer no longer validates): another model is no remedy
+            return None
         if fp.model_copy(update={"model": theirs.model, "mode": theirs.mode}) != theirs:
             return None
         options = f"--model {theirs.model}" + (f" --mode {theirs.mode}" if theirs.mode != fp.mode else "")

@@ -59,6 +59,7 @@ from briefer.errors import ArticleFailed, BudgetExceeded, EndpointError, UsageEr
 from briefer.gcpause import paused_gc
 from briefer.redact import clean_key, register_url
 from briefer.validation import validation_context
+from briefer.worker import in_worker
 
 from . import wire
 from .costs import prompt_estimate
@@ -353,7 +354,7 @@ class ModelClient:
         notebook's, a web server's) for as long."""
         if self._send is None:
             if self._loading is None:
-                self._loading = asyncio.ensure_future(asyncio.to_thread(self._warm))
+                self._loading = asyncio.ensure_future(in_worker(self._warm))
             await asyncio.shield(self._loading)  # callers go on in the order they came
 
     def _warm(self) -> None:
