@@ -49,15 +49,12 @@ def _at_most(field: str) -> dict[str, Any]:
     return {"maxItems": MAX_ITEMS[field]}
 
 
-_ATTRIBUTED_TO = (
-    "Who the article says this comes from, in English, as the article attributes it (e.g. 'Reuters, citing "
-    "Iranian and Iraqi sources', 'the Iraqi prime minister's office', 'an informed source'); null when the "
-    "outlet states it in its own voice."
-)
-_SINGLE_ANONYMOUS = (
-    "True when this rests on a single unnamed source ('an informed source', 'a senior official who asked not "
-    "to be named'); false otherwise, including several unnamed sources."
-)
+# The answer models' descriptions are short labels: the extraction prompt (prompts/extract.system.j2) writes each
+# field's rules once, for every server (llama.cpp never shows the schema to the model); the schema is sent with
+# every request, so each word here is paid for on every article.
+_ATTRIBUTED_TO = "Who says so, in English, or null."
+_SINGLE_ANONYMOUS = "Rests on one unnamed source."
+_VERBATIM = "Verbatim from the article."
 
 # A sentence ends at . ! ? (or their Arabic forms) followed by whitespace and the end or a new word.
 _SENTENCE_END = re.compile(r"[.!?؟…](?:[\"'”’)\]]*)(?=\s+|$)")
@@ -68,66 +65,47 @@ def count_sentences(text: str) -> int:
     return len(_SENTENCE_END.findall(text.strip()))
 
 
+def _drop_field_titles(schema: dict[str, Any]) -> None:
+    """No "title" per field ("Name En" beside "name_en"): it tells the model nothing, and costs tokens on every
+    request (a field named `title` keeps its schema: only a string-valued "title" is dropped)."""
+    for prop in schema.get("properties", {}).values():
+        if isinstance(prop, dict) and isinstance(prop.get("title"), str):
+            del prop["title"]
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_drop_field_titles)
 
 
 # ---------------------------------------------------------------- one article
 
 
 class KeyPoint(Strict):
-    text_en: NonEmpty = Field(description="One key point of the article, in English.")
-    evidence_quote: NonEmpty = Field(
-        description="A short passage copied verbatim from the article, in its original language and "
-        "script, that supports the key point. Copy it exactly; do not translate or paraphrase."
-    )
+    text_en: NonEmpty = Field(description="The point, in English.")
+    evidence_quote: NonEmpty = Field(description=_VERBATIM)
     attributed_to: str | None = Field(description=_ATTRIBUTED_TO)
     single_anonymous_source: bool = Field(description=_SINGLE_ANONYMOUS)
 
 
 class Entity(Strict):
-    name_en: NonEmpty = Field(
-        description="Canonical English name (the usual English spelling, e.g. 'Mohammed Shia al-Sudani')."
-    )
-    names_original: list[NonEmpty] = Field(
-        min_length=1,
-        description="Every spelling of this entity as written in the article, in the original script.",
-    )
-    type: EntityType = Field(description="person, organization, place or other.")
-    role_en: str = Field(description="Who or what this is in the article, in English (e.g. 'Prime Minister of Iraq').")
+    name_en: NonEmpty = Field(description="Usual English name.")
+    names_original: list[NonEmpty] = Field(min_length=1, description="Spellings as written.")
+    type: EntityType = Field(description="Its kind.")
+    role_en: str = Field(description="Its role, in English.")
 
 
 class Claim(Strict):
-    speaker_en: NonEmpty = Field(
-        description="Who said it, with the attribution the article gives (e.g. 'an informed source', 'Reuters', "
-        "'a senior US official'), in English."
-    )
+    speaker_en: NonEmpty = Field(description="Who said it, as attributed.")
     claim_en: NonEmpty = Field(description="What they said, in English.")
-    evidence_quote: NonEmpty = Field(
-        description="The passage of the article, copied verbatim in the original language, where this is said."
-    )
+    evidence_quote: NonEmpty = Field(description=_VERBATIM)
     single_anonymous_source: bool = Field(description=_SINGLE_ANONYMOUS)
 
 
 class Event(Strict):
-    date: PartialDate | None = Field(
-        description="When it happened or will happen, ISO 8601 (YYYY, YYYY-MM or YYYY-MM-DD), "
-        "as precise as the article allows; null if the article gives no way to date it."
-    )
-    description_en: NonEmpty = Field(
-        description="What happened, in English, one sentence; who says so goes in attributed_to, not here."
-    )
-    evidence_quote: NonEmpty = Field(
-        description="The passage, copied verbatim from the article in its original language and script, that "
-        "reports the event and carries its date words: a date phrase such as 'last Wednesday' must be inside the "
-        "quote when the date rests on it."
-    )
-    date_basis: EventDateBasis | None = Field(
-        description="'stated' when every part of the date is written in the quote; 'computed' when the quote has a "
-        "relative expression (last Wednesday, next Friday, yesterday, four years ago, 'this month') resolved "
-        "against the publication date; 'outside' when the date comes from knowledge outside the article; "
-        "null exactly when date is null."
-    )
+    date: PartialDate | None = Field(description="ISO 8601, or null.")
+    description_en: NonEmpty = Field(description="What happened, one English sentence.")
+    evidence_quote: NonEmpty = Field(description=_VERBATIM + " With its date words.")
+    date_basis: EventDateBasis | None = Field(description="How it is dated; null with date.")
     attributed_to: str | None = Field(description=_ATTRIBUTED_TO)
     single_anonymous_source: bool = Field(description=_SINGLE_ANONYMOUS)
 
@@ -216,40 +194,26 @@ def _repair_event_dates(items: list[Any]) -> tuple[list[Any], list[str], list[st
 
 
 class ArticleExtraction(Strict):
-    """What the model reads out of one article. Identity fields are added by briefer."""
+    """One article's record."""
 
-    language: LanguageCode = Field(description="ISO 639-1 code of the article's language, e.g. 'ar'.")
-    outlet: str | None = Field(
-        description="The news outlet that published the article, if the text names it; else null."
-    )
-    published: PartialDate | None = Field(
-        description="Publication date, ISO 8601 (YYYY-MM-DD, or YYYY-MM / YYYY when only that can be known); "
-        "null if unknown."
-    )
-    date_basis: DateBasis = Field(
-        description="'explicit' when the text states the publication date, 'inferred' when it is worked out from "
-        "clues in the text (weekdays, 'this month', named events), 'unknown' otherwise."
-    )
-    date_evidence: str | None = Field(
-        description="The passage, copied verbatim from the article, on which the date rests; null when unknown."
-    )
-    headline_original: NonEmpty = Field(description="The article's headline exactly as written.")
-    headline_en: NonEmpty = Field(description="The headline translated into English.")
-    summary_en: NonEmpty = Field(description="A neutral English summary of the article in 3 to 6 sentences.")
+    language: LanguageCode = Field(description="ISO 639-1 code.")
+    outlet: str | None = Field(description="The outlet or null.")
+    published: PartialDate | None = Field(description="Publication date, ISO 8601, or null.")
+    date_basis: DateBasis = Field(description="How the date is known.")
+    date_evidence: str | None = Field(description="Verbatim passage it rests on, or null.")
+    headline_original: NonEmpty = Field(description="The headline as written.")
+    headline_en: NonEmpty = Field(description="The headline in English.")
+    # Early in the record: an answer cut off loses its last fields first, and the translation is the one thing the
+    # reader cannot get elsewhere.
+    translation_en: list[str] = Field(description="The body in English, one item per paragraph.")
+    summary_en: NonEmpty = Field(description="English summary, 3 to 6 sentences.")
     key_points: list[KeyPoint] = Field(min_length=1, json_schema_extra=_at_most("key_points"),
-                                       description="The main points, each with a verbatim quote.")
+                                       description="The main points.")
     entities: list[Entity] = Field(json_schema_extra=_at_most("entities"),
-                                   description="People, organisations and places the article mentions.")
-    claims: list[Claim] = Field(json_schema_extra=_at_most("claims"),
-                                description="Who said what, with the attribution the article gives.")
-    events: list[Event] = Field(json_schema_extra=_at_most("events"),
-                                description="Events the article reports or announces, dated where possible.")
-    translation_en: list[str] = Field(
-        description="A complete, faithful English translation of the article body: one list item per paragraph "
-        "of the article, in order, the same number of items as there are paragraphs. A translation, not a summary."
-    )
-    topics: list[NonEmpty] = Field(json_schema_extra=_at_most("topics"),
-                                   description="A few short English topic labels.")
+                                   description="People, organisations, places.")
+    claims: list[Claim] = Field(json_schema_extra=_at_most("claims"), description="Who said what.")
+    events: list[Event] = Field(json_schema_extra=_at_most("events"), description="What happened or will.")
+    topics: list[NonEmpty] = Field(json_schema_extra=_at_most("topics"), description="Short English topic labels.")
 
     # What briefer kept this answer in spite of (keep_valid): empty for an answer valid as a whole.
     _kept_warnings: list[str] = PrivateAttr(default_factory=list)

@@ -19,6 +19,7 @@ from briefer.plural import plural
 
 from .common import brief_problem_lines, default_cache_dir, fail, run_config, say
 from .options import (
+    BaseUrl,
     BatchLimits,
     BatchMerge,
     CacheDir,
@@ -56,6 +57,7 @@ def export_command(folder: Folder, *, out: ExportOut, endpoint: EndpointOptions,
                    limits: LimitOptions, replay: ReplayOptions) -> None:
     """Write FOLDER's unanswered article requests as Batch-API JSONL (for `vllm run-batch`)."""
     try:
+        _register_secrets()  # the key is kept out of the files written, as in every command
         from briefer.batch_run import export
 
         cfg = run_config(folder, endpoint, inputs, limits, replay, OutputOptions())
@@ -77,6 +79,7 @@ def import_command(
 ) -> None:
     """Validate each answer like a live one and store the valid ones in the cache."""
     try:
+        _register_secrets()
         from briefer.batch_run import import_file
 
         report, written = import_file(results, _cache_dir(cache_dir), followup=followup)
@@ -128,7 +131,7 @@ def print_plan(cfg: Any, limits: Any, batch_merge: bool) -> None:
     from briefer.model.llm import request_body
 
     planned = next_requests(cfg, batched_stages(False, batch_merge))
-    guess = estimate(planned.calls, cfg)
+    guess = estimate(planned.calls, cfg, planned.gateway)
     sizes = split(({"custom_id": "x" * 64, "body": request_body(cfg.endpoint, c.messages, c.response_model)}
                    for c in planned.calls), limits)
     cost = f"${guess.cost:.4f} at {guess.price.describe()}" if guess.cost is not None and guess.price \
@@ -184,11 +187,11 @@ def submit_command(
 
 @batch_app.command("status")
 @grouped
-def status_command(*, out: Out = None) -> None:
+def status_command(*, out: Out = None, base_url: BaseUrl = None) -> None:
     """Show each batch's state and counts."""
     import time
 
-    state = _on_state(lambda run: run.status(_out(out)))
+    state = _on_state(lambda run: run.status(_out(out), base_url=base_url), base_url)
     from briefer.batch_run import progress
 
     now = time.time()
@@ -198,17 +201,17 @@ def status_command(*, out: Out = None) -> None:
 
 @batch_app.command("cancel")
 @grouped
-def cancel_command(*, out: Out = None) -> None:
+def cancel_command(*, out: Out = None, base_url: BaseUrl = None) -> None:
     """Cancel every unfinished batch; answers already given are kept and collected later."""
-    cancelled = _on_state(lambda run: run.cancel(_out(out)))
+    cancelled = _on_state(lambda run: run.cancel(_out(out), base_url=base_url), base_url)
     say(f"{len(cancelled)} batch(es) cancelling; run briefer batch collect to keep what they answered")
 
 
-def _on_state(action: Callable[[ModuleType], T]) -> T:
+def _on_state(action: Callable[[ModuleType], T], base_url: str | None = None) -> T:
     """What `action` does with batch_run (imported only now: it loads the SDK) on an earlier submission's
     state, with the secrets known to the redactor first and a BrieferError as its one line."""
     try:
-        _register_secrets()
+        _register_secrets(base_url)
         from briefer import batch_run
 
         return action(batch_run)
@@ -222,7 +225,11 @@ def _on_state(action: Callable[[ModuleType], T]) -> T:
 @grouped
 def collect_command(
     *,
+    folder: Annotated[Path | None, typer.Argument(help="The folder the batch was submitted for (needed to send "
+                                                  "follow-ups and write the brief; never taken from state.json).")
+                      ] = None,
     out: Out = None,
+    base_url: BaseUrl = None,
     live_rest: LiveRest = False,
     batch_merge: BatchMerge = False,
     batch_limits: BatchLimits,
@@ -230,7 +237,7 @@ def collect_command(
     """Import the finished batches' answers, send what is left as a follow-up batch (or live), write the brief."""
     limits = _limits(batch_limits.max_requests, batch_limits.max_bytes)
     done = _on_state(lambda run: run.collect(_out(out), live_rest=live_rest, limits=limits, say=say,
-                                             batch_merge=batch_merge))
+                                             batch_merge=batch_merge, base_url=base_url, folder=folder), base_url)
     from briefer.batch_run import NOT_READY
     collected_lines(done)
     if done.running:

@@ -97,8 +97,8 @@ MaxInputTokens = Annotated[int, option("--max-input-tokens", help="Estimated tok
                                         "longer articles are read in parts.", panel=LIMITS)]
 MergeBudget = Annotated[int, option("--merge-budget", help="Estimated tokens of input per merge call; more "
                                      "articles are merged in batches.", panel=LIMITS)]
-Price = Annotated[str | None, option("--price", help="Model price 'IN,OUT' in USD per million tokens [default: "
-                                      "briefer.toml's [prices], then briefer's table for OpenAI models].",
+Price = Annotated[str | None, option("--price", help="Model price 'IN,OUT[,CACHED]' in USD per million tokens "
+                                      "[default: briefer.toml's [prices], then briefer's table for OpenAI models].",
                                       envvar="BRIEFER_PRICE", panel=LIMITS)]
 MaxCost = Annotated[float | None, option("--max-cost", help="Stop before spending more than this many USD "
                                           "(estimated).", panel=LIMITS)]

@@ -38,6 +38,7 @@ from typing import Any, Literal
 
 from briefer.defaults import DEFAULT_MODEL
 from briefer.errors import NothingProduced, UsageError
+from briefer.files import ReadBackError, loads_toml
 from briefer.ingest.folder import article_id as id_of
 from briefer.ingest.folder import read_folder
 from briefer.model.llm import EndpointConfig
@@ -171,7 +172,9 @@ def load_cases(fixtures: Path) -> list[Case]:
     cases = []
     for path in files:
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            data = loads_toml(path.read_text(encoding="utf-8"), str(path))
+        except ReadBackError as exc:
+            raise ExpectationError(str(exc)) from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ExpectationError(f"{path}: not valid TOML: {exc}") from None
         if path.stem in briefs:

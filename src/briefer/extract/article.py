@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from briefer.errors import ArticleFailed, MissingRecording
 from briefer.ingest.folder import Article
 from briefer.model.answers import Call, Gateway
+from briefer.model.costs import part_input_budget
 from briefer.model.prompts import Prompts, boundary_for
 from briefer.models import (
     TRANSLATION_INCOMPLETE,
@@ -242,14 +243,21 @@ def ground(article: Article, extraction: ArticleExtraction, source: Source | Non
 
 
 def needs_parts(article: Article, max_input_tokens: int) -> bool:
-    return estimate_tokens(article.clean_text) > max_input_tokens and len(article.paragraphs) > 1
+    return estimate_tokens(article.clean_text) > _part_budget(max_input_tokens) and len(article.paragraphs) > 1
+
+
+def _part_budget(max_input_tokens: int) -> int:
+    """Article tokens per request: --max-input-tokens, and no more than a complete answer fits in (its translation
+    and quotes grow with the text: a 10,000-token article's answer is about 36,000 tokens, over any model's output
+    limit, so it is read in parts whose answers each fit)."""
+    return min(max_input_tokens, part_input_budget())
 
 
 def parts_of(article: Article, max_input_tokens: int) -> list[Part]:
     """The parts a long article is read in, split at paragraph boundaries; [] when it is read whole."""
     if not needs_parts(article, max_input_tokens):
         return []
-    ranges = split_paragraphs(article.paragraphs, max_input_tokens)
+    ranges = split_paragraphs(article.paragraphs, _part_budget(max_input_tokens))
     return [Part(n, len(ranges), start, end) for n, (start, end) in enumerate(ranges, start=1)]
 
 

@@ -28,7 +28,7 @@ from .common import (
     story_anchor,
     unverified_quotes,
 )
-from .markdown import according, cite_links, in_english, iso, md, md_url, timeline_line
+from .markdown import according, cite_links, in_english, iso, md, md_url, printable, timeline_line
 
 BRIEF_FILE = "brief.md"
 
@@ -52,7 +52,7 @@ def evidence_markdown(brief: Brief, summaries: list[ArticleSummary]) -> str:
         out += [f'<a id="{UNVERIFIED_ANCHOR}"></a>', "", "## Quotes not found in their sources", ""]
         out += [f"- {cite([u.article_id])} {md(u.kind)}: “{iso(u.quote)}” **{UNVERIFIED}**" for u in unverified]
         out.append("")
-    return "\n".join(out)
+    return printable("\n".join(out))
 
 
 def _article(n: int, a: ArticleRef, s: ArticleSummary | None, cite: Callable[[list[str]], str]) -> list[str]:

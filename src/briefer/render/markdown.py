@@ -123,7 +123,7 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
         out += [f"**{plural(len(unverified), 'quote')} not found in {where}** {UNVERIFIED_SHORT}: listed in "
                 f"[{EVIDENCE_FILE}]({EVIDENCE_FILE}#{UNVERIFIED_ANCHOR}).", ""]
     out += _sources(brief, citations)
-    return "\n".join(out)
+    return printable("\n".join(out))
 
 
 def _stories(brief: Brief, cite: Callable[[list[str]], str]) -> list[str]:
@@ -190,6 +190,22 @@ def _sources(brief: Brief, citations: Citations) -> list[str]:
         out += [f"   - ⚠ {md(d)}" for d in page_differences(a)]
     out.append("")
     return out
+
+
+# C0 and C1 control characters but tab and newline, and DEL: `cat brief.md` must not clear the terminal.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """The Markdown as written: control characters (but tab and newline) removed, and each line's directional
+    controls balanced as brief.html balances them (a stray override never reorders the `[n]` after it)."""
+    text = _CONTROLS.sub("", text)
+    if not _BIDI.search(text):
+        return text
+    from .html import bidi_balanced
+
+    return "\n".join(bidi_balanced(line) for line in text.split("\n"))
 
 
 def md_url(url: str) -> str:
