@@ -325,8 +325,9 @@ def test_submit_takes_summarizes_endpoint_and_run_options_and_collect_keeps_them
         assert (run["endpoint"]["timeout"], run["endpoint"]["max_retries"], run["endpoint"]["rpm"]) == (7.0, 1, 600.0)
         assert run["endpoint"]["extra_body"] == '{"seed": 1}'
         assert (run["aliases"], run["html"]) == (str(aliases), False)
-        until_done(tmp_path)
-        r = briefer("batch", "collect", "--out", str(tmp_path / "out"))
+        until_done(tmp_path, server)
+        r = briefer("batch", "collect", str(FIXTURES / "articles"), "--out", str(tmp_path / "out"), "--base-url",
+                    server.base_url)
         assert r.returncode == 0, r.stderr
         merge = [b for b in server.requests if "ArticleExtraction" not in json.dumps(b.get("tools"))]
     assert merge and all(b.get("seed") == 1 for b in merge)  # the live merge carried --extra-body
