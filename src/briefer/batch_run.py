@@ -235,7 +235,7 @@ def _now() -> str:
 
 DEFAULT_LIMITS = Limits()
 NOT_READY = 75  # exit code of `collect` while a batch is still running (EX_TEMPFAIL: try again later)
-_PATHS = {"folder", "out_dir", "cache_dir", "recordings_dir", "prompt_dir", "aliases", "since"}
+_PATHS = {"folder", "out_dir", "cache_dir", "recordings_dir", "prompt_dir", "aliases", "outlets", "since"}
 # Every endpoint option but the key (never stored); missing ones take their defaults when read back.
 
 

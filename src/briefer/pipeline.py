@@ -25,6 +25,7 @@ from .brief.history import INDEX_FILE, find_earlier, index_json, resolve_since
 from .brief.merge import DEFAULT_MERGE_BUDGET, DEFAULT_STALE_DAYS, MergeInputs, build_brief, today
 from .brief.outlets import outlets_for
 from .brief.sources import describe_sources
+from .defaults import DEFAULT_MODEL
 from .errors import ArticleFailed, NothingProduced, OutputBusy, OutputError, ReplayError, UsageError
 from .extract.article import DEFAULT_MAX_INPUT_TOKENS, planned_calls, summarize_article
 from .extract.reuse import StoredSummaries
@@ -55,7 +56,6 @@ from .render.run import RUN_REPORT, report_json
 from .runreport import RunReport
 from .worker import in_worker
 
-DEFAULT_MODEL = "gpt-4o-mini"
 _DEFAULT_REASKS = next(f.default for f in dataclasses.fields(EndpointConfig) if f.name == "max_reasks")
 
 

@@ -113,5 +113,13 @@ def aliases_for(folder: Path, explicit: Path | None = None) -> Aliases:
     return load_aliases(default) if default.is_file() else NO_ALIASES
 
 
+def alias_file(folder: Path, explicit: Path | None = None) -> Path | None:
+    """The alias file a run over `folder` applies (the one given, else aliases.toml beside it), or None."""
+    if explicit is not None:
+        return explicit
+    default = default_path(folder)
+    return default if default.is_file() else None
+
+
 def default_path(folder: Path) -> Path:
     return folder.resolve().parent / FILE_NAME

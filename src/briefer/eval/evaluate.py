@@ -36,12 +36,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from briefer.defaults import DEFAULT_MODEL
 from briefer.errors import NothingProduced, UsageError
 from briefer.files import ReadBackError, loads_toml
 from briefer.ingest.folder import article_id as id_of
 from briefer.ingest.folder import read_folder
 from briefer.model.llm import EndpointConfig
-from briefer.pipeline import DEFAULT_MODEL, RunConfig, RunResult, SilentReporter, run
+from briefer.pipeline import RunConfig, RunResult, SilentReporter, run
 
 from .checks import Check, ExpectationError, article_checks, brief_checks, show
 

@@ -99,8 +99,8 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
     citations = Citations.of(brief)
     cite = cite_links(citations)
     out: list[str] = [f"# {md(brief.title)}", ""]
-    out.append(f"Daily brief for {brief.date} · {len(brief.articles)} articles from {named_outlets(brief)} "
-               f"named outlets · {age_line(brief)}")
+    out.append(f"Daily brief for {brief.date} · {plural(len(brief.articles), 'article')} from "
+               f"{plural(named_outlets(brief), 'named outlet')} · {age_line(brief)}")
     out.append("")
     out += [f"{grounding_line(brief.stats)} · the evidence: [{EVIDENCE_FILE}]({EVIDENCE_FILE})", ""]
     if brief.partial:
