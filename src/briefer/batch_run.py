@@ -75,7 +75,7 @@ from .pipeline import (
     run,
 )
 from .redact import safe_url
-from .tokens import estimate_tokens
+from .text.tokens import estimate_tokens
 
 # The answers a batch can hold, by the name its pending record gives.
 RESPONSE_MODELS: dict[str, type[BaseModel]] = {
