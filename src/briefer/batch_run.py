@@ -66,12 +66,12 @@ from .pipeline import (
     RunConfig,
     RunResult,
     SilentReporter,
-    _check,
-    _gateway,
-    _read,
+    check_config,
     exclusive,
     for_each,
+    make_gateway,
     merge_request_inputs,
+    read_articles,
     run,
 )
 from .redact import safe_url
@@ -129,15 +129,15 @@ def next_requests(cfg: RunConfig, stages: tuple[str, ...], tries: dict[str, int]
     """The requests of the next batch: every unanswered request of a batched stage whose inputs are
     answered, found by running the articles (then, when they are all answered or given up, the merge)
     against the cache. Requests of stages not batched are asked live on the way (--live-rest)."""
-    _check(cfg)
+    check_config(cfg)
     if cfg.cache_dir is None:
         raise UsageError("batches need the response cache: drop --no-cache")
     if cfg.offline:
         raise UsageError("--offline sends nothing: a batch cannot be made offline")
     tries = tries or {}
-    folder = _read(cfg)
+    folder = read_articles(cfg)
     prompts = Prompts(cfg.prompt_dir)
-    gateway = _gateway(replace(cfg, batched=stages), SilentReporter())
+    gateway = make_gateway(replace(cfg, batched=stages), SilentReporter())
     gateway.policy = replace(gateway.policy, defer=True)
 
     def fresh() -> list[Call]:
