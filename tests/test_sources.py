@@ -87,7 +87,8 @@ def test_sources_link_to_each_original_in_md_html_and_json(tmp_path: Path) -> No
     with FakeOpenAI(echo_model.respond) as server:
         result = asyncio.run(run(RunConfig(folder=folder, out_dir=out, date="2024-03-08", cache_dir=None,
                                            recordings_dir=tmp_path / "none",
-                                           endpoint=EndpointConfig(model="gpt-4o-mini", base_url=server.base_url))))
+                                           endpoint=EndpointConfig(model="gpt-4o-mini", base_url=server.base_url),
+                                           copy_threshold=0)))  # one text in three formats: not copies here
     assert result.exit_code == 0
     expected = {"page.html": (PAGE_URL, PAGE_CANONICAL, "أخبار اليوم"), "feed.json": (FEED_URL, None, "Feed Outlet"),
                 "note.md": (MD_URL, MD_CANONICAL, "Example Weekly")}

@@ -108,7 +108,7 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
         out += ["## Disagreements", ""]
         for d in brief.disagreements:
             out += [f"### {md(d.topic)}", ""]
-            out += [f"- {md(p.position)} {cite(p.article_ids)} — {md(voices_line(brief, p.article_ids))}"
+            out += [f"- {md(p.position)} {cite(p.article_ids)}{_voices(brief, p.article_ids)}"
                     for p in d.positions]
             out.append("")
     untold = [timeline_line(t, cite, short=True) for t in untold_timeline(brief)]
@@ -151,7 +151,7 @@ def _stories(brief: Brief, cite: Callable[[list[str]], str]) -> list[str]:
             out.append("")
         if story.perspectives:
             out += ["**Perspectives**", ""]
-            out += [f"- {md(p.view)} {cite(p.article_ids)} — {md(voices_line(brief, p.article_ids))}"
+            out += [f"- {md(p.view)} {cite(p.article_ids)}{_voices(brief, p.article_ids)}"
                     for p in story.perspectives]
             out.append("")
     return out
@@ -203,6 +203,11 @@ def _sources(brief: Brief, citations: Citations) -> list[str]:
 def md_url(url: str) -> str:
     """A link target for Markdown: the characters that would end or break `(...)` percent-encoded."""
     return url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+
+
+def _voices(brief: Brief, ids: list[str]) -> str:
+    line = voices_line(brief, ids)
+    return f" — {md(line)}" if line else ""
 
 
 def _copies(a: ArticleRef) -> list[str]:
