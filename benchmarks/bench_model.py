@@ -3,6 +3,11 @@ honestly at scale: each article names a minister, a province and a ministry of i
 article writes them, with the English spelling varying from article to article as models' spellings do
 (a handful per entity); dates and topics come from the article; merge answers cite the real ids of the
 request (tests/echo_model.py). Synthetic text, never a fixture.
+
+Answers come at a realistic size, so that the figures include the real parse and validation cost: a full
+translation (as many tokens as the article), and for each paragraph two key points, two claims and an event,
+each with a verbatim quote, as the reference answers have for articles of this length (fixtures/recordings:
+about 3.4 answer tokens per article token besides the entities).
 """
 
 from __future__ import annotations
@@ -93,6 +98,33 @@ def make_responder(n: int) -> Any:
             ],
             "topics": [f"{ministry_en[0].lower()} plan", f"province {f['province']}"],
         })
+        answer.update(_full_size(text, f"{first_en[0]} {last_en[0]}"))
         return answer
 
     return respond
+
+
+_FILLER = ("the minister said the committee would present its report on the plan to the council within two weeks, "
+           "and that the work would begin as soon as it is approved")
+
+
+def _full_size(text: str, minister: str) -> dict[str, Any]:
+    """The translation, key points, claims and events of a complete answer: per paragraph, an English text as
+    long as a translation (about 4/3 the Arabic's characters) and items whose quotes are the paragraph's words."""
+    paragraphs = [m.group(2) for ln in text.split("\n") if (m := echo_model._PARA.match(ln))]
+    translation, points, claims, events = [], [], [], []
+    for n, p in enumerate(paragraphs, start=1):
+        words = p.split()
+        english = (f"Paragraph {n}: " + " ".join([_FILLER] * (1 + len(p) * 4 // 3 // len(_FILLER))))[:len(p) * 4 // 3]
+        translation.append(english + ".")
+        for k, quote in enumerate((" ".join(words[:8]), " ".join(words[-8:]))):
+            points.append({"text_en": f"According to {minister}, point {n}.{k + 1}: {_FILLER}.",
+                           "evidence_quote": quote, "attributed_to": minister, "single_anonymous_source": False})
+            claims.append({"speaker_en": minister, "claim_en": f"Claim {n}.{k + 1}: {_FILLER}.",
+                           "evidence_quote": quote, "single_anonymous_source": False})
+        events.append({"date": None, "date_basis": None, "description_en": f"Event {n}: {_FILLER}.",
+                       "evidence_quote": " ".join(words[2:10]), "attributed_to": minister,
+                       "single_anonymous_source": False})
+    return {"translation_en": translation, "key_points": points[:15], "claims": claims, "events": events,
+            "summary_en": f"{minister} presented a plan. The committee will report within two weeks. "
+                          "The council must approve it. Work starts once it is approved."}

@@ -118,10 +118,10 @@ def merge_rounds(merge_calls: int, concurrency: int) -> int:
 
 
 def stage_tokens(out: Path) -> tuple[int, int]:
-    """Prompt tokens billed for extraction and for the merge (from brief.json's usage by stage)."""
-    usage = json.loads((out / "brief.json").read_text(encoding="utf-8"))["stats"]["usage_by_stage"]
-    extract = sum(v["prompt_tokens"] for k, v in usage.items() if k.startswith("extract"))
-    merge = sum(v["prompt_tokens"] for k, v in usage.items() if k.startswith("merge"))
+    """Prompt tokens billed for extraction and for the merge (from the run report's spending by stage)."""
+    usage = json.loads((out / "run.json").read_text(encoding="utf-8"))["by_stage"]
+    extract = sum(v["spent"]["prompt_tokens"] for k, v in usage.items() if k.startswith("extract"))
+    merge = sum(v["spent"]["prompt_tokens"] for k, v in usage.items() if k.startswith("merge"))
     return extract, merge
 
 

@@ -5,6 +5,13 @@ Tests drive briefer's real openai client against it. Each request is answered by
 mode in the request asks for: a tool call (tools), JSON content (json_schema / json), or a
 fenced JSON block in the content (md_json, recognised by the absence of tools and response_format).
 
+Answers are billed by briefer's rule of thumb (tokens.estimate_tokens: the prompt's messages and schema, the
+answer's JSON as written, compactly, the way models write tool arguments), and honour `max_tokens` (or
+`max_completion_tokens`) as vLLM, llama.cpp, Ollama and OpenAI do: an answer longer than the cap is cut there,
+with finish_reason "length". The answer's fields come in the order the request's schema lists them, as a model
+writes them. `prompt_cache=True` reports usage.prompt_tokens_details.cached_tokens like OpenAI: the prefix the
+request shares with an earlier one (tools, then messages), in blocks of 128 tokens from 1,024.
+
 A request with `"stream": true` is answered as the OpenAI API streams: server-sent events of chat
 completion chunks (the text in pieces of a few characters), a last chunk with the usage when
 `stream_options.include_usage` asks for it, then `data: [DONE]`.
@@ -20,6 +27,7 @@ fault of the first queue that matches; with none left it is answered normally.
     length       finish_reason=length, output cut off     refusal    the model refuses
     401          bad credentials                          404        model not found
     context      context-length error (400)               nomode     400: this mode is not supported
+    contextcap   context-length error: the prompt fits, the completion cap does not (a 13,000-token context)
     empty        200 with an empty body                   nochoices  200, a completion without choices
     nullcontent  200, message content null, no tool call  trickle:S  the answer one byte (streamed: one chunk)
                                                                      every S seconds
@@ -29,6 +37,8 @@ fault of the first queue that matches; with none left it is answered normally.
     notool       plain text, no tool call (a server that ignores tool_choice, as llama.cpp does)
     loop         the same entity over and over until finish_reason=length (a small model at temperature 0)
     looptail     the answer as far as its entities, then its first entity over and over until finish_reason=length
+    usage:N      the answer, its usage reported as N prompt and N completion tokens (0, or negative)
+    deep         200 with a body nested 100,000 deep       redirect:S  status S (301, 307) to `location`
     echo:STATUS  an error (default 500) whose message echoes the Authorization header and the path
     echoanswer   an invalid answer that quotes the Authorization header
 """
@@ -44,6 +54,8 @@ from collections import deque
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from briefer.tokens import estimate_tokens
 
 Responder = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -129,13 +141,19 @@ ERRORS = {
                       "in 20345 tokens. Please reduce the length of the messages.", "invalid_request_error",
                       "context_length_exceeded"),
     "nomode": _error(400, "tools are not supported by this model", "invalid_request_error"),
+    # The prompt fits, the prompt and the completion cap do not (OpenAI's and vLLM's wording).
+    "contextcap": _error(400, "This model's maximum context length is 13000 tokens. However, you requested 13315 "
+                         "tokens (3379 in the messages, 9936 in the completion). Please reduce the length of the "
+                         "messages or completion.", "invalid_request_error", "context_length_exceeded"),
 }
 
 
 class FakeOpenAI:
     def __init__(self, responder: Responder, faults: FaultPlan | None = None, latency: float = 0.0,
-                 limits: RateLimits | None = None) -> None:
+                 limits: RateLimits | None = None, prompt_cache: bool = False) -> None:
         self.responder = responder
+        self.prompt_cache = prompt_cache
+        self._prefixes: list[str] = []  # what earlier requests sent, for the prompt cache
         self.faults = faults or FaultPlan()
         self.latency = latency
         self.limits = limits
@@ -144,6 +162,7 @@ class FakeOpenAI:
         self.billed: list[dict[str, int]] = []  # the usage of every completion the server returned
         self.headers: list[dict[str, str]] = []
         self.bytes_sent: list[int] = []  # body bytes written for each huge answer before the client hung up
+        self.location = ""  # where the redirect fault points
         self._lock = threading.Lock()
         server = self
 
@@ -171,6 +190,8 @@ class FakeOpenAI:
                 fault = server.faults.next_for(body)
                 if fault is None:
                     answer = completion(body, server.responder(body))
+                    if server.prompt_cache:
+                        server._cache_usage(body, answer)
                     if server.limits is not None:  # charged on arrival, as providers do
                         wait = server.limits.admit(answer["usage"]["total_tokens"])
                         if wait is not None:
@@ -212,6 +233,15 @@ class FakeOpenAI:
                 if name == "trickle":
                     data = json.dumps(completion(body, server.responder(body)), ensure_ascii=False).encode()
                     return self._send_raw(data, every=float(arg))
+                if name == "usage":  # a full answer billed as ARG tokens each way (0, negative: a lying server)
+                    answer = completion(body, server.responder(body))
+                    answer["usage"] = {"prompt_tokens": int(arg), "completion_tokens": int(arg),
+                                       "total_tokens": 2 * int(arg)}
+                    return self._send(200, answer)
+                if name == "deep":  # a body nested 100,000 deep
+                    return self._send_raw(b'{"choices": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+                if name == "redirect":  # STATUS to server.location
+                    return self._send_raw(b"", status=int(arg), headers={"Location": server.location})
                 if name in ("huge", "hugeopen"):
                     return self._huge(int(float(arg) * 1e6), with_length=name == "huge")
                 auth = self.headers.get("Authorization", "")
@@ -295,10 +325,13 @@ class FakeOpenAI:
                 finally:
                     self.close_connection = True
 
-            def _send_raw(self, data: bytes, every: float = 0.0) -> None:
-                """A 200 whose body is `data` as given, all at once or one byte every `every` seconds."""
+            def _send_raw(self, data: bytes, every: float = 0.0, status: int = 200,
+                          headers: dict[str, str] | None = None) -> None:
+                """A 200 (or `status`) whose body is `data` as given, all at once or one byte every `every` seconds."""
                 try:
-                    self.send_response(200)
+                    self.send_response(status)
+                    for header, value in (headers or {}).items():
+                        self.send_header(header, value)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
@@ -363,6 +396,18 @@ class FakeOpenAI:
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
+    def _cache_usage(self, body: dict[str, Any], answer: dict[str, Any]) -> None:
+        """usage.prompt_tokens_details.cached_tokens as OpenAI reports it: the longest prefix this request shares
+        with an earlier one, in whole blocks of 128 tokens, none under 1,024."""
+        sent = json.dumps(body.get("tools") or body.get("response_format") or "", ensure_ascii=False) + "".join(
+            str(m.get("content") or "") for m in body.get("messages", []))
+        with self._lock:
+            shared = max((_common_prefix(sent, earlier) for earlier in self._prefixes), default=0)
+            self._prefixes.append(sent)
+        tokens = estimate_tokens(sent[:shared])
+        cached = tokens // 128 * 128 if tokens >= 1024 else 0
+        answer["usage"]["prompt_tokens_details"] = {"cached_tokens": min(cached, answer["usage"]["prompt_tokens"])}
+
     @property
     def base_url(self) -> str:
         host, port = self._httpd.server_address[:2]
@@ -377,10 +422,47 @@ class FakeOpenAI:
         self._httpd.server_close()
 
 
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _schema_order(body: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    """The answer's fields in the order of the request's schema (a model writes them in that order)."""
+    tools = body.get("tools") or []
+    schema = tools[0].get("function", {}).get("parameters", {}) if tools else \
+        (body.get("response_format") or {}).get("json_schema", {}).get("schema", {})
+    order = list((schema or {}).get("properties", {}))
+    if not order or not isinstance(answer, dict):
+        return answer
+    return {**{k: answer[k] for k in order if k in answer}, **{k: v for k, v in answer.items() if k not in order}}
+
+
+def cut_at(text: str, max_tokens: int) -> str:
+    """The longest start of `text` whose estimated tokens are within `max_tokens`."""
+    low, high = 0, len(text)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if estimate_tokens(text[:mid]) <= max_tokens:
+            low = mid
+        else:
+            high = mid - 1
+    return text[:low]
+
+
 def completion(body: dict[str, Any], answer: dict[str, Any], raw_arguments: str | None = None,
                finish_reason: str | None = None) -> dict[str, Any]:
-    """Wrap a structured answer as a chat completion in the form the request's mode expects."""
-    arguments = raw_arguments if raw_arguments is not None else json.dumps(answer, ensure_ascii=False)
+    """Wrap a structured answer as a chat completion in the form the request's mode expects, cut at the request's
+    max_tokens (finish_reason "length") when it is longer."""
+    arguments = raw_arguments if raw_arguments is not None else json.dumps(
+        _schema_order(body, answer), ensure_ascii=False, separators=(",", ":"))
+    cap = body.get("max_completion_tokens") or body.get("max_tokens")
+    if isinstance(cap, int) and estimate_tokens(arguments) > cap:
+        arguments, finish_reason = cut_at(arguments, cap), "length"
     message: dict[str, Any] = {"role": "assistant", "content": None}
     if body.get("tools"):
         name = body["tools"][0]["function"]["name"]
@@ -394,10 +476,11 @@ def completion(body: dict[str, Any], answer: dict[str, Any], raw_arguments: str 
     else:
         message["content"] = f"Here is the record:\n```json\n{arguments}\n```"
         finish = "stop"
-    # Billed like a provider: the messages and the tool or response schema, about 4 characters a token.
-    prompt_chars = sum(len(m.get("content") or "") for m in body.get("messages", []))
-    prompt_chars += len(json.dumps(body.get("tools") or body.get("response_format") or "", ensure_ascii=False))
-    usage = {"prompt_tokens": prompt_chars // 4, "completion_tokens": len(arguments) // 4}
+    # Billed like a provider, by briefer's rule of thumb: the messages (4 tokens each for the chat format) and the
+    # tool or response schema; the answer as written.
+    prompt = sum(estimate_tokens(str(m.get("content") or "")) + 4 for m in body.get("messages", []))
+    prompt += estimate_tokens(json.dumps(body.get("tools") or body.get("response_format") or "", ensure_ascii=False))
+    usage = {"prompt_tokens": prompt, "completion_tokens": estimate_tokens(arguments)}
     usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
     return _wrap(body, message, finish_reason or finish, usage)
 

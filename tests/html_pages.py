@@ -21,7 +21,8 @@ HOSTILE = ("<script>alert('script')</script><img src=x onerror=\"alert('img')\">
 
 # Fields that are ids, codes or numbers the page does not print as text, left alone by `poisoned`.
 _KEEP = {"id", "article_id", "article_ids", "language", "date", "published", "date_basis", "date_range", "type",
-         "kind", "part", "content_sha256", "verified", "topics", "date_as_given", "published_as_given"}
+         "kind", "part", "content_sha256", "verified", "topics", "date_as_given", "published_as_given", "verdict",
+         "role_as_of", "atoms", "role_article_ids"}
 
 
 def _poison(value: Any, key: str | None = None) -> Any:

@@ -41,11 +41,11 @@ def state(tmp: Path) -> dict[str, Any]:
     return dict(json.loads((tmp / "out" / "batch" / "state.json").read_text(encoding="utf-8")))
 
 
-def until_done(tmp: Path, steps: int = 3) -> list[str]:
+def until_done(tmp: Path, server: FakeBatches, steps: int = 3) -> list[str]:
     """`status` as a user would poll it; each look moves the fake provider one step on."""
     seen = []
     for _ in range(steps):
-        r = briefer("batch", "status", "--out", str(tmp / "out"))
+        r = briefer("batch", "status", "--out", str(tmp / "out"), "--base-url", server.base_url)
         assert r.returncode == 0, r.stderr
         seen.append(r.stdout)
     return seen
@@ -93,10 +93,11 @@ def test_submit_killed_mid_submission_resumes_without_resubmitting(tmp_path: Pat
         # A third submit finds everything submitted and sends nothing.
         assert briefer(*submit_args(tmp_path, server)).returncode == 0 and len(server.batches) == 3
 
-        looks = until_done(tmp_path)
+        looks = until_done(tmp_path, server)
         assert "validating" not in looks[0] and "in_progress" in looks[0]
         assert "batch 1 batch_0001: completed, 2/2 done, 0 failed, 2 requests" in looks[-1]
-        r = briefer("batch", "collect", "--out", str(tmp_path / "out"))
+        r = briefer("batch", "collect", str(FIXTURES / "articles"), "--out", str(tmp_path / "out"),
+                    "--base-url", server.base_url)
         assert r.returncode == 0, r.stderr
         assert "5 answers imported; brief written to" in r.stderr
         assert article_requests(server) == [] and len(server.requests) == 1  # only the merge went live
@@ -114,8 +115,9 @@ def test_submit_killed_mid_submission_resumes_without_resubmitting(tmp_path: Pat
 def test_error_lines_and_invalid_answers_go_to_a_follow_up_batch(tmp_path: Path) -> None:
     with FakeBatches(echo_model.respond, errors=[SEED_IDS[1]], broken=[SEED_IDS[3]]) as server:
         assert briefer(*submit_args(tmp_path, server)).returncode == 0
-        until_done(tmp_path)
-        r = briefer("batch", "collect", "--out", str(tmp_path / "out"))
+        until_done(tmp_path, server)
+        r = briefer("batch", "collect", str(FIXTURES / "articles"), "--out", str(tmp_path / "out"),
+                    "--base-url", server.base_url)
         assert r.returncode == NOT_READY, r.stderr
         lines = [ln for ln in r.stderr.splitlines() if ln.startswith("briefer: not imported:")]
         assert len(lines) == 2
@@ -126,10 +128,12 @@ def test_error_lines_and_invalid_answers_go_to_a_follow_up_batch(tmp_path: Path)
             in r.stderr
         followup = state(tmp_path)["shards"][1]
         assert followup["round"] == 2 and followup["requests"] == 2
-        r = briefer("batch", "collect", "--out", str(tmp_path / "out"))
+        r = briefer("batch", "collect", str(FIXTURES / "articles"), "--out", str(tmp_path / "out"),
+                    "--base-url", server.base_url)
         assert r.returncode == NOT_READY and "still running: batch_0002" in r.stderr
-        until_done(tmp_path, 2)
-        r = briefer("batch", "collect", "--out", str(tmp_path / "out"))
+        until_done(tmp_path, server, 2)
+        r = briefer("batch", "collect", str(FIXTURES / "articles"), "--out", str(tmp_path / "out"),
+                    "--base-url", server.base_url)
         assert r.returncode == 0, r.stderr
         assert "2 answers imported; brief written" in r.stderr
         assert article_requests(server) == []
@@ -141,8 +145,9 @@ def test_an_answer_partly_valid_is_kept_in_part_at_collection_as_a_live_one_is(t
     flagged, stored with the model's own words; no follow-up batch asks the same request again."""
     with FakeBatches(echo_model.respond, invalid=[SEED_IDS[3]]) as server:
         assert briefer(*submit_args(tmp_path, server)).returncode == 0
-        until_done(tmp_path)
-        r = briefer("batch", "collect", "--out", str(tmp_path / "out"))
+        until_done(tmp_path, server)
+        r = briefer("batch", "collect", str(FIXTURES / "articles"), "--out", str(tmp_path / "out"),
+                    "--base-url", server.base_url)
         assert r.returncode == 3, r.stderr  # the brief is written, partial
         assert len(server.batches) == 1 and article_requests(server) == []
         kept = [ln for ln in r.stderr.splitlines() if ln.startswith("briefer: kept in part: ")]
@@ -168,8 +173,9 @@ def test_an_answer_partly_valid_is_kept_in_part_at_collection_as_a_live_one_is(t
 def test_expired_and_rejected_batches_keep_what_was_answered_and_the_rest_goes_live(tmp_path: Path) -> None:
     with FakeBatches(echo_model.respond, outcomes=["expired", "failed"]) as server:
         assert briefer(*submit_args(tmp_path, server, "--max-requests-per-batch", "3")).returncode == 0
-        until_done(tmp_path, 2)
-        r = briefer("batch", "collect", "--out", str(tmp_path / "out"), "--live-rest")
+        until_done(tmp_path, server, 2)
+        r = briefer("batch", "collect", str(FIXTURES / "articles"), "--out", str(tmp_path / "out"),
+                    "--base-url", server.base_url, "--live-rest")
         assert r.returncode == 0, r.stderr
         assert "briefer: batch 1 (batch_0001) expired: 2 of 3 answers collected; the rest go to the follow-up" \
             in r.stderr
@@ -184,11 +190,13 @@ def test_expired_and_rejected_batches_keep_what_was_answered_and_the_rest_goes_l
 def test_cancel_keeps_the_answers_given_before(tmp_path: Path) -> None:
     with FakeBatches(echo_model.respond) as server:
         assert briefer(*submit_args(tmp_path, server)).returncode == 0
-        until_done(tmp_path, 1)
-        r = briefer("batch", "cancel", "--out", str(tmp_path / "out"))
+        until_done(tmp_path, server, 1)
+        r = briefer("batch", "cancel", "--out", str(tmp_path / "out"),
+                    "--base-url", server.base_url)
         assert r.returncode == 0 and "1 batch(es) cancelling" in r.stderr, r.stderr
-        assert "cancelled, 3/5 done, 2 failed" in until_done(tmp_path, 1)[0]
-        r = briefer("batch", "collect", "--out", str(tmp_path / "out"), "--live-rest")
+        assert "cancelled, 3/5 done, 2 failed" in until_done(tmp_path, server, 1)[0]
+        r = briefer("batch", "collect", str(FIXTURES / "articles"), "--out", str(tmp_path / "out"),
+                    "--base-url", server.base_url, "--live-rest")
         assert r.returncode == 0, r.stderr
         assert "batch 1 (batch_0001) cancelled: 3 of 5 answers collected" in r.stderr
         assert len(article_requests(server)) == 2
@@ -199,7 +207,7 @@ def test_batch_cost_is_half_price_and_max_cost_submits_nothing(tmp_path: Path) -
         r = briefer(*submit_args(tmp_path, server, "--dry-run"))
         assert r.returncode == 0, r.stderr
         assert "to submit: 5 requests in 1 batch(es)" in r.stdout
-        assert "gpt-4o-mini (batch): $0.075 in / $0.3 out per 1M tokens" in r.stdout
+        assert "gpt-4o-mini (batch): $0.075 in / $0.3 out / $0.0375 cached in per 1M tokens" in r.stdout
         r = briefer(*submit_args(tmp_path, server, "--max-cost", "0.0001"))
         assert r.returncode == 1 and "not submitted: the batch would cost about $" in r.stderr, r.stderr
         assert server.files == {} and server.batches == {}
@@ -274,7 +282,7 @@ def test_status_shows_an_eta_from_the_providers_counts_and_start(tmp_path: Path)
     # The provider started the batch 100 s ago and moves it one fifth on at each look.
     with FakeBatches(echo_model.respond, in_progress_steps=4, started_ago=100) as server:
         assert briefer(*submit_args(tmp_path, server)).returncode == 0
-        looks = [line.strip() for line in until_done(tmp_path, 7)]
+        looks = [line.strip() for line in until_done(tmp_path, server, 7)]
     assert looks[0] == "batch 1 batch_0001: in_progress, 0/5 done, 0 failed, 5 requests; ETA unknown"
     # 1 of 5 done in 100 s (plus the seconds the looks take here): 4 more take 400 s and more; at 2 of 5, 3 more
     # take 150 s and more.

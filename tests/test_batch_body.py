@@ -41,7 +41,7 @@ def _live(call: Call, **endpoint: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 @pytest.mark.parametrize("mode", list(MODES))
-@pytest.mark.parametrize("params", [{}, {"temperature": 0.7, "max_tokens": 900}])
+@pytest.mark.parametrize("params", [{}, {"temperature": 0.7, "max_tokens": 9000}])
 def test_batch_body_is_the_live_body(mode: str, params: dict[str, Any]) -> None:
     call = _call()
     sent, live_answer = _live(call, mode=mode, **params)

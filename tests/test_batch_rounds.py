@@ -73,9 +73,9 @@ def _shard_lines(out: Path, number: int) -> list[dict[str, Any]]:
     return [json.loads(x) for x in text.splitlines()]
 
 
-def _finish(out: Path) -> None:
+def _finish(out: Path, server: FakeBatches) -> None:
     for _ in range(3):  # each look moves the fake provider one step on
-        status(out)
+        status(out, base_url=server.base_url)
 
 
 def _live(tmp: Path, folder: Path) -> tuple[dict[str, Any], str]:
@@ -96,8 +96,8 @@ def test_reduce_calls_and_reasks_go_in_a_follow_up_batch(tmp_path: Path) -> None
         first = _shard_lines(out, 1)
         parts = len(first) - 1
         assert parts > 3 and {_schema(x) for x in first} == {"ArticleExtraction"}
-        _finish(out)
-        collected = collect(out)
+        _finish(out, server)
+        collected = collect(out, base_url=server.base_url, folder=folder)
         assert collected.imported == parts + 1 and collected.result is None
         assert collected.retried == 0 and [s.round for s in collected.followup] == [2]
         second = _shard_lines(out, 2)
@@ -106,8 +106,8 @@ def test_reduce_calls_and_reasks_go_in_a_follow_up_batch(tmp_path: Path) -> None
         assert reask["body"]["messages"][-2]["role"] == "assistant" and MADE_UP in reask["body"]["messages"][-1][
             "content"]
         assert server.requests == []  # nothing live so far
-        _finish(out)
-        collected = collect(out)
+        _finish(out, server)
+        collected = collect(out, base_url=server.base_url, folder=folder)
         assert collected.imported == 2 and collected.result is not None and collected.live == 0
         # Only the merge went live.
         assert [r["tools"][0]["function"]["name"] for r in server.requests] == ["BriefDraft"]
@@ -122,8 +122,8 @@ def test_live_rest_asks_the_second_round_live(tmp_path: Path) -> None:
     out = tmp_path / "out"
     with FakeBatches(respond) as server:
         submit(_config(folder, out, tmp_path / "cache", server.base_url))
-        _finish(out)
-        collected = collect(out, live_rest=True)
+        _finish(out, server)
+        collected = collect(out, live_rest=True, base_url=server.base_url, folder=folder)
         assert collected.live == 2 and collected.followup == [] and collected.result is not None
         kinds = sorted(r["tools"][0]["function"]["name"] for r in server.requests)
         assert kinds == ["ArticleDigest", "ArticleExtraction", "BriefDraft"]  # reduce, re-ask, merge
@@ -137,11 +137,11 @@ def test_a_request_without_a_valid_answer_in_three_batches_fails_its_article_not
     with FakeBatches(respond, broken=["زيارة قصيرة"] * 3) as server:
         submit(_config(folder, out, tmp_path / "cache", server.base_url))
         for round_ in (2, 3):
-            _finish(out)
-            collected = collect(out)
+            _finish(out, server)
+            collected = collect(out, base_url=server.base_url, folder=folder)
             assert [s.round for s in collected.followup] == [round_] and collected.retried == 1
-        _finish(out)
-        collected = collect(out)
+        _finish(out, server)
+        collected = collect(out, base_url=server.base_url, folder=folder)
         assert collected.given_up == 1 and collected.result is not None
         assert [r["tools"][0]["function"]["name"] for r in server.requests] == ["BriefDraft"]  # the merge only
     brief = collected.result.brief
@@ -166,17 +166,17 @@ def test_batch_merge_sends_the_merge_as_a_batch_validated_like_a_live_answer(tmp
         cfg = _config(folder, out, tmp_path / "cache", server.base_url)
         submit(cfg)
         for _ in range(2):  # the articles' batch, then the reduce call and the re-ask
-            _finish(out)
-            collected = collect(out, batch_merge=True)
+            _finish(out, server)
+            collected = collect(out, batch_merge=True, base_url=server.base_url, folder=folder)
         assert collected.stage == "merge" and collected.retried == 0
         assert [_schema(x) for x in _shard_lines(out, 3)] == ["BriefDraft"]
-        _finish(out)
-        collected = collect(out, batch_merge=True)
+        _finish(out, server)
+        collected = collect(out, batch_merge=True, base_url=server.base_url, folder=folder)
         assert [r.subject for r in collected.rejected] == ["merge of 'brief'"]
         assert "elsewhere" in collected.rejected[0].reason  # rejected as a live answer would be
         assert collected.stage == "merge" and collected.retried == 1 and collected.result is None
-        _finish(out)
-        collected = collect(out, batch_merge=True)
+        _finish(out, server)
+        collected = collect(out, batch_merge=True, base_url=server.base_url, folder=folder)
         assert collected.result is not None and collected.result.exit_code == 0
         assert server.requests == []  # not one live request
         assert len(server.batches) == 4
@@ -219,15 +219,15 @@ def test_a_merge_over_the_budget_goes_as_one_batch_of_story_calls_then_the_overv
         cfg = replace(_config(FIXTURES / "articles", out, tmp_path / "cache", server.base_url), merge_budget=100,
                       max_input_tokens=12_000)
         submit(cfg)
-        _finish(out)
-        collected = collect(out, batch_merge=True)
+        _finish(out, server)
+        collected = collect(out, batch_merge=True, base_url=server.base_url, folder=cfg.folder)
         stories = [_schema(x) for x in _shard_lines(out, 2)]
         assert collected.stage == "merge" and len(stories) > 1 and set(stories) == {"StoriesDraft"}
-        _finish(out)
-        collected = collect(out, batch_merge=True)
+        _finish(out, server)
+        collected = collect(out, batch_merge=True, base_url=server.base_url, folder=cfg.folder)
         assert collected.stage == "merge" and [_schema(x) for x in _shard_lines(out, 3)] == ["BriefOverview"]
-        _finish(out)
-        collected = collect(out, batch_merge=True)
+        _finish(out, server)
+        collected = collect(out, batch_merge=True, base_url=server.base_url, folder=cfg.folder)
         assert collected.result is not None and server.requests == [] and len(server.batches) == 3
     with FakeOpenAI(echo_model.respond) as server:
         live = replace(_config(FIXTURES / "articles", tmp_path / "live", tmp_path / "live-cache", server.base_url),
@@ -245,9 +245,9 @@ def test_follow_up_batches_are_held_to_max_cost_with_the_batches_before_them(tmp
         first = estimate(next_requests(cfg, batched_stages(False, False)).calls, cfg).cost
         assert first is not None
         submit(replace(cfg, max_cost=first * 1.01))  # room for the first batch, not for the follow-up
-        _finish(out)
+        _finish(out, server)
         with pytest.raises(BudgetExceeded) as info:
-            collect(out)
+            collect(out, base_url=server.base_url, folder=folder)
         assert "follow-up batch not submitted: its 2 requests would bring the batches' estimated cost to $" \
             in str(info.value) and f"over --max-cost ${first * 1.01:g}" in str(info.value)
         assert len(server.batches) == 1 and server.requests == []
@@ -262,11 +262,13 @@ def test_resuming_with_another_model_or_folder_is_refused_not_mixed(tmp_path: Pa
         assert submit(cfg).resumed and len(server.batches) == 1
         other = tmp_path / "other"
         other.mkdir()
-        for changed, named in ((replace(cfg, endpoint=replace(cfg.endpoint, model="gpt-4o")), "--model"),
-                               (replace(cfg, folder=other), "FOLDER")):
+        for changed, named in ((replace(cfg, endpoint=replace(cfg.endpoint, model="gpt-4o")),
+                                "this run differs in --model: give the same, or another --out"),
+                               (replace(cfg, folder=other),
+                                f"the folder (state.json: {folder}, this command: {other})")):
             with pytest.raises(UsageError) as info:
                 submit(changed)
-            assert f"this run differs in {named}: give the same, or another --out" in str(info.value)
+            assert named in str(info.value)
         assert len(server.batches) == 1
 
 

@@ -135,7 +135,7 @@ def test_max_cost_must_be_a_positive_number(tmp_path: Path, value: str) -> None:
 
 @pytest.mark.parametrize("value", ["nan,1", "1,inf"])
 def test_price_must_be_finite(value: str) -> None:
-    with pytest.raises(UsageError, match="--price must be two finite numbers"):
+    with pytest.raises(UsageError, match="--price must be finite numbers"):
         price_for("m", value)
 
 

@@ -117,7 +117,8 @@ def test_the_publication_date_is_cut_back_in_the_summary() -> None:
     extraction = ArticleExtraction.model_validate({
         **{k: v for k, v in s.model_dump().items() if k in ArticleExtraction.model_fields},
         "date_basis": "explicit", "date_evidence": "نشر في فبراير 2024",
-        "key_points": [k.model_dump(exclude={"verified", "span"}) for k in s.key_points], "claims": [], "events": []})
+        "key_points": [k.model_dump(exclude={"verified", "span", "support"}) for k in s.key_points],
+        "claims": [], "events": []})
     article = Article(id="a", source_path="a.txt", content_sha256="0", raw_text="عنوان\nنشر في فبراير 2024",
                       title="عنوان", paragraphs=("نشر في فبراير 2024",))
     grounded = ground(article, extraction)

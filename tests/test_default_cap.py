@@ -12,6 +12,7 @@ from typing import Any
 from briefer.extract.article import planned_calls
 from briefer.ingest.folder import read_folder
 from briefer.model.answers import completion_cap, default_max_tokens
+from briefer.model.costs import completion_estimate
 from briefer.model.llm import EndpointConfig
 from briefer.model.prompts import Prompts
 from briefer.pipeline import RunConfig, RunResult, run
@@ -20,10 +21,10 @@ from conftest import reference_responder
 from fake_openai import FakeOpenAI
 
 
-def test_the_cap_grows_with_the_input_above_a_floor() -> None:
-    assert default_max_tokens("extract", 500) == 4096  # the floor
-    assert default_max_tokens("extract", 10_000) == 2 * (9_000 + 600)  # twice the planned answer
-    assert default_max_tokens("merge", 20_000) == 20_000 and default_max_tokens("merge", 300) == 4096
+def test_the_cap_grows_with_the_answer_model_above_a_floor() -> None:
+    assert default_max_tokens(1000) == 4096  # the floor
+    assert default_max_tokens(completion_estimate("extract", 10_000)) == 54_090  # 1.5 x (2,360 + 3.37 x 10,000)
+    assert default_max_tokens(completion_estimate("merge", 60_000)) == 10_350  # 1.5 x (300 + 0.11 x 60,000)
 
 
 def _run(folder: Path, out: Path, cache: Path | None, server: FakeOpenAI, recordings: Path | None = None,
@@ -42,7 +43,8 @@ def test_an_openai_compatible_server_gets_the_cap_and_the_cache_key_stays(tmp_pa
     expected = {}
     for article in read_folder(folder).articles:
         call = planned_calls(article, Prompts(None), 12_000)[0]
-        expected[f"Article id: {article.id}"] = default_max_tokens("extract", estimate_tokens(call.input_text))
+        expected[f"Article id: {article.id}"] = default_max_tokens(completion_estimate("extract",
+                                                                                   estimate_tokens(call.input_text)))
     extracts = [(r, raw) for r, raw in zip(server.requests, server.raw, strict=True) if r.get("tools", [{}])[0]
                 .get("function", {}).get("name") == "ArticleExtraction"]
     assert len(extracts) == 5
@@ -76,4 +78,4 @@ def test_the_openai_api_gets_no_default_cap() -> None:
     assert completion_cap(EndpointConfig(model="m", base_url="https://api.openai.com/v1"), call) is None
     assert completion_cap(EndpointConfig(model="m", base_url="http://127.0.0.1:8080/v1", max_tokens=10), call) is None
     assert completion_cap(EndpointConfig(model="m", base_url="http://127.0.0.1:8080/v1"), call) == \
-        default_max_tokens("extract", estimate_tokens(call.input_text))
+        default_max_tokens(completion_estimate("extract", estimate_tokens(call.input_text)))

@@ -123,10 +123,30 @@ def test_output_invalid_after_every_reask_fails_and_keeps_the_raw_output(tmp_pat
 
 
 def test_cut_off_output_is_not_retried(tmp_path: Path, fixture_copy: Path) -> None:
-    r = Run(tmp_path, fixture_copy, {A: ["length"] * 3})
+    r = Run(tmp_path, fixture_copy, {A: ["length"] * 3}, max_tokens=20_000)  # the user's cap: not raised
     result = r()
     assert result.exit_code == 3 and r.requests_for(A) == 1
     assert "cut off at the token limit (finish_reason=length); raise --max-tokens" in _failure(result, A)
+
+
+def test_an_answer_cut_at_the_default_cap_is_asked_once_more_with_twice_the_cap(tmp_path: Path,
+                                                                              fixture_copy: Path) -> None:
+    r = Run(tmp_path, fixture_copy, {A: ["length"] * 3})
+    result = r()
+    first, again = r.extract_requests(A)
+    assert again["max_tokens"] == 2 * first["max_tokens"]
+    assert result.exit_code == 3 and "cut off at the token limit" in _failure(result, A)
+
+
+def test_a_cap_over_the_servers_context_is_fitted_to_it(tmp_path: Path, fixture_copy: Path) -> None:
+    """A server whose context (13,000 tokens, said in its error) holds the prompt but not the prompt and briefer's
+    default cap: asked again with the cap the context leaves, the answer fits, nothing is lost."""
+    r = Run(tmp_path, fixture_copy, {A: ["contextcap"]}, max_retries=0)
+    result = r()
+    assert result.exit_code == 0, result.brief.failures
+    first, again = r.extract_requests(A)
+    assert again["max_tokens"] < first["max_tokens"] and again["max_tokens"] <= 13_000 - 3_379
+    assert r.sleeps == []  # not a transport retry
 
 
 def test_a_refusal_fails_the_article_with_the_reason(tmp_path: Path, fixture_copy: Path) -> None:

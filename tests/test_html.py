@@ -159,8 +159,8 @@ def test_brief_sections_and_sources(seed: Outputs) -> None:
     text = page.text
     headings = [e.attrs.get("id") for e in page.elements if e.tag == "h2"]
     # Each story's timeline tells its events: the seed has no event outside a story, so no Timeline section.
-    assert headings == ["summary-h", "stories-h", "disagreements-h", "entities-h", "stale-h", "sources-h",
-                        "evidence-h"]
+    assert headings == ["summary-h", "stories-h", "disagreements-h", "entities-h", "stale-h", "statements-h",
+                        "sources-h", "evidence-h"]
     assert seed.brief.title in text and "Not today's news:" in text
     assert grounding_line(seed.brief.stats) in text and age_line(seed.brief) in text
     assert seed.brief.stats.grounding_rate == 1.0 and "Grounding: 100% of evidence quotes" in text

@@ -26,7 +26,7 @@ def test_replay_is_byte_identical(fixture_copy: Path, tmp_path: Path) -> None:
     assert _run(fixture_copy, tmp_path / "two") == 0
     one, two = output_files(tmp_path / "one"), output_files(tmp_path / "two")
     assert sorted(one) == ["articles/" + i + ".json" for i in SEED_IDS] + [
-        "brief-index.json", "brief.html", "brief.json", "brief.md", "evidence.md", "run.json"]
+        "brief-index.json", "brief.html", "brief.json", "brief.md", "evidence.md", "manifest.json", "run.json"]
     assert one == two
 
 

@@ -8,6 +8,7 @@ from briefer.brief.merge import with_timelines
 from briefer.brief.timeline import build_timeline, content_words, similar
 from briefer.extract import dates
 from briefer.models import StoryDraft
+from briefer.render.markdown import timeline_line
 from test_merge import summary
 
 
@@ -73,15 +74,22 @@ def test_the_same_event_in_several_articles_is_one_entry_citing_all() -> None:
     b = summary("001", events=[ev("2024-09", "A joint statement ending the coalition's mission in Iraq "
                                              "is to be announced.")])
     c = summary("003", events=[ev("2024-09-27", "The announcement ending the coalition mission in Iraq.")])
-    assert rows([a, b, c]) == [("2024-09-27", "Iraq's agreement with the United States ending the International "
+    # One entry citing all three, dated as all three support (001 gives only the month: issue 28), each report
+    # with its own date.
+    assert rows([a, b, c]) == [("2024-09", "Iraq's agreement with the United States ending the International "
                                 "Coalition's mission is to be announced.", ["000", "001", "003"])]
+    [entry] = build_timeline([a, b, c])
+    assert [(r.article_id, r.date) for r in entry.reports] == [("000", "2024-09-27"), ("001", "2024-09"),
+                                                               ("003", "2024-09-27")]
 
 
-def test_the_merged_entry_keeps_the_most_precise_date() -> None:
+def test_the_merged_entry_keeps_the_most_precise_reports_words_and_each_reports_date() -> None:
     b = summary("a", events=[ev("2024-09", "A joint statement ending the coalition's mission in Iraq is announced.")])
     a = summary("b", events=[ev("2024-09-27", "Joint statement ending the coalition's mission in Iraq announced.")])
-    assert rows([b, a]) == [("2024-09-27", "Joint statement ending the coalition's mission in Iraq announced.",
+    assert rows([b, a]) == [("2024-09", "Joint statement ending the coalition's mission in Iraq announced.",
                              ["a", "b"])]
+    assert [(r.article_id, r.date) for r in build_timeline([b, a])[0].reports] == [("a", "2024-09"),
+                                                                                 ("b", "2024-09-27")]
 
 
 def test_different_events_stay_apart() -> None:
@@ -105,7 +113,8 @@ def test_a_merged_entry_only_takes_events_compatible_with_all_its_dates() -> Non
     text = "A joint statement ending the coalition's mission in Iraq is announced."
     s = [summary("a", events=[ev("2024-09", text)]), summary("b", events=[ev("2024-09-27", text)]),
          summary("c", events=[ev("2024-09-28", text)])]
-    assert [(d, i) for d, _e, i in rows(s)] == [("2024-09-27", ["a", "b"]), ("2024-09-28", ["c"])]
+    # a and b are one entry, dated as both support (the month: issue 28), so it sorts at the month's end.
+    assert [(d, i) for d, _e, i in rows(s)] == [("2024-09-28", ["c"]), ("2024-09", ["a", "b"])]
 
 
 def test_similarity_is_on_content_words() -> None:
@@ -126,3 +135,28 @@ def test_story_timelines_are_built_by_briefer_from_their_articles() -> None:
     [story] = with_timelines([written], [a, b])
     assert [(t.date, t.event, t.article_ids) for t in story.timeline] == [("2024-09-16", "Qaani attended the meeting.",
                                                                           ["a"])]
+
+
+def test_a_merged_entry_claims_no_more_than_each_report_gives() -> None:
+    # Issue 28: article 000 gives 27 September 2024, article 001 only «في سبتمبر المقبل» (next September). The
+    # entry was dated 2024-09-27 and cited both: 001 was cited for a day it never gives.
+    a = summary("000", published="2024-09", events=[
+        ev("2024-09-27", "Iraq's agreement with the United States ending the coalition's mission is to be announced.")])
+    b = summary("001", published="2024-08", events=[
+        ev("2024-09", "A joint statement ending the coalition's mission in Iraq with the United States is to be "
+                      "announced.")])
+    [entry] = build_timeline([a, b])
+    assert entry.date == "2024-09"  # the date every cited report supports
+    assert entry.article_ids == ["000", "001"]
+    assert [(r.article_id, r.date) for r in entry.reports] == [("000", "2024-09-27"), ("001", "2024-09")]
+    line = timeline_line(entry, lambda ids: "".join(f"[{i}]" for i in ids))
+    assert line.startswith("- 2024-09-27 [000]; September 2024 [001] ")
+    assert "[000][001]" not in line  # the day is cited to 000 alone
+
+
+def test_reports_of_the_same_date_are_one_entry_cited_once() -> None:
+    a = summary("003", events=[ev("2024-09-06", "Reuters reported that a withdrawal plan had been broadly agreed.")])
+    b = summary("004", events=[ev("2024-09-06", "Reuters reported a withdrawal plan broadly agreed by both sides.")])
+    [entry] = build_timeline([a, b])
+    assert entry.reports == [] and entry.article_ids == ["003", "004"]
+    assert timeline_line(entry, lambda ids: "".join(f"[{i}]" for i in ids)).endswith("[003][004]")

@@ -40,7 +40,7 @@ def test_a_looping_answer_is_called_a_loop_not_a_short_max_tokens(tmp_path: Path
     assert "--frequency-penalty" in reason and '--extra-body \'{"repeat_penalty": 1.1}\'' in reason
     assert "raise --max-tokens" not in reason
     # An honest cut-off still advises a larger limit.
-    r = Run(tmp_path / "b", fixture_copy, {A: ["length"]})
+    r = Run(tmp_path / "b", fixture_copy, {A: ["length"] * 2})  # cut at the default cap, then at twice it
     assert "raise --max-tokens" in _failure(r(), A)
 
 

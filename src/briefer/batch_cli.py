@@ -85,6 +85,7 @@ def export_command(
 ) -> None:
     """Write FOLDER's unanswered article requests as Batch-API JSONL (for `vllm run-batch`)."""
     try:
+        _register_secrets()  # the key is kept out of the files written, as in every command
         from .batch_run import export
 
         cfg = _config(folder, model=model, mode=mode, base_url=None, temperature=temperature, max_tokens=max_tokens,
@@ -107,6 +108,7 @@ def import_command(
 ) -> None:
     """Validate each answer like a live one and store the valid ones in the cache."""
     try:
+        _register_secrets()
         from .batch_run import import_file
 
         report, written = import_file(results, _cache_dir(cache_dir), followup=followup)
@@ -162,7 +164,7 @@ def print_plan(cfg: Any, limits: Any, batch_merge: bool) -> None:
     from .model.llm import request_body
 
     planned = next_requests(cfg, batched_stages(False, batch_merge))
-    guess = estimate(planned.calls, cfg)
+    guess = estimate(planned.calls, cfg, planned.gateway)
     sizes = split(({"custom_id": "x" * 64, "body": request_body(cfg.endpoint, c.messages, c.response_model)}
                    for c in planned.calls), limits)
     cost = f"${guess.cost:.4f} at {guess.price.describe()}" if guess.cost is not None and guess.price \
@@ -200,7 +202,7 @@ def submit_command(
     stale_days: Annotated[int, typer.Option("--stale-days", help="As for summarize.")] = 7,
     merge_budget: Annotated[int, typer.Option("--merge-budget", help="As for summarize.")] = 16_000,
     concurrency: Annotated[int, typer.Option(help="Live requests at once when collecting (merge, rest).")] = 8,
-    price: Annotated[str | None, typer.Option("--price", help="Batch price 'IN,OUT' in USD per million tokens "
+    price: Annotated[str | None, typer.Option("--price", help="Batch price 'IN,OUT[,CACHED]' in USD per million tokens "
                                               "[default: half the table's price].", envvar="BRIEFER_PRICE")] = None,
     max_cost: Annotated[float | None, typer.Option("--max-cost", help="Submit nothing if the batch would cost more "
                                                    "than this many USD (estimated at the batch price).")] = None,
@@ -241,11 +243,11 @@ def submit_command(
 
 
 @batch_app.command("status")
-def status_command(out: Out = None) -> None:
+def status_command(out: Out = None, base_url: BaseUrl = None) -> None:
     """Show each batch's state and counts."""
     import time
 
-    state = _on_state(lambda run: run.status(_out(out)))
+    state = _on_state(lambda run: run.status(_out(out), base_url=base_url), base_url)
     from .batch_run import progress
 
     now = time.time()
@@ -254,17 +256,17 @@ def status_command(out: Out = None) -> None:
 
 
 @batch_app.command("cancel")
-def cancel_command(out: Out = None) -> None:
+def cancel_command(out: Out = None, base_url: BaseUrl = None) -> None:
     """Cancel every unfinished batch; answers already given are kept and collected later."""
-    cancelled = _on_state(lambda run: run.cancel(_out(out)))
+    cancelled = _on_state(lambda run: run.cancel(_out(out), base_url=base_url), base_url)
     _say(f"{len(cancelled)} batch(es) cancelling; run briefer batch collect to keep what they answered")
 
 
-def _on_state(action: Callable[[ModuleType], T]) -> T:
+def _on_state(action: Callable[[ModuleType], T], base_url: str | None = None) -> T:
     """What `action` does with batch_run (imported only now: it loads the SDK) on an earlier submission's
     state, with the secrets known to the redactor first and a BrieferError as its one line."""
     try:
-        _register_secrets()
+        _register_secrets(base_url)
         from . import batch_run
 
         return action(batch_run)
@@ -281,7 +283,11 @@ BatchMerge = Annotated[bool, typer.Option("--batch-merge", help="Send the merge 
 
 @batch_app.command("collect")
 def collect_command(
+    folder: Annotated[Path | None, typer.Argument(help="The folder the batch was submitted for (needed to send "
+                                                  "follow-ups and write the brief; never taken from state.json).")
+                      ] = None,
     out: Out = None,
+    base_url: BaseUrl = None,
     live_rest: LiveRest = False,
     batch_merge: BatchMerge = False,
     max_requests: MaxRequests = 50_000,
@@ -289,7 +295,8 @@ def collect_command(
 ) -> None:
     """Import the finished batches' answers, send what is left as a follow-up batch (or live), write the brief."""
     done = _on_state(lambda run: run.collect(_out(out), live_rest=live_rest, limits=_limits(max_requests, max_bytes),
-                                             say=_say, batch_merge=batch_merge))
+                                             say=_say, batch_merge=batch_merge, base_url=base_url,
+                                             folder=folder), base_url)
     from .batch_run import NOT_READY
     collected_lines(done)
     if done.running:

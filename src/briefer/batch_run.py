@@ -69,10 +69,12 @@ from .pipeline import (
     _check,
     _gateway,
     _read,
+    exclusive,
     for_each,
     merge_request_inputs,
     run,
 )
+from .redact import safe_url
 from .tokens import estimate_tokens
 
 # The answers a batch can hold, by the name its pending record gives.
@@ -282,9 +284,13 @@ class Estimate:
         return self.price.cost(self.prompt_tokens, self.completion_tokens) if self.price else None
 
 
-def estimate(calls: list[Call], cfg: RunConfig) -> Estimate:
+def estimate(calls: list[Call], cfg: RunConfig, gateway: Gateway | None = None) -> Estimate:
+    """The batch's tokens and cost, with the dry run's and --max-cost's numbers: the answer model, calibrated on the
+    billed answers `gateway` found while planning the batch."""
     prompt = sum(prompt_estimate(c.messages, response_schema(c.response_model)[0]) for c in calls)
-    completion = sum(completion_estimate(c.stage, estimate_tokens(c.input_text)) for c in calls)
+    completion = sum(gateway.completion_estimate(c) if gateway else completion_estimate(c.prompt,
+                                                                                         estimate_tokens(c.input_text))
+                     for c in calls)
     return Estimate(len(calls), prompt, completion, batch_price(cfg.endpoint.model, cfg.price))
 
 
@@ -307,15 +313,21 @@ class Submitted:
 def submit(cfg: RunConfig, limits: Limits = DEFAULT_LIMITS, provider: Provider | None = None,
            say: Callable[[str], None] = lambda _m: None, batch_merge: bool = False) -> Submitted:
     """Submit the run's unanswered requests as batches (the articles', or with everything else answered
-    and `batch_merge`, the merge's), or resume an earlier submission."""
+    and `batch_merge`, the merge's), or resume an earlier submission. Holds the lock on --out meanwhile."""
+    with exclusive(cfg.output, f"briefer batch submit {cfg.folder}", say):
+        return _submit(cfg, limits, provider, say, batch_merge)
+
+
+def _submit(cfg: RunConfig, limits: Limits, provider: Provider | None, say: Callable[[str], None],
+            batch_merge: bool) -> Submitted:
     store = StateFile(state_dir(cfg.output))
     state = store.load()
     if state is not None and state.shards:
         _same_run(state, cfg)
-        client = _provider(config_from(state.run, cfg.output), provider)
+        client = _provider(cfg, provider)  # the command's endpoint: the state's may only agree with it
         return Submitted(state, send(state, store, client, say), True, None)
     planned = next_requests(cfg, batched_stages(False, batch_merge))
-    cost = estimate(planned.calls, cfg)
+    cost = estimate(planned.calls, cfg, planned.gateway)
     if cfg.max_cost is not None:
         if cost.cost is None:
             raise UsageError(f"--max-cost needs the price of '{cfg.endpoint.model}': give --price IN,OUT (the batch "
@@ -335,9 +347,8 @@ def submit(cfg: RunConfig, limits: Limits = DEFAULT_LIMITS, provider: Provider |
 
 def _same_run(state: BatchState, cfg: RunConfig) -> None:
     """Resuming takes the options the batch was made with: refuse, rather than silently ignore, others."""
-    theirs = config_from(state.run, cfg.output)
-    differ = [name for name, a, b in (("FOLDER", theirs.folder.resolve(), cfg.folder.resolve()),
-                                      ("--model", theirs.endpoint.model, cfg.endpoint.model),
+    theirs = _identity(state, cfg.output, cfg.endpoint.base_url, cfg.folder)
+    differ = [name for name, a, b in (("--model", theirs.endpoint.model, cfg.endpoint.model),
                                       ("--mode", theirs.endpoint.mode, cfg.endpoint.mode)) if a != b]
     if differ:
         raise UsageError(f"{state_dir(cfg.output) / 'state.json'} holds the batches of {theirs.folder} with --model "
@@ -357,24 +368,59 @@ def _within_budget(state: BatchState, cost: Estimate, max_cost: float | None) ->
     state.estimated_usd = total
 
 
-def _load(out: Path) -> tuple[StateFile, BatchState]:
+def _identity(state: BatchState, out: Path, base_url: str | None, folder: Path | None) -> RunConfig:
+    """The run the state describes, once the identity the command gives (the endpoint, which decides where the
+    key goes; the folder, which decides what is uploaded) agrees with the state's: state.json is read back
+    like any input, and may have been changed. Raises UsageError saying which differs."""
+    cfg = config_from(state.run, out)
+    stored, given = (cfg.endpoint.base_url or "").rstrip("/"), (base_url or "").rstrip("/")
+    differ = []
+    if stored != given or (state.endpoint != cfg.endpoint.endpoint):
+        differ.append(f"the endpoint (state.json: {safe_url(stored) if stored else 'the default'}, this command: "
+                      f"{safe_url(given) if given else 'the default, no --base-url'})")
+    if folder is not None and cfg.folder.resolve() != folder.resolve():
+        differ.append(f"the folder (state.json: {cfg.folder}, this command: {folder})")
+    if differ:
+        raise UsageError(f"{state_dir(out) / 'state.json'} does not agree with this command on "
+                         f"{' and '.join(differ)}: give the --base-url and FOLDER the batch was submitted with, or "
+                         "another --out")
+    return replace(cfg, endpoint=replace(cfg.endpoint, base_url=base_url), folder=folder or cfg.folder)
+
+
+def _load(out: Path, base_url: str | None, folder: Path | None = None) -> tuple[StateFile, BatchState, RunConfig]:
     store = StateFile(state_dir(out))
     state = store.load()
     if state is None:
         raise UsageError(f"no batch in {out}: nothing was submitted there (briefer batch submit FOLDER --out {out})")
-    return store, state
+    return store, state, _identity(state, out, base_url, folder)
 
 
-def status(out: Path, provider: Provider | None = None) -> BatchState:
-    store, state = _load(out)
-    refresh(state, store, _provider(config_from(state.run, out), provider))
-    return state
+@contextlib.contextmanager
+def _locked(out: Path, what: str, say: Callable[[str], None] = lambda _m: None) -> Iterator[None]:
+    """The lock on an output folder that holds a submission (none there: the one line that says so)."""
+    if not (state_dir(out) / "state.json").exists():
+        raise UsageError(f"no batch in {out}: nothing was submitted there (briefer batch submit FOLDER --out {out})")
+    with exclusive(out, what, say):
+        yield
 
 
-def cancel(out: Path, provider: Provider | None = None) -> list[Shard]:
+def status(out: Path, provider: Provider | None = None, base_url: str | None = None) -> BatchState:
+    """`base_url`: the command's endpoint (--base-url, OPENAI_BASE_URL): the state's must be the same."""
+    with _locked(out, "briefer batch status"):
+        store, state, cfg = _load(out, base_url)
+        refresh(state, store, _provider(cfg, provider))
+        return state
+
+
+def cancel(out: Path, provider: Provider | None = None, base_url: str | None = None) -> list[Shard]:
     """Ask the provider to cancel every unfinished batch; what they answered already is collected later."""
-    store, state = _load(out)
-    client = _provider(config_from(state.run, out), provider)
+    with _locked(out, "briefer batch cancel"):
+        return _cancel(out, provider, base_url)
+
+
+def _cancel(out: Path, provider: Provider | None, base_url: str | None) -> list[Shard]:
+    store, state, cfg = _load(out, base_url)
+    client = _provider(cfg, provider)
     cancelled = []
     for shard in state.shards:
         if shard.batch_id and shard.status not in (*TERMINAL, "cancelling"):
@@ -402,13 +448,21 @@ class Collected:
 
 def collect(out: Path, live_rest: bool = False, limits: Limits = DEFAULT_LIMITS, provider: Provider | None = None,
             say: Callable[[str], None] = lambda _m: None, reporter: Reporter | None = None,
-            batch_merge: bool = False) -> Collected:
+            batch_merge: bool = False, *, base_url: str | None = None, folder: Path | None = None) -> Collected:
     """Import every finished batch's answers; then submit what is left (requests without a valid answer,
     and those that depend on the answers now in: reduce calls, re-asks, with `batch_merge` the merge) as
     a follow-up batch, or, when nothing is left, run the ordinary run from the cache, which writes the
-    brief. With `live_rest` what is left of the articles is asked live instead."""
-    store, state = _load(out)
-    cfg = config_from(state.run, out)
+    brief. With `live_rest` what is left of the articles is asked live instead.
+
+    `base_url` and `folder` are the command's (state.json may only agree with them); without `folder`, the
+    answers are imported but nothing that reads the folder (a follow-up, the brief) is done."""
+    with _locked(out, f"briefer batch collect {folder or ''}".strip(), say):
+        return _collect(out, live_rest, limits, provider, say, reporter, batch_merge, base_url, folder)
+
+
+def _collect(out: Path, live_rest: bool, limits: Limits, provider: Provider | None, say: Callable[[str], None],
+             reporter: Reporter | None, batch_merge: bool, base_url: str | None, folder: Path | None) -> Collected:
+    store, state, cfg = _load(out, base_url, folder)
     assert cfg.cache_dir is not None
     client = _provider(cfg, provider)
     send(state, store, client, say)  # a submission a crash interrupted
@@ -425,6 +479,8 @@ def collect(out: Path, live_rest: bool = False, limits: Limits = DEFAULT_LIMITS,
         else:
             report = import_results(download(client, shard), cache, pending, RESPONSE_MODELS,
                                     f"batch {shard.batch_id}", _now())
+            if (floored := report.usage_floor.line()) is not None:
+                done.lines.append(f"{label}: {floored}")
             done.imported += report.imported
             done.rejected += report.rejected
             done.kept += report.kept
@@ -436,6 +492,9 @@ def collect(out: Path, live_rest: bool = False, limits: Limits = DEFAULT_LIMITS,
     done.running = [s for s in state.shards if not s.collected]
     if done.running:
         return done
+    if folder is None:
+        raise UsageError(f"answers imported; to go on (follow-ups, the brief) give the folder: briefer batch collect "
+                         f"FOLDER --out {out} (state.json names {cfg.folder}; it is not taken from there)")
     tries: dict[str, int] = {}
     for shard in state.shards:
         for line in shard_lines(store, shard):
@@ -446,7 +505,7 @@ def collect(out: Path, live_rest: bool = False, limits: Limits = DEFAULT_LIMITS,
     done.live, done.given_up, done.stage = nxt.live, nxt.given_up, nxt.stage
     done.retried = sum(1 for c in nxt.calls if tries.get(nxt.gateway.cache_key(c), 0))
     if nxt.calls:
-        _within_budget(state, estimate(nxt.calls, cfg), cfg.max_cost)
+        _within_budget(state, estimate(nxt.calls, cfg, nxt.gateway), cfg.max_cost)
         rounds = max((s.round for s in state.shards), default=0)
         done.followup = add_shards(state, store.directory, request_lines(nxt, cfg), limits, rounds + 1)
         store.save(state)
@@ -480,7 +539,8 @@ def run_batch(cfg: RunConfig, live_rest: bool = False, batch_merge: bool = False
         return done
     shown: dict[int, str] = {}
     while True:
-        done = collect(cfg.output, live_rest, limits, provider, say, reporter, batch_merge)
+        done = collect(cfg.output, live_rest, limits, provider, say, reporter, batch_merge,
+                       base_url=cfg.endpoint.base_url, folder=cfg.folder)
         seen(done)
         if done.result is not None:
             return done

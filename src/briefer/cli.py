@@ -225,7 +225,7 @@ def summarize(
                                                   "request; longer articles are read in parts.")] = 12_000,
     merge_budget: Annotated[int, typer.Option("--merge-budget", help="Estimated tokens of input per merge call; "
                                               "more articles are merged in batches.")] = 16_000,
-    price: Annotated[str | None, typer.Option("--price", help="Model price 'IN,OUT' in USD per million tokens "
+    price: Annotated[str | None, typer.Option("--price", help="Model price 'IN,OUT[,CACHED]' in USD per million tokens "
                                               "(default: briefer's table for OpenAI models).", envvar="BRIEFER_PRICE")
                      ] = None,
     max_cost: Annotated[float | None, typer.Option("--max-cost", help="Stop before spending more than this many "

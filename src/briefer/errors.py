@@ -5,6 +5,7 @@
     ├── InputError                    a file or folder that cannot be read as articles
     ├── NothingProduced               no article could be summarised
     ├── OutputError                   the output folder cannot be written (a full disk, permissions)
+    │   └── OutputBusy                exit 75: another run holds the output folder (try again later)
     ├── EndpointError                 the model endpoint cannot be used at all (stops the run)
     ├── ArticleFailed                 one article failed; the run goes on and ends partial
     │   ├── NotAnswered               a batch gave no valid answer, and the run may not ask live
@@ -51,6 +52,12 @@ class NothingProduced(BrieferError):
 
 class OutputError(BrieferError):
     """Writing to the output folder failed: the run stops with one line (answers already paid for are cached)."""
+
+
+class OutputBusy(OutputError):
+    """Another run holds the output folder's lock."""
+
+    exit_code = 75  # EX_TEMPFAIL: the same command succeeds once the other run is done
 
 
 class EndpointError(BrieferError):

@@ -12,7 +12,16 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, ValidationInfo, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .errors import FailureKind
 from .salvage import MISSING, keep_items, parse_partial, valid_value
@@ -49,15 +58,12 @@ def _at_most(field: str) -> dict[str, Any]:
     return {"maxItems": MAX_ITEMS[field]}
 
 
-_ATTRIBUTED_TO = (
-    "Who the article says this comes from, in English, as the article attributes it (e.g. 'Reuters, citing "
-    "Iranian and Iraqi sources', 'the Iraqi prime minister's office', 'an informed source'); null when the "
-    "outlet states it in its own voice."
-)
-_SINGLE_ANONYMOUS = (
-    "True when this rests on a single unnamed source ('an informed source', 'a senior official who asked not "
-    "to be named'); false otherwise, including several unnamed sources."
-)
+# The answer models' descriptions are short labels: the extraction prompt (prompts/extract.system.j2) writes each
+# field's rules once, for every server (llama.cpp never shows the schema to the model); the schema is sent with
+# every request, so each word here is paid for on every article.
+_ATTRIBUTED_TO = "Who says so, in English, or null."
+_SINGLE_ANONYMOUS = "Rests on one unnamed source."
+_VERBATIM = "Verbatim from the article."
 
 # A sentence ends at . ! ? (or their Arabic forms) followed by whitespace and the end or a new word.
 _SENTENCE_END = re.compile(r"[.!?؟…](?:[\"'”’)\]]*)(?=\s+|$)")
@@ -68,66 +74,47 @@ def count_sentences(text: str) -> int:
     return len(_SENTENCE_END.findall(text.strip()))
 
 
+def _drop_field_titles(schema: dict[str, Any]) -> None:
+    """No "title" per field ("Name En" beside "name_en"): it tells the model nothing, and costs tokens on every
+    request (a field named `title` keeps its schema: only a string-valued "title" is dropped)."""
+    for prop in schema.get("properties", {}).values():
+        if isinstance(prop, dict) and isinstance(prop.get("title"), str):
+            del prop["title"]
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_drop_field_titles)
 
 
 # ---------------------------------------------------------------- one article
 
 
 class KeyPoint(Strict):
-    text_en: NonEmpty = Field(description="One key point of the article, in English.")
-    evidence_quote: NonEmpty = Field(
-        description="A short passage copied verbatim from the article, in its original language and "
-        "script, that supports the key point. Copy it exactly; do not translate or paraphrase."
-    )
+    text_en: NonEmpty = Field(description="The point, in English.")
+    evidence_quote: NonEmpty = Field(description=_VERBATIM)
     attributed_to: str | None = Field(description=_ATTRIBUTED_TO)
     single_anonymous_source: bool = Field(description=_SINGLE_ANONYMOUS)
 
 
 class Entity(Strict):
-    name_en: NonEmpty = Field(
-        description="Canonical English name (the usual English spelling, e.g. 'Mohammed Shia al-Sudani')."
-    )
-    names_original: list[NonEmpty] = Field(
-        min_length=1,
-        description="Every spelling of this entity as written in the article, in the original script.",
-    )
-    type: EntityType = Field(description="person, organization, place or other.")
-    role_en: str = Field(description="Who or what this is in the article, in English (e.g. 'Prime Minister of Iraq').")
+    name_en: NonEmpty = Field(description="Usual English name.")
+    names_original: list[NonEmpty] = Field(min_length=1, description="Spellings as written.")
+    type: EntityType = Field(description="Its kind.")
+    role_en: str = Field(description="Its role, in English.")
 
 
 class Claim(Strict):
-    speaker_en: NonEmpty = Field(
-        description="Who said it, with the attribution the article gives (e.g. 'an informed source', 'Reuters', "
-        "'a senior US official'), in English."
-    )
+    speaker_en: NonEmpty = Field(description="Who said it, as attributed.")
     claim_en: NonEmpty = Field(description="What they said, in English.")
-    evidence_quote: NonEmpty = Field(
-        description="The passage of the article, copied verbatim in the original language, where this is said."
-    )
+    evidence_quote: NonEmpty = Field(description=_VERBATIM)
     single_anonymous_source: bool = Field(description=_SINGLE_ANONYMOUS)
 
 
 class Event(Strict):
-    date: PartialDate | None = Field(
-        description="When it happened or will happen, ISO 8601 (YYYY, YYYY-MM or YYYY-MM-DD), "
-        "as precise as the article allows; null if the article gives no way to date it."
-    )
-    description_en: NonEmpty = Field(
-        description="What happened, in English, one sentence; who says so goes in attributed_to, not here."
-    )
-    evidence_quote: NonEmpty = Field(
-        description="The passage, copied verbatim from the article in its original language and script, that "
-        "reports the event and carries its date words: a date phrase such as 'last Wednesday' must be inside the "
-        "quote when the date rests on it."
-    )
-    date_basis: EventDateBasis | None = Field(
-        description="'stated' when every part of the date is written in the quote; 'computed' when the quote has a "
-        "relative expression (last Wednesday, next Friday, yesterday, four years ago, 'this month') resolved "
-        "against the publication date; 'outside' when the date comes from knowledge outside the article; "
-        "null exactly when date is null."
-    )
+    date: PartialDate | None = Field(description="ISO 8601, or null.")
+    description_en: NonEmpty = Field(description="What happened, one English sentence.")
+    evidence_quote: NonEmpty = Field(description=_VERBATIM + " With its date words.")
+    date_basis: EventDateBasis | None = Field(description="How it is dated; null with date.")
     attributed_to: str | None = Field(description=_ATTRIBUTED_TO)
     single_anonymous_source: bool = Field(description=_SINGLE_ANONYMOUS)
 
@@ -216,40 +203,26 @@ def _repair_event_dates(items: list[Any]) -> tuple[list[Any], list[str], list[st
 
 
 class ArticleExtraction(Strict):
-    """What the model reads out of one article. Identity fields are added by briefer."""
+    """One article's record."""
 
-    language: LanguageCode = Field(description="ISO 639-1 code of the article's language, e.g. 'ar'.")
-    outlet: str | None = Field(
-        description="The news outlet that published the article, if the text names it; else null."
-    )
-    published: PartialDate | None = Field(
-        description="Publication date, ISO 8601 (YYYY-MM-DD, or YYYY-MM / YYYY when only that can be known); "
-        "null if unknown."
-    )
-    date_basis: DateBasis = Field(
-        description="'explicit' when the text states the publication date, 'inferred' when it is worked out from "
-        "clues in the text (weekdays, 'this month', named events), 'unknown' otherwise."
-    )
-    date_evidence: str | None = Field(
-        description="The passage, copied verbatim from the article, on which the date rests; null when unknown."
-    )
-    headline_original: NonEmpty = Field(description="The article's headline exactly as written.")
-    headline_en: NonEmpty = Field(description="The headline translated into English.")
-    summary_en: NonEmpty = Field(description="A neutral English summary of the article in 3 to 6 sentences.")
+    language: LanguageCode = Field(description="ISO 639-1 code.")
+    outlet: str | None = Field(description="The outlet or null.")
+    published: PartialDate | None = Field(description="Publication date, ISO 8601, or null.")
+    date_basis: DateBasis = Field(description="How the date is known.")
+    date_evidence: str | None = Field(description="Verbatim passage it rests on, or null.")
+    headline_original: NonEmpty = Field(description="The headline as written.")
+    headline_en: NonEmpty = Field(description="The headline in English.")
+    # Early in the record: an answer cut off loses its last fields first, and the translation is the one thing the
+    # reader cannot get elsewhere.
+    translation_en: list[str] = Field(description="The body in English, one item per paragraph.")
+    summary_en: NonEmpty = Field(description="English summary, 3 to 6 sentences.")
     key_points: list[KeyPoint] = Field(min_length=1, json_schema_extra=_at_most("key_points"),
-                                       description="The main points, each with a verbatim quote.")
+                                       description="The main points.")
     entities: list[Entity] = Field(json_schema_extra=_at_most("entities"),
-                                   description="People, organisations and places the article mentions.")
-    claims: list[Claim] = Field(json_schema_extra=_at_most("claims"),
-                                description="Who said what, with the attribution the article gives.")
-    events: list[Event] = Field(json_schema_extra=_at_most("events"),
-                                description="Events the article reports or announces, dated where possible.")
-    translation_en: list[str] = Field(
-        description="A complete, faithful English translation of the article body: one list item per paragraph "
-        "of the article, in order, the same number of items as there are paragraphs. A translation, not a summary."
-    )
-    topics: list[NonEmpty] = Field(json_schema_extra=_at_most("topics"),
-                                   description="A few short English topic labels.")
+                                   description="People, organisations, places.")
+    claims: list[Claim] = Field(json_schema_extra=_at_most("claims"), description="Who said what.")
+    events: list[Event] = Field(json_schema_extra=_at_most("events"), description="What happened or will.")
+    topics: list[NonEmpty] = Field(json_schema_extra=_at_most("topics"), description="Short English topic labels.")
 
     # What briefer kept this answer in spite of (keep_valid): empty for an answer valid as a whole.
     _kept_warnings: list[str] = PrivateAttr(default_factory=list)
@@ -385,14 +358,30 @@ class Span(Strict):
     end: int = Field(description="Offset just past the last character.")
 
 
+SupportVerdict = Literal["supported", "unsupported", "unchecked"]
+
+
+class Support(Strict):
+    """briefer's own check of an English statement against its evidence (extract/support.py for an article's
+    statements, brief/sentences.py for the merge's sentences): no model call."""
+
+    verdict: SupportVerdict = Field(
+        description="supported: every check passed; unsupported: a check failed (problems says which); "
+        "unchecked: briefer could not compare (problems says why). Never shown as supported unless supported."
+    )
+    problems: list[str] = Field(description="What disagrees with the evidence, or why it was not checked.")
+
+
 class GroundedKeyPoint(KeyPoint):
     verified: bool = Field(description="True when briefer found the quote's words in the source text.")
     span: Span | None = Field(description="Where the quote stands in the source; null when not found.")
+    support: Support | None = Field(default=None, description="briefer's check of the statement against its quote.")
 
 
 class GroundedClaim(Claim):
     verified: bool = Field(description="True when briefer found the quote's words in the source text.")
     span: Span | None = Field(description="Where the quote stands in the source; null when not found.")
+    support: Support | None = Field(default=None, description="briefer's check of the statement against its quote.")
 
 
 class GroundedEvent(Event):
@@ -409,6 +398,7 @@ class GroundedEvent(Event):
         description="How briefer checked the date, when it is not simply stated in the quote: computed from a "
         "relative expression, cut back, or from outside the article."
     )
+    support: Support | None = Field(default=None, description="briefer's check of the statement against its quote.")
 
 
 class Grounding(Strict):
@@ -531,16 +521,62 @@ class ArticleSummary(Strict):
 # ---------------------------------------------------------------- the brief
 
 
+_ATOMS = (
+    "Ids of the articles' key points, claims and events this rests on, exactly as the input gives them (e.g. "
+    "'004_6e0e75a60da96bca#k5'), at least one for each article cited; briefer checks the words against them."
+)
+
+
+def _unchecked(items: Any) -> Any:
+    """A brief's list built from the merge's own items (a SummaryLine where a CheckedLine goes): taken as their
+    fields, without a check (support null: shown as unchecked)."""
+    if isinstance(items, list):
+        return [i.model_dump() if isinstance(i, BaseModel) else i for i in items]
+    return items
+
+
+def _atoms() -> Any:
+    return Field(default_factory=list, description=_ATOMS)
+
+
 class SummaryLine(Strict):
     text: NonEmpty = Field(description="One sentence of the executive summary.")
     article_ids: ArticleIds
+    atoms: list[NonEmpty] = _atoms()
+
+
+class CheckedLine(SummaryLine):
+    """A summary line in the brief, with briefer's check of it against the statements it cites."""
+
+    support: Support | None = Field(default=None, description="briefer's check against the cited statements.")
+
+
+class Sentence(Strict):
+    """One sentence of a story's summary, with the statements it cites and briefer's check against them."""
+
+    text: NonEmpty
+    atoms: list[NonEmpty] = Field(default_factory=list, description="The statements it cites.")
+    support: Support | None = Field(default=None, description="briefer's check against the cited statements.")
+
+
+class TimelineReport(Strict):
+    """One article's report of a timeline entry, with the date that article gives."""
+
+    article_id: NonEmpty
+    date: PartialDate = Field(description="The date this article's report gives, as checked by briefer.")
 
 
 class TimelineEntry(Strict):
     """One event on a timeline, built by briefer from the articles' verified events: the same event
     reported by several articles is one entry citing all of them."""
 
-    date: PartialDate = Field(description="ISO 8601 date, possibly partial (YYYY or YYYY-MM), as checked by briefer.")
+    date: PartialDate = Field(description="ISO 8601 date, possibly partial (YYYY or YYYY-MM), as checked by briefer: "
+                              "one every cited report supports (the least precise of their dates).")
+    reports: list[TimelineReport] = Field(
+        default_factory=list,
+        description="Each cited article with the date its own report gives, when they differ in precision "
+        "(a day from one, only the month from another); empty when they all give the entry's date.",
+    )
     event: NonEmpty = Field(description="What happened, in English.")
     article_ids: ArticleIds
     date_basis: EventDateBasis | None = Field(
@@ -563,6 +599,11 @@ class Perspective(Strict):
         "('the resistance', 'the occupation') stay quoted and attributed, never adopted."
     )
     article_ids: ArticleIds
+    atoms: list[NonEmpty] = _atoms()
+
+
+class CheckedPerspective(Perspective):
+    support: Support | None = Field(default=None, description="briefer's check against the cited statements.")
 
 
 class SinceDraft(Strict):
@@ -581,6 +622,11 @@ class StoryDraft(Strict):
         description="What the articles in this story report, in 2 to 5 sentences, saying who says what."
     )
     article_ids: ArticleIds
+    summary_atoms: list[list[NonEmpty]] = Field(
+        default_factory=list,
+        description="For each sentence of summary, in order, the ids of the key points, claims and events it "
+        "rests on (as for atoms).",
+    )
     perspectives: list[Perspective] = Field(description="The distinct views the sources give, without taking sides.")
     since: SinceDraft | None = Field(
         default=None,
@@ -598,7 +644,13 @@ class Story(Strict):
     timeline: list[TimelineEntry] = Field(
         description="Dated events of this story, oldest first, built by briefer from its articles' events."
     )
-    perspectives: list[Perspective] = Field(description="The distinct views the sources give, without taking sides.")
+    perspectives: list[CheckedPerspective] = Field(
+        description="The distinct views the sources give, without taking sides.")
+
+    _perspectives = field_validator("perspectives", mode="before")(_unchecked)
+    sentences: list[Sentence] = Field(
+        default_factory=list, description="The summary's sentences, each with briefer's check against what it cites."
+    )
 
 
 StoryLabel = Literal["new", "developing", "continuing"]
@@ -627,11 +679,23 @@ class Continuation(Strict):
 class Position(Strict):
     position: NonEmpty = Field(description="One side of the disagreement, attributed.")
     article_ids: ArticleIds
+    atoms: list[NonEmpty] = _atoms()
+
+
+class CheckedPosition(Position):
+    support: Support | None = Field(default=None, description="briefer's check against the cited statements.")
 
 
 class Disagreement(Strict):
     topic: NonEmpty = Field(description="What the sources disagree about.")
     positions: list[Position] = Field(min_length=2, description="Each position with the articles that hold it.")
+
+
+class CheckedDisagreement(Strict):
+    topic: NonEmpty
+    positions: list[CheckedPosition] = Field(min_length=2)
+
+    _positions = field_validator("positions", mode="before")(_unchecked)
 
 
 # The items of a merge answer's lists, each kept or dropped on its own (CitesKnownArticles.keep_valid).
@@ -767,6 +831,14 @@ class BriefEntity(Strict):
         description="Who or what this is, as most articles describe it (the first form of the most common role).",
     )
     article_ids: ArticleIds
+    role_article_ids: list[NonEmpty] = Field(
+        default_factory=list, description="The articles that give role_en, and only those (what the role cites)."
+    )
+    role_as_of: PartialDate | None = Field(
+        default=None,
+        description="The newest publication date of those articles: the role is as of that reporting, and is not "
+        "presented as current in a brief dated later.",
+    )
 
 
 class StaleArticle(Strict):
@@ -905,6 +977,13 @@ class Stats(Strict):
     quotes: int = Field(description="Evidence quotes across all summaries.")
     quotes_verified: int = Field(description="Quotes briefer located in their source text.")
     grounding_rate: float | None = Field(description="quotes_verified / quotes; null when there are no quotes.")
+    statements: int = Field(default=0, description="Statements briefer checked against their evidence: the "
+                            "articles' key points, claims and events, and the merge's sentences.")
+    statements_supported: int = Field(default=0, description="Statements checked and supported.")
+    statements_unsupported: int = Field(default=0, description="Statements a check found wrong (marked ⚠).")
+    statements_unchecked: int = Field(default=0, description="Statements briefer could not check (listed).")
+    support_rate: float | None = Field(default=None, description="statements_supported / statements; null when "
+                                       "there are none.")
     chars_raw: int = Field(description="Characters of the articles before cleaning.")
     chars_removed: int = Field(description="Characters removed by cleaning.")
     tokens_raw_est: int = Field(description="Estimated tokens of the articles before cleaning.")
@@ -972,11 +1051,11 @@ class Brief(Strict):
     continuity: Continuity | None = Field(
         default=None, description="The comparison with the earlier brief (--since); null when there was none."
     )
-    executive_summary: list[SummaryLine]
+    executive_summary: list[CheckedLine]
     stories: list[Story]
     entities: list[BriefEntity]
     timeline: list[TimelineEntry]
-    disagreements: list[Disagreement]
+    disagreements: list[CheckedDisagreement]
     stale_articles: list[StaleArticle]
     articles: list[ArticleRef]
     failures: list[Failure]
@@ -987,6 +1066,8 @@ class Brief(Strict):
         default_factory=list,
         description="Every outlet of the sources with its description, in the order of the sources: who holds each "
         "perspective and position, by their article_ids.")
+
+    _checked = field_validator("executive_summary", "disagreements", mode="before")(_unchecked)
 
     @model_validator(mode="after")
     def _citations_exist(self) -> Brief:

@@ -13,24 +13,26 @@ import math
 import os
 import shlex
 import time
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from . import estimates
 from .brief.aliases import aliases_for
 from .brief.continuity import Earlier, compared_note, load_earlier
 from .brief.history import INDEX_FILE, find_earlier, index_json, resolve_since
 from .brief.merge import DEFAULT_MERGE_BUDGET, DEFAULT_STALE_DAYS, MergeInputs, build_brief, today
 from .brief.outlets import outlets_for
 from .brief.sources import describe_sources
-from .errors import ArticleFailed, NothingProduced, OutputError, ReplayError, UsageError
+from .errors import ArticleFailed, NothingProduced, OutputBusy, OutputError, ReplayError, UsageError
 from .extract.article import DEFAULT_MAX_INPUT_TOKENS, planned_calls, summarize_article
 from .extract.reuse import StoredSummaries
 from .fetch.copies import DEFAULT_THRESHOLD as DEFAULT_COPY_THRESHOLD
 from .fetch.copies import set_copies_aside
+from .files import Busy, OutputSet, check_set, clean_parts, lock_out
 from .ingest.folder import DEFAULT_MAX_CHARS, Article, Folder, read_folder
-from .model.answers import Gateway, Policy, response_schema
+from .model.answers import Call, Gateway, Policy, response_schema
 from .model.cache import (
     RecordingStore,
     ResponseCache,
@@ -39,7 +41,7 @@ from .model.cache import (
     recordings_for,
     write_if_changed,
 )
-from .model.costs import Price, batch_price, completion_estimate, price_for, prompt_estimate
+from .model.costs import Price, batch_price, price_for, prompt_estimate
 from .model.llm import EndpointConfig, ModelClient
 from .model.prompts import Prompts
 from .model.report import run_report
@@ -51,7 +53,6 @@ from .render.html import brief_html_pieces
 from .render.markdown import brief_markdown, to_json
 from .render.run import RUN_REPORT, report_json
 from .runreport import RunReport
-from .tokens import estimate_tokens
 from .worker import in_worker
 
 DEFAULT_MODEL = "gpt-4o-mini"
@@ -288,16 +289,47 @@ def _tidy(out: Path, article_ids: set[str], summarised: set[str], started: float
 
 async def run(cfg: RunConfig, reporter: Reporter | None = None,
               client_factory: Callable[[], ModelClient] | None = None) -> RunResult:
-    """Run the pipeline. `client_factory` lets a caller inject a model client (e.g. tests' own HTTP transport)."""
+    """Run the pipeline. `client_factory` lets a caller inject a model client (e.g. tests' own HTTP transport).
+    The output folder is locked for the whole run (`exclusive`): a second run on it stops with one line."""
     _check(cfg)
     rep = reporter or SilentReporter()
     folder = await in_worker(_read, cfg)  # decoding and cleaning every file: the loop runs meanwhile
     skipped = [Skipped(source_path=p, reason=r) for p, r in folder.skipped]
-    notes = [IngestNote(source_path=p, note=n) for p, n in folder.notes]
     if not folder.articles:
         detail = f" ({len(skipped)} skipped: " + "; ".join(f"{s.source_path}: {s.reason}" for s in skipped) + ")"
         raise NothingProduced(f"no articles to summarise in {cfg.folder}{detail if skipped else ''}")
+    with exclusive(cfg.output, f"briefer summarize {cfg.folder}", rep.warn):
+        return await _run(cfg, rep, client_factory, folder, skipped)
 
+
+OUTPUTS = ("brief.json", "brief.md", "evidence.md", "brief.html")  # switched as one set (files.OutputSet)
+
+
+@contextlib.contextmanager
+def exclusive(out: Path, what: str, warn: Callable[[str], None]) -> Iterator[None]:
+    """Hold the lock on `out` (files.lock_out), then tidy what a killed run left: `.part` files, and outputs
+    that are not one run's set (said in one line; this run replaces them)."""
+    with contextlib.ExitStack() as stack:
+        try:
+            earlier = stack.enter_context(lock_out(out, what=what))
+        except Busy as exc:
+            raise OutputBusy(f"--out {out} is in use by another run ({exc.holder}); wait for it to finish, or "
+                             "choose another --out") from None
+        except OSError as exc:
+            raise OutputError(f"cannot lock --out {out}: {exc.strerror or exc}") from None
+        if earlier:
+            warn(f"{out}: took over the lock of a run that is gone ({earlier})")
+        if n := clean_parts(out):
+            warn(f"{out}: removed {n} unfinished file(s) (.part) left by a run that was stopped")
+        if (mixed := check_set(out, OUTPUTS)) is not None:
+            warn(f"{out}: the outputs there are not one run's ({mixed}): a run was stopped while writing them; "
+                 "this run replaces them")
+        yield
+
+
+async def _run(cfg: RunConfig, rep: Reporter, client_factory: Callable[[], ModelClient] | None, folder: Folder,
+               skipped: list[Skipped]) -> RunResult:
+    notes = [IngestNote(source_path=p, note=n) for p, n in folder.notes]
     prompts = Prompts(cfg.prompt_dir)
     aliases = aliases_for(cfg.folder, cfg.aliases)  # a bad alias file stops the run before any model call
     outlets = outlets_for(cfg.folder, cfg.outlets)  # so does a bad outlets file
@@ -340,14 +372,21 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
 def _write_brief(cfg: RunConfig, brief: Brief, summaries: list[ArticleSummary], report: RunReport) -> None:
     """The brief's files, and the run report beside them."""
     out = cfg.output
-    _write(out / "brief.json", to_json(brief))
+    outputs = OutputSet(out)  # written whole first, then switched: never brief.json of one run, brief.md of another
+    try:
+        outputs.add("brief.json", to_json(brief))
+        outputs.add("brief.md", brief_markdown(brief, summaries))
+        outputs.add("evidence.md", evidence_markdown(brief, summaries))
+        if cfg.html:
+            outputs.add("brief.html", brief_html_pieces(brief, summaries))
+        else:  # a page from an earlier run would contradict this brief
+            outputs.remove("brief.html")
+        outputs.commit()
+    except OSError as exc:
+        outputs.abort()
+        raise OutputError(f"cannot write the brief in {out}: {exc.strerror or exc}; make room (or choose another "
+                          "--out) and run the same command again") from None
     _write(out / INDEX_FILE, index_json(brief.date, cfg.folder, brief.title, [st.title for st in brief.stories]))
-    _write(out / "brief.md", brief_markdown(brief, summaries))
-    _write(out / "evidence.md", evidence_markdown(brief, summaries))
-    if cfg.html:
-        _write(out / "brief.html", brief_html_pieces(brief, summaries))
-    else:  # a page from an earlier run would contradict this brief
-        (out / "brief.html").unlink(missing_ok=True)
     _write(out / RUN_REPORT, report_json(report))
 
 
@@ -444,21 +483,20 @@ def dry_run(cfg: RunConfig) -> DryRun:
     folder = _read(cfg)
     prompts = Prompts(cfg.prompt_dir)
     gateway = _gateway(cfg, SilentReporter())
+    planned = [(article, planned_calls(article, prompts, cfg.max_input_tokens)) for article in folder.articles]
+    # First every answer found, whose billed usage calibrates the estimates of those not found.
+    cached = [all(gateway.has_answer(c) for c in calls) for _, calls in planned]
     rows = []
-    digest_tokens = 0
-    for article in folder.articles:
-        calls = planned_calls(article, prompts, cfg.max_input_tokens)
-        prompt = sum(prompt_estimate(c.messages, response_schema(c.response_model)[0]) for c in calls)
-        completion = sum(completion_estimate(c.stage, estimate_tokens(c.input_text)) for c in calls)
-        if len(calls) > 1:  # read in parts: one reduce call over the parts as well
-            prompt, completion = prompt + 2000, completion + 1000
-        rows.append(PlannedRequest(article.id, len(calls) + (1 if len(calls) > 1 else 0), prompt, completion,
-                                   cached=all(gateway.has_answer(c) for c in calls)))
-        digest_tokens += 400  # an article's summary as the merge step sees it, roughly
-    merges = 1 if digest_tokens <= cfg.merge_budget else -(-digest_tokens // cfg.merge_budget) + 1
-    merge_cached = bool(rows) and all(r.cached for r in rows) and _merge_answered(folder.articles, gateway, prompts,
-                                                                                  cfg)
-    rows.append(PlannedRequest("(merge)", merges, digest_tokens + 1500 * merges, 1500 * merges, merge_cached))
+    for (article, calls), done in zip(planned, cached, strict=True):
+        tokens = estimates.article_tokens(calls, gateway)
+        rows.append(PlannedRequest(article.id, tokens.requests, tokens.prompt, tokens.completion, done))
+    # The merge from the digests it will send: its own requests when every article is answered, else the
+    # articles' estimated answers.
+    merge_cached, found = (_merge_answered(folder.articles, gateway, prompts, cfg)
+                           if rows and all(r.cached for r in rows) else (False, []))
+    merge = estimates.measured_merge(found, gateway) if found else estimates.merge_tokens(
+        [r.completion_tokens for r in rows], cfg.merge_budget, prompts)
+    rows.append(PlannedRequest("(merge)", max(1, merge.requests), merge.prompt, merge.completion, merge_cached))
     first = planned_calls(folder.articles[0], prompts, cfg.max_input_tokens)[0] if folder.articles else None
     fixed = prompt_estimate(first.messages[:1], response_schema(first.response_model)[0]) if first else 0
     return DryRun(rows, [Skipped(source_path=p, reason=r) for p, r in folder.skipped], fixed, cfg.model_price,
@@ -475,10 +513,12 @@ def merge_request_inputs(cfg: RunConfig, summaries: list[ArticleSummary]) -> Mer
                        aliases=aliases_for(cfg.folder, cfg.aliases), earlier=_earlier(cfg, lambda _: None))
 
 
-def _merge_answered(articles: list[Article], gateway: Gateway, prompts: Prompts, cfg: RunConfig) -> bool:
-    """With every article answered already, whether the merge is too (it depends on their summaries): the merge
-    is run against the cache and recordings by a gateway that defers, never sends, what is not answered (as
-    batch_run finds a batch's requests), so a merge in batches is checked call by call, its overview included."""
+def _merge_answered(articles: list[Article], gateway: Gateway, prompts: Prompts,
+                    cfg: RunConfig) -> tuple[bool, list[Call]]:
+    """With every article answered already, whether the merge is too (it depends on their summaries), and if not,
+    the first of its requests to send: the merge is run against the cache and recordings by a gateway that
+    defers, never sends, what is not answered (as batch_run finds a batch's requests), so a merge in batches is
+    checked call by call, its overview included."""
     from dataclasses import replace
 
     from .model.answers import Deferred
@@ -487,18 +527,18 @@ def _merge_answered(articles: list[Article], gateway: Gateway, prompts: Prompts,
     deferring = replace(gateway, policy=replace(gateway.policy, offline=False, record=False,
                                                 batched=frozenset({"merge"}), defer=True))
 
-    async def answered() -> bool:
+    async def answered() -> tuple[bool, list[Call]]:
         done = []
         for article in articles:
             with contextlib.suppress(ArticleFailed, ReplayError):  # a replayed failure: not merged, as in a run
                 done.append(await summarize_article(article, offline, prompts, max_input_tokens=cfg.max_input_tokens))
         if not done:
-            return True
+            return True, []
         try:
             await build_brief(merge_request_inputs(cfg, done), deferring, prompts)
-        except Deferred:
-            return False
-        return True
+        except Deferred as exc:
+            return False, [exc.call]
+        return True, []
 
     return asyncio.run(answered())
 

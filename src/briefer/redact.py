@@ -20,7 +20,7 @@ import json
 import re
 import threading
 from collections.abc import Collection, Iterable, Iterator
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlencode, urlsplit, urlunsplit
 
 MASK = "[redacted]"
 MIN_SECRET = 8
@@ -48,12 +48,48 @@ def register(secret: str | None) -> None:
     """Treat this value as a secret from now on (in every form it may be written in)."""
     if not secret or len(secret.strip()) < MIN_SECRET:
         return
-    forms = {secret, secret.strip(), quote(secret, safe=""), unquote(secret)}
-    forms |= {json.dumps(f, ensure_ascii=a)[1:-1] for f in list(forms) for a in (False, True)}
+    forms = _forms(secret)
     global _pattern
     with _lock:
         _secrets.update(f for f in forms if len(f) >= MIN_SECRET)
         _pattern = _compile(_secrets)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!~])")  # as render/markdown.md escapes
+
+
+def _forms(secret: str) -> set[str]:
+    """The secret as every writer briefer has may write it: as is, percent-encoded, Markdown-escaped (`\\_`),
+    HTML-escaped (markupsafe's `&#39;` and html.escape's `&#x27;`, `&quot;`), then inside a JSON string once or
+    twice (a cache entry keeps the model's raw JSON as a string), with `\\uXXXX` escapes or without. Redaction
+    runs after the escaping, on the bytes as written, so each of these forms is looked for."""
+    import html
+
+    plain = {secret, secret.strip(), unquote(secret)}
+    escaped = set(plain)
+    for f in plain:
+        escaped |= {quote(f, safe=""), quote(f), quote_plus(f), _MD_SPECIAL.sub(r"\\\1", f), _markupsafe(f),
+                    html.escape(f), html.escape(f, quote=False)}
+    forms = set(escaped)
+    layer = escaped
+    for _ in range(2):  # JSON in JSON: a raw answer kept as a string in a cache entry
+        layer = {_json_string(f, how) for f in layer for how in ("utf-8", "ascii", "all")}
+        forms |= layer
+    return forms
+
+
+def _markupsafe(text: str) -> str:
+    """As jinja2's autoescape (markupsafe) writes text in brief.html."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;")
+            .replace("'", "&#39;"))
+
+
+def _json_string(text: str, how: str) -> str:
+    """`text` as a JSON string's inside: UTF-8 as written, non-ASCII as \\uXXXX, or every non-alphanumeric
+    character as \\u00XX (as some encoders write `<`, `&`, `'`)."""
+    if how != "all":
+        return json.dumps(text, ensure_ascii=how == "ascii")[1:-1]
+    return "".join(c if c.isalnum() and c.isascii() else f"\\u{ord(c):04x}" for c in text)
 
 
 def _compile(secrets: set[str]) -> re.Pattern[str] | None:

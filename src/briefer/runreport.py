@@ -26,6 +26,8 @@ class Spent(_Strict):
     http_requests: int = Field(description="HTTP requests sent in this run, retries and re-asks included.")
     prompt_tokens: int = Field(description="Prompt tokens billed in this run, failed requests included.")
     completion_tokens: int = Field(description="Completion tokens billed in this run, failed requests included.")
+    cached_tokens: int = Field(default=0, description="Of prompt_tokens, those the server read from its prompt cache "
+                               "(usage.prompt_tokens_details.cached_tokens), priced as cached input.")
     cost_usd_est: float | None = Field(description="Estimated cost of those tokens at `price`, in USD; null when "
                                        "the model's price is unknown.")
 
@@ -39,6 +41,8 @@ class Replayed(_Strict):
     from_recordings: int = Field(description="Answers from the recordings (offline replay, fixtures).")
     prompt_tokens: int = Field(description="Prompt tokens of the replayed answers, as recorded when first asked.")
     completion_tokens: int = Field(description="Completion tokens of the replayed answers, as recorded.")
+    cached_tokens: int = Field(default=0, description="Of prompt_tokens, those the server read from its prompt cache "
+                               "when first asked.")
     cost_usd_when_asked: float | None = Field(
         description="What the replayed answers cost when they were first asked, at `price` (not spent now); "
         "null when the model's price is unknown.")

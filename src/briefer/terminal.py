@@ -20,8 +20,9 @@ def shown(text: str) -> str:
 
 
 def for_terminal(line: str) -> str:
-    """A message line as printed: secrets and credential shapes masked, then made showable."""
-    return shown(redact(line, shapes=True))
+    """A message line as printed: secrets and credential shapes masked, made showable, and masked again in the
+    form it is printed in (redaction is the last step of every byte briefer writes)."""
+    return redact(shown(redact(line, shapes=True)))
 
 
 def say(line: str) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from briefer.errors import UsageError
 from briefer.extract.names import strip_particles
 from briefer.extract.textnorm import match_key
+from briefer.files import ReadBackError, loads_toml, read_regular
 
 FILE_NAME = "aliases.toml"
 
@@ -62,12 +63,17 @@ def _strings(value: object, where: str, *, min_items: int) -> list[str]:
     return value
 
 
+MAX_ALIAS_BYTES = 16 * 1024 * 1024  # an alias file of 100,000 entities is a few MB
+
+
 def load_aliases(path: Path) -> Aliases:
     """Read an alias file; a bad file stops the run with one line naming the file and the key."""
     import tomllib  # here, not at start-up: most folders have no alias file
 
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = loads_toml(read_regular(path, MAX_ALIAS_BYTES).decode("utf-8"), str(path))
+    except ReadBackError as exc:  # nested too deeply for the parser
+        raise UsageError(str(exc)) from None
     except OSError as exc:
         raise UsageError(f"{path}: cannot read the alias file: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

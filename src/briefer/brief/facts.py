@@ -69,17 +69,26 @@ def _canonical_name(names: list[str]) -> str:
     return max(forms, key=lambda f: (forms[f], -names.index(f)))
 
 
-def _role(roles: list[str]) -> str | None:
+@dataclass(frozen=True)
+class _Role:
+    text: str | None
+    article_ids: list[str]  # the articles that give it, and only those
+    as_of: str | None  # the newest publication date among them: the role is as of that reporting
+
+
+def _role(roles: list[tuple[str, str]], published: dict[str, str | None]) -> _Role:
     """The role most articles give (its part before any ';', which goes on to what the entity did in
-    that article), in its first form; ties go to the earliest article."""
-    heads = [r.split(";")[0].strip().rstrip(".") for r in roles if r.strip()]
-    heads = [h for h in heads if h]
+    that article), in its first form; ties go to the earliest article. `roles`: (article id, role)."""
+    heads = [(aid, r.split(";")[0].strip().rstrip(".")) for aid, r in roles if r.strip()]
+    heads = [(aid, h) for aid, h in heads if h]
     if not heads:
-        return None
-    keys = [match_key(h) for h in heads]
+        return _Role(None, [], None)
+    keys = [match_key(h) for _a, h in heads]
     count = Counter(keys)
     best = max(count, key=lambda k: (count[k], -keys.index(k)))
-    return heads[keys.index(best)]
+    ids = sorted({aid for (aid, _h), k in zip(heads, keys, strict=True) if k == best})
+    when = [p for p in (published.get(aid) for aid in ids) if p]
+    return _Role(heads[keys.index(best)][1], ids, max(when, key=dates.latest) if when else None)
 
 
 @dataclass(frozen=True)
@@ -142,6 +151,8 @@ def join_entities(summaries: Iterable[ArticleSummary], aliases: Aliases = NO_ALI
     articles, meet) and their types agree ("other" agrees with any one type). The alias file joins
     what it lists as one entity, under its name, and keeps apart what it says never to join.
     People first, then organisations, places and other things; within each, the most cited first."""
+    summaries = list(summaries)
+    published = {s.id: s.published for s in summaries}
     mentions = _mentions(summaries)
     joins = _Joins(mentions, aliases)
     alias_of = [aliases.entity_of(m.keys) for m in mentions]
@@ -171,6 +182,7 @@ def join_entities(summaries: Iterable[ArticleSummary], aliases: Aliases = NO_ALI
             for n in (m.entity.name_en, *m.spellings):
                 variant_articles[n].add(m.article_id)
         spelled = list(variant_articles)
+        role = _role([(m.article_id, m.entity.role_en) for m in group], published)
         stems = nisba_stems(spelled)
         for n in [n for n in spelled if adjective_of_stems(n, stems)]:
             del variant_articles[n]
@@ -178,7 +190,9 @@ def join_entities(summaries: Iterable[ArticleSummary], aliases: Aliases = NO_ALI
             name_en=aliases.names[min(named)] if named else _canonical_name([m.entity.name_en for m in group]),
             variants=[Variant(name=n, article_ids=sorted(ids)) for n, ids in sorted(variant_articles.items())],
             type=kind,
-            role_en=_role([m.entity.role_en for m in group]),
+            role_en=role.text,
+            role_article_ids=role.article_ids,
+            role_as_of=role.as_of,
             article_ids=sorted({m.article_id for m in group}),
         ))
     out.sort(key=lambda e: (TYPE_ORDER.index(e.type), -len(e.article_ids), e.name_en.casefold()))

@@ -47,6 +47,7 @@ from briefer.models import (
 from briefer.tokens import estimate_json_tokens, estimate_tokens
 
 from .aliases import NO_ALIASES, Aliases
+from .checked import check_draft, every_support, support_stats
 from .continuity import Earlier, Matcher, already_reported, continuity, merge_advice, seeded
 from .facts import (
     DEFAULT_STALE_DAYS,
@@ -77,11 +78,14 @@ def article_digest(s: ArticleSummary) -> dict[str, object]:
         "published": s.published,
         "date_basis": s.date_basis,
         "summary_en": s.summary_en,
-        "key_points": [k.text_en for k in s.key_points],
-        "claims": [{"speaker": c.speaker_en, "claim": c.claim_en} for c in s.claims],
+        # Each statement keyed by its number in the article ("k5"); the merge cites it as "<article id>#k5"
+        # (sentences.atom_id), and brief/sentences.py checks the words against it.
+        "key_points": {f"k{n}": k.text_en for n, k in enumerate(s.key_points, start=1)},
+        "claims": {f"c{n}": {"speaker": c.speaker_en, "claim": c.claim_en} for n, c in enumerate(s.claims, start=1)},
         # Who says so travels with the event, so that stories and perspectives stay attributed.
-        "events": [{"date": e.date, "event": e.description_en}
-                   | ({"according_to": e.attributed_to} if e.attributed_to else {}) for e in s.events],
+        "events": {f"e{n}": {"date": e.date, "event": e.description_en}
+                   | ({"according_to": e.attributed_to} if e.attributed_to else {})
+                   for n, e in enumerate(s.events, start=1)},
         "topics": s.topics,
     }
 
@@ -412,7 +416,7 @@ def with_timelines(stories: list[StoryDraft], summaries: list[ArticleSummary]) -
     """Each story's timeline built by briefer from its articles' events, as the brief's timeline is:
     dates a model retells are not checked, so the model does not write them."""
     by_id = {s.id: s for s in summaries}
-    return [Story(**st.model_dump(exclude={"since"}),  # the since line goes to the brief's continuity
+    return [Story(**st.model_dump(exclude={"since", "summary_atoms"}),  # the since line goes to the continuity
                   timeline=build_timeline(by_id[i] for i in sorted(set(st.article_ids))))
             for st in stories]
 
@@ -465,6 +469,10 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
             lines += [None] * len(untold)
             merge_warnings.append(f"{len(untold)} story group(s) no kept story covers: shown as grouped by "
                                   "briefer, summarised by their newest article")
+    if draft:
+        summary_lines, stories, disagreements = check_draft(draft, stories, summaries, entities)
+    else:
+        summary_lines, disagreements = [], []
     told = None
     if p.matcher is not None:
         # The model's since lines are kept only where briefer's own label says developing.
@@ -487,11 +495,11 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
         newest_age_days=age_days(inputs.date, published[-1]) if published else None,
         stale_after_days=inputs.stale_after_days,
         continuity=told,
-        executive_summary=draft.executive_summary if draft else [],
+        executive_summary=summary_lines,
         stories=stories,
         entities=needed_entities(entities, stories),
         timeline=build_timeline(summaries),
-        disagreements=draft.disagreements if draft else [],
+        disagreements=disagreements,
         stale_articles=stale,
         articles=[
             ArticleRef(id=s.id, headline_en=s.headline_en, headline_original=s.headline_original,
@@ -509,6 +517,7 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
             quotes=quotes,
             quotes_verified=verified,
             grounding_rate=round(verified / quotes, 4) if quotes else None,
+            **support_stats(every_support(everything, summary_lines, stories, disagreements)),  # type: ignore[arg-type]
             chars_raw=sum(s.cleaning.raw_chars for s in everything),
             chars_removed=sum(s.cleaning.removed_chars for s in everything),
             tokens_raw_est=inputs.tokens_raw_est,

@@ -8,7 +8,10 @@ Only verified events are on it (their quote was found in the article), with the 
 checked (extract/datecheck.py). The same event reported by several articles becomes one entry
 citing all of them: two events from different articles are the same when their dates are
 compatible (equal, or one contains the other) and their descriptions share most of their content
-words (see `similar`). The entry keeps the most precise date and that event's words.
+words (see `similar`). The entry keeps the words of the report with the most precise date, but claims
+no more than each report gives: its date is the one every report supports (the least precise), and
+when the reports differ, each is listed with its own date ("27 September 2024 [1]; September 2024
+[2]"), so an article that gives only the month is never cited for a day.
 Deterministic: no model is involved.
 """
 
@@ -21,7 +24,7 @@ from dataclasses import dataclass, field
 
 from briefer.extract import dates
 from briefer.extract.textnorm import match_key
-from briefer.models import ArticleSummary, GroundedEvent, TimelineEntry
+from briefer.models import ArticleSummary, GroundedEvent, TimelineEntry, TimelineReport
 
 # Words that say nothing about which event it is.
 _STOPWORDS = frozenset(
@@ -110,9 +113,14 @@ def build_timeline(summaries: Iterable[ArticleSummary]) -> list[TimelineEntry]:
         assert event.date is not None
         reports = [e for _a, e, _w in entry.reports]
         sources = list(dict.fromkeys(e.attributed_to for e in reports if e.attributed_to))
+        common = min(reports, key=lambda e: dates.precision(e.date or ""))  # the date every report supports
+        assert common.date is not None
+        own = sorted({(aid, e.date or "") for aid, e, _w in entry.reports})
         out.append(TimelineEntry(
-            date=event.date, event=event.description_en, article_ids=sorted({aid for aid, _e, _w in entry.reports}),
-            date_basis=event.date_basis, date_note=event.date_note,
+            date=common.date, event=event.description_en, article_ids=sorted({aid for aid, _e, _w in entry.reports}),
+            reports=[TimelineReport(article_id=aid, date=d) for aid, d in own] if len({d for _a, d in own}) > 1
+            else [],
+            date_basis=common.date_basis, date_note=common.date_note,
             # Said in an outlet's own voice by any report: not only someone's word.
             attributed_to="; ".join(sources) if all(e.attributed_to for e in reports) else None,
             single_anonymous_source=all(e.single_anonymous_source for e in reports),

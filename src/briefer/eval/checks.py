@@ -7,6 +7,8 @@ Every table of an array may carry `label = "..."` to name it in the report.
 
 Article file (`<article-id>.toml`)                Brief file (`brief.toml`)
     language, outlet (regex, or false: none)      min_grounding (stats.grounding_rate)
+                                                  min_statement_support (stats.support_rate),
+                                                    max_unsupported (statements found unsupported)
     published (date or list; a more precise       stale / fresh (ids listed / not listed as stale)
       date inside it also passes), date_basis     min_stories, max_stories
     min_translation_coverage, min_grounding       min_summary_lines, max_summary_lines
@@ -18,6 +20,7 @@ Article file (`<article-id>.toml`)                Brief file (`brief.toml`)
     [[point]] about, in, speaker                  [[disagreement]] topic, min_positions, articles
     [[claim]] speaker, says                       [[point]] / [[number]] / [[event]] (timeline)
     [[event]] date, about                         [[custom]] python = "checks:function"
+                                                  [[event]] not_articles: ids never cited for that date
     [[custom]] python = "checks:function"        already_reported (ids), no_new_reporting (regexes,
                                                     one per earlier story listed)
 
@@ -258,16 +261,34 @@ def _number(spec: Spec, table: dict[str, Any]) -> Check:
     return Check("number", _named(spec, label), test)
 
 
+def _timeline_rows(brief: Brief) -> list[tuple[str, str, list[str]]]:
+    """(date, event, articles cited for that date): an entry whose reports give different dates is one row per
+    date, each with the articles that give it."""
+    rows = []
+    for t in brief.timeline:
+        if not t.reports:
+            rows.append((t.date, t.event, t.article_ids))
+            continue
+        for date in dict.fromkeys(r.date for r in t.reports):
+            rows.append((date, t.event, [r.article_id for r in t.reports if r.date == date]))
+    return rows
+
+
 def _event(spec: Spec, brief: bool, known: Sequence[str]) -> Check:
     dates = spec.dates("date", required=True)
     about = spec.patterns("about")
     ids = spec.ids("articles", known) if brief else []
+    never = spec.ids("not_articles", known) if brief else []
     label = f"event {'|'.join(dates)}" + (f" {_rx(about)}" if about else "")
+    label += f" not cited to {', '.join(spec.texts('not_articles'))}" if never else ""
 
     def test(obj: Any) -> Found:
-        events = ([(t.date, t.event, t.article_ids) for t in obj.timeline] if brief
-                  else [(e.date, e.description_en, []) for e in obj.events])
+        events = (_timeline_rows(obj) if brief else [(e.date, e.description_en, []) for e in obj.events])
         on_date = [(d, text, cited) for d, text, cited in events if any(date_within(x, d) for x in dates)]
+        wrong = [(d, text, cited) for d, text, cited in on_date if _all(about, text) and set(never) & set(cited)]
+        if wrong:
+            d, text, cited = wrong[0]
+            return False, f"{d}: {show(text)} cites {', '.join(sorted(set(never) & set(cited)))}"
         for d, text, cited in on_date:
             if _all(about, text) and set(ids) <= set(cited):
                 return True, f"{d}: {show(text)}"
@@ -430,6 +451,12 @@ def brief_checks(data: dict[str, Any], file: str, known: Sequence[str],
     if fresh := spec.ids("fresh", known):
         out.append(Check("stale", f"not stale: {', '.join(spec.texts('fresh'))}", lambda b: (
             not set(fresh) & {s.article_id for s in b.stale_articles}, _stale_found(b))))
+    if (least := spec.number("min_statement_support", high=1.0)) is not None:
+        out.append(Check("support", f"statements checked and supported >= {least:g}", lambda b: (
+            b.stats.support_rate is not None and b.stats.support_rate >= least, _support_found(b))))
+    if (most := spec.number("max_unsupported")) is not None:
+        out.append(Check("support", f"statements found unsupported <= {most:g}", lambda b: (
+            b.stats.statements_unsupported <= most, _support_found(b))))
     low, high = spec.number("min_stories"), spec.number("max_stories")
     if low is not None or high is not None:
         out.append(Check("stories", f"stories {_range(low, high)}", lambda b: (
@@ -460,6 +487,17 @@ def brief_checks(data: dict[str, Any], file: str, known: Sequence[str],
     })
     spec.finish()
     return out
+
+
+def _support_found(b: Brief) -> str:
+    st = b.stats
+    if not st.statements:
+        return "no statement checked"
+    first = next((f"{line.text[:80]}: {'; '.join(line.support.problems)}" for line in b.executive_summary
+                  if line.support and line.support.verdict == "unsupported"), None)
+    shown = f"{st.statements_supported} of {st.statements} supported, {st.statements_unsupported} unsupported, " \
+            f"{st.statements_unchecked} unchecked"
+    return show(f"{shown}; e.g. {first}" if first else shown)
 
 
 def _range(low: float | None, high: float | None) -> str:

@@ -94,6 +94,7 @@ def eval_command(
         raise _fail("interrupted", 130) from None
     except BrieferError as exc:
         raise _fail(str(exc), exc.exit_code) from None
+    from briefer.files import atomic_write
     from briefer.redact import redact
 
     typer.echo(redact(format_report(result)))
@@ -101,12 +102,10 @@ def eval_command(
         for warning in run.warnings:
             _say(f"briefer: warning: {warning}")
     try:
-        if report is not None:
-            report.parent.mkdir(parents=True, exist_ok=True)
-            report.write_text(redact(to_json(result)), encoding="utf-8")
+        if report is not None:  # through the one writer: atomic, redacted
+            atomic_write(report, to_json(result))
         if junit is not None:
-            junit.parent.mkdir(parents=True, exist_ok=True)
-            junit.write_text(redact(to_junit(result.runs[-1])), encoding="utf-8")
+            atomic_write(junit, to_junit(result.runs[-1]))
     except OSError as exc:
         raise _fail(f"cannot write the report: {exc}", 1) from None
     raise typer.Exit(result.exit_code)

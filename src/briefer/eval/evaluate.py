@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from briefer.errors import NothingProduced, UsageError
+from briefer.files import ReadBackError, loads_toml
 from briefer.ingest.folder import article_id as id_of
 from briefer.ingest.folder import read_folder
 from briefer.model.llm import EndpointConfig
@@ -97,6 +98,12 @@ class RunOutcome:
     prompt_dir: str
     cases: list[CaseResult]
     warnings: list[str] = field(default_factory=list)
+    # Statements briefer checked against their evidence, per prompt that wrote them: (supported, checked).
+    support: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def support_rate(self, prompt: str) -> float | None:
+        supported, total = self.support.get(prompt, (0, 0))
+        return supported / total if total else None
 
     def totals(self) -> dict[str, int]:
         counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
@@ -170,7 +177,9 @@ def load_cases(fixtures: Path) -> list[Case]:
     cases = []
     for path in files:
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            data = loads_toml(path.read_text(encoding="utf-8"), str(path))
+        except ReadBackError as exc:
+            raise ExpectationError(str(exc)) from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ExpectationError(f"{path}: not valid TOML: {exc}") from None
         if path.stem in briefs:
@@ -253,6 +262,7 @@ async def run_cases(cfg: EvalConfig, cases: list[Case], prompt_dir: Path | None,
     with tempfile.TemporaryDirectory(prefix="briefer-eval-") as tmp:
         out = (cfg.out / label if label else cfg.out) if cfg.out else Path(tmp) / "out"
         outcomes: dict[str, CaseResult] = {}
+        support: dict[str, tuple[int, int]] = {}
         runs: list[str | None] = [*days] or [None]
         for day in runs:
             if cfg.offline:
@@ -270,10 +280,40 @@ async def run_cases(cfg: EvalConfig, cases: list[Case], prompt_dir: Path | None,
                 outcomes |= {c.name: r for c, r in zip(todays, _nothing_produced(todays, exc), strict=True)}
             else:
                 outcomes |= {c.name: _case_result(c, result) for c in todays}
+                for prompt, (ok, n) in statement_support(result).items():
+                    was = support.get(prompt, (0, 0))
+                    support[prompt] = (was[0] + ok, was[1] + n)
         results = [outcomes[c.name] for c in cases]
     if cfg.out is None:  # the folder is gone: say how to keep it rather than point into it
         results = [_unpoint(c, tmp) for c in results]
-    return RunOutcome(label, str(prompt_dir) if prompt_dir else "shipped prompts", results, collect.warnings)
+    return RunOutcome(label, str(prompt_dir) if prompt_dir else "shipped prompts", results, collect.warnings, support)
+
+
+def statement_support(result: RunResult) -> dict[str, tuple[int, int]]:
+    """(supported, checked) statements per prompt: the extract prompt's (key points, claims, events) and the
+    merge prompt's (summary lines, story sentences, perspectives, positions). A prompt change wins or loses here."""
+    def tally(supports: list[Any]) -> tuple[int, int]:
+        return sum(1 for x in supports if x is not None and x.verdict == "supported"), len(supports)
+
+    brief = result.brief
+    extract = [x.support for s in result.summaries for x in s.key_points]
+    extract += [x.support for s in result.summaries for x in s.claims]
+    extract += [x.support for s in result.summaries for x in s.events]
+    merge = [line.support for line in brief.executive_summary]
+    merge += [x.support for st in brief.stories for x in st.sentences]
+    merge += [v.support for st in brief.stories for v in st.perspectives]
+    merge += [p.support for d in brief.disagreements for p in d.positions]
+    return {"extract": tally(extract), "merge": tally(merge)}
+
+
+def support_line(run: RunOutcome) -> str:
+    """The statement-support rate of each prompt, as `briefer eval` reports it."""
+    parts = []
+    for prompt, (ok, n) in sorted(run.support.items()):
+        rate = f"{ok / n:.1%}" if n else "none checked"
+        parts.append(f"{prompt} {ok} of {n} ({rate})")
+    name = f"{run.label}: " if run.label else ""
+    return f"statements supported: {name}" + ("; ".join(parts) or "none checked")
 
 
 def _unpoint(case: CaseResult, tmp: str) -> CaseResult:
@@ -390,7 +430,7 @@ def format_run(run: RunOutcome) -> str:
     """The table of one run (case, check, status, what was found), its problems and its totals."""
     rows = [(c.case, r.check, r.status, r.found) for c in run.cases for r in c.results]
     lines = _table(("CASE", "CHECK", "STATUS", "FOUND"), rows, (24, 64, 6, 110))
-    return "\n".join([*lines, *_problems(run), _totals_line(run)])
+    return "\n".join([*lines, *_problems(run), _totals_line(run), support_line(run)])
 
 
 def format_changes(report: EvalReport) -> str:
@@ -403,7 +443,8 @@ def format_changes(report: EvalReport) -> str:
               for k in (("PASS", "FAIL"), ("FAIL", "PASS"))}
     found = sum(1 for c in changes if c.before.status == c.after.status)
     other = len(changes) - found - sum(counts.values())
-    lines = [f"compare: A = {a.prompt_dir}, B = {b.prompt_dir}", _totals_line(a), _totals_line(b)]
+    lines = [f"compare: A = {a.prompt_dir}, B = {b.prompt_dir}", _totals_line(a), _totals_line(b), support_line(a),
+             support_line(b)]
     lines += _table(("CASE", "CHECK", "A → B", "FOUND (A ⇒ B)"), rows, (24, 64, 15, 170)) if rows else []
     lines += [*_problems(b)]
     total = sum(len(c.results) for c in b.cases)
@@ -426,6 +467,8 @@ def to_json(report: EvalReport) -> str:
     def run_data(run: RunOutcome) -> dict[str, Any]:
         return {"label": run.label, "prompt_dir": run.prompt_dir, "exit_code": run.exit_code, "totals": run.totals(),
                 "warnings": run.warnings,
+                "statement_support": {k: {"supported": ok, "checked": n, "rate": round(ok / n, 4) if n else None}
+                                      for k, (ok, n) in sorted(run.support.items())},
                 "cases": [{"case": c.case, "status": _case_status(c), "problem": c.problem, "rerecord": c.rerecord,
                            "checks": [dataclasses.asdict(r) for r in c.results]} for c in run.cases]}
 

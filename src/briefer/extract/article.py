@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from briefer.errors import ArticleFailed, MissingRecording
 from briefer.ingest.folder import Article
 from briefer.model.answers import Call, Gateway
+from briefer.model.costs import part_input_budget
 from briefer.model.prompts import Prompts, boundary_for
 from briefer.models import (
     TRANSLATION_INCOMPLETE,
@@ -48,6 +49,7 @@ from .chunking import assemble, reduce_payload, split_paragraphs
 from .datecheck import check_event_date, check_published
 from .grounding import Located, Source
 from .names import NameFinder
+from .support import Evidence, Named, check
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -203,6 +205,7 @@ def ground(article: Article, extraction: ArticleExtraction, source: Source | Non
         events.append(GroundedEvent(**ev.model_dump(exclude={"date", "date_basis"}), date=when.date,
                                     date_basis=when.basis, verified=at is not None, span=_span(at),
                                     date_as_given=when.as_given, date_note=when.note))
+    key_points, claims, events = _supported(article, extraction, published.date, key_points, claims, events)
     checked = [(k.evidence_quote, k.verified) for k in key_points] + [(c.evidence_quote, c.verified) for c in claims]
     checked += [(e.evidence_quote, e.verified) for e in events]
     if extraction.date_evidence:
@@ -241,15 +244,55 @@ def ground(article: Article, extraction: ArticleExtraction, source: Source | Non
     )
 
 
+def _supported(article: Article, extraction: ArticleExtraction, published: str | None,
+               key_points: list[GroundedKeyPoint], claims: list[GroundedClaim],
+               events: list[GroundedEvent]) -> tuple[list[GroundedKeyPoint], list[GroundedClaim], list[GroundedEvent]]:
+    """Each statement with briefer's check of it against its quote (support.py)."""
+    named = [Named(e.name_en, tuple(e.names_original)) for e in extraction.entities]
+    whole = [article.title, *([article.dateline] if article.dateline else []), *article.paragraphs]
+
+    def evidence(quote: str, span: Span | None, attribution: str | None, in_text: bool,
+                 dates: tuple[str, ...] = ()) -> Evidence:
+        context: list[str] = []
+        context_en: list[str] = []
+        if span is not None and span.part == "body" and span.paragraph is not None:
+            # The quote's paragraph, and the one before it: where a subject the quote carries as a pronoun
+            # («وأضاف», "he added") is named.
+            at = range(max(0, span.paragraph - 1), span.paragraph + 1)
+            context = [article.paragraphs[i] for i in at]
+            context_en = [extraction.translation_en[i] for i in at if i < len(extraction.translation_en)]
+        elif span is not None and span.part == "headline":
+            context, context_en = [article.title], [extraction.headline_en]
+        return Evidence(quote=quote, language=extraction.language, found=span is not None, context=context,
+                        context_en=context_en, article_text=whole, entities=named, reference=published,
+                        dates=dates, attribution=attribution, attribution_in_text=in_text)
+
+    return (
+        [k.model_copy(update={"support": check(k.text_en, evidence(k.evidence_quote, k.span, k.attributed_to, True))})
+         for k in key_points],
+        [c.model_copy(update={"support": check(c.claim_en, evidence(c.evidence_quote, c.span, c.speaker_en, False))})
+         for c in claims],
+        [e.model_copy(update={"support": check(e.description_en, evidence(
+            e.evidence_quote, e.span, e.attributed_to, False, (e.date,) if e.date else ()))}) for e in events],
+    )
+
+
 def needs_parts(article: Article, max_input_tokens: int) -> bool:
-    return estimate_tokens(article.clean_text) > max_input_tokens and len(article.paragraphs) > 1
+    return estimate_tokens(article.clean_text) > _part_budget(max_input_tokens) and len(article.paragraphs) > 1
+
+
+def _part_budget(max_input_tokens: int) -> int:
+    """Article tokens per request: --max-input-tokens, and no more than a complete answer fits in (its translation
+    and quotes grow with the text: a 10,000-token article's answer is about 36,000 tokens, over any model's output
+    limit, so it is read in parts whose answers each fit)."""
+    return min(max_input_tokens, part_input_budget())
 
 
 def parts_of(article: Article, max_input_tokens: int) -> list[Part]:
     """The parts a long article is read in, split at paragraph boundaries; [] when it is read whole."""
     if not needs_parts(article, max_input_tokens):
         return []
-    ranges = split_paragraphs(article.paragraphs, max_input_tokens)
+    ranges = split_paragraphs(article.paragraphs, _part_budget(max_input_tokens))
     return [Part(n, len(ranges), start, end) for n, (start, end) in enumerate(ranges, start=1)]
 
 

@@ -32,8 +32,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from briefer.files import atomic_write, read_regular
 from briefer.ingest.folder import Article
-from briefer.model.cache import ResponseCache, atomic_write, canonical_json, read_regular, sha256_text
+from briefer.model.cache import MAX_ENTRY, ResponseCache, canonical_json, sha256_text
 from briefer.model.tape import Answered, Tape
 from briefer.models import ArticleSummary
 
@@ -91,7 +92,7 @@ class StoredSummaries:
         """The stored summary (and its text) and the answers it came from, if it still derives from them."""
         key = self.key(article)
         try:
-            head, _, rest = read_regular(self._path(key)).decode("utf-8").partition("\n")
+            head, _, rest = read_regular(self._path(key), MAX_ENTRY).decode("utf-8").partition("\n")
             record = json.loads(head + "null}")
             text = rest.removesuffix("}\n")
             if record.get("key") != key:
@@ -99,10 +100,10 @@ class StoredSummaries:
             answered = [Answered(a["key"], a["sha256"], a["prompt"], None if a["usage"] is None else tuple(a["usage"]))
                         for a in record["answered"]]
             for a in answered:
-                if hashlib.sha256(read_regular(self.cache.path(a.key))).hexdigest() != a.sha256:
+                if hashlib.sha256(read_regular(self.cache.path(a.key), MAX_ENTRY)).hexdigest() != a.sha256:
                     return None
             summary = ArticleSummary.model_validate_json(text)
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):  # pydantic's ValidationError is a ValueError
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):  # pydantic: ValueError
             return None
         return (summary, text, answered) if summary.id == article.id else None
 

@@ -31,6 +31,7 @@ def strip_marks(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@functools.lru_cache(maxsize=1 << 12)  # a text repeats its few hundred distinct characters
 def fold_char(ch: str) -> str:
     """Fold a single character (may return '' for characters that do not count)."""
     return strip_marks(ch).translate(_ARABIC_FOLD).casefold()

@@ -105,13 +105,19 @@ def clean(text: str, title: str | None = None) -> Cleaned:
     return Cleaned(title=title, paragraphs=tuple(kept), dateline=dateline, removed=tuple(removed))
 
 
-def truncate(text: str, max_chars: int) -> str:
-    """At most `max_chars` characters of `text`, cut after the last whole paragraph (line) that fits."""
+def truncate(text: str, max_chars: int, headline: bool = False) -> str:
+    """At most `max_chars` characters of `text`, cut after the last whole paragraph (line) that fits. With
+    `headline` (the first line is the headline), a cut that would keep the headline alone cuts inside the
+    overlong paragraph after it instead: an article is never cut down to its headline."""
     if len(text) <= max_chars:
         return text
     cut = text.rfind("\n", 0, max_chars + 1)
-    if cut <= 0:  # one paragraph longer than max_chars: cut after a sentence, else between words
+    if cut <= 0 or (headline and "\n" not in text[:cut].strip()):
+        # One paragraph longer than what is left: cut inside it, after a sentence, else between words.
         head = text[:max_chars + 1]
-        ends = [m.end() for m in re.finditer(r"[.!?؟…。！？۔]['\"”’»)\]」』）]*(?=\s)", head)]
-        cut = ends[-1] if ends else max(head.rfind(" "), 0) or max_chars
+        start = max(cut, 0)
+        ends = [m.end() for m in re.finditer(r"[.!?؟…。！？۔]['\"”’»)\]」』）]*(?=\s)", head) if m.end() > start]
+        cut = ends[-1] if ends else max(head.rfind(" "), start) or max_chars
+        if cut <= start:
+            cut = max_chars
     return text[:cut].rstrip()

@@ -48,6 +48,7 @@ FEED_SUFFIXES = (".json", ".jsonl")
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + FEED_SUFFIXES
 DEFAULT_MAX_CHARS = 200_000  # characters of article text kept per article
 MAX_TITLE_CHARS = 2_000  # a headline longer than this is cut (and noted)
+OPENING_TITLE_CHARS = 200  # the headline of a text without one: its opening words
 MAX_DATELINE_CHARS = 200  # a "date" longer than this is no date: ignored (and noted)
 MAX_HTML_BYTES = 10 * 2**20  # an HTML page is parsed whole
 MAX_JSON_BYTES = 16 * 2**20  # a .json feed is parsed whole (.jsonl is streamed)
@@ -236,7 +237,13 @@ class _Reader:
             article = self.from_doc(doc, rel, sha, text, decoded.encoding, article_id(rel), cut=False)
             self.add(replace(article, truncated=truncated), rel)
             return
-        c = clean(text)
+        first = text.lstrip().split("\n", 1)[0].strip()
+        if len(first) > MAX_TITLE_CHARS or (truncated and "\n" not in text.strip()):
+            # One long line (cut, or longer than any headline) is the article's text, not a headline without
+            # a body: it stays the body, and the headline is its beginning.
+            c = clean(text, title=truncate(first, OPENING_TITLE_CHARS))
+        else:
+            c = clean(text)
         title, dateline = self.bounded(c.title, c.dateline, rel)
         self.add(Article(id=article_id(rel), source_path=rel, content_sha256=sha, raw_text=text, title=title,
                          paragraphs=c.paragraphs, dateline=dateline, removed=c.removed,
@@ -293,7 +300,7 @@ class _Reader:
 
     def from_doc(self, doc: Doc, rel: str, sha: str, raw: str, encoding: str, wanted_id: str,
                  record: int | None = None, where: str | None = None, cut: bool = True) -> Article:
-        text, truncated = self.cut(doc.text, where or rel) if cut else (doc.text, False)
+        text, truncated = self.cut(doc.text, where or rel, headline=doc.title is None) if cut else (doc.text, False)
         c = clean(text, title=doc.title)
         title, dateline = self.bounded(c.title, doc.date or c.dateline, where or rel)
         return Article(id=wanted_id, source_path=rel, content_sha256=sha, raw_text=raw, title=title,
@@ -322,18 +329,22 @@ class _Reader:
         self.by_bytes[sha] = rel
         return head, sha, size
 
-    def cut(self, text: str, where: str, whole_file: str | None = None) -> tuple[str, bool]:
+    def cut(self, text: str, where: str, whole_file: str | None = None, headline: bool = True
+            ) -> tuple[str, bool]:
         """`text` cut to max_chars at a paragraph break, and whether it was cut (then noted).
 
         `whole_file` describes the file when only its beginning was read: then the text is cut anyway,
         since its last line may be a paragraph cut short.
         """
-        kept = truncate(text, self.max_chars if whole_file is None else min(self.max_chars, len(text) - 1))
+        kept = truncate(text, self.max_chars if whole_file is None else min(self.max_chars, len(text) - 1),
+                        headline=headline)
         if len(kept) == len(text) and whole_file is None:
             return text, False
         of = whole_file or f"{len(text):,} characters"
-        self.folder.notes.append((where, f"truncated: kept the first {len(kept):,} characters (up to a paragraph "
-                                         f"break) of {of}; max_chars is {self.max_chars:,}"))
+        at = "up to a paragraph break" if text[len(kept):len(kept) + 1] in ("\n", "") or text[
+            len(kept):].lstrip(" \t").startswith("\n") else "an overlong paragraph cut inside"
+        self.folder.notes.append((where, f"truncated: kept the first {len(kept):,} characters ({at}) of {of}; "
+                                         f"max_chars is {self.max_chars:,}"))
         return kept, True
 
     def bounded(self, title: str, dateline: str | None, where: str) -> tuple[str, str | None]:

@@ -23,6 +23,7 @@ import asyncio
 import datetime as dt
 import functools
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +47,7 @@ from .cache import (
     canonical_json,
     sha256_text,
 )
-from .costs import Budget, Price, completion_estimate
+from .costs import Budget, Calibration, Price, completion_estimate
 from .tape import Answered, Tape, current_tape
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ class Tokens:
 
     prompt: int = 0
     completion: int = 0
+    cached: int = 0  # of prompt, read from the server's prompt cache (usage.prompt_tokens_details.cached_tokens)
 
 
 @dataclass
@@ -167,7 +169,7 @@ class _CallMeter:
     def reserve(self, prompt_tokens: int) -> float:
         return self.budget.reserve(prompt_tokens, self.completion_tokens)
 
-    def settle(self, reserved: float, usage: tuple[int, int] | None) -> None:
+    def settle(self, reserved: float, usage: tuple[int, ...] | None) -> None:
         self.budget.settle(reserved, usage)
 
 
@@ -198,6 +200,7 @@ class Gateway:
     _slots: asyncio.Semaphore | None = None
     _budget: Budget | None = None
     deferred: dict[str, Call] = field(default_factory=dict)  # cache key -> request left for a batch (Policy.defer)
+    calibration: Calibration = field(default_factory=Calibration)  # completion estimates, from billed answers
 
     def __post_init__(self) -> None:
         if self.policy.max_cost is not None and self.policy.price is not None:
@@ -245,12 +248,14 @@ class Gateway:
 
     def _count(self, usage: Usage | None, call: Call, spent: bool = False) -> None:
         if usage is not None:
-            self._tally(call.prompt, usage.prompt_tokens, usage.completion_tokens, spent)
+            self._tally(call.prompt, usage.prompt_tokens, usage.completion_tokens, spent, usage.cached_tokens)
 
-    def _tally(self, prompt: str, prompt_tokens: int, completion_tokens: int, spent: bool = False) -> None:
+    def _tally(self, prompt: str, prompt_tokens: int, completion_tokens: int, spent: bool = False,
+               cached_tokens: int = 0) -> None:
         tally = (self.counters.spent if spent else self.counters.replayed).setdefault(prompt, Tokens())
         tally.prompt += prompt_tokens
         tally.completion += completion_tokens
+        tally.cached += cached_tokens
 
     def count_reused(self, answered: list[Answered]) -> None:
         """Count a reused summary's answers as the cache hits they are (extract/reuse.py): as a rerun that asked
@@ -260,11 +265,20 @@ class Gateway:
             if a.usage is not None:
                 self._tally(a.prompt, *a.usage)
 
+    def completion_estimate(self, call: Call) -> int:
+        """The call's estimated completion tokens: the answer model, calibrated on the billed answers seen so far
+        (the dry run, --max-cost reservations and batch estimates all ask here)."""
+        return self.calibration.estimate(call.prompt, estimate_tokens(call.input_text))
+
+    def _observe(self, call: Call, usage: Usage | None) -> None:
+        if usage is not None:
+            self.calibration.observe(call.prompt, estimate_tokens(call.input_text), usage.completion_tokens)
+
     def _meter(self, call: Call) -> _CallMeter | None:
         """What holds this call's requests against --max-cost while they are in flight."""
         if self._budget is None:
             return None
-        completion = self.endpoint.max_tokens or completion_estimate(call.stage, estimate_tokens(call.input_text))
+        completion = self.endpoint.max_tokens or self.completion_estimate(call)
         return _CallMeter(self._budget, completion)
 
     def _stored(self, call: Call, fp: Fingerprint, key: str) -> tuple[_Stored | None, list[str]]:
@@ -314,8 +328,12 @@ class Gateway:
         return f"recorded with {made}, this run asks {asked}; replay with {options}"
 
     def has_answer(self, call: Call) -> bool:
-        """Whether this request would be answered without the model (cache or a matching recording)."""
-        return self._stored(call, self.fingerprint(call), self.cache_key(call))[0] is not None
+        """Whether this request would be answered without the model (cache or a matching recording); a billed
+        answer found calibrates the completion estimates (a dry run's, a batch's)."""
+        stored = self._stored(call, self.fingerprint(call), self.cache_key(call))[0]
+        if stored is not None and stored.answer is not None and stored.kept is None:
+            self._observe(call, stored.usage)
+        return stored is not None
 
     async def ask(self, call: Call) -> BaseModel:
         fp = self.fingerprint(call)
@@ -332,6 +350,8 @@ class Gateway:
             else:
                 self.counters.recording_hits += 1
             self._count(stored.usage, call)
+            if stored.answer is not None and stored.kept is None:
+                self._observe(call, stored.usage)
             if tape is not None and stored.from_cache and stored.answer is not None:  # a replayed failure: not
                 tape.answered.append(Answered(key, stored.sha256, call.prompt, _pair(stored.usage)))
             if stored.from_cache and self.policy.record:
@@ -374,7 +394,8 @@ class Gateway:
                                                   slot=self._in_flight())
         except RequestFailed as exc:
             self.counters.http_attempts += exc.attempts
-            usage = Usage(prompt_tokens=exc.prompt_tokens, completion_tokens=exc.completion_tokens)
+            usage = Usage(prompt_tokens=exc.prompt_tokens, completion_tokens=exc.completion_tokens,
+                          cached_tokens=exc.cached_tokens)
             self._count(usage, call, spent=True)
             exc.args = (f"{what}: {exc.args[0]}",)
             kept = self._kept(call, exc)
@@ -402,7 +423,9 @@ class Gateway:
         except EndpointFailed as exc:
             self.counters.http_attempts += exc.attempts
             raise
-        usage = Usage(prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens)
+        usage = Usage(prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens,
+                      cached_tokens=answer.cached_tokens)
+        self._observe(call, usage)
         self.counters.http_attempts += answer.http_attempts
         self.counters.model_calls += 1
         self._count(usage, call, spent=True)
@@ -458,6 +481,9 @@ class Gateway:
         """One warning line for the recordings that were stale and asked of the model instead: the reasons all of
         them share in full (another model, named whole), then how many of them had each other reason (another
         model's answers make the merge's input differ too; its hashes differ per request, so they are not shown)."""
+        floor = getattr(self._client, "usage_floor", None)
+        if floor is not None and (line := floor.line()):
+            self.warn(line)
         if not self._stale:
             return
         whats = sorted(self._stale)
@@ -513,27 +539,28 @@ _NAMED = ("model differs", "mode differs")  # stale reasons that name something 
 
 
 DEFAULT_CAP_FLOOR = 4096  # tokens: a short article's answer still has room for its entities, claims and events
+CAP_MARGIN = 1.5  # the default cap over the answer's estimate: the seed answers are within 6% of the answer model
 
 
-def default_max_tokens(stage: str, input_tokens: int) -> int:
-    """A generous completion cap from the input's size: twice an extraction's planned answer (a translation about as
-    long as the article, plus the record), a merge answer no longer than its input; never under the floor."""
-    if stage == "extract":
-        return max(DEFAULT_CAP_FLOOR, 2 * completion_estimate(stage, input_tokens))
-    return max(DEFAULT_CAP_FLOOR, input_tokens)
+def default_max_tokens(estimate: int) -> int:
+    """A completion cap that no complete answer reaches: the answer model's estimate with a margin (CAP_MARGIN),
+    never under the floor. A complete answer cut by briefer's own default is a bug (the translation is lost)."""
+    return max(DEFAULT_CAP_FLOOR, math.ceil(CAP_MARGIN * estimate))
 
 
 def completion_cap(endpoint: EndpointConfig, call: Call) -> int | None:
     """The completion cap sent when the run gives no --max-tokens: without one, llama.cpp generates until its
     context is full (tens of minutes when a small model loops). Sent to OpenAI-compatible servers only: the
-    OpenAI API stops at the model's own output limit, and refuses a cap above it.
+    OpenAI API stops at the model's own output limit, and refuses a cap above it. From the answer model as fitted
+    (not as calibrated during a run), so a request always carries the same cap. An answer cut at it anyway is
+    asked again with a larger cap (ModelClient.complete), within the server's context and the budget.
 
     Not part of the cache key (`EndpointConfig.params` keeps --max-tokens only): it is derived from the request's
     input, which is in the key, so the same request always carries the same cap, and an answer cut at it (kept in
     part, or stored as a failure) is the answer to that request; --retry-failed asks a failed one again."""
     if endpoint.max_tokens is not None or endpoint.endpoint.startswith("https://api.openai.com/"):
         return None
-    return default_max_tokens(call.stage, estimate_tokens(call.input_text))
+    return default_max_tokens(completion_estimate(call.prompt, estimate_tokens(call.input_text)))
 
 
 def _pair(usage: Usage | None) -> tuple[int, int] | None:

@@ -18,20 +18,30 @@ This module knows nothing of articles or briefs; the caller names the response m
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from briefer.redact import redact
+from briefer.files import (
+    MAX_LINE,
+    ReadBackError,
+    atomic_write,
+    atomic_write_pieces,
+    inside,
+    loads_json,
+    pretty_json,
+    read_lines,
+    read_regular,
+)
+from briefer.tokens import estimate_tokens
 
-from .cache import CacheEntry, Fingerprint, KeptAnswer, ResponseCache, Usage, atomic_write, pretty_json
+from .cache import CacheEntry, Fingerprint, KeptAnswer, ResponseCache, Usage
+from .costs import UsageFloor
 
 URL = "/v1/chat/completions"
 
@@ -68,7 +78,7 @@ class PendingStore:
         if not key or "/" in key or "\\" in key or key.startswith("."):
             return None  # a custom_id is a hex key; anything else must not become a path
         try:
-            return PendingRequest.model_validate_json(self._path(key).read_bytes())
+            return PendingRequest.model_validate_json(read_regular(self._path(key), MAX_LINE))
         except (OSError, ValueError, ValidationError):
             return None
 
@@ -86,39 +96,50 @@ def dumps_line(line: dict[str, Any]) -> str:
 
 
 def write_jsonl(path: Path, lines: Iterable[dict[str, Any]]) -> int:
-    """Write lines as they come, atomically (a crash leaves the old file or the new one). Returns how many."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write lines as they come, atomically (a crash leaves the old file or the new one), through the one
+    writer (files.py: redacted, mode as the umask says, a short temporary name). Returns how many."""
     n = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            for line in lines:
-                fh.write(redact(dumps_line(line)))
-                n += 1
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+
+    def pieces() -> Iterator[str]:
+        nonlocal n
+        for line in lines:
+            n += 1
+            yield dumps_line(line)
+
+    atomic_write_pieces(path, pieces())
     return n
 
 
-def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
-    """(line number, the line's object or None when it is not a JSON object, the raw line), streamed."""
-    with path.open(encoding="utf-8") as fh:
-        yield from _parsed_lines(fh)
+Line = tuple[int, dict[str, Any] | None, str]  # (number, the line's JSON object or None, the line or why not)
 
 
-def _parsed_lines(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
-    """Each non-blank line numbered from 1, with its JSON object (None when it is not one) and as written."""
-    for number, raw in enumerate(lines, start=1):
+def read_jsonl(path: Path) -> Iterator[Line]:
+    """(line number, the line's object or None when it is not a JSON object, the raw line or why it could not
+    be read), streamed: never the whole file, never a line over files.MAX_LINE."""
+    with path.open("rb") as fh:
+        yield from _parsed_lines(fh, str(path))
+
+
+def _parsed_lines(stream: IO[bytes], where: str) -> Iterator[Line]:
+    """Each non-blank line numbered from 1, with its JSON object (None when it is not one, nested too deeply or
+    too long to read: the third item says why then) and as written."""
+    for number, raw in read_lines(stream, where):
+        if raw is None:
+            yield number, None, f"line over {MAX_LINE:,} bytes, not read"
+            continue
         if not raw.strip():
             continue
         try:
-            value = json.loads(raw)
+            value = loads_json(raw, f"{where}: line {number}")
+        except ReadBackError as exc:
+            yield number, None, str(exc)
+            continue
         except ValueError:
             value = None
-        yield number, value if isinstance(value, dict) else None, raw
+        if isinstance(value, dict):
+            yield number, value, raw
+        else:
+            yield number, None, "not a JSON object"
 
 
 def result_completion(line: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
@@ -158,6 +179,7 @@ class ImportReport:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     followup: list[dict[str, Any]] = field(default_factory=list)  # request lines to ask again
+    usage_floor: UsageFloor = field(default_factory=UsageFloor)  # usages below the requests' size, counted as such
 
     @property
     def total(self) -> int:
@@ -176,8 +198,11 @@ def import_results(lines: Iterable[tuple[int, dict[str, Any] | None, str]], cach
     pending record, and their request line goes to `followup`."""
     report = ImportReport()
     for number, line, _raw in lines:
+        if line is not None and isinstance(line.get("response"), dict) and isinstance(
+                line["response"].get("body"), dict):
+            _floor(line["response"]["body"], pending.get(str(line.get("custom_id") or "")), report.usage_floor)
         if line is None:
-            report.rejected.append(Rejected(f"line {number}", "", "not a JSON object"))
+            report.rejected.append(Rejected(f"line {number}", "", _raw))
             continue
         custom_id = str(line.get("custom_id") or "")
         request = pending.get(custom_id)
@@ -215,6 +240,23 @@ def import_results(lines: Iterable[tuple[int, dict[str, Any] | None, str]], cach
         report.rejected.append(Rejected(custom_id, f"{request.stage} of '{request.subject}'", error or "no answer"))
         report.followup.append(request.line)
     return report
+
+
+def _floor(completion: dict[str, Any], request: PendingRequest | None, floor: UsageFloor) -> None:
+    """A batch answer's usage, never below the request's own size (as for a live answer: llm.floor_usage)."""
+    usage = completion.get("usage")
+    if request is None or not isinstance(usage, dict):
+        return
+    from .llm import request_tokens
+
+    def number(name: str) -> int:
+        value = usage.get(name)
+        return value if isinstance(value, int) else 0
+
+    output = json.dumps(completion.get("choices") or "", ensure_ascii=False)
+    p, c = floor.apply(number("prompt_tokens"), number("completion_tokens"), request_tokens(request.line.get(
+        "body") or {}), estimate_tokens(output) // 2)  # the choices' JSON: about twice the answer's own text
+    usage.update(prompt_tokens=p, completion_tokens=c, total_tokens=p + c)
 
 
 def _answer(request: PendingRequest, completion: dict[str, Any], model: type[BaseModel]
@@ -261,7 +303,7 @@ class Shard(BaseModel):
     model_config = ConfigDict(extra="forbid")
     number: int
     round: int = 1  # 1: the run's requests; 2, 3, …: follow-ups of what came back without a valid answer
-    file: str  # the shard's requests, beside the state file
+    file: str = Field(pattern=r"^requests-[0-9]{3,6}\.jsonl$")  # the shard's requests, beside the state file
     requests: int
     bytes: int
     input_file_id: str | None = None
@@ -286,20 +328,29 @@ class BatchState(BaseModel):
     estimated_usd: float = 0.0  # the batches' estimated cost so far, held against --max-cost by follow-ups
 
 
+MAX_STATE = 16 * 1024 * 1024  # a state file of thousands of shards is well under 1 MB
+
+
 class StateFile:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.path = directory / "state.json"
 
     def load(self) -> BatchState | None:
+        """The state, read back as input: capped, strictly validated (a shard's file must be one of ours)."""
         try:
-            return BatchState.model_validate_json(self.path.read_bytes())
+            return BatchState.model_validate_json(read_regular(self.path, MAX_STATE))
         except FileNotFoundError:
             return None
         except (OSError, ValueError, ValidationError) as exc:
             from briefer.errors import UsageError
 
-            raise UsageError(f"{self.path}: not a briefer batch state file ({str(exc).splitlines()[0]})") from exc
+            why = str(exc).splitlines()[0]
+            if isinstance(exc, ValidationError) and exc.errors():
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"])
+                why = f"{where}: {first['msg']}" if where else first["msg"]
+            raise UsageError(f"{self.path}: not a briefer batch state file ({why[:300]})") from exc
 
     def save(self, state: BatchState) -> None:
         atomic_write(self.path, pretty_json(state.model_dump(mode="json")))
@@ -347,7 +398,7 @@ class Provider(Protocol):
     def create(self, input_file_id: str, metadata: dict[str, str]) -> dict[str, Any]: ...
     def retrieve(self, batch_id: str) -> dict[str, Any]: ...
     def find(self, input_file_id: str) -> dict[str, Any] | None: ...
-    def content(self, file_id: str) -> bytes: ...
+    def download_to(self, file_id: str, sink: IO[bytes]) -> None: ...
     def cancel(self, batch_id: str) -> dict[str, Any]: ...
 
 
@@ -374,7 +425,7 @@ def send(state: BatchState, store: StateFile, client: Provider, say: Any) -> int
         if shard.batch_id:
             continue
         if shard.input_file_id is None:
-            data = (store.directory / shard.file).read_bytes()
+            data = read_regular(shard_path(store, shard), DEFAULT_MAX_BYTES * 2)
             shard.input_file_id = str(client.upload(shard.file, data)["id"])
             shard.status = "uploaded"
             store.save(state)
@@ -397,16 +448,31 @@ def refresh(state: BatchState, store: StateFile, client: Provider) -> None:
     store.save(state)
 
 
+def shard_path(store: StateFile, shard: Shard) -> Path:
+    """A shard's file: in the state's folder, resolved and checked (the name comes from state.json)."""
+    try:
+        return inside(store.directory, shard.file)
+    except ValueError as exc:
+        from briefer.errors import UsageError
+
+        raise UsageError(f"{store.path}: batch {shard.number}'s file {shard.file!r} is not in {store.directory}; "
+                         "not read") from exc
+
+
 def shard_lines(store: StateFile, shard: Shard) -> list[dict[str, Any]]:
-    return [line for _n, line, _raw in read_jsonl(store.directory / shard.file) if line is not None]
+    return [line for _n, line, _raw in read_jsonl(shard_path(store, shard)) if line is not None]
 
 
-def download(client: Provider, shard: Shard) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
-    """The lines of a finished batch's output file, then of its error file."""
+def download(client: Provider, shard: Shard) -> Iterator[Line]:
+    """The lines of a finished batch's output file, then of its error file: each downloaded to a temporary
+    file as it streams in, then read line by line (an output file can be gigabytes; none is held whole)."""
     for file_id in (shard.output_file_id, shard.error_file_id):
         if not file_id:
             continue
-        yield from _parsed_lines(client.content(file_id).decode("utf-8", errors="replace").splitlines())
+        with tempfile.TemporaryFile() as sink:
+            client.download_to(file_id, sink)
+            sink.seek(0)
+            yield from _parsed_lines(sink, f"file {file_id} of batch {shard.batch_id}")
 
 
 def eta(shard: Shard, now: float) -> str:

@@ -16,15 +16,17 @@ import errno
 import hashlib
 import json
 import os
-import stat
-import tempfile
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from briefer.redact import redact, redact_pieces
+# The one writer and reader (files.py), also reachable here for the modules that used them from here.
+from briefer.files import atomic_write as atomic_write
+from briefer.files import atomic_write_pieces as atomic_write_pieces
+from briefer.files import pretty_json as pretty_json
+from briefer.files import read_regular as read_regular
+from briefer.files import write_if_changed as write_if_changed
 
 FORMAT = 1
 
@@ -37,95 +39,14 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def pretty_json(value: Any) -> str:
-    """How briefer writes JSON for people: indented, UTF-8 as written, newline at the end."""
-    return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
-
-
-def atomic_write(path: Path, text: str) -> str:
-    """Write via a temporary file in the same folder and rename: readers never see half a file, and a
-    crash or kill of briefer leaves the old file or the new one. No fsync (it was a fifth of a warm run):
-    after a power cut an entry may be damaged, and a damaged cache entry is read as a miss.
-    Every file briefer writes passes through here, so secrets are redacted here (see redact.py). Returns the
-    text written."""
-    text = redact(text)
-    _write_atomically(path, (text,))
-    return text
-
-
-def atomic_write_pieces(path: Path, pieces: Iterable[str]) -> None:
-    """`atomic_write` of a text given in pieces (redacted as it goes, `redact_pieces`), never held whole: a
-    10,000-article brief.html is about 70 MB, and joining its pieces was the run's peak memory."""
-    _write_atomically(path, redact_pieces(pieces))
-
-
-def _write_atomically(path: Path, pieces: Iterable[str]) -> None:
-    # A short temporary name: `.<name>.<random>.tmp` would pass the 255-byte name limit for long names.
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
-    except FileNotFoundError:  # the folder is made only when missing: trying first saves a call for each file
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            for piece in pieces:
-                fh.write(piece)
-        os.chmod(tmp, _FILE_MODE & ~_umask())  # mkstemp makes 0600: follow the umask like any new file
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def write_if_changed(path: Path, text: str) -> bool:
-    """`atomic_write`, unless the file already holds exactly this text (a warm rerun rewrites nothing).
-    Returns whether it wrote."""
-    data = text.encode("utf-8")
-    with contextlib.suppress(OSError):
-        if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
-            return False
-    atomic_write(path, text)
-    return True
-
-
-_FILE_MODE = 0o666
-
-
-def _umask() -> int:
-    # Read once per process (setting it is the only way to read it, and not thread-safe, so not per write).
-    global _UMASK
-    if _UMASK is None:
-        _UMASK = os.umask(0o022)
-        os.umask(_UMASK)
-    return _UMASK
-
-
-_UMASK: int | None = None
-
-
-def read_regular(path: Path) -> bytes:
-    """The bytes of a regular file; OSError for anything else. A named pipe in place of a cache entry or
-    a recording is opened without blocking and refused, so it can never hang the run."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise IsADirectoryError(errno.EISDIR, "not a regular file", str(path))
-        # Read with the descriptor itself, sized by fstat: a file object around it cost three times the read
-        # (a warm rerun reads two files per article). Reading on to the end still gets a file that grew.
-        chunks = [os.read(fd, info.st_size + 1)]
-        while chunks[-1]:
-            chunks.append(os.read(fd, 1 << 16))
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
+MAX_ENTRY = 64 * 1024 * 1024  # a cache entry or a recording over this is a miss, found by its size, never read
 
 
 class Usage(BaseModel):
     model_config = ConfigDict(extra="forbid")
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0  # of prompt_tokens, read from the server's prompt cache (written only when reported)
 
 
 class Fingerprint(BaseModel):
@@ -187,6 +108,8 @@ def _dump(entry: BaseModel) -> str:
     data = entry.model_dump(mode="json")
     if data.get("kept") is None:
         data.pop("kept", None)
+    if isinstance(data.get("usage"), dict) and not data["usage"].get("cached_tokens"):
+        data["usage"].pop("cached_tokens", None)
     return pretty_json(data)
 
 
@@ -236,7 +159,7 @@ class ResponseCache:
         if self.directory is None:
             return None
         try:
-            data = read_regular(self.path(key))
+            data = read_regular(self.path(key), MAX_ENTRY)
             entry = CacheEntry.model_validate_json(data)
         except (OSError, ValueError, ValidationError):
             return None
@@ -295,7 +218,7 @@ class RecordingStore:
     def load(self, stage: str, subject: str) -> Recording | None:
         """The recording for this stage and subject, or None. A corrupt file is reported as missing."""
         try:
-            return Recording.model_validate_json(read_regular(self.path(stage, subject)))
+            return Recording.model_validate_json(read_regular(self.path(stage, subject), MAX_ENTRY))
         except (OSError, ValueError, ValidationError):
             return None
 

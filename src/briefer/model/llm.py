@@ -37,6 +37,7 @@ still invalid after the re-asks fail just that request (`ArticleFailed`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import email.utils
 import functools
@@ -62,7 +63,7 @@ from briefer.validation import validation_context
 from briefer.worker import in_worker
 
 from . import wire
-from .costs import prompt_estimate
+from .costs import UsageFloor, prompt_estimate
 from .ratelimit import RateLimiter
 from .stream import Streamed, sse_lines
 from .turns import Turns
@@ -75,6 +76,9 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 SLOW_ENDPOINT = "a slow endpoint, such as a local model on a CPU, needs a larger --timeout"
 DEFAULT_MAX_TIME = 600.0  # --max-time: one attempt in all (a 1B model on a CPU writes ~3,000 tokens in 2-8 minutes)
 REASK_TEMPERATURE = 0.3  # re-asks of a run at temperature 0 sample a little, so the answer can change
+CAP_GROWTH = 2  # an answer cut at briefer's default cap is asked again once with this many times the cap
+CONTEXT_PROMPT_MARGIN = 1.1  # the prompt's estimate may be under the server's count: room kept for the difference
+MIN_CAP = 256  # a cap fitted to a context never goes under this (else the cap stays: the context error says why)
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,7 @@ class Answer:
     prompt_tokens: int
     completion_tokens: int
     http_attempts: int
+    cached_tokens: int = 0  # of prompt_tokens, read from the server's prompt cache (as it reported)
 
 
 class Meter(Protocol):
@@ -181,8 +186,8 @@ class Meter(Protocol):
         """Hold the request's estimated cost; raise BudgetExceeded to keep it unsent."""
         ...
 
-    def settle(self, reserved: float, usage: tuple[int, int] | None) -> None:
-        """Release the hold and count the billed usage (None: billed, usage unknown)."""
+    def settle(self, reserved: float, usage: tuple[int, ...] | None) -> None:
+        """Release the hold and count the billed (prompt, completion, cached) usage (None: billed, usage unknown)."""
         ...
 
 
@@ -212,11 +217,12 @@ class RequestFailed(ArticleFailed):
 
     def __init__(self, message: str, *, attempts: int, prompt_tokens: int = 0, completion_tokens: int = 0,
                  raw_output: str | None = None, answer_problem: AnswerProblem | None = None,
-                 raw_output_tokens: int = 0) -> None:
+                 raw_output_tokens: int = 0, cached_tokens: int = 0) -> None:
         super().__init__(message)
         self.attempts = attempts
         self.prompt_tokens = prompt_tokens
         self.completion_tokens = completion_tokens
+        self.cached_tokens = cached_tokens
         self.raw_output = raw_output
         # Set when the failure is the answer itself (still invalid after the re-asks, or cut off at the token
         # limit): what the model said may then be kept in part (the response model's keep_valid).
@@ -255,6 +261,47 @@ def _usage(total: Any) -> tuple[int, int]:
     return int(getattr(total, "prompt_tokens", 0) or 0), int(getattr(total, "completion_tokens", 0) or 0)
 
 
+def _cached(total: Any) -> int:
+    """The prompt tokens the server read from its prompt cache (usage.prompt_tokens_details.cached_tokens: OpenAI,
+    vLLM), never more than the prompt; 0 when it does not say."""
+    details = getattr(total, "prompt_tokens_details", None)
+    if isinstance(details, dict):
+        value = details.get("cached_tokens")
+    else:
+        value = getattr(details, "cached_tokens", None)
+    try:
+        cached = int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+    return max(0, min(cached, _usage(total)[0]))
+
+
+_CONTEXT_SIZE = re.compile(r"(?:maximum context length is|context (?:size|length|window)(?: is| of)?|n_ctx[ =:]*)"
+                           r"\s*\(?(\d{3,7})", re.IGNORECASE)
+
+
+_PROMPT_SIZE = re.compile(r"messages resulted in (\d+) tokens", re.IGNORECASE)
+
+
+def context_size(message: str) -> int | None:
+    """The server's context in tokens, where its context-length error says it (OpenAI, vLLM: "maximum context
+    length is 8192 tokens"; llama.cpp: "the request exceeds the available context size (4096 tokens)")."""
+    found = _CONTEXT_SIZE.search(message)
+    return int(found.group(1)) if found else None
+
+
+def floor_usage(usage: Any, floor: UsageFloor, prompt_est: int, output: str | None) -> None:
+    """Set a response's usage to what is counted: never below the prompt sent nor the answer received."""
+    from briefer.tokens import estimate_tokens
+
+    p, c = _usage(usage)
+    p2, c2 = floor.apply(p, c, prompt_est, estimate_tokens(output or ""))
+    if (p2, c2) != (p, c):
+        with contextlib.suppress(Exception):  # a usage object that refuses new values keeps its own
+            usage.prompt_tokens, usage.completion_tokens = p2, c2
+            usage.total_tokens = p2 + c2
+
+
 def _chain(exc: BaseException) -> list[BaseException]:
     out: list[BaseException] = []
     cur: BaseException | None = exc
@@ -262,6 +309,15 @@ def _chain(exc: BaseException) -> list[BaseException]:
         out.append(cur)
         cur = cur.__cause__ or cur.__context__
     return out
+
+
+def redirect_line(endpoint: str, status: int, location: str) -> str:
+    """One line for a redirect briefer did not follow."""
+    from briefer.redact import safe_url
+
+    where = safe_url(location) if location else "no Location given"
+    return (f"{endpoint} answered HTTP {status}, a redirect to {where}; briefer follows no redirects for API "
+            "requests (they carry the key and the article text): fix --base-url")
 
 
 def _root_api_error(exc: BaseException) -> BaseException:
@@ -342,7 +398,9 @@ class ModelClient:
         self._send: Callable[[dict[str, Any]], Awaitable[Any]] | None = None
         self._raw: Any = None
         self._paused: tuple[float, str] | None = None  # (until, why): the server asked for a long wait
+        self._context: int | None = None  # the server's context in tokens, once a context-length error said it
         self.limiter = RateLimiter(config.rpm, config.tpm, sleep=sleep or _asyncio_sleep)
+        self.usage_floor = UsageFloor()  # usages the server reported below the request's size
         self._turns = Turns()
         self._loading: asyncio.Future[None] | None = None
 
@@ -473,8 +531,10 @@ class ModelClient:
             finally:
                 sent()  # sent, failed or cancelled: no answer waits for this request any more
             usage = getattr(response, "usage", None)
+            if usage is not None:  # never below the request's own size (the budget counts it)
+                floor_usage(usage, self.usage_floor, request_tokens(body), _raw_output(response))
             if meter is not None:
-                meter.settle(held, _usage(usage) if usage is not None else None)
+                meter.settle(held, (*_usage(usage), _cached(usage)) if usage is not None else None)
             if reservation:
                 self.limiter.settle(reservation, *_usage(usage))
             problem = wire.unusable(response, seen)
@@ -516,6 +576,12 @@ class ModelClient:
     def _fault(self, exc: BaseException, seen: wire.Seen) -> wire.ServerFault | None:
         """A failed attempt that is the server's fault (a transient one), or one no retry can fix (raised)."""
         chain = _chain(exc)
+        moved = next((e for e in chain if isinstance(e, wire.Redirected)), None)
+        if moved is not None:
+            raise EndpointFailed(redirect_line(self.config.endpoint, moved.status, moved.location),
+                                 attempts=_current_attempts()) from exc
+        if any(isinstance(e, RecursionError) for e in chain):
+            return wire.ServerFault("answered with a body nested too deeply to read (a server fault)", seen.excerpt())
         too_large = next((e for e in chain if isinstance(e, wire.ResponseTooLarge)), None)
         if too_large is not None:  # the same request would get the same answer: not retried
             raise RequestFailed(f"{self.config.endpoint}: {too_large}", attempts=_current_attempts()) from exc
@@ -633,16 +699,19 @@ class ModelClient:
         parse_model, body = wire_request(cfg, messages, response_model)
         cap = default_max_tokens if cfg.max_tokens is None else None
         if cap is not None:
+            cap = self._within_context(body, cap)
             body = with_max_tokens(body, cap)
         handlers = _handlers(cfg.mode)
         counter = _Attempts(meter=meter, slot=slot)
         token = _attempts.set(counter)
-        usage = [0, 0]
+        usage = [0, 0, 0]  # prompt, completion, cached prompt tokens of every answer so far
+        grown = False  # the default cap was raised once already (an answer cut at it, or the context's bound)
         try:
             # No library renders the messages as templates; the validators read the request's context
             # from briefer.validation.
             with validation_context(context):
-                for answer in range(cfg.max_reasks + 1):
+                answer = 0
+                while answer <= cfg.max_reasks:
                     if answer and not body.get("temperature"):
                         # A re-ask at temperature 0 gets the same answer from a small model, byte for byte.
                         body["temperature"] = REASK_TEMPERATURE
@@ -651,18 +720,24 @@ class ModelClient:
                     except RequestFailed as exc:  # classified by the retry layer; earlier answers still cost
                         exc.prompt_tokens += usage[0]
                         exc.completion_tokens += usage[1]
+                        exc.cached_tokens += usage[2]
                         raise
                     except EndpointFailed:
                         raise
                     except BudgetExceeded as exc:  # kept unsent: what the earlier answers cost still counts
                         raise RequestNotSent(str(exc), attempts=counter.count, prompt_tokens=usage[0],
-                                             completion_tokens=usage[1], raw_output=counter.last_output) from exc
+                                             completion_tokens=usage[1], raw_output=counter.last_output,
+                                             cached_tokens=usage[2]) from exc
                     except Exception as exc:
+                        if cap is not None and not grown and (smaller := self._fit_context(exc, body, cap)):
+                            grown, cap, body = True, smaller, with_max_tokens(body, smaller)
+                            continue  # the same request with a cap its context holds: not a re-ask
                         raise self._translate(exc, counter, usage, cap) from exc
                     await self._turns.turn()  # the requests whose slots are free leave first
                     prompt_tokens, completion_tokens = _usage(getattr(response, "usage", None))
                     usage[0] += prompt_tokens
                     usage[1] += completion_tokens
+                    usage[2] += _cached(getattr(response, "usage", None))
                     try:
                         parsed = handlers.response_parser(response=response, response_model=parse_model,
                                                           validation_context=None, strict=True, stream=False,
@@ -671,13 +746,51 @@ class ModelClient:
                         if answer == cfg.max_reasks:
                             raise self._translate(exc, counter, usage, cap) from exc
                         body = handlers.reask_handler(kwargs=body, response=response, exception=exc)
+                        answer += 1
                         continue
                     except Exception as exc:  # cut off at max_tokens, refused: not re-asked
+                        if cap is not None and not grown and (larger := self._larger_cap(exc, body, cap, counter)):
+                            # Cut at briefer's own default cap, not a loop: asked again with room for the rest
+                            # (once; the budget holds the request like any other).
+                            grown, cap, body = True, larger, with_max_tokens(body, larger)
+                            continue
                         raise self._translate(exc, counter, usage, cap) from exc
-                    return Answer(parsed.model_dump(mode="json"), parsed, usage[0], usage[1], counter.count)
+                    return Answer(parsed.model_dump(mode="json"), parsed, usage[0], usage[1], counter.count,
+                                  usage[2])
         finally:
             _attempts.reset(token)
         raise AssertionError("unreachable: the last answer returns or raises")
+
+    def _within_context(self, body: dict[str, Any], cap: int) -> int:
+        """The default cap, bounded by the server's context once it has said it (a context-length error)."""
+        if self._context is None:
+            return cap
+        room = self._context - math.ceil(request_tokens(body) * CONTEXT_PROMPT_MARGIN)
+        # A prompt (nearly) over the context alone: the cap is left as it is, the server says what is wrong.
+        return cap if room < MIN_CAP else min(cap, room)
+
+    def _fit_context(self, exc: Exception, body: dict[str, Any], cap: int) -> int | None:
+        """A smaller default cap the server's context holds, when it refused the request as too long for its
+        context and said how long that is; None otherwise (the request fails as it would have)."""
+        import openai
+
+        root = _root_api_error(exc)
+        if not isinstance(root, openai.BadRequestError) or (size := context_size(_api_message(root))) is None:
+            return None
+        self._context = size
+        prompt = _PROMPT_SIZE.search(_api_message(root))
+        if prompt and int(prompt.group(1)) >= size:  # the messages alone are over the context: no cap can help
+            return None
+        smaller = self._within_context(body, cap)
+        return smaller if smaller < cap else None
+
+    def _larger_cap(self, exc: Exception, body: dict[str, Any], cap: int, seen: _Attempts) -> int | None:
+        """Twice the default cap (within the server's context, where known) for an answer cut at it, unless the
+        answer was a loop (a larger cap would only buy more of it)."""
+        if type(_root_api_error(exc)).__name__ != "IncompleteOutputException" or repeated_tail(seen.last_output or ""):
+            return None
+        larger = self._within_context(body, CAP_GROWTH * cap)
+        return larger if larger > cap else None
 
     def _translate(self, exc: Exception, seen: _Attempts, usage: list[int],
                    cfg_cap: int | None = None) -> Exception:
@@ -692,7 +805,8 @@ class ModelClient:
 
         def failed(message: str, problem: AnswerProblem | None = None) -> RequestFailed:
             return RequestFailed(message, attempts=attempts, prompt_tokens=usage[0], completion_tokens=usage[1],
-                                 raw_output=raw, answer_problem=problem, raw_output_tokens=seen.last_output_tokens)
+                                 raw_output=raw, answer_problem=problem, raw_output_tokens=seen.last_output_tokens,
+                                 cached_tokens=usage[2] if len(usage) > 2 else 0)
 
         if type(root).__name__ == "IncompleteOutputException":
             if (loop := repeated_tail(raw or "")) is not None:
@@ -1136,6 +1250,11 @@ class BatchClient:
                                     "use --base-url")
             key = "not-needed"
         self.config = config
+        if http_client is None:  # the SDK's default follows redirects: a 3xx must be refused, not followed
+            import weakref
+
+            http_client = openai.DefaultHttpxClient(follow_redirects=False)
+            weakref.finalize(self, http_client.close)  # as the SDK's own client closes itself when dropped
         self._client = openai.OpenAI(api_key=key, base_url=config.base_url, timeout=config.timeout, max_retries=2,
                                      http_client=http_client)
 
@@ -1145,6 +1264,9 @@ class BatchClient:
         try:
             return fn()
         except openai.APIStatusError as exc:
+            if 300 <= exc.status_code < 400:
+                raise EndpointFailed(f"{what}: " + redirect_line(self.config.endpoint, exc.status_code,
+                                                                 exc.response.headers.get("location", ""))) from exc
             raise EndpointFailed(f"{self.config.endpoint}: {what} failed (HTTP {exc.status_code}: "
                                  f"{_api_message(exc)})") from exc
         except openai.OpenAIError as exc:
@@ -1172,9 +1294,14 @@ class BatchClient:
                 return dict(batch.model_dump(mode="json"))
         return None
 
-    def content(self, file_id: str) -> bytes:
-        response = self._call(f"downloading file {file_id}", lambda: self._client.files.content(file_id))
-        return bytes(response.content)
+    def download_to(self, file_id: str, sink: Any) -> None:
+        """The file's bytes written to `sink` as they arrive (an output file may be gigabytes)."""
+        def copy() -> None:
+            with self._client.files.with_streaming_response.content(file_id) as response:
+                for chunk in response.iter_bytes(1 << 20):
+                    sink.write(chunk)
+
+        self._call(f"downloading file {file_id}", copy)
 
     def cancel(self, batch_id: str) -> dict[str, Any]:
         batch = self._call(f"cancelling batch {batch_id}", lambda: self._client.batches.cancel(batch_id))

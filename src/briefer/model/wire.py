@@ -4,6 +4,7 @@ check that an HTTP 200 carries a usable chat completion.
 It works on the HTTP client the SDK uses (httpx, or httpx2 in newer SDKs) through its public
 `event_hooks` and byte streams, so it imports neither: llm.py stays the only door to the SDKs.
 
+- Redirects: a 3xx is refused, not followed (`Redirected`): the user should fix --base-url.
 - Size: a body larger than the cap is refused (from Content-Length when given, else while it
   streams in), so a runaway or hostile server cannot make briefer hold hundreds of MB per request.
 - Shape: an empty body, a body that is not JSON, no `choices`, or an answer with no content and
@@ -25,6 +26,15 @@ _HEAD = 300  # bytes of each body kept to quote in a failure
 
 class ResponseTooLarge(Exception):
     """The server sent more than the cap; the rest was not read."""
+
+
+class Redirected(Exception):
+    """The server answered a redirect: never followed for API requests (the request carries the key and the
+    article text, and a 301/302 would turn the POST into a GET)."""
+
+    def __init__(self, status: int, location: str) -> None:
+        super().__init__(f"HTTP {status} to {location or 'nowhere given'}")
+        self.status, self.location = status, location
 
 
 class ServerFault(Exception):
@@ -71,6 +81,9 @@ def install(http_client: Any, max_bytes: int) -> Any:
         seen = _seen.get()
         if seen is not None:
             seen.status = response.status_code
+        if 300 <= response.status_code < 400:  # raised before the HTTP client would follow it
+            await response.aclose()
+            raise Redirected(response.status_code, response.headers.get("location", ""))
         length = response.headers.get("content-length", "")
         if length.isdigit() and int(length) > max_bytes:
             await response.aclose()

@@ -22,6 +22,7 @@ from briefer.models import (
     EntityType,
     Stats,
     Story,
+    Support,
     TimelineEntry,
     Variant,
 )
@@ -124,10 +125,74 @@ def published_line(published: str | None, basis: str | None) -> str:
 
 
 def grounding_line(stats: Stats) -> str:
+    """The header's two figures: quotes found in their sources, and statements checked and supported."""
     if stats.grounding_rate is None:
-        return "Grounding: no evidence quotes"
-    return (f"Grounding: {stats.grounding_rate:.0%} of evidence quotes ({stats.quotes_verified} of {stats.quotes}) "
-            "found in their source text by briefer")
+        quotes = "Grounding: no evidence quotes"
+    else:
+        quotes = (f"Grounding: {stats.grounding_rate:.0%} of evidence quotes ({stats.quotes_verified} of "
+                  f"{stats.quotes}) found in their source text by briefer")
+    return f"{quotes} · {support_line(stats)}"
+
+
+WARNING = "⚠"
+
+
+def support_line(stats: Stats) -> str:
+    """The share of statements (the articles' and the merge's) briefer checked and found supported."""
+    if stats.support_rate is None:
+        return "Statements: none checked"
+    rate = f"{stats.support_rate:.0%}" if stats.support_rate in (0, 1) else f"{stats.support_rate:.1%}"
+    return (f"Statements: {rate} checked and supported ({stats.statements_supported} of "
+            f"{stats.statements}; {stats.statements_unsupported} unsupported {WARNING}, "
+            f"{stats.statements_unchecked} unchecked)")
+
+
+def support_note(support: Support | None) -> str | None:
+    """What the reader is told beside a statement: nothing when supported; the reasons when not."""
+    if support is None or support.verdict == "supported":
+        return None
+    if support.verdict == "unsupported":
+        return f"{WARNING} not supported: {'; '.join(support.problems)}"
+    return f"unchecked: {'; '.join(p.removeprefix('unchecked: ') for p in support.problems)}"
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A statement of the brief that is not supported (or not checked), for the lists at the end."""
+
+    where: str  # "executive summary", "key point 3", ...
+    article_ids: list[str]
+    text: str
+    support: Support
+
+
+def statements_to_list(brief: Brief, summaries: Sequence[ArticleSummary]) -> tuple[list[Statement], list[Statement]]:
+    """Every unsupported statement and every unchecked one, in the brief's order: the merge's, then the
+    articles' (claims included, which the brief does not show otherwise)."""
+    found: list[Statement] = []
+    for n, line in enumerate(brief.executive_summary, 1):
+        found.append(Statement(f"executive summary, line {n}", line.article_ids, line.text, _or(line.support)))
+    for st in brief.stories:
+        for n, x in enumerate(st.sentences, 1):
+            found.append(Statement(f"story “{st.title}”, sentence {n}", st.article_ids, x.text, _or(x.support)))
+        for n, p in enumerate(st.perspectives, 1):
+            found.append(Statement(f"story “{st.title}”, perspective {n}", p.article_ids, p.view, _or(p.support)))
+    for d in brief.disagreements:
+        for n, pos in enumerate(d.positions, 1):
+            found.append(Statement(f"disagreement “{d.topic}”, position {n}", pos.article_ids, pos.position,
+                                   _or(pos.support)))
+    for s in sorted(summaries, key=lambda s: s.id):
+        for kind, items in (("key point", [(k.text_en, k.support) for k in s.key_points]),
+                            ("claim", [(f"{c.speaker_en}: {c.claim_en}", c.support) for c in s.claims]),
+                            ("event", [(e.description_en, e.support) for e in s.events])):
+            for n, (text, support) in enumerate(items, 1):
+                found.append(Statement(f"{kind} {n}", [s.id], text, _or(support)))
+    return ([x for x in found if x.support.verdict == "unsupported"],
+            [x for x in found if x.support.verdict == "unchecked"])
+
+
+def _or(support: Support | None) -> Support:
+    return support or Support(verdict="unchecked", problems=["not checked by this version of briefer"])
 
 
 def named_outlets(brief: Brief) -> int:
@@ -237,10 +302,20 @@ def summary_unwritten(brief: Brief) -> bool:
     return any(m.part == "executive_summary" for m in brief.missing_parts)
 
 
+def role_in_time(entity: BriefEntity, brief_date: str) -> str | None:
+    """An entity's role as the reporting it comes from gives it: "Prime Minister of Iraq, in July 2021
+    reporting" when the brief is dated after that reporting, so a past role is never shown as current."""
+    if not entity.role_en:
+        return None
+    if entity.role_as_of and dates.latest(entity.role_as_of) < dates.earliest(brief_date):
+        return f"{entity.role_en}, in {dates.show(entity.role_as_of)} reporting"
+    return entity.role_en
+
+
 # ---------------------------------------------------------------- two reading depths
 
 EVIDENCE_FILE = "evidence.md"  # beside brief.md: every article's key points, claims and events with their quotes
-STORY_TIMELINE_SHOWN = 4  # a story's newest timeline entries in the brief; the rest one link away, in the evidence
+STORY_TIMELINE_SHOWN = 2  # a story's newest timeline entries in the brief; the rest one link away, in the evidence
 
 
 UNVERIFIED_ANCHOR = "quotes-not-found"
@@ -259,7 +334,7 @@ def evidence_anchor(n: int) -> str:
 
 NAMES_ANCHOR = "names"
 # Names per group of the brief's who's who (the most cited first); all of them in the evidence.
-WHO_SHOWN = {"People": 8, "Organisations": 6, "Places": 5}
+WHO_SHOWN = {"People": 5, "Organisations": 4, "Places": 3}
 
 
 def compact_group(group: EntityGroup) -> tuple[list[BriefEntity], list[BriefEntity]]:

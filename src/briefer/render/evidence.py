@@ -24,11 +24,12 @@ from .common import (
     other_spellings,
     page_differences,
     published_line,
+    role_in_time,
     source_links,
     story_anchor,
     unverified_quotes,
 )
-from .markdown import according, cite_links, in_english, iso, md, md_url, timeline_line
+from .markdown import according, cite_links, flag, in_english, iso, md, md_url, printable, timeline_line
 
 BRIEF_FILE = "brief.md"
 
@@ -52,7 +53,7 @@ def evidence_markdown(brief: Brief, summaries: list[ArticleSummary]) -> str:
         out += [f'<a id="{UNVERIFIED_ANCHOR}"></a>', "", "## Quotes not found in their sources", ""]
         out += [f"- {cite([u.article_id])} {md(u.kind)}: “{iso(u.quote)}” **{UNVERIFIED}**" for u in unverified]
         out.append("")
-    return "\n".join(out)
+    return printable("\n".join(out))
 
 
 def _article(n: int, a: ArticleRef, s: ArticleSummary | None, cite: Callable[[list[str]], str]) -> list[str]:
@@ -91,7 +92,7 @@ def _items(s: ArticleSummary) -> list[str]:
         out += ["**Key points**", ""]
         for k in s.key_points:
             out.append(f"- {md(k.text_en)}{according(k.attributed_to, k.single_anonymous_source)} — "
-                       f"“{iso(k.evidence_quote)}”{_mark(k.verified)}")
+                       f"“{iso(k.evidence_quote)}”{_mark(k.verified)}{flag(k.support)}")
             out += in_english(s, k.span)
         out.append("")
     if s.claims:
@@ -99,7 +100,7 @@ def _items(s: ArticleSummary) -> list[str]:
         for c in s.claims:
             anonymous = " (a single anonymous source)" if c.single_anonymous_source else ""
             out.append(f"- **{md(c.speaker_en)}**{anonymous}: {md(c.claim_en)} — “{iso(c.evidence_quote)}”"
-                       f"{_mark(c.verified)}")
+                       f"{_mark(c.verified)}{flag(c.support)}")
             out += in_english(s, c.span)
         out.append("")
     if s.events:
@@ -109,7 +110,7 @@ def _items(s: ArticleSummary) -> list[str]:
             how = f" *({md(e.date_note)})*" if e.date_note else ""
             out.append(f"- {when}{how} — {md(e.description_en)}"
                        f"{according(e.attributed_to, e.single_anonymous_source)} — “{iso(e.evidence_quote)}”"
-                       f"{_mark(e.verified)}")
+                       f"{_mark(e.verified)}{flag(e.support)}")
             out += in_english(s, e.span)
         out.append("")
     if s.date_evidence:
@@ -137,9 +138,10 @@ def _spellings(brief: Brief, cite: Callable[[list[str]], str]) -> list[str]:
     for group in entity_groups(brief):
         out += [f"**{group.heading}**", ""]
         for e in group.entities:
-            role = f" — {md(e.role_en)}" if e.role_en else ""
+            role = role_in_time(e, brief.date)
+            said = f" — {md(role)} {cite(e.role_article_ids or e.article_ids)}" if role else ""
             variants = ", ".join(f"{iso(v.name)} {cite(v.article_ids)}" for v in other_spellings(e))
-            line = f"- **{md(e.name_en)}**{role} {cite(e.article_ids)}"
+            line = f"- **{md(e.name_en)}** {cite(e.article_ids)}{said}"
             out.append(f"{line}; also written {variants}" if variants else line)
         out.append("")
     return out

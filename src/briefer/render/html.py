@@ -65,10 +65,13 @@ from .common import (
     other_spellings,
     page_differences,
     published_line,
+    role_in_time,
     source_links,
     stale_banner,
+    statements_to_list,
     story_parts,
     summary_unwritten,
+    support_note,
     untold_timeline,
     unverified_quotes,
     voices_line,
@@ -107,11 +110,16 @@ def bidi_balanced(text: str) -> str:
     return "".join(out)
 
 
+# Control characters but tab and newline (NUL, ESC, …): removed from every value printed.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + "".join(sorted({*_OPENERS, *_CLOSERS})) + "]")
+
+
 def _finalize(value: object) -> object:
     # Called for every {{ }} on the page (a third of a million at 2,000 articles): the search is inlined here so
-    # that the common case, a string without directional controls, costs no further call.
-    if isinstance(value, str) and not isinstance(value, Markup) and _ANY_CONTROL.search(value):
-        return bidi_balanced(value)
+    # that the common case, a string without control characters, costs no further call.
+    if isinstance(value, str) and not isinstance(value, Markup) and _UNSAFE.search(value):
+        return bidi_balanced(_CONTROLS.sub("", value))
     return value
 
 
@@ -371,6 +379,9 @@ def brief_html_pieces(brief: Brief, summaries: Sequence[ArticleSummary]) -> Iter
         rtl=RTL_LANGUAGES,
         outlets=named_outlets(brief),
         grounding=grounding_line(brief.stats),
+        support_note=support_note,
+        role_in_time=role_in_time,
+        statements=statements_to_list(brief, [by_id[a.id] for a in brief.articles if a.id in by_id]),
         age_line=age_line(brief),
         banner=stale_banner(brief),
         missing=missing_note(brief),

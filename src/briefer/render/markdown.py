@@ -12,7 +12,17 @@ from collections.abc import Callable
 
 from briefer.extract import dates
 from briefer.model.cache import pretty_json
-from briefer.models import ArticleRef, ArticleSummary, Brief, Continuation, Span, TimelineEntry
+from briefer.models import (
+    ArticleRef,
+    ArticleSummary,
+    Brief,
+    BriefEntity,
+    Continuation,
+    Span,
+    Story,
+    Support,
+    TimelineEntry,
+)
 
 from .common import (
     DATE_LEGEND,
@@ -41,12 +51,15 @@ from .common import (
     partial_parts,
     plural,
     published_line,
+    role_in_time,
     source_links,
     stale_banner,
     stale_ids,
+    statements_to_list,
     story_anchor,
     story_parts,
     summary_unwritten,
+    support_note,
     untold_timeline,
     unverified_quotes,
     voices_line,
@@ -100,7 +113,7 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
     out += _since_section(brief, cite)
     out += ["## Executive summary", ""]
     unwritten = "- (not written: the merge step did not run; see the note above)"
-    out += [f"- {md(line.text)} {cite(line.article_ids)}" for line in brief.executive_summary] or [
+    out += [f"- {md(line.text)} {cite(line.article_ids)}{flag(line.support)}" for line in brief.executive_summary] or [
         unwritten if summary_unwritten(brief) else "- (none)"]
     out.append("")
     out += _stories(brief, cite)
@@ -108,7 +121,7 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
         out += ["## Disagreements", ""]
         for d in brief.disagreements:
             out += [f"### {md(d.topic)}", ""]
-            out += [f"- {md(p.position)} {cite(p.article_ids)}{_voices(brief, p.article_ids)}"
+            out += [f"- {md(p.position)} {cite(p.article_ids)}{flag(p.support)}{_voices(brief, p.article_ids)}"
                     for p in d.positions]
             out.append("")
     untold = [timeline_line(t, cite, short=True) for t in untold_timeline(brief)]
@@ -127,8 +140,9 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
         where = "its source" if len(unverified) == 1 else "their sources"
         out += [f"**{plural(len(unverified), 'quote')} not found in {where}** {UNVERIFIED_SHORT}: listed in "
                 f"[{EVIDENCE_FILE}]({EVIDENCE_FILE}#{UNVERIFIED_ANCHOR}).", ""]
+    out += statement_lists(brief, summaries or [], cite)
     out += _sources(brief, citations)
-    return "\n".join(out)
+    return printable("\n".join(out))
 
 
 def _stories(brief: Brief, cite: Callable[[list[str]], str]) -> list[str]:
@@ -141,7 +155,7 @@ def _stories(brief: Brief, cite: Callable[[list[str]], str]) -> list[str]:
         out += [f"### {md(story.title)} {cite(story.article_ids)}{label}", ""]
         if cont and brief.continuity:
             out += _since_line(cont, brief.continuity.compared_with.date, cite)
-        out += [md(story.summary), ""]
+        out += [story_summary(story), ""]
         if story.timeline:
             shown, rest = story_parts(brief, story)
             more = (f" ({len(shown)} of {len(story.timeline)}, up to the newest report; all of them: "
@@ -151,7 +165,7 @@ def _stories(brief: Brief, cite: Callable[[list[str]], str]) -> list[str]:
             out.append("")
         if story.perspectives:
             out += ["**Perspectives**", ""]
-            out += [f"- {md(p.view)} {cite(p.article_ids)}{_voices(brief, p.article_ids)}"
+            out += [f"- {md(p.view)} {cite(p.article_ids)}{flag(p.support)}{_voices(brief, p.article_ids)}"
                     for p in story.perspectives]
             out.append("")
     return out
@@ -165,11 +179,17 @@ def _whos_who(brief: Brief, cite: Callable[[list[str]], str]) -> list[str]:
     out = ["## Who's who", ""]
     for group in entity_groups(brief):
         shown, rest = compact_group(group)
-        names = [f"{md(e.name_en)}{f' ({md(e.role_en)})' if e.role_en and group.heading == 'People' else ''} "
-                 f"{cite(e.article_ids)}" for e in shown]
+        people = group.heading == "People"
+        names = [f"{md(e.name_en)} {cite(e.article_ids)}{_role(e, brief.date, cite) if people else ''}" for e in shown]
         more = f" · and {len(rest)} more in [{EVIDENCE_FILE}]({EVIDENCE_FILE}#{NAMES_ANCHOR})" if rest else ""
         out += [f"**{group.heading}:** " + " · ".join(names) + more, ""]
     return out
+
+
+def _role(entity: BriefEntity, brief_date: str, cite: Callable[[list[str]], str]) -> str:
+    """A person's role in the who's who, in its time, citing only the articles that give it."""
+    role = role_in_time(entity, brief_date)
+    return f" ({md(role)} {cite(entity.role_article_ids or entity.article_ids)})" if role else ""
 
 
 def _sources(brief: Brief, citations: Citations) -> list[str]:
@@ -200,6 +220,22 @@ def _sources(brief: Brief, citations: Citations) -> list[str]:
     return out
 
 
+# C0 and C1 control characters but tab and newline, and DEL: `cat brief.md` must not clear the terminal.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """The Markdown as written: control characters (but tab and newline) removed, and each line's directional
+    controls balanced as brief.html balances them (a stray override never reorders the `[n]` after it)."""
+    text = _CONTROLS.sub("", text)
+    if not _BIDI.search(text):
+        return text
+    from .html import bidi_balanced
+
+    return "\n".join(bidi_balanced(line) for line in text.split("\n"))
+
+
 def md_url(url: str) -> str:
     """A link target for Markdown: the characters that would end or break `(...)` percent-encoded."""
     return url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
@@ -222,6 +258,31 @@ def _copies(a: ArticleRef) -> list[str]:
         out.append(f"   - copy: {md(c.outlet or 'outlet unknown')} ({md(c.outlet_description)}; similarity "
                    f"{c.similarity:.2f}; file `{md(c.source_path)}`){link}")
         out += [f"     - {md(difference_line(a, c, d))}" for d in c.differences]
+    return out
+
+
+def flag(support: Support | None) -> str:
+    """Beside a statement: ⚠ and why when briefer found it unsupported, "unchecked" and why; nothing when supported."""
+    note = support_note(support)
+    return f" **{md(note)}**" if note and note.startswith("⚠") else (f" *({md(note)})*" if note else "")
+
+
+def story_summary(story: Story) -> str:
+    """A story's summary, each sentence with its mark when it is not supported by what it cites."""
+    if not story.sentences:
+        return md(story.summary)
+    return " ".join(f"{md(x.text)}{flag(x.support)}" for x in story.sentences)
+
+
+def statement_lists(brief: Brief, summaries: list[ArticleSummary], cite: Callable[[list[str]], str]) -> list[str]:
+    """Every statement briefer found unsupported (⚠, with why), then every one it could not check (with why)."""
+    unsupported, unchecked = statements_to_list(brief, summaries)
+    out = _section("Statements not supported by their evidence", [
+        f"- ⚠ {cite(x.article_ids)} {md(x.where)}: {md(x.text)} — {md('; '.join(x.support.problems))}"
+        for x in unsupported])
+    # Each is marked where it stands, with its reason; the list says where to look (the whole text is there).
+    out += _section("Statements briefer could not check", [
+        f"- {md(x.where)} — {md('; '.join(x.support.problems))}" for x in unchecked])
     return out
 
 
@@ -303,4 +364,7 @@ def timeline_line(t: TimelineEntry, cite: Callable[[list[str]], str], short: boo
     word, as DATE_LEGEND says), what happened, who says so, and its sources."""
     mark = f" *({m})*" if (m := date_mark(t.date_basis, short)) else ""
     who = according(t.attributed_to, t.single_anonymous_source, len(t.article_ids))
+    if t.reports:  # the reports give the date at different precisions: each with its own
+        when = "; ".join(f"{dates.show(r.date)} {cite([r.article_id])}" for r in t.reports)
+        return f"- {when}{mark} — {md(t.event)}{who}"
     return f"- {dates.show(t.date)}{mark} — {md(t.event)}{who} {cite(t.article_ids)}"

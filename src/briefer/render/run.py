@@ -22,9 +22,11 @@ def report_json(report: RunReport) -> str:
     return pretty_json(report.model_dump(mode="json"))
 
 
-def _tokens(prompt: int, completion: int) -> str:
+def _tokens(prompt: int, completion: int, cached: int = 0) -> str:
+    """`cached`: of the prompt tokens, those the server read from its prompt cache (said only when it reported some)."""
     total = prompt + completion
-    return f"{plural(total, 'token')} ({prompt} prompt + {completion} completion)" if total else "0 tokens"
+    of_which = f", {cached} of the prompt cached" if cached else ""
+    return f"{plural(total, 'token')} ({prompt} prompt + {completion} completion{of_which})" if total else "0 tokens"
 
 
 def spent_line(report: RunReport) -> str:
@@ -35,10 +37,10 @@ def spent_line(report: RunReport) -> str:
     if s.prompt_tokens + s.completion_tokens == 0:
         cost = "$0"
     elif s.cost_usd_est is None:
-        cost = "cost unknown (no price for the model; --price IN,OUT)"
+        cost = "cost unknown (no price for the model; --price IN,OUT[,CACHED])"
     else:
         cost = f"estimated ${s.cost_usd_est:.4f}"
-    return f"{calls}, {_tokens(s.prompt_tokens, s.completion_tokens)}, {cost}"
+    return f"{calls}, {_tokens(s.prompt_tokens, s.completion_tokens, s.cached_tokens)}, {cost}"
 
 
 def replayed_line(report: RunReport) -> str:
@@ -53,7 +55,7 @@ def replayed_line(report: RunReport) -> str:
     else:
         where = f"{plural(r.answers, 'answer')} from the {'cache' if r.from_cache else 'recordings'}"
     worth = f", ${r.cost_usd_when_asked:.4f} when first asked" if r.cost_usd_when_asked else ""
-    return f"{where}, {_tokens(r.prompt_tokens, r.completion_tokens)}{worth}"
+    return f"{where}, {_tokens(r.prompt_tokens, r.completion_tokens, r.cached_tokens)}{worth}"
 
 
 def closing_line(brief: Brief, report: RunReport, out_dir: Path) -> str:
