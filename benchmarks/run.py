@@ -254,6 +254,8 @@ def main() -> None:
             row("python -c 'import openai' (median of 7): the start-up floor of any client using the SDK",
                 f"{startup([sys.executable, '-c', 'import openai']):.3f} s", "")
             row("briefer --help start-up (median of 7)", f"{startup([*BRIEFER, '--help']):.3f} s", "< 0.3 s")
+            row("briefer summarize --help, its options in panels (median of 7)",
+                f"{startup([*BRIEFER, 'summarize', '--help']):.3f} s", "< 0.3 s")
     finally:
         if args.keep:
             print(f"kept {work}", file=sys.stderr)

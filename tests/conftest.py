@@ -54,12 +54,16 @@ def _guarded_connect_ex(self: socket.socket, address: Any) -> Any:
 
 
 @pytest.fixture(autouse=True)
-def _offline_guard(monkeypatch: pytest.MonkeyPatch) -> None:
+def _offline_guard(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
     monkeypatch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
     # No test may pick up a real key or endpoint from the developer's environment.
-    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "BRIEFER_MODEL", "BRIEFER_CACHE_DIR"):
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "BRIEFER_MODEL", "BRIEFER_CACHE_DIR", "BRIEFER_PRICE",
+                "BRIEFER_CONFIG"):
         monkeypatch.delenv(var, raising=False)
+    # Nor the developer's own briefer.toml: the user config folder is an empty one of the test's (subprocesses
+    # inherit it).
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
 
 
 @pytest.fixture(scope="session")

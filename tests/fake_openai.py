@@ -27,6 +27,7 @@ fault of the first queue that matches; with none left it is answered normally.
     length       finish_reason=length, output cut off     refusal    the model refuses
     401          bad credentials                          404        model not found
     context      context-length error (400)               nomode     400: this mode is not supported
+    nojsonschema 400: response_format json_schema unsupported (a server without json_schema)
     contextcap   context-length error: the prompt fits, the completion cap does not (a 13,000-token context)
     empty        200 with an empty body                   nochoices  200, a completion without choices
     nullcontent  200, message content null, no tool call  trickle:S  the answer one byte (streamed: one chunk)
@@ -55,7 +56,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from briefer.tokens import estimate_tokens
+from briefer.text.tokens import estimate_tokens
 
 Responder = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -141,6 +142,9 @@ ERRORS = {
                       "in 20345 tokens. Please reduce the length of the messages.", "invalid_request_error",
                       "context_length_exceeded"),
     "nomode": _error(400, "tools are not supported by this model", "invalid_request_error"),
+    # A server that knows response_format but not its json_schema type (older vLLM, llama.cpp, LocalAI builds).
+    "nojsonschema": _error(400, "response_format type 'json_schema' is not supported; use 'json_object' or 'text'",
+                           "invalid_request_error"),
     # The prompt fits, the prompt and the completion cap do not (OpenAI's and vLLM's wording).
     "contextcap": _error(400, "This model's maximum context length is 13000 tokens. However, you requested 13315 "
                          "tokens (3379 in the messages, 9936 in the completion). Please reduce the length of the "
@@ -150,10 +154,16 @@ ERRORS = {
 
 class FakeOpenAI:
     def __init__(self, responder: Responder, faults: FaultPlan | None = None, latency: float = 0.0,
-                 limits: RateLimits | None = None, prompt_cache: bool = False) -> None:
+                 limits: RateLimits | None = None, prompt_cache: bool = False,
+                 models: list[dict[str, Any]] | None = None) -> None:
+        """`models`: what GET /models lists [default: gpt-4o-mini and gpt-4o, as OpenAI lists them: no context
+        length]; llama.cpp's server adds `meta.n_ctx_train`, vLLM `max_model_len`."""
         self.responder = responder
         self.prompt_cache = prompt_cache
         self._prefixes: list[str] = []  # what earlier requests sent, for the prompt cache
+        self.models = models if models is not None else [
+            {"id": name, "object": "model", "created": 1721172741, "owned_by": "system"}
+            for name in ("gpt-4o-mini", "gpt-4o")]
         self.faults = faults or FaultPlan()
         self.latency = latency
         self.limits = limits
@@ -175,6 +185,12 @@ class FakeOpenAI:
 
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._body = {}
+                if self.path.endswith("/models"):
+                    return self._send(200, {"object": "list", "data": server.models})
+                return self._send(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
 
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length", 0))

@@ -61,9 +61,11 @@ def seed_outputs(out: Path) -> Outputs:
 
 
 def with_every_section(brief: Brief, summaries: list[ArticleSummary]) -> tuple[Brief, list[ArticleSummary]]:
-    """The seed brief with a failure, a skipped file, an input note and one quote briefer could not find, so
-    every section of the page is shown."""
+    """The seed brief with a failure, a skipped file, an input note, one quote briefer could not find and every
+    outlet described (so perspectives and positions name theirs), so every section of the page is shown."""
+    articles = [a.model_copy(update={"outlet_description": "Iraq; a test description"}) for a in brief.articles]
     brief = brief.model_copy(update={
+        "articles": articles,
         "partial": True,
         "failures": [Failure(source_path="broken.txt", kind="model_error", reason="the model's answer was cut off")],
         "skipped": [Skipped(source_path="photo.jpg", reason="not a text file (.jpg)")],

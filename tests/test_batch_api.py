@@ -310,3 +310,25 @@ def test_eta_is_unknown_without_a_start_or_progress_and_says_when_the_batch_woul
                                 "back expired")
     shard.status = "validating"
     assert eta(shard, 1000) == "ETA unknown"
+
+
+def test_submit_takes_summarizes_endpoint_and_run_options_and_collect_keeps_them(tmp_path: Path) -> None:
+    # Before, `batch submit` had no --timeout, --max-retries, --stream, --rpm, --extra-body, --aliases or --no-html,
+    # although its collect step asks the merge live with them.
+    aliases = tmp_path / "my-aliases.toml"
+    aliases.write_text((FIXTURES / "aliases.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    with FakeBatches(echo_model.respond) as server:
+        r = briefer(*submit_args(tmp_path, server, "--timeout", "7", "--max-retries", "1", "--rpm", "600",
+                                 "--extra-body", '{"seed": 1}', "--aliases", str(aliases), "--no-html"))
+        assert r.returncode == 0, r.stderr
+        run = state(tmp_path)["run"]
+        assert (run["endpoint"]["timeout"], run["endpoint"]["max_retries"], run["endpoint"]["rpm"]) == (7.0, 1, 600.0)
+        assert run["endpoint"]["extra_body"] == '{"seed": 1}'
+        assert (run["aliases"], run["html"]) == (str(aliases), False)
+        until_done(tmp_path, server)
+        r = briefer("batch", "collect", str(FIXTURES / "articles"), "--out", str(tmp_path / "out"), "--base-url",
+                    server.base_url)
+        assert r.returncode == 0, r.stderr
+        merge = [b for b in server.requests if "ArticleExtraction" not in json.dumps(b.get("tools"))]
+    assert merge and all(b.get("seed") == 1 for b in merge)  # the live merge carried --extra-body
+    assert (tmp_path / "out" / "brief.md").is_file() and not (tmp_path / "out" / "brief.html").exists()

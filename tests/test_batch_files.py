@@ -114,7 +114,7 @@ def test_a_second_export_leaves_out_what_the_cache_answers(tmp_path: Path) -> No
         "--error", "1")
     assert briefer("batch", "import", str(tmp_path / "results.jsonl"), "--cache-dir", str(cache)).returncode == 3
     r = briefer(*args)
-    assert "1 requests written" in r.stderr and "4 requests already answered" in r.stderr, r.stderr
+    assert "1 request written" in r.stderr and "4 requests already answered" in r.stderr, r.stderr
     # With the shipped recordings beside the fixtures, nothing is left to ask.
     r = briefer("batch", "export", str(FIXTURES / "articles"), "-o", str(requests), "--cache-dir", str(cache))
     assert "0 requests written" in r.stderr and "5 requests already answered" in r.stderr, r.stderr

@@ -169,15 +169,14 @@ def test_version_help_and_completion() -> None:
 
 def test_settings_are_checked_by_the_library_too() -> None:
     """A notebook gets the same one-line errors as the command line."""
-    from briefer.cli import MODES
+    from briefer.cli import options
     from briefer.errors import UsageError
     from briefer.model.llm import MODES as LLM_MODES
     from briefer.model.llm import EndpointConfig
-    from briefer.options import DEFAULT_MAX_TIME, DEFAULT_TIMEOUT
 
-    assert MODES == list(LLM_MODES)  # the help text lists the modes the library knows
+    assert list(options.MODES) == list(LLM_MODES)  # the help text lists the modes the library knows
     endpoint = EndpointConfig(model="m")  # the command line's defaults are the library's
-    assert (DEFAULT_TIMEOUT, DEFAULT_MAX_TIME) == (endpoint.timeout, endpoint.max_time)
+    assert (options.DEFAULT_TIMEOUT, options.DEFAULT_MAX_TIME) == (endpoint.timeout, endpoint.max_time)
     for bad in ({"mode": "xml"}, {"timeout": 0}, {"timeout": float("nan")}, {"max_retries": -1}, {"max_tokens": 0},
                 {"rpm": 0}, {"temperature": 2.5}, {"temperature": float("nan")}, {"temperature": -0.1}):
         with pytest.raises(UsageError):

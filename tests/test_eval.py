@@ -14,8 +14,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from briefer.cli.eval import eval_command
 from briefer.eval.checks import date_within, numbers_in
-from briefer.eval.command import eval_command
 from briefer.eval.evaluate import EvalConfig, evaluate, load_cases
 from conftest import FIXTURES, ROOT, SEED_IDS, reference_responder
 from fake_openai import FakeOpenAI

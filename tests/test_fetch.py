@@ -14,12 +14,12 @@ from typer.testing import CliRunner
 
 import echo_model
 from briefer.cli import app
+from briefer.cli.fetch import since_moment
 from briefer.errors import UsageError
 from briefer.fetch.http import Limits
 from briefer.fetch.run import FetchOptions, fetch_sources
 from briefer.fetch.sources import parse_sources
 from briefer.fetch.state import FILE_NAME, load_state
-from briefer.fetch_cli import since_moment
 from briefer.ingest.folder import read_folder
 from fake_openai import FakeOpenAI
 from feed_server import FeedServer

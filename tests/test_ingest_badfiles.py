@@ -14,7 +14,7 @@ import pytest
 
 from briefer.ingest.cleaning import truncate
 from briefer.ingest.folder import MAX_HTML_BYTES, MAX_JSON_BYTES, Folder, read_folder
-from briefer.tokens import estimate_tokens
+from briefer.text.tokens import estimate_tokens
 
 ARTICLE = "A headline\nThe first paragraph of the story, with a full sentence.\nA second paragraph, also complete.\n"
 OTHER = "Another headline\nA different story, told in one sentence.\n"
@@ -98,7 +98,7 @@ def test_a_50_mb_file_is_cut_at_a_paragraph_break_in_bounded_memory(tmp_path: Pa
     assert head == a.raw_text + "\n"  # a prefix of the file, cut at a paragraph break
     assert a.content_sha256 == digest.hexdigest()  # of the whole file, hashed in chunks
     assert folder.notes == [("big.txt", f"truncated: kept the first {len(a.raw_text):,} characters (up to a paragraph "
-                                        f"break) of a {size / 2**20:.1f} MB file; max_chars is 200,000")]
+                                        f"break) of a {size / 2**20:.1f} MB file; --max-chars is 200,000")]
 
 
 def test_max_chars_truncates_on_a_paragraph_boundary(tmp_path: Path) -> None:
@@ -109,7 +109,7 @@ def test_max_chars_truncates_on_a_paragraph_boundary(tmp_path: Path) -> None:
     assert a.paragraphs == ("The first paragraph of the story, with a full sentence.",)
     kept = len("A headline\nThe first paragraph of the story, with a full sentence.")
     assert folder.notes == [("a.txt", f"truncated: kept the first {kept} characters (up to a paragraph break) of "
-                                      f"{len(ARTICLE):,} characters; max_chars is 80")]
+                                      f"{len(ARTICLE):,} characters; --max-chars is 80")]
     assert not read_folder(tmp_path).articles[0].truncated
 
 

@@ -125,21 +125,21 @@ def _spent(tmp: Path, usage: str | None) -> tuple[int, dict[str, Any], str]:
                     "--recordings", str(tmp / "none"), "--base-url", server.base_url, "--price", "100,100",
                     "--max-cost", "2", "--concurrency", "1", "--date", "2026-11-22")
         sent = len(server.requests)
-    brief = json.loads((tmp / f"out-{usage}" / "brief.json").read_text(encoding="utf-8")) \
-        if (tmp / f"out-{usage}" / "brief.json").exists() else {}
-    return sent, brief, r.stderr
+    report = tmp / f"out-{usage}" / "run.json"  # what the run spent (not in brief.json: a replay writes it the same)
+    return sent, json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}, r.stderr
 
 
 def test_zero_or_negative_usage_counts_as_the_estimate(tmp_path: Path) -> None:
     honest, _, _ = _spent(tmp_path, None)
     for usage in ("0", "-20000000"):
-        sent, brief, stderr = _spent(tmp_path, usage)
+        sent, report, stderr = _spent(tmp_path, usage)
         assert sent <= honest < 6, (usage, sent, honest)  # unfloored: every request goes out
         assert "the server reported usage below the request's own size for" in stderr
         assert "counted as the estimate" in stderr
-        if brief:
-            assert brief["stats"]["prompt_tokens"] > 0 and brief["stats"]["completion_tokens"] > 0
-            assert brief["stats"]["cost_usd_est"] is None or brief["stats"]["cost_usd_est"] > 0
+        if report:
+            spent = report["spent"]
+            assert spent["prompt_tokens"] > 0 and spent["completion_tokens"] > 0
+            assert spent["cost_usd_est"] is None or spent["cost_usd_est"] > 0
 
 
 def test_usage_floor_applies_to_each_number() -> None:
@@ -364,7 +364,7 @@ def test_an_overlong_first_paragraph_is_cut_with_a_note_not_dropped(tmp_path: Pa
     a = short.articles[0]
     assert a.title == "A headline" and a.truncated and 900 < len(a.paragraphs[0]) <= 1000
     assert ("a.txt", "truncated: kept the first 996 characters (an overlong paragraph cut inside) of 2,528 "
-            "characters; max_chars is 1,000") in short.notes
+            "characters; --max-chars is 1,000") in short.notes
     big = read_folder(tmp_path).articles[1]
     assert big.truncated and big.title.startswith("One long line") and len(big.paragraphs[0]) > 190_000
 

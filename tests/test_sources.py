@@ -84,11 +84,11 @@ def test_each_format_gives_its_url_canonical_url_and_site_name(tmp_path: Path) -
 def test_sources_link_to_each_original_in_md_html_and_json(tmp_path: Path) -> None:
     folder = _folder(tmp_path)
     out = tmp_path / "out"
+    # The three files tell one story (shared paragraphs): copies of it, were they not kept apart here.
     with FakeOpenAI(echo_model.respond) as server:
         result = asyncio.run(run(RunConfig(folder=folder, out_dir=out, date="2024-03-08", cache_dir=None,
-                                           recordings_dir=tmp_path / "none",
-                                           endpoint=EndpointConfig(model="gpt-4o-mini", base_url=server.base_url),
-                                           copy_threshold=0)))  # one text in three formats: not copies here
+                                           recordings_dir=tmp_path / "none", copy_threshold=0,
+                                           endpoint=EndpointConfig(model="gpt-4o-mini", base_url=server.base_url))))
     assert result.exit_code == 0
     expected = {"page.html": (PAGE_URL, PAGE_CANONICAL, "أخبار اليوم"), "feed.json": (FEED_URL, None, "Feed Outlet"),
                 "note.md": (MD_URL, MD_CANONICAL, "Example Weekly")}

@@ -75,7 +75,8 @@ from .pipeline import (
     run,
 )
 from .redact import safe_url
-from .tokens import estimate_tokens
+from .text.tokens import estimate_tokens
+from .worker import run_sync
 
 # The answers a batch can hold, by the name its pending record gives.
 RESPONSE_MODELS: dict[str, type[BaseModel]] = {
@@ -153,7 +154,7 @@ def next_requests(cfg: RunConfig, stages: tuple[str, ...], tries: dict[str, int]
         finally:
             await gateway.aclose()
 
-    stage, answered = asyncio.run(find())
+    stage, answered = run_sync(find(), "briefer.asummarize_folder")
     calls = fresh()
     return Next(calls, answered, len(folder.articles), gateway, given_up=len(gateway.deferred) - len(calls),
                 live=gateway.counters.model_calls, stage=stage if calls else "extract")
@@ -235,7 +236,7 @@ def _now() -> str:
 
 DEFAULT_LIMITS = Limits()
 NOT_READY = 75  # exit code of `collect` while a batch is still running (EX_TEMPFAIL: try again later)
-_PATHS = {"folder", "out_dir", "cache_dir", "recordings_dir", "prompt_dir", "aliases", "since"}
+_PATHS = {"folder", "out_dir", "cache_dir", "recordings_dir", "prompt_dir", "aliases", "outlets", "since"}
 # Every endpoint option but the key (never stored); missing ones take their defaults when read back.
 
 
@@ -511,7 +512,7 @@ def _collect(out: Path, live_rest: bool, limits: Limits, provider: Provider | No
         store.save(state)
         send(state, store, client, say)
         return done
-    done.result = asyncio.run(run(replace(cfg, batched=stages), reporter))
+    done.result = run_sync(run(replace(cfg, batched=stages), reporter), "briefer.asummarize_folder")
     return done
 
 
@@ -535,7 +536,8 @@ def run_batch(cfg: RunConfig, live_rest: bool = False, batch_merge: bool = False
     submitted = submit(cfg, limits, provider, say, batch_merge)
     if not submitted.state.shards:  # every request is answered already: the ordinary run, from the cache
         done = Collected(submitted.state)
-        done.result = asyncio.run(run(replace(cfg, batched=batched_stages(live_rest, batch_merge)), reporter))
+        done.result = run_sync(run(replace(cfg, batched=batched_stages(live_rest, batch_merge)), reporter),
+                               "briefer.asummarize_folder")
         return done
     shown: dict[int, str] = {}
     while True:

@@ -25,6 +25,7 @@ from .brief.history import INDEX_FILE, find_earlier, index_json, resolve_since
 from .brief.merge import DEFAULT_MERGE_BUDGET, DEFAULT_STALE_DAYS, MergeInputs, build_brief, today
 from .brief.outlets import outlets_for
 from .brief.sources import describe_sources
+from .defaults import DEFAULT_MODEL
 from .errors import ArticleFailed, NothingProduced, OutputBusy, OutputError, ReplayError, UsageError
 from .extract.article import DEFAULT_MAX_INPUT_TOKENS, planned_calls, summarize_article
 from .extract.reuse import StoredSummaries
@@ -53,9 +54,8 @@ from .render.html import brief_html_pieces
 from .render.markdown import brief_markdown, to_json
 from .render.run import RUN_REPORT, report_json
 from .runreport import RunReport
-from .worker import in_worker
+from .worker import in_worker, run_sync
 
-DEFAULT_MODEL = "gpt-4o-mini"
 _DEFAULT_REASKS = next(f.default for f in dataclasses.fields(EndpointConfig) if f.name == "max_reasks")
 
 
@@ -176,7 +176,7 @@ def _endpoint_options(e: EndpointConfig) -> list[str]:
     return parts
 
 
-@dataclass(repr=False)  # its repr would render every summary; nobody needs it, and asyncio.run may build it
+@dataclass(repr=False)  # its repr would render every summary; nobody needs it, and a failed run may build it
 class RunResult:
     brief: Brief
     out_dir: Path
@@ -540,7 +540,7 @@ def _merge_answered(articles: list[Article], gateway: Gateway, prompts: Prompts,
             return False, [exc.call]
         return True, []
 
-    return asyncio.run(answered())
+    return run_sync(answered(), "briefer.asummarize_folder")
 
 
 async def for_each(articles: list[Article], one: Callable[[Article], Coroutine[object, object, None]]) -> None:
@@ -624,4 +624,4 @@ async def asummarize_folder(cfg: RunConfig, reporter: Reporter | None = None) ->
 
 def summarize_folder(cfg: RunConfig, reporter: Reporter | None = None) -> RunResult:
     """The synchronous wrapper of `asummarize_folder`, for scripts and the CLI (not inside a running loop)."""
-    return asyncio.run(asummarize_folder(cfg, reporter))
+    return run_sync(asummarize_folder(cfg, reporter), "briefer.asummarize_folder(cfg)")

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from briefer.errors import UsageError
-from briefer.extract.names import strip_particles
-from briefer.extract.textnorm import match_key
 from briefer.files import ReadBackError, loads_toml, read_regular
+from briefer.text.names import strip_particles
+from briefer.text.textnorm import match_key
 
 FILE_NAME = "aliases.toml"
 
@@ -111,6 +111,14 @@ def aliases_for(folder: Path, explicit: Path | None = None) -> Aliases:
         return load_aliases(explicit)
     default = default_path(folder)
     return load_aliases(default) if default.is_file() else NO_ALIASES
+
+
+def alias_file(folder: Path, explicit: Path | None = None) -> Path | None:
+    """The alias file a run over `folder` applies (the one given, else aliases.toml beside it), or None."""
+    if explicit is not None:
+        return explicit
+    default = default_path(folder)
+    return default if default.is_file() else None
 
 
 def default_path(folder: Path) -> Path:

@@ -33,7 +33,7 @@ from pathlib import Path
 from briefer.errors import InputError
 from briefer.models import CleaningStats
 from briefer.terminal import shown
-from briefer.tokens import estimate_tokens
+from briefer.text.tokens import estimate_tokens
 
 from .cleaning import Cleaned, TokenEstimate, clean, truncate
 from .decode import Decoded, decode_bytes
@@ -195,6 +195,10 @@ class _Reader:
 
     def file(self, path: Path, rel: str) -> None:
         suffix = path.suffix.lower()
+        if path.name.lower() == "aliases.toml":  # a common slip: the alias file is read from beside the folder
+            self.skip(rel, "an alias file is not an article, and is read from beside the folder, not inside it: "
+                           "move it next to the folder, or give --aliases")
+            return
         if suffix not in SUPPORTED_SUFFIXES:
             self.skip(rel, f"unsupported file type '{path.suffix or '(none)'}' "
                            f"(supported: {', '.join(SUPPORTED_SUFFIXES)})")
@@ -344,7 +348,7 @@ class _Reader:
         at = "up to a paragraph break" if text[len(kept):len(kept) + 1] in ("\n", "") or text[
             len(kept):].lstrip(" \t").startswith("\n") else "an overlong paragraph cut inside"
         self.folder.notes.append((where, f"truncated: kept the first {len(kept):,} characters ({at}) of {of}; "
-                                         f"max_chars is {self.max_chars:,}"))
+                                         f"--max-chars is {self.max_chars:,}"))
         return kept, True
 
     def bounded(self, title: str, dateline: str | None, where: str) -> tuple[str, str | None]:

@@ -58,7 +58,8 @@ from pydantic import BaseModel
 from briefer import gcpause
 from briefer.errors import ArticleFailed, BudgetExceeded, EndpointError, UsageError
 from briefer.gcpause import paused_gc
-from briefer.redact import clean_key, register_url
+from briefer.keys import clean_key
+from briefer.redact import register_url
 from briefer.validation import validation_context
 from briefer.worker import in_worker
 
@@ -292,7 +293,7 @@ def context_size(message: str) -> int | None:
 
 def floor_usage(usage: Any, floor: UsageFloor, prompt_est: int, output: str | None) -> None:
     """Set a response's usage to what is counted: never below the prompt sent nor the answer received."""
-    from briefer.tokens import estimate_tokens
+    from briefer.text.tokens import estimate_tokens
 
     p, c = _usage(usage)
     p2, c2 = floor.apply(p, c, prompt_est, estimate_tokens(output or ""))
@@ -860,6 +861,27 @@ class ModelClient:
                  "json": ("json_object", "response_format"), "md_json": ()}[self.config.mode]
         return any(w in text for w in words) and any(n in text for n in ("not support", "unsupported", "invalid",
                                                                           "unknown", "not allowed"))
+
+    async def list_models(self) -> list[dict[str, Any]] | None:
+        """The models the server lists (GET /models) as plain data, or None when it serves no list (HTTP 404):
+        `briefer doctor`'s first look. A failure is one EndpointFailed line naming the endpoint, never the key."""
+        import openai
+
+        self._openai()
+        where = self.config.endpoint
+        try:
+            page = await self._raw.models.list()
+        except openai.NotFoundError:
+            return None
+        except openai.APIStatusError as exc:
+            raise EndpointFailed(f"{where}: listing the models failed (HTTP {exc.status_code}: {_api_message(exc)})"
+                                 ) from exc
+        except openai.APIConnectionError as exc:
+            reason = _connect_reason(exc) if _cannot_connect(exc) else _connection_problem(exc)
+            raise EndpointFailed(f"cannot reach {where}: {reason}") from exc
+        except openai.OpenAIError as exc:
+            raise EndpointFailed(f"{where}: listing the models failed: {_short(str(exc))}") from exc
+        return [dict(m.model_dump(mode="json")) for m in page.data]
 
     async def aclose(self) -> None:
         if self._raw is not None:

@@ -10,7 +10,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from briefer.extract import dates
 from briefer.models import (
     NOT_DESCRIBED,
     ArticleRef,
@@ -26,6 +25,8 @@ from briefer.models import (
     TimelineEntry,
     Variant,
 )
+from briefer.plural import plural as plural  # one writer of counts in words
+from briefer.text import dates
 
 UNVERIFIED = "⚠ quote not found in the source"
 KEPT_IN_PART = "⚠ kept in part"
@@ -35,11 +36,6 @@ KEPT_INTRO = ("The model's answer was not valid as a whole (after any re-asks); 
 
 MERGE_KEPT = "kept in part, with warnings, listed under Kept in part"
 MERGE_LINE = "Merge answer (title, summary, stories, disagreements)"
-
-
-def plural(n: int, one: str, many: str | None = None) -> str:
-    """`1 answer`, `2 answers`: a count with its noun in the right number."""
-    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def kept_in_part(brief: Brief) -> list[ArticleRef]:
@@ -249,12 +245,13 @@ def stale_banner(brief: Brief) -> StaleBanner | None:
     total = len(brief.articles)
     n = brief.newest_age_days
     if n is not None and n > brief.stale_after_days and brief.date_range:
-        rest = f" {older} of them are older still than the newest;" if older else ""
+        rest = f" {older} of them {'is' if older == 1 else 'are'} older still than the newest;" if older else ""
         return StaleBanner(f"the newest article ({dates.show(brief.date_range[-1])}) is at least {age(n)} older "
                            f"than this brief's date ({brief.date}), so none of the {total} articles is today's "
                            f"news.{rest}", see_stale=bool(older))
     if older:
-        return StaleBanner(f"{older} of {total} articles are older than the newest one by more than "
+        verb = "is" if older == 1 else "are"
+        return StaleBanner(f"{older} of {plural(total, 'article')} {verb} older than the newest one by more than "
                            f"{brief.stale_after_days} days;", see_stale=True)
     return None
 

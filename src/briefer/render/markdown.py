@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from briefer.extract import dates
 from briefer.model.cache import pretty_json
 from briefer.models import (
     ArticleRef,
@@ -23,6 +22,7 @@ from briefer.models import (
     Support,
     TimelineEntry,
 )
+from briefer.text import dates
 
 from .common import (
     DATE_LEGEND,
@@ -99,8 +99,8 @@ def brief_markdown(brief: Brief, summaries: list[ArticleSummary] | None = None) 
     citations = Citations.of(brief)
     cite = cite_links(citations)
     out: list[str] = [f"# {md(brief.title)}", ""]
-    out.append(f"Daily brief for {brief.date} · {len(brief.articles)} articles from {named_outlets(brief)} "
-               f"named outlets · {age_line(brief)}")
+    out.append(f"Daily brief for {brief.date} · {plural(len(brief.articles), 'article')} from "
+               f"{plural(named_outlets(brief), 'named outlet')} · {age_line(brief)}")
     out.append("")
     out += [f"{grounding_line(brief.stats)} · the evidence: [{EVIDENCE_FILE}]({EVIDENCE_FILE})", ""]
     if brief.partial:
@@ -241,26 +241,6 @@ def md_url(url: str) -> str:
     return url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
 
 
-def _voices(brief: Brief, ids: list[str]) -> str:
-    line = voices_line(brief, ids)
-    return f" — {md(line)}" if line else ""
-
-
-def _copies(a: ArticleRef) -> list[str]:
-    """The syndicated copies a source stands for, with what they say differently."""
-    carried = carried_line(a)
-    if carried is None:
-        return []
-    out = [f"   - {md(carried)}"]
-    for c in a.carried_by:
-        target = link_target(c.url)
-        link = f" · [original]({md_url(target)})" if target else ""
-        out.append(f"   - copy: {md(c.outlet or 'outlet unknown')} ({md(c.outlet_description)}; similarity "
-                   f"{c.similarity:.2f}; file `{md(c.source_path)}`){link}")
-        out += [f"     - {md(difference_line(a, c, d))}" for d in c.differences]
-    return out
-
-
 def flag(support: Support | None) -> str:
     """Beside a statement: ⚠ and why when briefer found it unsupported, "unchecked" and why; nothing when supported."""
     note = support_note(support)
@@ -283,6 +263,26 @@ def statement_lists(brief: Brief, summaries: list[ArticleSummary], cite: Callabl
     # Each is marked where it stands, with its reason; the list says where to look (the whole text is there).
     out += _section("Statements briefer could not check", [
         f"- {md(x.where)} — {md('; '.join(x.support.problems))}" for x in unchecked])
+    return out
+
+
+def _voices(brief: Brief, ids: list[str]) -> str:
+    voices = voices_line(brief, ids)
+    return f" — {md(voices)}" if voices else ""
+
+
+def _copies(a: ArticleRef) -> list[str]:
+    """The syndicated copies a source stands for, with what they say differently."""
+    carried = carried_line(a)
+    if carried is None:
+        return []
+    out = [f"   - {md(carried)}"]
+    for c in a.carried_by:
+        target = link_target(c.url)
+        link = f" · [original]({md_url(target)})" if target else ""
+        out.append(f"   - copy: {md(c.outlet or 'outlet unknown')} ({md(c.outlet_description)}; similarity "
+                   f"{c.similarity:.2f}; file `{md(c.source_path)}`){link}")
+        out += [f"     - {md(difference_line(a, c, d))}" for d in c.differences]
     return out
 
 

@@ -5,7 +5,7 @@ Exit codes: 0 every source fetched (or unchanged) · 1 every source failed · 2 
 the others kept.
 """
 
-# No `from __future__ import annotations`: typer reads the annotations (see cli.py).
+# No `from __future__ import annotations`: typer reads the annotations (see summarize.py).
 
 import asyncio
 import datetime as dt
@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from .errors import BrieferError, Terminated, UsageError
+from briefer.errors import BrieferError, Terminated, UsageError
 
 _AGE = re.compile(r"^(\d+(?:\.\d+)?)\s*([hd])$")
 
@@ -42,7 +42,7 @@ def since_moment(since: str | None, max_age: str | None, now: dt.datetime | None
 
 
 def user_agent(contact: str | None) -> str:
-    from . import __version__
+    from briefer._version import __version__
 
     return f"briefer/{__version__} (+{contact})" if contact else f"briefer/{__version__} (no contact given)"
 
@@ -51,11 +51,11 @@ def run_fetch(sources: Path, out: Path, *, contact: str | None = None, since: st
               max_age: str | None = None, timeout: float = 30.0, max_page_mb: float = 5.0, per_host: int = 2,
               delay: float = 1.0, max_redirects: int = 5, concurrency: int = 8) -> int:
     """Fetch and print the summary line and one line per failure; the exit code."""
-    from .fetch.http import Limits
-    from .fetch.run import FetchOptions, fetch_sources
-    from .fetch.sources import read_sources
-    from .ingest.folder import MAX_HTML_BYTES
-    from .terminal import say
+    from briefer.fetch.http import Limits
+    from briefer.fetch.run import FetchOptions, fetch_sources
+    from briefer.fetch.sources import read_sources
+    from briefer.ingest.folder import MAX_HTML_BYTES
+    from briefer.terminal import say
 
     if not 0 < max_page_mb * 1e6 <= MAX_HTML_BYTES:
         raise UsageError(f"--max-page-mb must be above 0 and at most {MAX_HTML_BYTES / 1e6:.1f} (the largest page "
@@ -100,7 +100,7 @@ def fetch_command(
     concurrency: Annotated[int, typer.Option("--concurrency", help="Requests in flight in all.")] = 8,
 ) -> None:
     """Fetch the feeds and pages listed in SOURCES into a folder that `briefer summarize` reads."""
-    from .terminal import say
+    from briefer.terminal import say
 
     try:
         code = run_fetch(sources, out, contact=contact or os.environ.get("BRIEFER_CONTACT"), since=since,
