@@ -424,29 +424,30 @@ def page_differences(a: ArticleRef) -> list[str]:
     return out
 
 
-def outlet_voices(brief: Brief, ids: list[str]) -> list[tuple[str, str]]:
-    """(outlet, description) for each outlet that carried the cited articles, in citation order, once each:
-    how perspectives and disagreement positions name who holds them."""
+def outlet_voices(brief: Brief, ids: list[str]) -> list[tuple[str, str, bool]]:
+    """(outlet, description, described in outlets.toml) for each outlet that carried the cited articles, in citation
+    order, once each: how perspectives and disagreement positions name who holds them."""
     refs = {a.id: a for a in brief.articles}
-    out: dict[str, str] = {}
+    out: dict[str, tuple[str, bool]] = {}
     for i in ids:
         ref = refs.get(i)
         if ref is None:
             continue
-        out.setdefault(ref.outlet or ref.site_name or "outlet unknown", ref.outlet_description)
+        out.setdefault(ref.outlet or ref.site_name or "outlet unknown",
+                       (ref.outlet_description, ref.outlet_entry is not None))
         for c in ref.carried_by:
-            out.setdefault(c.outlet or "outlet unknown", c.outlet_description)
-    return list(out.items())
+            out.setdefault(c.outlet or "outlet unknown", (c.outlet_description, c.outlet_description != NOT_DESCRIBED))
+    return [(name, description, described) for name, (description, described) in out.items()]
 
 
 def voices_line(brief: Brief, ids: list[str]) -> str:
-    """"Al Mayadeen (Lebanon; aligned with Hezbollah); Mawazin News (not described)": who holds a perspective or
-    position, where the user's outlets file describes at least one of them; "" where it describes none (the
-    sources list says "not described" for each, and a perspective need not say it again)."""
+    """"Al Mayadeen (Lebanon; aligned with Hezbollah); Mawazin News (not described)": who holds a perspective or a
+    position, when the user described at least one of its outlets (outlets.toml); else "" (the citations lead to
+    the sources, where each outlet is named)."""
     voices = outlet_voices(brief, ids)
-    if all(description == NOT_DESCRIBED for _, description in voices):
+    if not any(described for _, _, described in voices):
         return ""
-    return "; ".join(name if name == "outlet unknown" else f"{name} ({description})" for name, description in voices)
+    return "; ".join(name if name == "outlet unknown" else f"{name} ({description})" for name, description, _ in voices)
 
 
 def _and(names: list[str]) -> str:
