@@ -14,10 +14,10 @@ leading out of the briefs' folder is not).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import os
+import errno
 import re
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -25,6 +25,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from briefer.errors import UsageError
+from briefer.files import read_regular
 from briefer.text import dates
 
 INDEX_FILE = "brief-index.json"
@@ -71,28 +72,17 @@ def index_json(date: str, folder: Path, title: str, story_titles: list[str]) -> 
 
 
 def read_capped(path: Path, limit: int) -> bytes:
-    """The bytes of a regular file of at most `limit` bytes; OSError for anything else (a larger file, a named
-    pipe, a device such as /dev/zero), without reading more than `limit` + 1 bytes."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    """The bytes of a regular file of at most `limit` bytes (files.read_regular); OSError for anything else (a
+    larger file, a named pipe, a device such as /dev/zero), saying the size in words."""
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise IsADirectoryError(f"{path.name} is not a regular file")
-        if info.st_size > limit:
-            raise _TooLarge(info.st_size, limit)
-        chunks: list[bytes] = []
-        size = 0
-        while size <= limit:  # a file growing while read is cut here too
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > limit:
-            raise _TooLarge(size, limit)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
+        return read_regular(path, limit)
+    except OSError as exc:
+        if exc.errno != errno.EFBIG:
+            raise
+        size = limit + 1
+        with contextlib.suppress(OSError):
+            size = max(size, path.stat().st_size)
+        raise _TooLarge(size, limit) from None
 
 
 class _TooLarge(OSError):
