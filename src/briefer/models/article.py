@@ -3,6 +3,8 @@ briefer reports with its quotes located."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from pydantic import (
@@ -225,59 +227,19 @@ class ArticleExtraction(Strict):
             if not valid_value(cls.model_fields[name].rebuild_annotation(), data.get(name, MISSING)):
                 return None
             kept[name] = data[name]
-        dated = {name: data.get(name, MISSING) for name in ("outlet", "published", "date_basis", "date_evidence")}
-        if all(valid_value(cls.model_fields[n].rebuild_annotation(), v) for n, v in dated.items()) and not \
-                _date_problems(dated["published"], dated["date_basis"]):
-            kept.update(dated)
-        else:
-            outlet = dated["outlet"]
-            kept.update(outlet=outlet if valid_value(str | None, outlet) else None, published=None,
-                        date_basis="unknown", date_evidence=None)
-            warnings.append("the publication date was missing or broke its rules: kept as unknown")
-        looping = None
-        missing = []
-        unbacked_events: list[str] = []
-        for name, item_type in (("key_points", KeyPoint), ("entities", Entity), ("claims", Claim),
-                                ("events", Event), ("topics", NonEmpty)):
-            items = data.get(name)
-            if not isinstance(items, list):
-                missing.append(name)
-                kept[name] = []
-                continue
-            if name == "events":
-                items, unbacked_events, repaired = _repair_event_dates(items)
-                warnings += repaired
-            sourced: dict[str, type[BaseModel]] = {"key_points": KeyPoint, "claims": Claim, "events": Event}
-            if name in sourced:
-                items, repaired = _fill_sourcing(sourced[name], name, items)
-                warnings += repaired
-            result = keep_items(item_type, items)
-            kept[name] = result.items
-            invalid = result.invalid - (1 if cut_off and name == last and result.invalid else 0)  # the cut item
-            if result.repeated:
-                warnings.append(f"{name}: {result.repeated} repeated item{'s' if result.repeated > 1 else ''} "
-                                "dropped")
-                if cut_off and name == last:
-                    looping = name
-            if invalid:
-                warnings.append(f"{name}: {invalid} item{'s' if invalid > 1 else ''} that broke the schema dropped")
+        warnings += cls._kept_dates(data, kept)
+        lists = _kept_lists(data, kept, last if cut_off else None)
+        warnings += lists.warnings
         if not kept["key_points"]:
             return None
-        translation = data.get("translation_en")
-        if isinstance(translation, list):
-            kept["translation_en"] = keep_items(str, translation, prefix_only=True).items
-        else:
-            missing.append("translation_en")
-            kept["translation_en"] = []
-        if missing:
-            warnings.append(f"missing from the answer: {', '.join(missing)}")
         try:
             answer = cls.model_validate(kept, context={**context, KEEPING: True})
         except ValueError:
             return None
         if cut_off:
             warnings.insert(0, f"the answer was cut off at the token limit after {completion_tokens} tokens"
-                            + (f", repeating {looping} (a loop)" if looping else "") + "; what came before is kept")
+                            + (f", repeating {lists.looping} (a loop)" if lists.looping else "")
+                            + "; what came before is kept")
         n = count_sentences(answer.summary_en)
         if not 3 <= n <= 6:
             warnings.append(f"summary_en has {n} sentence{'s' if n != 1 else ''} (3 to 6 asked)")
@@ -285,8 +247,73 @@ class ArticleExtraction(Strict):
             warnings.append(translation_warning(len(answer.translation_en), expected))
         answer._kept_warnings = warnings
         for event in answer.events:
-            event._basis_missing = event.model_dump_json() in unbacked_events
+            event._basis_missing = event.model_dump_json() in lists.unbacked_events
         return answer
+
+    @classmethod
+    def _kept_dates(cls, data: dict[str, Any], kept: dict[str, Any]) -> list[str]:
+        """The outlet and publication date of an answer kept in part (into `kept`): as given when they keep
+        their rules, else the date unknown; the warning, if any."""
+        dated = {name: data.get(name, MISSING) for name in ("outlet", "published", "date_basis", "date_evidence")}
+        if all(valid_value(cls.model_fields[n].rebuild_annotation(), v) for n, v in dated.items()) and not \
+                _date_problems(dated["published"], dated["date_basis"]):
+            kept.update(dated)
+            return []
+        outlet = dated["outlet"]
+        kept.update(outlet=outlet if valid_value(str | None, outlet) else None, published=None,
+                    date_basis="unknown", date_evidence=None)
+        return ["the publication date was missing or broke its rules: kept as unknown"]
+
+
+@dataclass
+class _KeptLists:
+    warnings: list[str] = dc_field(default_factory=list)
+    looping: str | None = None  # the list a cut-off answer was repeating when it stopped
+    unbacked_events: list[str] = dc_field(default_factory=list)
+
+
+_LIST_ITEMS: tuple[tuple[str, Any], ...] = (("key_points", KeyPoint), ("entities", Entity), ("claims", Claim),
+                                            ("events", Event), ("topics", NonEmpty))
+_SOURCED: dict[str, type[BaseModel]] = {"key_points": KeyPoint, "claims": Claim, "events": Event}
+
+
+def _kept_lists(data: dict[str, Any], kept: dict[str, Any], cut_in: str | None) -> _KeptLists:
+    """The lists of an answer kept in part (into `kept`): each item valid on its own, events' dates mended,
+    sourcing filled in; `cut_in` is the field a cut-off answer stopped in (its last item is not counted as
+    broken). The translation keeps its valid prefix."""
+    out = _KeptLists()
+    missing = []
+    for name, item_type in _LIST_ITEMS:
+        items = data.get(name)
+        if not isinstance(items, list):
+            missing.append(name)
+            kept[name] = []
+            continue
+        if name == "events":
+            items, out.unbacked_events, repaired = _repair_event_dates(items)
+            out.warnings += repaired
+        if name in _SOURCED:
+            items, repaired = _fill_sourcing(_SOURCED[name], name, items)
+            out.warnings += repaired
+        result = keep_items(item_type, items)
+        kept[name] = result.items
+        invalid = result.invalid - (1 if name == cut_in and result.invalid else 0)  # the cut item
+        if result.repeated:
+            out.warnings.append(f"{name}: {result.repeated} repeated item{'s' if result.repeated > 1 else ''} "
+                                "dropped")
+            if name == cut_in:
+                out.looping = name
+        if invalid:
+            out.warnings.append(f"{name}: {invalid} item{'s' if invalid > 1 else ''} that broke the schema dropped")
+    translation = data.get("translation_en")
+    if isinstance(translation, list):
+        kept["translation_en"] = keep_items(str, translation, prefix_only=True).items
+    else:
+        missing.append("translation_en")
+        kept["translation_en"] = []
+    if missing:
+        out.warnings.append(f"missing from the answer: {', '.join(missing)}")
+    return out
 
 
 TRANSLATION_INCOMPLETE = "translation incomplete"
