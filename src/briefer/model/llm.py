@@ -58,7 +58,8 @@ from pydantic import BaseModel
 from briefer import gcpause
 from briefer.errors import ArticleFailed, BudgetExceeded, EndpointError, UsageError
 from briefer.gcpause import paused_gc
-from briefer.redact import clean_key, register_url
+from briefer.keys import clean_key
+from briefer.redact import register_url
 from briefer.validation import validation_context
 from briefer.worker import in_worker
 
