@@ -1,13 +1,5 @@
-"""What every model module shares: the base class, constrained types, citations.
-
-The data that crosses stage boundaries, as pydantic models.
-
-Field descriptions are part of the prompt: instructor sends them to the model as the
-response schema, so they say what a good answer contains. `schemas/*.json` are
-generated from these classes (`briefer schemas --write`); a test fails when they drift.
-
-Field names of `ArticleSummary` and `Brief` are public: people script against the JSON.
-"""
+"""What every model module shares: the base class (Strict, no field titles in the schema), the constrained types,
+the list bounds, briefer's Support verdict and the citation check (package docstring: briefer.models)."""
 
 from __future__ import annotations
 
