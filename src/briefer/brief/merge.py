@@ -37,12 +37,14 @@ from briefer.models import (
     IngestNote,
     MissingPart,
     MissingPartName,
+    SinceDraft,
     Skipped,
     StaleArticle,
     Stats,
     StoriesDraft,
     Story,
     StoryDraft,
+    Support,
 )
 from briefer.text.tokens import estimate_json_tokens, estimate_tokens
 
@@ -428,47 +430,13 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
     p = plan(everything, inputs.aliases, inputs.stale_after_days, inputs.story_window_days, inputs.earlier)
     summaries, entities, stale, groups = p.summaries, p.entities, p.stale, p.groups
     failures = list(inputs.failures)
-    draft: BriefDraft | None = None
-    why = ""
-    try:
-        if summaries:  # else every article was in the earlier brief: nothing to merge
-            digest_cost = {s.id: _tokens(article_digest(s)) for s in summaries}
-            call = None if _surely_over(digest_cost, inputs.merge_budget) else p.call(prompts)
-            if call is not None and estimate_tokens(call.input_text) <= inputs.merge_budget:
-                result = await gateway.ask(call)
-            else:
-                result = await merge_in_batches(summaries, entities, stale, groups, inputs.merge_budget, gateway,
-                                                prompts, digest_cost)
-            assert isinstance(result, BriefDraft)
-            draft = result
-    except EndpointError:
-        raise
-    except BrieferError as exc:
-        reason = str(exc)
-        raw = getattr(exc, "raw_output", None)
-        if raw and inputs.keep_raw is not None:
-            # "_merge": no article id starts with "_" (ingest/ids.py), so it never takes an article's place.
-            reason += f" (last raw output: {inputs.keep_raw('_merge', raw)})"
-        if p.earlier is not None:
-            reason += merge_advice(p.earlier)
-        failures.append(Failure(source_path="(merge)", kind=exc.kind, reason=reason))
-        draft = None
-        why = _why_no_merge(exc)
-    quotes = sum(s.grounding.quotes for s in everything)
-    verified = sum(s.grounding.verified for s in everything)
+    draft, why = await _merged(inputs, p, gateway, prompts, failures)
     published = date_range(summaries)
     stories = with_timelines(draft.stories, summaries) if draft else fallback_stories(groups, summaries)
-    lines = [st.since for st in draft.stories] if draft else [None] * len(stories)
+    lines: list[SinceDraft | None] = [st.since for st in draft.stories] if draft else [None] * len(stories)
     merge_warnings = draft.kept_warnings if draft else []
     if merge_warnings:
-        # A merge answer kept in part may have lost stories: no article vanishes with them.
-        told_of = {aid for st in stories for aid in st.article_ids}
-        untold = [g for g in groups if told_of.isdisjoint(g.article_ids)]
-        if untold:
-            stories += fallback_stories(untold, summaries, "the merge answer had no valid story for them")
-            lines += [None] * len(untold)
-            merge_warnings.append(f"{len(untold)} story group(s) no kept story covers: shown as grouped by "
-                                  "briefer, summarised by their newest article")
+        _tell_untold(stories, lines, groups, summaries, merge_warnings)
     if draft:
         summary_lines, stories, disagreements = check_draft(draft, stories, summaries, entities)
     else:
@@ -478,15 +446,9 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
         # The model's since lines are kept only where briefer's own label says developing.
         told = continuity(stories, [_related(st.article_ids, p.companions) for st in stories], p.matcher, p.seen,
                           lines)
-    if draft:
-        title = draft.title
-    elif not summaries and p.earlier:
-        title = f"No new articles since the brief of {p.earlier.date}"
-    else:
-        title = f"Brief of {len(summaries)} articles (merge step failed)"
     return Brief(
         date=inputs.date,
-        title=title,
+        title=_title(draft, p),
         partial=bool(failures) or bool(merge_warnings) or any(s.warnings for s in everything),
         merge_warnings=merge_warnings,
         missing_parts=[] if draft or not summaries else [MissingPart(part=n, reason=why)
@@ -501,30 +463,88 @@ async def build_brief(inputs: MergeInputs, gateway: Gateway, prompts: Prompts) -
         timeline=build_timeline(summaries),
         disagreements=disagreements,
         stale_articles=stale,
-        articles=[
-            ArticleRef(id=s.id, headline_en=s.headline_en, headline_original=s.headline_original,
-                       outlet=s.outlet or s.site_name, published=s.published, language=s.language,
-                       date_basis=s.date_basis, content_sha256=s.content_sha256, warnings=s.warnings, url=s.url,
-                       canonical_url=s.canonical_url, site_name=s.site_name, page_title=s.page_title,
-                       page_published=s.page_published)
-            for s in everything
-        ],
+        articles=[_article_ref(s) for s in everything],
         failures=failures,
         skipped=inputs.skipped,
         notes=inputs.notes,
-        stats=Stats(
-            articles=len(everything),
-            quotes=quotes,
-            quotes_verified=verified,
-            grounding_rate=round(verified / quotes, 4) if quotes else None,
-            **support_stats(every_support(everything, summary_lines, stories, disagreements)),  # type: ignore[arg-type]
-            chars_raw=sum(s.cleaning.raw_chars for s in everything),
-            chars_removed=sum(s.cleaning.removed_chars for s in everything),
-            tokens_raw_est=inputs.tokens_raw_est,
-            tokens_saved_est=inputs.tokens_saved_est,
-        ),
+        stats=_stats(inputs, everything, every_support(everything, summary_lines, stories, disagreements)),
     )
 
+
+async def _merged(inputs: MergeInputs, p: Plan, gateway: Gateway, prompts: Prompts,
+                  failures: list[Failure]) -> tuple[BriefDraft | None, str]:
+    """The merge answer (in one call, or in batches when the articles do not fit the budget), or None with the
+    failure listed (into `failures`) and why, in plain words, for the brief's missing parts."""
+    summaries = p.summaries
+    try:
+        if not summaries:  # every article was in the earlier brief: nothing to merge
+            return None, ""
+        digest_cost = {s.id: _tokens(article_digest(s)) for s in summaries}
+        call = None if _surely_over(digest_cost, inputs.merge_budget) else p.call(prompts)
+        if call is not None and estimate_tokens(call.input_text) <= inputs.merge_budget:
+            result = await gateway.ask(call)
+        else:
+            result = await merge_in_batches(summaries, p.entities, p.stale, p.groups, inputs.merge_budget, gateway,
+                                            prompts, digest_cost)
+        assert isinstance(result, BriefDraft)
+        return result, ""
+    except EndpointError:
+        raise
+    except BrieferError as exc:
+        reason = str(exc)
+        raw = getattr(exc, "raw_output", None)
+        if raw and inputs.keep_raw is not None:
+            # "_merge": no article id starts with "_" (ingest/ids.py), so it never takes an article's place.
+            reason += f" (last raw output: {inputs.keep_raw('_merge', raw)})"
+        if p.earlier is not None:
+            reason += merge_advice(p.earlier)
+        failures.append(Failure(source_path="(merge)", kind=exc.kind, reason=reason))
+        return None, _why_no_merge(exc)
+
+
+def _tell_untold(stories: list[Story], lines: list[SinceDraft | None], groups: list[StoryGroup],
+                 summaries: list[ArticleSummary], merge_warnings: list[str]) -> None:
+    """A merge answer kept in part may have lost stories: no article vanishes with them (the groups no kept story
+    covers are added to `stories`, as briefer grouped them)."""
+    told_of = {aid for st in stories for aid in st.article_ids}
+    untold = [g for g in groups if told_of.isdisjoint(g.article_ids)]
+    if untold:
+        stories += fallback_stories(untold, summaries, "the merge answer had no valid story for them")
+        lines += [None] * len(untold)
+        merge_warnings.append(f"{len(untold)} story group(s) no kept story covers: shown as grouped by "
+                              "briefer, summarised by their newest article")
+
+
+def _title(draft: BriefDraft | None, p: Plan) -> str:
+    if draft:
+        return draft.title
+    if not p.summaries and p.earlier:
+        return f"No new articles since the brief of {p.earlier.date}"
+    return f"Brief of {len(p.summaries)} articles (merge step failed)"
+
+
+def _article_ref(s: ArticleSummary) -> ArticleRef:
+    return ArticleRef(id=s.id, headline_en=s.headline_en, headline_original=s.headline_original,
+                      outlet=s.outlet or s.site_name, published=s.published, language=s.language,
+                      date_basis=s.date_basis, content_sha256=s.content_sha256, warnings=s.warnings, url=s.url,
+                      canonical_url=s.canonical_url, site_name=s.site_name, page_title=s.page_title,
+                      page_published=s.page_published)
+
+
+def _stats(inputs: MergeInputs, everything: list[ArticleSummary], supports: list[Support | None]) -> Stats:
+    quotes = sum(s.grounding.quotes for s in everything)
+    verified = sum(s.grounding.verified for s in everything)
+    return Stats(
+        articles=len(everything),
+        quotes=quotes,
+        quotes_verified=verified,
+        grounding_rate=round(verified / quotes, 4) if quotes else None,
+        **support_stats(supports),  # type: ignore[arg-type]
+        chars_raw=sum(s.cleaning.raw_chars for s in everything),
+        chars_removed=sum(s.cleaning.removed_chars for s in everything),
+        tokens_raw_est=inputs.tokens_raw_est,
+        tokens_saved_est=inputs.tokens_saved_est,
+    )
 
 def today() -> str:
     return dt.date.today().isoformat()

@@ -176,16 +176,7 @@ def ground(article: Article, extraction: ArticleExtraction, source: Source | Non
     gave it in `warnings`."""
     src = source or source_of(article)
     warnings = extraction.kept_warnings
-    # Entities, claims and events, where a loop fills a list (key points are the model's own selection, and a long
-    # article's digest may pick the same point from two parts: they stay as given).
-    extraction = extraction.model_copy(update={
-        "claims": _once(extraction.claims, "claims", warnings),
-        "events": _once(extraction.events, "events", warnings),
-        "entities": _named_in(article, _once(extraction.entities, "entities", warnings), warnings),
-    })
-    if len(extraction.translation_en) != len(article.paragraphs) and not any(
-            w.startswith(TRANSLATION_INCOMPLETE) for w in warnings):
-        warnings.append(translation_warning(len(extraction.translation_en), len(article.paragraphs)))
+    extraction = _without_repeats(article, extraction, warnings)
     key_points = []
     for k in extraction.key_points:
         at = src.locate(k.evidence_quote)
@@ -197,20 +188,12 @@ def ground(article: Article, extraction: ArticleExtraction, source: Source | Non
     date_at = src.locate(extraction.date_evidence) if extraction.date_evidence else None
     published = check_published(extraction.published, extraction.date_basis, extraction.date_evidence,
                                 date_at is not None, article.dateline, extraction.language)
-    events = []
-    for ev in extraction.events:
-        at = src.locate(ev.evidence_quote)
-        when = check_event_date(ev.date, None if ev.basis_missing else ev.date_basis, ev.evidence_quote,
-                                at is not None, published.date, extraction.language)
-        events.append(GroundedEvent(**ev.model_dump(exclude={"date", "date_basis"}), date=when.date,
-                                    date_basis=when.basis, verified=at is not None, span=_span(at),
-                                    date_as_given=when.as_given, date_note=when.note))
+    events = _grounded_events(src, extraction, published.date)
     key_points, claims, events = _supported(article, extraction, published.date, key_points, claims, events)
     checked = [(k.evidence_quote, k.verified) for k in key_points] + [(c.evidence_quote, c.verified) for c in claims]
     checked += [(e.evidence_quote, e.verified) for e in events]
     if extraction.date_evidence:
         checked.append((extraction.date_evidence, date_at is not None))
-    verified = sum(ok for _q, ok in checked)
     data = extraction.model_dump(exclude={"key_points", "claims", "events", "published", "date_basis"})
     return ArticleSummary(
         id=article.id,
@@ -234,13 +217,46 @@ def ground(article: Article, extraction: ArticleExtraction, source: Source | Non
         page_title=article.page_title,
         page_published=article.page_date,
         paragraphs_original=list(article.paragraphs),
-        grounding=Grounding(
-            quotes=len(checked),
-            verified=verified,
-            rate=round(verified / len(checked), 4) if checked else None,
-            unverified=[q for q, ok in checked if not ok],
-        ),
+        grounding=_grounding(checked),
         warnings=list(dict.fromkeys(warnings)),
+    )
+
+
+def _without_repeats(article: Article, extraction: ArticleExtraction, warnings: list[str]) -> ArticleExtraction:
+    """Entities, claims and events once each, where a loop fills a list (key points are the model's own selection,
+    and a long article's digest may pick the same point from two parts: they stay as given); entities not named
+    in the article dropped; a translation that does not align warned of (into `warnings`)."""
+    extraction = extraction.model_copy(update={
+        "claims": _once(extraction.claims, "claims", warnings),
+        "events": _once(extraction.events, "events", warnings),
+        "entities": _named_in(article, _once(extraction.entities, "entities", warnings), warnings),
+    })
+    if len(extraction.translation_en) != len(article.paragraphs) and not any(
+            w.startswith(TRANSLATION_INCOMPLETE) for w in warnings):
+        warnings.append(translation_warning(len(extraction.translation_en), len(article.paragraphs)))
+    return extraction
+
+
+def _grounded_events(src: Source, extraction: ArticleExtraction, published: str | None) -> list[GroundedEvent]:
+    """The events with their quotes located and their dates checked against the quotes."""
+    events = []
+    for ev in extraction.events:
+        at = src.locate(ev.evidence_quote)
+        when = check_event_date(ev.date, None if ev.basis_missing else ev.date_basis, ev.evidence_quote,
+                                at is not None, published, extraction.language)
+        events.append(GroundedEvent(**ev.model_dump(exclude={"date", "date_basis"}), date=when.date,
+                                    date_basis=when.basis, verified=at is not None, span=_span(at),
+                                    date_as_given=when.as_given, date_note=when.note))
+    return events
+
+
+def _grounding(checked: list[tuple[str, bool]]) -> Grounding:
+    verified = sum(ok for _q, ok in checked)
+    return Grounding(
+        quotes=len(checked),
+        verified=verified,
+        rate=round(verified / len(checked), 4) if checked else None,
+        unverified=[q for q, ok in checked if not ok],
     )
 
 

@@ -51,7 +51,7 @@ from .costs import Budget, Calibration, Price, completion_estimate
 from .tape import Answered, Tape, current_tape
 
 if TYPE_CHECKING:
-    from .llm import EndpointConfig, ModelClient
+    from .llm import EndpointConfig, ModelClient, RequestFailed
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -336,33 +336,44 @@ class Gateway:
         return stored is not None
 
     async def ask(self, call: Call) -> BaseModel:
+        """The answer to a call: from the cache or the recordings, else (unless offline, or batched) the model's."""
         fp = self.fingerprint(call)
         key = self.cache_key(call)
-        what = describe(call)
         tape = current_tape()
         if tape is not None:
             tape.asks += 1
-
         stored, stale = self._stored(call, fp, key)
         if stored is not None:
-            if stored.from_cache:
-                self.counters.cache_hits += 1
-            else:
-                self.counters.recording_hits += 1
-            self._count(stored.usage, call)
-            if stored.answer is not None and stored.kept is None:
-                self._observe(call, stored.usage)
-            if tape is not None and stored.from_cache and stored.answer is not None:  # a replayed failure: not
-                tape.answered.append(Answered(key, stored.sha256, call.prompt, _pair(stored.usage)))
-            if stored.from_cache and self.policy.record:
-                self._save_recording(call, fp, key, stored.response, stored.usage, stored.endpoint, stored.kept)
-            if stored.answer is None:
-                assert stored.kept is not None
-                where = "cached" if stored.from_cache else "recorded"
-                raise ReplayedFailure(f"{stored.kept.reason} ({where} failure; --retry-failed to ask again)",
-                                      raw_output=stored.kept.raw_output)
-            return stored.answer
+            return self._replayed(call, fp, key, stored, tape)
+        self._refuse_unless_live(call, fp, key, stale)
+        if stale:  # said once for the run (report_stale), not once per article
+            self._stale[describe(call)] = stale
+        return await self._live(call, fp, key, tape)
 
+    def _replayed(self, call: Call, fp: Fingerprint, key: str, stored: _Stored, tape: Tape | None) -> BaseModel:
+        """A stored answer, counted (and recorded, when recording); a stored failure raised again."""
+        if stored.from_cache:
+            self.counters.cache_hits += 1
+        else:
+            self.counters.recording_hits += 1
+        self._count(stored.usage, call)
+        if stored.answer is not None and stored.kept is None:
+            self._observe(call, stored.usage)
+        if tape is not None and stored.from_cache and stored.answer is not None:  # a replayed failure: not
+            tape.answered.append(Answered(key, stored.sha256, call.prompt, _pair(stored.usage)))
+        if stored.from_cache and self.policy.record:
+            self._save_recording(call, fp, key, stored.response, stored.usage, stored.endpoint, stored.kept)
+        if stored.answer is None:
+            assert stored.kept is not None
+            where = "cached" if stored.from_cache else "recorded"
+            raise ReplayedFailure(f"{stored.kept.reason} ({where} failure; --retry-failed to ask again)",
+                                  raw_output=stored.kept.raw_output)
+        return stored.answer
+
+    def _refuse_unless_live(self, call: Call, fp: Fingerprint, key: str, stale: list[str]) -> None:
+        """Raise when a call without a stored answer may not be asked live: offline (no recording, or a stale
+        one), or a batched stage (deferred to the batch, or the batch gave no answer)."""
+        what = describe(call)
         if self.policy.offline:
             path = self.recordings.path(call.stage, call.subject)
             replay = self._replay_hint(call, fp) if stale else None
@@ -382,9 +393,9 @@ class Gateway:
                 self.deferred.setdefault(key, call)
                 raise Deferred(call, key)
             raise NotAnswered(f"{what}: the batch gave no valid answer; to ask it live, run again with --live-rest")
-        if stale:  # said once for the run (report_stale), not once per article
-            self._stale[what] = stale
 
+    async def _live(self, call: Call, fp: Fingerprint, key: str, tape: Tape | None) -> BaseModel:
+        """The model's answer, counted, cached and recorded; a failure kept in part when it can be."""
         from .llm import EndpointFailed, RequestFailed
 
         try:
@@ -393,33 +404,7 @@ class Gateway:
                                                   default_max_tokens=completion_cap(self.endpoint, call),
                                                   slot=self._in_flight())
         except RequestFailed as exc:
-            self.counters.http_attempts += exc.attempts
-            usage = Usage(prompt_tokens=exc.prompt_tokens, completion_tokens=exc.completion_tokens,
-                          cached_tokens=exc.cached_tokens)
-            self._count(usage, call, spent=True)
-            exc.args = (f"{what}: {exc.args[0]}",)
-            kept = self._kept(call, exc)
-            if kept is None:
-                raise
-            part, record = kept
-            if part is None:
-                # Nothing of the answer is usable: the failure is stored with the model's words, so a rerun
-                # replays it instead of paying for the same answer again (--retry-failed asks again).
-                self.cache.put(CacheEntry(key=key, fingerprint=fp, response={}, usage=usage, recorded_at=_now(),
-                                          endpoint=self.endpoint.endpoint, kept=record))
-                if self.policy.record:
-                    self._save_recording(call, fp, key, {}, usage, self.endpoint.endpoint, record)
-                raise
-            # The re-asks are spent, but part of the answer is valid: kept, with its warnings, and stored like
-            # any answer (the model's own words, from which a replay derives the same result).
-            self.counters.model_calls += 1
-            self.warn(f"{exc.args[0]}; kept what is valid of the answer")
-            data = part.model_dump(mode="json")
-            self.cache.put(CacheEntry(key=key, fingerprint=fp, response=data, usage=usage, recorded_at=_now(),
-                                      endpoint=self.endpoint.endpoint, kept=record))
-            if self.policy.record:
-                self._save_recording(call, fp, key, data, usage, self.endpoint.endpoint, record)
-            return part
+            return self._failed(call, fp, key, exc)
         except EndpointFailed as exc:
             self.counters.http_attempts += exc.attempts
             raise
@@ -438,6 +423,37 @@ class Gateway:
         if self.policy.record:
             self._save_recording(call, fp, key, answer.data, usage, self.endpoint.endpoint)
         return answer.parsed
+
+    def _failed(self, call: Call, fp: Fingerprint, key: str, exc: RequestFailed) -> BaseModel:
+        """A request that failed after its re-asks: what is valid of the answer, kept and stored like any answer;
+        else the failure stored (when the model's words are known) and raised."""
+        self.counters.http_attempts += exc.attempts
+        usage = Usage(prompt_tokens=exc.prompt_tokens, completion_tokens=exc.completion_tokens,
+                      cached_tokens=exc.cached_tokens)
+        self._count(usage, call, spent=True)
+        exc.args = (f"{describe(call)}: {exc.args[0]}",)
+        kept = self._kept(call, exc)
+        if kept is None:
+            raise exc
+        part, record = kept
+        if part is None:
+            # Nothing of the answer is usable: the failure is stored with the model's words, so a rerun
+            # replays it instead of paying for the same answer again (--retry-failed asks again).
+            self.cache.put(CacheEntry(key=key, fingerprint=fp, response={}, usage=usage, recorded_at=_now(),
+                                      endpoint=self.endpoint.endpoint, kept=record))
+            if self.policy.record:
+                self._save_recording(call, fp, key, {}, usage, self.endpoint.endpoint, record)
+            raise exc
+        # The re-asks are spent, but part of the answer is valid: kept, with its warnings, and stored like
+        # any answer (the model's own words, from which a replay derives the same result).
+        self.counters.model_calls += 1
+        self.warn(f"{exc.args[0]}; kept what is valid of the answer")
+        data = part.model_dump(mode="json")
+        self.cache.put(CacheEntry(key=key, fingerprint=fp, response=data, usage=usage, recorded_at=_now(),
+                                  endpoint=self.endpoint.endpoint, kept=record))
+        if self.policy.record:
+            self._save_recording(call, fp, key, data, usage, self.endpoint.endpoint, record)
+        return part
 
     def _tape_written(self, tape: Tape, call: Call, key: str, written: str, used: BaseModel, usage: Usage) -> None:
         """Note a model's answer as answered by the entry just written, only when that entry gives back exactly

@@ -373,7 +373,7 @@ def _day_of(m: re.Match[str], ordinals: dict[str, int]) -> int:
     return int(d) if d is not None else ordinals[_key(m["o"])]
 
 
-def _arabic() -> list[tuple[str, _Handler]]:
+def _arabic_named() -> list[tuple[str, _Handler]]:
     months = _table(words.AR_MONTHS)
     ords = _table(words.AR_ORDINALS)
     mon = _alt(words.AR_MONTHS)
@@ -385,10 +385,6 @@ def _arabic() -> list[tuple[str, _Handler]]:
     cue = _alt(["في", "خلال", "منذ", "حتى", "شهر", "مطلع", "أوائل", "أواخر", "منتصف", "نهاية", "بداية", "بحلول"])
     ycue = _alt(["عام", "العام", "سنة", "في", "منذ", "حتى", "بحلول", "خلال", "نهاية", "بداية", "مطلع", "منتصف",
                  "أواخر", "أوائل"])
-    units = _table(words.AR_UNITS)
-    plural = {_key(w) for w in ("أيام", "أسابيع", "أشهر", "شهور", "أعوام", "سنوات", "سنين")}
-    numbers = _table(words.AR_NUMBERS)
-
     def dmy(m: re.Match[str]) -> _Expr | None:
         mo = _month_of(m, months)
         return None if mo is None else _stated_date(int(m["y"]), mo, _day_of(m, ords))
@@ -404,6 +400,22 @@ def _arabic() -> list[tuple[str, _Handler]]:
     def mq(m: re.Match[str]) -> _Expr | None:
         mo = _month_of(m, months)
         return None if mo is None else _named(mo, None, _mode(m, "near"))
+
+    return [
+        (rf"{_AR_PRE}(?P<x>{day}{of} {pair}{year})", dmy),
+        (rf"{_AR_PRE}(?P<x>{day}{of} {pair}(?: {qual})?){_E}", dm),
+        (rf"{_AR_PRE}(?P<x>(?:{_lit('شهر')} )?{pair}{year})", my),
+        (rf"{_AR_PRE}(?P<x>(?:{_lit('شهر')} )?{pair} {qual}){_E}", mq),
+        (rf"{_AR_PRE}(?P<x>{cue} {pair}){_E}(?!{year})", mq),
+        (rf"{_AR_PRE}(?P<x>{ycue} (?P<y>{_YG}))", lambda m: _stated_date(int(m["y"]), None, None)),
+    ]
+
+
+def _arabic_relative() -> list[tuple[str, _Handler]]:
+    qual = rf"(?P<q>{_alt(words.AR_PAST + words.AR_NEXT + words.AR_THIS)})"
+    units = _table(words.AR_UNITS)
+    plural = {_key(w) for w in ("أيام", "أسابيع", "أشهر", "شهور", "أعوام", "سنوات", "سنين")}
+    numbers = _table(words.AR_NUMBERS)
 
     def weekday(m: re.Match[str]) -> _Expr:
         wd, mode = _lookup(_table(words.AR_WEEKDAYS), m["w"]), _mode(m, "bare")
@@ -428,12 +440,6 @@ def _arabic() -> list[tuple[str, _Handler]]:
     yesterday = _alt(["أمس", "الأمس", "البارحة", "الليلة الماضية", "ليلة أمس", "مساء أمس", "صباح أمس", "يوم أمس"],
                      article=True)
     return [
-        (rf"{_AR_PRE}(?P<x>{day}{of} {pair}{year})", dmy),
-        (rf"{_AR_PRE}(?P<x>{day}{of} {pair}(?: {qual})?){_E}", dm),
-        (rf"{_AR_PRE}(?P<x>(?:{_lit('شهر')} )?{pair}{year})", my),
-        (rf"{_AR_PRE}(?P<x>(?:{_lit('شهر')} )?{pair} {qual}){_E}", mq),
-        (rf"{_AR_PRE}(?P<x>{cue} {pair}){_E}(?!{year})", mq),
-        (rf"{_AR_PRE}(?P<x>{ycue} (?P<y>{_YG}))", lambda m: _stated_date(int(m["y"]), None, None)),
         (rf"{_AR_PRE}(?P<x>(?:{_alt(['يوم', 'مساء', 'صباح', 'ليلة', 'ليل', 'ظهر', 'فجر', 'عصر', 'ظهيرة'])} )?"
          rf"(?P<w>{_alt(words.AR_WEEKDAYS, article=True)})"
          rf"(?: (?P<q>{_alt(words.AR_PAST + words.AR_NEXT)}))?){_E}", weekday),
@@ -450,10 +456,9 @@ def _arabic() -> list[tuple[str, _Handler]]:
     ]
 
 
-def _persian() -> list[tuple[str, _Handler]]:
+def _persian_named() -> list[tuple[str, _Handler]]:
     solar, greg = _table(words.FA_SOLAR), _table(words.FA_GREG)
     anymonth = _alt({**words.FA_SOLAR, **words.FA_GREG})
-    numbers, units = _table(words.FA_NUMBERS), _table(words.FA_UNITS)
     year = rf"(?: {_lit('ماه')})?,? (?:{_lit('سال')} )?(?P<y>{_YS}|{_YG})"
 
     def month_year(m: re.Match[str], day: int | None) -> _Expr | None:
@@ -473,6 +478,23 @@ def _persian() -> list[tuple[str, _Handler]]:
     def mq(m: re.Match[str]) -> _Expr:
         return _named(solar[_key(m["m"])], None, _mode(m, "near"), True)
 
+    return [
+        (rf"{_B}(?P<x>(?P<d>{_DD}) (?P<m>{anymonth}){year})", lambda m: month_year(m, int(m["d"]))),
+        (rf"{_B}(?P<x>(?P<d>{_DD}) (?P<m>{anymonth})(?: {_lit('ماه')})?){_E}", dm),
+        (rf"{_B}(?P<x>(?:{_lit('ماه')} )?(?P<m>{anymonth}){year})", lambda m: month_year(m, None)),
+        (rf"{_B}(?P<x>(?P<m>{_alt(words.FA_SOLAR)})(?: {_lit('ماه')})? (?P<q>{_alt(['گذشته', 'آینده', 'امسال'])})){_E}",
+         mq),
+        (rf"{_B}(?P<x>{_lit('ماه')} (?P<m>{_alt(words.FA_SOLAR)})"
+         rf"|(?P<m2>{_alt(words.FA_SOLAR_SAFE)}) {_lit('ماه')}){_E}",
+         lambda m: _named(solar[_key(m["m"] or m["m2"])], None, "near", True)),
+        (rf"{_B}(?P<x>{_alt(['سال', 'در', 'تا', 'از'])} (?P<y>{_YS}|{_YG}))(?! ?{_lit('ق')})",
+         lambda m: _stated_date(int(m["y"]), None, None, 1300 <= int(m["y"]) < 1500)),
+    ]
+
+
+def _persian_relative() -> list[tuple[str, _Handler]]:
+    numbers, units = _table(words.FA_NUMBERS), _table(words.FA_UNITS)
+
     def weekday(m: re.Match[str]) -> _Expr:
         wd, mode = _table(words.FA_WEEKDAYS)[_key(m["w"])], _mode(m, "bare")
         return _weekday_expr(wd, mode)
@@ -487,16 +509,6 @@ def _persian() -> list[tuple[str, _Handler]]:
     ezafe = "(?:ي)?"  # «هفته‌ی گذشته»: the ezafe ی joins the noun to its qualifier
     past_next = rf"(?P<q>{_alt(words.FA_PAST + words.FA_NEXT)})(?! {_lit('از')}{_E})"
     return [
-        (rf"{_B}(?P<x>(?P<d>{_DD}) (?P<m>{anymonth}){year})", lambda m: month_year(m, int(m["d"]))),
-        (rf"{_B}(?P<x>(?P<d>{_DD}) (?P<m>{anymonth})(?: {_lit('ماه')})?){_E}", dm),
-        (rf"{_B}(?P<x>(?:{_lit('ماه')} )?(?P<m>{anymonth}){year})", lambda m: month_year(m, None)),
-        (rf"{_B}(?P<x>(?P<m>{_alt(words.FA_SOLAR)})(?: {_lit('ماه')})? (?P<q>{_alt(['گذشته', 'آینده', 'امسال'])})){_E}",
-         mq),
-        (rf"{_B}(?P<x>{_lit('ماه')} (?P<m>{_alt(words.FA_SOLAR)})"
-         rf"|(?P<m2>{_alt(words.FA_SOLAR_SAFE)}) {_lit('ماه')}){_E}",
-         lambda m: _named(solar[_key(m["m"] or m["m2"])], None, "near", True)),
-        (rf"{_B}(?P<x>{_alt(['سال', 'در', 'تا', 'از'])} (?P<y>{_YS}|{_YG}))(?! ?{_lit('ق')})",
-         lambda m: _stated_date(int(m["y"]), None, None, 1300 <= int(m["y"]) < 1500)),
         (rf"{_B}(?P<x>(?:{_lit('روز')} )?(?P<w>{_alt(words.FA_WEEKDAYS)}){ezafe}(?: {past_next})?){_E}", weekday),
         (rf"{_B}(?P<x>{_lit('پریروز')}){_E}", lambda m: _offset(-2)),
         (rf"{_B}(?P<x>{_alt(['دیروز', 'دیشب'])}){_E}", lambda m: _offset(-1)),
@@ -559,8 +571,9 @@ def _english() -> list[tuple[str, _Handler]]:
 
 @functools.cache
 def _patterns(language: str) -> tuple[tuple[re.Pattern[str], _Handler], ...]:
-    extra = {"ar": _arabic, "fa": _persian, "en": _english}.get(language)
-    found = _numeric(language) + (extra() if extra else [])
+    builders = {"ar": (_arabic_named, _arabic_relative), "fa": (_persian_named, _persian_relative),
+                "en": (_english,)}.get(language, ())
+    found = _numeric(language) + [pattern for build in builders for pattern in build()]
     return tuple((re.compile(p), h) for p, h in found)
 
 
