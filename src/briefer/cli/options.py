@@ -20,7 +20,8 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand
 
-from briefer.defaults import DEFAULT_MODEL, MODES
+from briefer.defaults import DEFAULT_MODEL
+from briefer.model.openai.modes import MODE_NAMES as MODES
 
 # The help panels, in the order `--help` shows them.
 INPUT = "Input"
@@ -174,7 +175,7 @@ class EndpointOptions(OptionGroup):
 
     def config(self) -> Any:
         """The library's EndpointConfig (imported now: it loads model/llm.py)."""
-        from briefer.model.llm import EndpointConfig
+        from briefer.model.endpoint import EndpointConfig
 
         values = dataclasses.asdict(self)
         values["max_response_bytes"] = megabytes(values.pop("max_response_mb"))

@@ -41,7 +41,7 @@ from briefer.errors import NothingProduced, UsageError
 from briefer.files import ReadBackError, loads_toml
 from briefer.ingest.folder import article_id as id_of
 from briefer.ingest.folder import read_folder
-from briefer.model.llm import EndpointConfig
+from briefer.model.endpoint import EndpointConfig
 from briefer.pipeline import RunConfig, RunResult, SilentReporter, run
 
 from .checks import Check, ExpectationError, article_checks, brief_checks, show

@@ -51,7 +51,8 @@ from .costs import Budget, Calibration, Price, completion_estimate
 from .tape import Answered, Tape, current_tape
 
 if TYPE_CHECKING:
-    from .llm import EndpointConfig, ModelClient
+    from briefer.model.endpoint import EndpointConfig
+    from briefer.model.openai.client import ModelClient
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -385,7 +386,7 @@ class Gateway:
         if stale:  # said once for the run (report_stale), not once per article
             self._stale[what] = stale
 
-        from .llm import EndpointFailed, RequestFailed
+        from briefer.errors import EndpointFailed, RequestFailed
 
         try:
             answer = await self._model().complete(call.messages, call.response_model, call.context,
@@ -461,7 +462,7 @@ class Gateway:
         """If the failure is the answer's own (invalid after the re-asks, or cut off), the answer as the model
         gave it, and what can be kept of it (None: nothing). None for any other failure (transport, timeout,
         refusal, budget): those are never stored."""
-        from .llm import RequestFailed
+        from briefer.errors import RequestFailed
 
         if not isinstance(exc, RequestFailed) or exc.answer_problem is None or not exc.raw_output:
             return None
@@ -506,7 +507,7 @@ class Gateway:
             if self.client_factory is not None:
                 self._client = self.client_factory()
             else:
-                from .llm import ModelClient
+                from briefer.model.openai.client import ModelClient
 
                 self._client = ModelClient(self.endpoint, on_tokens=self.on_tokens)
         return self._client

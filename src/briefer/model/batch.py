@@ -247,7 +247,7 @@ def _floor(completion: dict[str, Any], request: PendingRequest | None, floor: Us
     usage = completion.get("usage")
     if request is None or not isinstance(usage, dict):
         return
-    from .llm import request_tokens
+    from briefer.model.openai.body import request_tokens
 
     def number(name: str) -> int:
         value = usage.get(name)
@@ -263,8 +263,11 @@ def _answer(request: PendingRequest, completion: dict[str, Any], model: type[Bas
             ) -> tuple[dict[str, Any], Usage, KeptAnswer | None] | str:
     """The answer a completion gives the request, validated like a live one: whole, or the part of it that is
     valid with the model's own words (`KeptAnswer`); else why not (a str)."""
+    from briefer.errors import RequestFailed
+    from briefer.model.endpoint import EndpointConfig
+    from briefer.model.openai.parse import parse_completion
+
     from .answers import keep_part
-    from .llm import EndpointConfig, RequestFailed, parse_completion
 
     try:
         answer = parse_completion(EndpointConfig(model=request.fingerprint.model, mode=request.mode), completion,
