@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from briefer.errors import AnswerProblem, EndpointFailed, RequestFailed
@@ -186,18 +187,7 @@ def translate(config: EndpointConfig, exc: Exception, seen: Attempts, usage: lis
             return EndpointFailed(f"cannot reach {where}: {_connect_reason(root)}", attempts=attempts)
         return failed(f"connection to {where} failed {tries}: {_connection_problem(root)}")
     if isinstance(root, openai.BadRequestError):
-        code, message = _error_code(root), _api_message(root)
-        if code == "context_length_exceeded" or "context length" in message.lower() or "maximum context" in \
-                message.lower():
-            capped = "" if cfg_cap is None else (f"; briefer capped the answer at {cfg_cap} tokens, as no "
-                                                 "--max-tokens was given: a smaller --max-tokens may fit")
-            return failed(f"the article is too long for the model's context window ({message}); split it "
-                          f"with --max-input-tokens or use a model with a longer context{capped}")
-        if mode_rejected(config.mode, message):
-            other = OTHER_MODES[config.mode]
-            return EndpointFailed(f"{where} rejected --mode {config.mode} (HTTP 400: {message}); try "
-                                  f"--mode {other}", attempts=attempts)
-        return failed(f"{where} refused the request (HTTP 400: {message})")
+        return _bad_request(config, root, failed, attempts, cfg_cap)
     if isinstance(root, openai.APIStatusError):
         return failed(f"{where} answered HTTP {root.status_code} {tries}: {_api_message(root)}")
     if seen.last_refusal:
@@ -208,6 +198,25 @@ def translate(config: EndpointConfig, exc: Exception, seen: Attempts, usage: lis
         return failed(f"the request to {where} failed: {kind}{_first_problem(root)}")
     return failed(f"the model's answer was still invalid after {n - 1} re-ask{'' if n == 2 else 's'} "
                   f"({n} answer{'' if n == 1 else 's'}): {_first_problem(exc)}", "invalid")
+
+
+
+def _bad_request(config: EndpointConfig, root: Any, failed: Callable[[str], RequestFailed], attempts: int,
+                 cfg_cap: int | None) -> Exception:
+    """An HTTP 400 in one line: the context is too small, the mode is not served, or the request is refused."""
+    where = config.endpoint
+    code, message = _error_code(root), _api_message(root)
+    if code == "context_length_exceeded" or "context length" in message.lower() or "maximum context" in \
+            message.lower():
+        capped = "" if cfg_cap is None else (f"; briefer capped the answer at {cfg_cap} tokens, as no "
+                                             "--max-tokens was given: a smaller --max-tokens may fit")
+        return failed(f"the article is too long for the model's context window ({message}); split it "
+                      f"with --max-input-tokens or use a model with a longer context{capped}")
+    if mode_rejected(config.mode, message):
+        other = OTHER_MODES[config.mode]
+        return EndpointFailed(f"{where} rejected --mode {config.mode} (HTTP 400: {message}); try "
+                              f"--mode {other}", attempts=attempts)
+    return failed(f"{where} refused the request (HTTP 400: {message})")
 
 
 def mode_rejected(mode: str, message: str) -> bool:

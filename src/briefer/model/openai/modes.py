@@ -21,12 +21,12 @@ class ModeSpec:
 
 
 SPECS: tuple[ModeSpec, ...] = (
-    ModeSpec("tools", "TOOLS", "a forced tool call (OpenAI, vLLM)", "json_schema", True, ("tool",)),
-    ModeSpec("json_schema", "JSON_SCHEMA", "response_format with the JSON schema (OpenAI, llama.cpp, vLLM)", "json",
+    ModeSpec("tools", "TOOLS", "a forced tool call: OpenAI, vLLM", "json_schema", True, ("tool",)),
+    ModeSpec("json_schema", "JSON_SCHEMA", "response_format with the schema: OpenAI, llama.cpp, vLLM", "json",
              True, ("json_schema", "response_format", "structured")),
     ModeSpec("json", "JSON", "JSON object mode, the schema in the messages", "md_json", False,
              ("json_object", "response_format")),
-    ModeSpec("md_json", "MD_JSON", "JSON in a Markdown block, the schema in the messages (any chat model)", "json",
+    ModeSpec("md_json", "MD_JSON", "JSON in a Markdown block: any chat model", "json",
              False, ()),
 )
 MODE_SPECS = {spec.name: spec for spec in SPECS}
