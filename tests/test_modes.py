@@ -22,7 +22,7 @@ def test_each_mode_names_a_mode_instructor_has_and_a_fallback_briefer_has() -> N
         assert getattr(instructor.Mode, spec.instructor).name == spec.instructor
         assert spec.fallback in MODE_SPECS and spec.fallback != spec.name
         assert spec.help and not spec.help.endswith(".")
-        assert f"{spec.name} ({spec.help})" in " ".join(options.Mode.__metadata__[0].help.split())  # --help reads it
+        assert spec.name in options.Mode.__metadata__[0].help  # --help lists it (cli/ may not import model/)
 
 
 def test_a_server_rejecting_a_mode_is_told_from_other_400s() -> None:

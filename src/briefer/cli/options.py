@@ -20,8 +20,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand
 
-from briefer.defaults import DEFAULT_MODEL
-from briefer.model.openai.modes import SPECS as MODE_SPECS
+from briefer.defaults import DEFAULT_MODEL, MODES
 
 # The help panels, in the order `--help` shows them.
 INPUT = "Input"
@@ -75,8 +74,7 @@ StaleDays = Annotated[int, option("--stale-days", help="Older than the newest ar
 Model = Annotated[str, option("--model", "-m", help="Model name.", envvar="BRIEFER_MODEL", panel=ENDPOINT)]
 BaseUrl = Annotated[str | None, option("--base-url", help="OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp, "
                                         "LM Studio).", envvar="OPENAI_BASE_URL", panel=ENDPOINT)]
-Mode = Annotated[str, option("--mode", help="Structured-output mode: " + "; ".join(
-    f"{spec.name} ({spec.help})" for spec in MODE_SPECS) + ".", panel=ENDPOINT)]
+Mode = Annotated[str, option("--mode", help=f"Structured-output mode: {', '.join(MODES)}.", panel=ENDPOINT)]
 Timeout = Annotated[float, option("--timeout", help="Seconds the endpoint may send nothing: connecting, before "
                                    "the first token, between two tokens.", panel=ENDPOINT)]
 MaxTime = Annotated[float, option("--max-time", help="Seconds one answer may take in all; an answer cut there is "

@@ -243,7 +243,7 @@ def import_results(lines: Iterable[tuple[int, dict[str, Any] | None, str]], cach
 
 
 def _floor(completion: dict[str, Any], request: PendingRequest | None, floor: UsageFloor) -> None:
-    """A batch answer's usage, never below the request's own size (as for a live answer: openai/parse.py floor_usage)."""
+    """A batch answer's usage, never below the request's own size (as live: openai/parse.py floor_usage)."""
     usage = completion.get("usage")
     if request is None or not isinstance(usage, dict):
         return

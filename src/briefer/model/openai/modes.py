@@ -1,8 +1,9 @@
 """The structured-output modes, one row each (ModeSpec): instructor's mode, the help text, the mode to try when
 a server rejects this one, whether instructor sends the messages as given, and the words of a server's refusal.
 
-Plain data, no SDK: the CLI's help reads it (`briefer --help` loads nothing heavy); briefer.defaults.MODES, which
-settings and EndpointConfig check against, is held to it by tests/test_modes.py.
+Plain data, no SDK. The command modules may not import model/ (cli/ stays thin: tests/test_cli_options.py), so
+briefer.defaults.MODES, which --mode's help, settings and EndpointConfig read, is held to this table by
+tests/test_modes.py.
 """
 
 from __future__ import annotations
