@@ -56,7 +56,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from briefer.tokens import estimate_tokens
+from briefer.text.tokens import estimate_tokens
 
 Responder = Callable[[dict[str, Any]], dict[str, Any]]
 

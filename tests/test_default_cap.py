@@ -16,7 +16,7 @@ from briefer.model.costs import completion_estimate
 from briefer.model.endpoint import EndpointConfig
 from briefer.model.prompts import Prompts
 from briefer.pipeline import RunConfig, RunResult, run
-from briefer.tokens import estimate_tokens
+from briefer.text.tokens import estimate_tokens
 from conftest import reference_responder
 from fake_openai import FakeOpenAI
 

@@ -15,9 +15,9 @@ from briefer.brief.aliases import NO_ALIASES, Aliases, aliases_for, load_aliases
 from briefer.brief.facts import join_entities, needed_entities
 from briefer.cli import app
 from briefer.errors import UsageError
-from briefer.extract.names import NameFinder, adjective_of, strip_particles
 from briefer.models import BriefEntity, Story
 from briefer.pipeline import RunConfig, run
+from briefer.text.names import NameFinder, adjective_of, strip_particles
 from conftest import FIXTURES
 from test_merge import summary
 
@@ -225,8 +225,8 @@ def test_adjective_check_against_its_definition_on_random_spellings() -> None:
     name's key (without «ال» and a final «ا»/«ه», at least 3 letters, one word) followed by a nisba ending."""
     import random
 
-    from briefer.extract.names import adjective_of_stems, nisba_stems
-    from briefer.extract.textnorm import match_key
+    from briefer.text.names import adjective_of_stems, nisba_stems
+    from briefer.text.textnorm import match_key
 
     def by_definition(spelling: str, names: list[str]) -> bool:
         word = match_key(spelling).removeprefix("ال")

@@ -14,7 +14,7 @@ import pytest
 
 from briefer.ingest.cleaning import truncate
 from briefer.ingest.folder import MAX_HTML_BYTES, MAX_JSON_BYTES, Folder, read_folder
-from briefer.tokens import estimate_tokens
+from briefer.text.tokens import estimate_tokens
 
 ARTICLE = "A headline\nThe first paragraph of the story, with a full sentence.\nA second paragraph, also complete.\n"
 OTHER = "Another headline\nA different story, told in one sentence.\n"

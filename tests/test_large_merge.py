@@ -15,7 +15,7 @@ from briefer.model.cache import RecordingStore, ResponseCache
 from briefer.model.endpoint import EndpointConfig
 from briefer.model.prompts import Prompts
 from briefer.models import ArticleExtraction, ArticleSummary
-from briefer.tokens import estimate_tokens
+from briefer.text.tokens import estimate_tokens
 from fake_openai import FakeOpenAI
 
 BUDGET = 4000

@@ -95,3 +95,22 @@ def test_awaited_inside_a_running_loop_keeps_it_ticking(tmp_path: Path, fixture_
     assert (tmp_path / "out" / "brief.md").is_file()
     assert ticks >= 2
     assert worst < 0.2, f"the loop stalled {worst:.3f} s"
+
+
+def test_the_sync_wrapper_inside_a_running_loop_says_what_to_await(fixture_copy: Path, tmp_path: Path) -> None:
+    cfg = RunConfig(folder=fixture_copy / "articles", offline=True, out_dir=tmp_path / "out", no_since=True)
+
+    async def in_a_notebook() -> None:
+        briefer.summarize_folder(cfg)
+
+    with pytest.raises(briefer.BrieferError, match=r"running event loop .*await briefer\.asummarize_folder"):
+        asyncio.run(in_a_notebook())
+    assert not (tmp_path / "out").exists()
+
+
+def test_asyncio_run_is_called_in_one_place_of_the_library() -> None:
+    """Everything else awaits: a host's running loop can await every entry point (the commands may use it)."""
+    src = ROOT / "src" / "briefer"
+    holders = sorted(p.relative_to(src).as_posix() for p in src.rglob("*.py")
+                     if "asyncio.run(" in p.read_text(encoding="utf-8") and p.parent.name != "cli")
+    assert holders == ["__init__.py", "worker.py"]  # the package docstring's example, and run_sync

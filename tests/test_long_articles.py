@@ -12,7 +12,7 @@ import echo_model
 from briefer.extract.chunking import split_paragraphs
 from briefer.model.endpoint import EndpointConfig
 from briefer.pipeline import RunConfig, run
-from briefer.tokens import estimate_tokens
+from briefer.text.tokens import estimate_tokens
 from conftest import ROOT
 from fake_openai import FakeOpenAI
 

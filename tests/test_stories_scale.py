@@ -12,8 +12,8 @@ from briefer.brief.stories import (
     UNDATED_MIN_SHARED_ENTITIES,
     group_stories,
 )
-from briefer.extract import dates
 from briefer.models import ArticleSummary, BriefEntity, Variant
+from briefer.text import dates
 
 
 def _gap_days(a: str | None, b: str | None) -> int | None:

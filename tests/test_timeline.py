@@ -6,9 +6,9 @@ from typing import Any
 
 from briefer.brief.merge import with_timelines
 from briefer.brief.timeline import build_timeline, content_words, similar
-from briefer.extract import dates
 from briefer.models import StoryDraft
 from briefer.render.markdown import timeline_line
+from briefer.text import dates
 from test_merge import summary
 
 

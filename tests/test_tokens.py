@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 
-from briefer.tokens import estimate_tokens
+from briefer.text.tokens import estimate_tokens
 
 
 def _by_character(text: str) -> int:
@@ -46,7 +46,7 @@ def test_json_estimate_is_the_estimate_of_the_indented_json() -> None:
     # as estimating json.dumps(indent=...) itself, for any nesting, empty containers, scripts, escapes and atoms.
     import json
 
-    from briefer.tokens import estimate_json_tokens
+    from briefer.text.tokens import estimate_json_tokens
 
     atoms: list[object] = ["", "a b", "مرحبا بكم", "中文", "Café", 'q"\\\n\t', "\u202e", "\U00020000", 0, -7, 2.5,
                            1e100, None, True, False]

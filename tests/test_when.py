@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from briefer.extract.jalali import gregorian_to_jalali, jalali_to_gregorian
-from briefer.extract.when import Resolution, resolve, resolve_all, supports
+from briefer.text.jalali import gregorian_to_jalali, jalali_to_gregorian
+from briefer.text.when import Resolution, resolve, resolve_all, supports
 from conftest import FIXTURES
 
 ARTICLES = FIXTURES / "articles"

@@ -68,16 +68,17 @@ from .pipeline import (
     RunConfig,
     RunResult,
     SilentReporter,
-    _check,
-    _gateway,
-    _read,
+    check_config,
     exclusive,
     for_each,
+    make_gateway,
     merge_request_inputs,
+    read_articles,
     run,
 )
 from .redact import safe_url
-from .tokens import estimate_tokens
+from .text.tokens import estimate_tokens
+from .worker import run_sync
 
 # The answers a batch can hold, by the name its pending record gives.
 RESPONSE_MODELS: dict[str, type[BaseModel]] = {
@@ -130,15 +131,15 @@ def next_requests(cfg: RunConfig, stages: tuple[str, ...], tries: dict[str, int]
     """The requests of the next batch: every unanswered request of a batched stage whose inputs are
     answered, found by running the articles (then, when they are all answered or given up, the merge)
     against the cache. Requests of stages not batched are asked live on the way (--live-rest)."""
-    _check(cfg)
+    check_config(cfg)
     if cfg.cache_dir is None:
         raise UsageError("batches need the response cache: drop --no-cache")
     if cfg.offline:
         raise UsageError("--offline sends nothing: a batch cannot be made offline")
     tries = tries or {}
-    folder = _read(cfg)
+    folder = read_articles(cfg)
     prompts = Prompts(cfg.prompt_dir)
-    gateway = _gateway(replace(cfg, batched=stages), SilentReporter())
+    gateway = make_gateway(replace(cfg, batched=stages), SilentReporter())
     gateway.policy = replace(gateway.policy, defer=True)
 
     def fresh() -> list[Call]:
@@ -155,7 +156,7 @@ def next_requests(cfg: RunConfig, stages: tuple[str, ...], tries: dict[str, int]
         finally:
             await gateway.aclose()
 
-    stage, answered = asyncio.run(find())
+    stage, answered = run_sync(find(), "briefer.asummarize_folder")
     calls = fresh()
     return Next(calls, answered, len(folder.articles), gateway, given_up=len(gateway.deferred) - len(calls),
                 live=gateway.counters.model_calls, stage=stage if calls else "extract")
@@ -513,7 +514,7 @@ def _collect(out: Path, live_rest: bool, limits: Limits, provider: Provider | No
         store.save(state)
         send(state, store, client, say)
         return done
-    done.result = asyncio.run(run(replace(cfg, batched=stages), reporter))
+    done.result = run_sync(run(replace(cfg, batched=stages), reporter), "briefer.asummarize_folder")
     return done
 
 
@@ -537,7 +538,8 @@ def run_batch(cfg: RunConfig, live_rest: bool = False, batch_merge: bool = False
     submitted = submit(cfg, limits, provider, say, batch_merge)
     if not submitted.state.shards:  # every request is answered already: the ordinary run, from the cache
         done = Collected(submitted.state)
-        done.result = asyncio.run(run(replace(cfg, batched=batched_stages(live_rest, batch_merge)), reporter))
+        done.result = run_sync(run(replace(cfg, batched=batched_stages(live_rest, batch_merge)), reporter),
+                               "briefer.asummarize_folder")
         return done
     shown: dict[int, str] = {}
     while True:

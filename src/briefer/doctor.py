@@ -55,7 +55,7 @@ class Check:
 
 def key_check(endpoint: EndpointConfig, environ: dict[str, str] | None = None) -> Check:
     """Whether an API key is set, shown as its last four characters and length only."""
-    from .redact import clean_key
+    from .keys import clean_key
 
     raw = endpoint.api_key or (environ if environ is not None else os.environ).get("OPENAI_API_KEY", "")
     if not raw:

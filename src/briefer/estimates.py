@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from .model.answers import Call, Gateway, response_schema
 from .model.costs import completion_estimate, digest_estimate, prompt_estimate
 from .model.prompts import Prompts
-from .tokens import estimate_tokens
+from .text.tokens import estimate_tokens
 
 # A long article's parts are joined by a reduce call over their records without their translations: a part's
 # record is its answer less the translation, which is about as long as the part's text (1.04-1.09 on the seed).

@@ -56,7 +56,7 @@ from .render.html import brief_html_pieces
 from .render.markdown import brief_markdown, to_json
 from .render.run import RUN_REPORT, report_json
 from .runreport import RunReport
-from .worker import in_worker
+from .worker import in_worker, run_sync
 
 _DEFAULT_REASKS = next(f.default for f in dataclasses.fields(EndpointConfig) if f.name == "max_reasks")
 
@@ -178,7 +178,7 @@ def _endpoint_options(e: EndpointConfig) -> list[str]:
     return parts
 
 
-@dataclass(repr=False)  # its repr would render every summary; nobody needs it, and asyncio.run may build it
+@dataclass(repr=False)  # its repr would render every summary; nobody needs it, and a failed run may build it
 class RunResult:
     brief: Brief
     out_dir: Path
@@ -195,7 +195,7 @@ class RunResult:
         return compared_note(self.brief)
 
 
-def _check(cfg: RunConfig) -> None:
+def check_config(cfg: RunConfig) -> None:
     if not cfg.folder.exists():
         raise UsageError(f"{cfg.folder}: no such folder")
     if not cfg.folder.is_dir():
@@ -293,9 +293,9 @@ async def run(cfg: RunConfig, reporter: Reporter | None = None,
               client_factory: Callable[[], ModelClient] | None = None) -> RunResult:
     """Run the pipeline. `client_factory` lets a caller inject a model client (e.g. tests' own HTTP transport).
     The output folder is locked for the whole run (`exclusive`): a second run on it stops with one line."""
-    _check(cfg)
+    check_config(cfg)
     rep = reporter or SilentReporter()
-    folder = await in_worker(_read, cfg)  # decoding and cleaning every file: the loop runs meanwhile
+    folder = await in_worker(read_articles, cfg)  # decoding and cleaning every file: the loop runs meanwhile
     skipped = [Skipped(source_path=p, reason=r) for p, r in folder.skipped]
     if not folder.articles:
         detail = f" ({len(skipped)} skipped: " + "; ".join(f"{s.source_path}: {s.reason}" for s in skipped) + ")"
@@ -336,7 +336,7 @@ async def _run(cfg: RunConfig, rep: Reporter, client_factory: Callable[[], Model
     aliases = aliases_for(cfg.folder, cfg.aliases)  # a bad alias file stops the run before any model call
     outlets = outlets_for(cfg.folder, cfg.outlets)  # so does a bad outlets file
     earlier = _earlier(cfg, rep.warn)
-    gateway = _gateway(cfg, rep, client_factory, earlier)
+    gateway = make_gateway(cfg, rep, client_factory, earlier)
     out = cfg.output
     started = time.time()
     try:
@@ -413,13 +413,13 @@ def _earlier(cfg: RunConfig, warn: Callable[[str], None]) -> Earlier | None:
     return load_earlier(folder, warn) if folder is not None else None
 
 
-def _read(cfg: RunConfig) -> Folder:
+def read_articles(cfg: RunConfig) -> Folder:
     """The folder's articles, syndicated copies set aside: the model is asked once per story."""
     folder = read_folder(cfg.folder, recursive=cfg.recursive, max_chars=cfg.max_chars, follow_links=cfg.follow_links)
     return set_copies_aside(folder, cfg.copy_threshold)
 
 
-def _gateway(cfg: RunConfig, rep: Reporter, client_factory: Callable[[], ModelClient] | None = None,
+def make_gateway(cfg: RunConfig, rep: Reporter, client_factory: Callable[[], ModelClient] | None = None,
              earlier: Earlier | None = None) -> Gateway:
     return Gateway(
         endpoint=cfg.endpoint,
@@ -481,10 +481,10 @@ class DryRun:
 
 def dry_run(cfg: RunConfig) -> DryRun:
     """What a run would send and cost, estimated without calling the model or writing anything."""
-    _check(cfg)
-    folder = _read(cfg)
+    check_config(cfg)
+    folder = read_articles(cfg)
     prompts = Prompts(cfg.prompt_dir)
-    gateway = _gateway(cfg, SilentReporter())
+    gateway = make_gateway(cfg, SilentReporter())
     planned = [(article, planned_calls(article, prompts, cfg.max_input_tokens)) for article in folder.articles]
     # First every answer found, whose billed usage calibrates the estimates of those not found.
     cached = [all(gateway.has_answer(c) for c in calls) for _, calls in planned]
@@ -542,7 +542,7 @@ def _merge_answered(articles: list[Article], gateway: Gateway, prompts: Prompts,
             return False, [exc.call]
         return True, []
 
-    return asyncio.run(answered())
+    return run_sync(answered(), "briefer.asummarize_folder")
 
 
 async def for_each(articles: list[Article], one: Callable[[Article], Coroutine[object, object, None]]) -> None:
@@ -626,4 +626,4 @@ async def asummarize_folder(cfg: RunConfig, reporter: Reporter | None = None) ->
 
 def summarize_folder(cfg: RunConfig, reporter: Reporter | None = None) -> RunResult:
     """The synchronous wrapper of `asummarize_folder`, for scripts and the CLI (not inside a running loop)."""
-    return asyncio.run(asummarize_folder(cfg, reporter))
+    return run_sync(asummarize_folder(cfg, reporter), "briefer.asummarize_folder(cfg)")

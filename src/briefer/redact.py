@@ -183,16 +183,3 @@ def redact_pieces(pieces: Iterable[str], chunk: int = 1 << 16, *,
         carry = text[cut:]
     rest = carry + "".join(buf)
     yield rest if pattern is None else pattern.sub(MASK, rest)
-
-
-def clean_key(key: str, source: str = "OPENAI_API_KEY") -> str:
-    """The API key without surrounding whitespace (a CRLF .env leaves a trailing \\r). A key that still holds
-    whitespace or a character an HTTP header cannot carry is refused, without showing it."""
-    from .errors import UsageError  # here: errors.py imports this module
-
-    key = key.strip()
-    if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
-        raise UsageError(f"{source} holds whitespace or characters an API key cannot have (the value is not "
-                         "shown); check how it was set")
-    register(key)
-    return key

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
+
+from .errors import UsageError
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -36,3 +38,14 @@ async def in_worker(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
 
     call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
     return await asyncio.get_running_loop().run_in_executor(_executor(), call)
+
+
+def run_sync(coro: Coroutine[Any, Any, T], instead: str) -> T:
+    """Run a coroutine to its end from synchronous code: the library's one `asyncio.run`. Inside a running event
+    loop it refuses in one line naming what to await `instead` (asyncio.run's own error names nothing)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    coro.close()
+    raise UsageError(f"called inside a running event loop (a notebook, a web server): await {instead} instead")

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from briefer.errors import UsageError
-from briefer.extract.names import strip_particles
-from briefer.extract.textnorm import match_key
 from briefer.files import ReadBackError, loads_toml, read_regular
+from briefer.text.names import strip_particles
+from briefer.text.textnorm import match_key
 
 FILE_NAME = "aliases.toml"
 

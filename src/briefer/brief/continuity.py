@@ -21,8 +21,6 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
-from briefer.extract import dates
-from briefer.extract.textnorm import match_key
 from briefer.models import (
     ArticleSummary,
     Brief,
@@ -36,6 +34,8 @@ from briefer.models import (
     SinceDraft,
     Story,
 )
+from briefer.text import dates
+from briefer.text.textnorm import match_key
 
 from .aliases import Aliases, name_key
 from .history import TITLE_CHARS, cap, read_capped

@@ -9,8 +9,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from briefer.extract import dates
-from briefer.extract.names import (
+from briefer.models import ArticleSummary, BriefEntity, Entity, EntityType, StaleArticle, Story, Variant
+from briefer.text import dates
+from briefer.text.names import (
     BARE_PARTICLES,
     NameFinder,
     adjective_of_stems,
@@ -18,8 +19,7 @@ from briefer.extract.names import (
     nisba_stems,
     strip_particles,
 )
-from briefer.extract.textnorm import match_key
-from briefer.models import ArticleSummary, BriefEntity, Entity, EntityType, StaleArticle, Story, Variant
+from briefer.text.textnorm import match_key
 
 from .aliases import NO_ALIASES, Aliases
 
@@ -146,7 +146,7 @@ class _Joins:
 def join_entities(summaries: Iterable[ArticleSummary], aliases: Aliases = NO_ALIASES) -> list[BriefEntity]:
     """One entity per person/organisation/place across articles, whatever the spelling or script.
 
-    Spellings count only when they are names found in their article (extract/names.py). Two mentions
+    Spellings count only when they are names found in their article (text/names.py). Two mentions
     join when they share a normalised English name or spelling (so قاآني and قآاني, or "Qaani" in two
     articles, meet) and their types agree ("other" agrees with any one type). The alias file joins
     what it lists as one entity, under its name, and keeps apart what it says never to join.

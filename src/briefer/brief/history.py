@@ -25,7 +25,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from briefer.errors import UsageError
-from briefer.extract import dates
+from briefer.text import dates
 
 INDEX_FILE = "brief-index.json"
 INDEX_VERSION: Literal[1] = 1

@@ -44,7 +44,7 @@ from briefer.models import (
     Story,
     StoryDraft,
 )
-from briefer.tokens import estimate_json_tokens, estimate_tokens
+from briefer.text.tokens import estimate_json_tokens, estimate_tokens
 
 from .aliases import NO_ALIASES, Aliases
 from .checked import check_draft, every_support, support_stats

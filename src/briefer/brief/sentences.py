@@ -26,7 +26,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from briefer.extract.lexicon import fold, lexicon
-from briefer.extract.names import NameFinder
 from briefer.extract.support import (
     EN,
     Findings,
@@ -40,6 +39,7 @@ from briefer.extract.support import (
     verdict,
 )
 from briefer.models import ArticleSummary, BriefEntity, Support
+from briefer.text.names import NameFinder
 
 from .timeline import content_words
 

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
-from briefer.extract import dates
-from briefer.extract.textnorm import match_key
 from briefer.models import ArticleSummary, BriefEntity
+from briefer.text import dates
+from briefer.text.textnorm import match_key
 
 from .facts import UnionFind
 

@@ -22,9 +22,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from briefer.extract import dates
-from briefer.extract.textnorm import match_key
 from briefer.models import ArticleSummary, GroundedEvent, TimelineEntry, TimelineReport
+from briefer.text import dates
+from briefer.text.textnorm import match_key
 
 # Words that say nothing about which event it is.
 _STOPWORDS = frozenset(

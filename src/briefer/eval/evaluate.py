@@ -22,7 +22,6 @@ the exit code is then that of the second run.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import importlib.util
 import json
@@ -43,6 +42,7 @@ from briefer.ingest.folder import article_id as id_of
 from briefer.ingest.folder import read_folder
 from briefer.model.endpoint import EndpointConfig
 from briefer.pipeline import RunConfig, RunResult, SilentReporter, run
+from briefer.worker import run_sync
 
 from .checks import Check, ExpectationError, article_checks, brief_checks, show
 
@@ -248,9 +248,9 @@ def evaluate(cfg: EvalConfig) -> EvalReport:
                 "mode": cfg.endpoint.mode, "base_url": cfg.endpoint.base_url,
                 "recordings": str(cfg.recordings) if cfg.recordings else None}
     if cfg.compare_prompt_dir is None:
-        return EvalReport(settings, [asyncio.run(run_cases(cfg, cases, cfg.prompt_dir, ""))])
-    a = asyncio.run(run_cases(cfg, cases, cfg.prompt_dir, "A"))
-    b = asyncio.run(run_cases(cfg, cases, cfg.compare_prompt_dir, "B"))
+        return EvalReport(settings, [run_sync(run_cases(cfg, cases, cfg.prompt_dir, ""), "run_cases")])
+    a = run_sync(run_cases(cfg, cases, cfg.prompt_dir, "A"), "run_cases")
+    b = run_sync(run_cases(cfg, cases, cfg.compare_prompt_dir, "B"), "run_cases")
     return EvalReport(settings, [a, b], compare(a, b))
 
 

@@ -42,13 +42,13 @@ from briefer.models import (
     Span,
     translation_warning,
 )
-from briefer.tokens import estimate_tokens
+from briefer.text.names import NameFinder
+from briefer.text.tokens import estimate_tokens
 from briefer.worker import in_worker
 
 from .chunking import assemble, reduce_payload, split_paragraphs
 from .datecheck import check_event_date, check_published
 from .grounding import Located, Source
-from .names import NameFinder
 from .support import Evidence, Named, check
 
 T = TypeVar("T", bound=BaseModel)
@@ -159,7 +159,7 @@ def _once(items: list[T], name: str, warnings: list[str]) -> list[T]:
 
 
 def _named_in(article: Article, entities: list[Entity], warnings: list[str]) -> list[Entity]:
-    """The entities at least one of whose spellings is in the article (as names are found: extract/names.py).
+    """The entities at least one of whose spellings is in the article (as names are found: text/names.py).
     Others ("Iraq" given as the original spelling in an Arabic article) are dropped, with a warning."""
     finder = NameFinder([article.title, *([article.dateline] if article.dateline else []), *article.paragraphs])
     kept = [e for e in entities if any(finder.found(n) for n in e.names_original)]

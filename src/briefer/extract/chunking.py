@@ -13,9 +13,8 @@ import json
 from collections.abc import Sequence
 
 from briefer.models import KEEPING, ArticleDigest, ArticleExtraction, Entity, Event
-from briefer.tokens import estimate_tokens
-
-from .textnorm import match_key
+from briefer.text.textnorm import match_key
+from briefer.text.tokens import estimate_tokens
 
 
 def split_paragraphs(paragraphs: Sequence[str], budget_tokens: int) -> list[tuple[int, int]]:

@@ -29,8 +29,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar, cast
 
 from briefer.models import DateBasis, EventDateBasis
-
-from . import when
+from briefer.text import when
 
 B = TypeVar("B")
 

@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .textnorm import fold_char
+from briefer.text.textnorm import fold_char
 
 
 @dataclass(frozen=True)

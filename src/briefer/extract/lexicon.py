@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 
-from .textnorm import match_key
+from briefer.text.textnorm import match_key
 
 LANGUAGES = ("en", "ar", "fa")
 _ARABIC_SCRIPT = ("ar", "fa")

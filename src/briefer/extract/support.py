@@ -33,11 +33,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from briefer.models import Support
+from briefer.text import when
+from briefer.text.names import NameFinder
+from briefer.text.textnorm import match_key
 
-from . import when
 from .lexicon import Found, Lexicon, fold, future_verbs, lexicon, numbers
-from .names import NameFinder
-from .textnorm import match_key
 
 EN = "en"
 
@@ -173,7 +173,7 @@ def _interval(r: when.Resolution) -> tuple[dt.date, dt.date] | None:
 
 
 def _iso_interval(date: str) -> tuple[dt.date, dt.date]:
-    from . import dates
+    from briefer.text import dates
 
     return dates.earliest(date), dates.latest(date)
 

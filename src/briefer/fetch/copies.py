@@ -21,8 +21,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from briefer.extract.textnorm import fold_char, match_key
 from briefer.ingest.folder import Folder
+from briefer.text.textnorm import fold_char, match_key
 
 DEFAULT_THRESHOLD = 0.5
 NUM_PERM = 128

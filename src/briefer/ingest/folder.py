@@ -33,7 +33,7 @@ from pathlib import Path
 from briefer.errors import InputError
 from briefer.models import CleaningStats
 from briefer.terminal import shown
-from briefer.tokens import estimate_tokens
+from briefer.text.tokens import estimate_tokens
 
 from .cleaning import Cleaned, TokenEstimate, clean, truncate
 from .decode import Decoded, decode_bytes

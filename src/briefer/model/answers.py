@@ -33,7 +33,7 @@ from pydantic import BaseModel, ValidationError
 
 from briefer._version import __version__
 from briefer.errors import MissingRecording, NotAnswered, ReplayedFailure, StaleRecording
-from briefer.tokens import estimate_tokens
+from briefer.text.tokens import estimate_tokens
 
 from .cache import (
     CacheEntry,

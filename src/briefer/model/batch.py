@@ -38,7 +38,7 @@ from briefer.files import (
     read_lines,
     read_regular,
 )
-from briefer.tokens import estimate_tokens
+from briefer.text.tokens import estimate_tokens
 
 from .cache import CacheEntry, Fingerprint, KeptAnswer, ResponseCache, Usage
 from .costs import UsageFloor

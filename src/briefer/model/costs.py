@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from briefer.errors import BudgetExceeded, UsageError
-from briefer.tokens import estimate_tokens
+from briefer.text.tokens import estimate_tokens
 
 # USD per 1M tokens: (input, output, cached input). Checked 2025; override with --price when they change.
 PRICES: dict[str, tuple[float, float, float]] = {

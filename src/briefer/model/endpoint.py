@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 
 from briefer.defaults import MODES
 from briefer.errors import UsageError
-from briefer.redact import clean_key, register_url
+from briefer.keys import clean_key
+from briefer.redact import register_url
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MAX_TIME = 600.0  # --max-time: one attempt in all (a 1B model on a CPU writes ~3,000 tokens in 2-8 minutes)

@@ -10,7 +10,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from briefer.extract import dates
 from briefer.models import (
     NOT_DESCRIBED,
     ArticleRef,
@@ -27,6 +26,7 @@ from briefer.models import (
     Variant,
 )
 from briefer.plural import plural as plural  # one writer of counts in words
+from briefer.text import dates
 
 UNVERIFIED = "⚠ quote not found in the source"
 KEPT_IN_PART = "⚠ kept in part"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from briefer.extract import dates
 from briefer.models import ArticleRef, ArticleSummary, Brief
+from briefer.text import dates
 
 from .common import (
     KEPT_IN_PART,

@@ -31,7 +31,6 @@ from typing import Generic, NamedTuple, TypeVar
 import jinja2
 from markupsafe import Markup, escape
 
-from briefer.extract import dates
 from briefer.models import (
     ArticleRef,
     ArticleSummary,
@@ -42,6 +41,7 @@ from briefer.models import (
     Span,
     StaleArticle,
 )
+from briefer.text import dates
 
 from .common import (
     KEPT_IN_PART,

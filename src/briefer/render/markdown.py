@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from briefer.extract import dates
 from briefer.model.cache import pretty_json
 from briefer.models import (
     ArticleRef,
@@ -23,6 +22,7 @@ from briefer.models import (
     Support,
     TimelineEntry,
 )
+from briefer.text import dates
 
 from .common import (
     DATE_LEGEND,

@@ -25,8 +25,8 @@ from pydantic import BaseModel
 from briefer import gcpause
 from briefer.errors import BudgetExceeded, EndpointError, EndpointFailed, RequestFailed, RequestNotSent
 from briefer.gcpause import paused_gc
+from briefer.keys import clean_key
 from briefer.model.endpoint import EndpointConfig
-from briefer.redact import clean_key
 from briefer.validation import validation_context
 from briefer.worker import in_worker
 

@@ -106,7 +106,7 @@ def _cached(total: Any) -> int:
 
 def floor_usage(usage: Any, floor: UsageFloor, prompt_est: int, output: str | None) -> None:
     """Set a response's usage to what is counted: never below the prompt sent nor the answer received."""
-    from briefer.tokens import estimate_tokens
+    from briefer.text.tokens import estimate_tokens
 
     p, c = _usage(usage)
     p2, c2 = floor.apply(p, c, prompt_est, estimate_tokens(output or ""))

@@ -67,6 +67,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from . import dates
+from . import when_words as words
 from .jalali import farvardin_first, gregorian_to_jalali, jalali_month, jalali_to_gregorian
 from .textnorm import fold_char
 
@@ -155,70 +156,10 @@ def _lookup(table: dict[str, _T], text: str) -> _T:
     raise KeyError(text)
 
 
-# ---------------------------------------------------------------- vocabulary
-
-_AR_MONTHS = {
-    "يناير": 1, "كانون الثاني": 1, "جانفي": 1, "فبراير": 2, "شباط": 2, "فيفري": 2, "مارس": 3, "آذار": 3,
-    "أبريل": 4, "إبريل": 4, "نيسان": 4, "أفريل": 4, "مايو": 5, "أيار": 5, "ماي": 5, "يونيو": 6, "يونيه": 6,
-    "حزيران": 6, "جوان": 6, "يوليو": 7, "يوليه": 7, "تموز": 7, "جويلية": 7, "يوليوز": 7, "أغسطس": 8,
-    "آب": 8, "أوت": 8, "غشت": 8, "سبتمبر": 9, "أيلول": 9, "شتنبر": 9, "أكتوبر": 10, "تشرين الأول": 10,
-    "نوفمبر": 11, "تشرين الثاني": 11, "نونبر": 11, "ديسمبر": 12, "كانون الأول": 12, "دجنبر": 12,
-}
-_FA_SOLAR = {
-    "فروردین": 1, "اردیبهشت": 2, "خرداد": 3, "تیر": 4, "مرداد": 5, "امرداد": 5, "شهریور": 6, "مهر": 7,
-    "آبان": 8, "آذر": 9, "دی": 10, "بهمن": 11, "اسفند": 12,
-}
-_FA_SOLAR_SAFE = {k: v for k, v in _FA_SOLAR.items() if k not in ("تیر", "مهر", "دی")}  # also common words
-_FA_GREG = {
-    "ژانویه": 1, "فوریه": 2, "مارس": 3, "آوریل": 4, "مه": 5, "می": 5, "ژوئن": 6, "ژوئیه": 7, "جولای": 7,
-    "اوت": 8, "آگوست": 8, "سپتامبر": 9, "اکتبر": 10, "نوامبر": 11, "دسامبر": 12,
-}
-_EN_MONTHS = {
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
-    "september": 9, "october": 10, "november": 11, "december": 12,
-}
-_EN_ABBR = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
-            "oct": 10, "nov": 11, "dec": 12}
-_AR_WEEKDAYS = {"الاثنين": 0, "الثلاثاء": 1, "الأربعاء": 2, "الخميس": 3, "الجمعة": 4, "السبت": 5, "الأحد": 6}
-_FA_WEEKDAYS = {"شنبه": 5, "یکشنبه": 6, "یک شنبه": 6, "دوشنبه": 0, "دو شنبه": 0, "سه شنبه": 1,
-                "چهارشنبه": 2, "چهار شنبه": 2, "پنجشنبه": 3, "پنج شنبه": 3, "جمعه": 4}
-_EN_WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
-
-_AR_UNITS = {
-    "يوم": "d", "يوما": "d", "أيام": "d", "يومين": "2d", "أسبوع": "w", "أسبوعا": "w", "أسابيع": "w",
-    "أسبوعين": "2w", "شهر": "m", "شهرا": "m", "أشهر": "m", "شهور": "m", "شهرين": "2m", "عام": "y",
-    "عاما": "y", "أعوام": "y", "عامين": "2y", "سنة": "y", "سنوات": "y", "سنين": "y", "سنتين": "2y",
-}
-_AR_NUMBERS = {
-    "ثلاث": 3, "ثلاثة": 3, "أربع": 4, "أربعة": 4, "خمس": 5, "خمسة": 5, "ست": 6, "ستة": 6, "سبع": 7,
-    "سبعة": 7, "ثماني": 8, "ثمانية": 8, "ثمان": 8, "تسع": 9, "تسعة": 9, "عشر": 10, "عشرة": 10,
-}
-_FA_NUMBERS = {"یک": 1, "دو": 2, "سه": 3, "چهار": 4, "پنج": 5, "شش": 6, "هفت": 7, "هشت": 8, "نه": 9, "ده": 10}
-_EN_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-               "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
-_EN_UNITS = {"day": "d", "days": "d", "week": "w", "weeks": "w", "month": "m", "months": "m", "year": "y",
-             "years": "y"}
-_FA_UNITS = {"روز": "d", "هفته": "w", "ماه": "m", "سال": "y"}
-
-_AR_ORD_UNITS = ["الأول", "الثاني", "الثالث", "الرابع", "الخامس", "السادس", "السابع", "الثامن", "التاسع"]
-_AR_ORDINALS: dict[str, int] = {w: i + 1 for i, w in enumerate(_AR_ORD_UNITS)}
-_AR_ORDINALS["العاشر"] = 10
-for _i, _w in enumerate(["الحادي", *_AR_ORD_UNITS[1:]], start=1):
-    _AR_ORDINALS[f"{_w} عشر"] = 10 + _i
-    _AR_ORDINALS[f"{_w} والعشرين"] = 20 + _i
-_AR_ORDINALS.update({"العشرين": 20, "الثلاثين": 30, "الحادي والثلاثين": 31})
-
-_AR_PAST = ["الماضي", "الماضية", "المنصرم", "المنصرمة", "الفائت", "الفائتة"]
-_AR_NEXT = ["المقبل", "المقبلة", "القادم", "القادمة"]
-_AR_THIS = ["الجاري", "الجارية", "الحالي", "الحالية"]
-_FA_PAST = ["گذشته", "پیش", "قبل"]
-_FA_NEXT = ["آینده", "آتی"]
-_FA_THIS = ["جاری"]
-
 _MODE_WORDS = {
-    **{_key(w): "past" for w in [*_AR_PAST, *_FA_PAST, "last", "this past"]},
-    **{_key(w): "next" for w in [*_AR_NEXT, *_FA_NEXT, "next", "this coming"]},
-    **{_key(w): "this" for w in [*_AR_THIS, *_FA_THIS, "this", "earlier this", "later this", "امسال",
+    **{_key(w): "past" for w in [*words.AR_PAST, *words.FA_PAST, "last", "this past"]},
+    **{_key(w): "next" for w in [*words.AR_NEXT, *words.FA_NEXT, "next", "this coming"]},
+    **{_key(w): "this" for w in [*words.AR_THIS, *words.FA_THIS, "this", "earlier this", "later this", "امسال",
                                  "هذا", "هذه", "این"]},
 }
 
@@ -433,20 +374,20 @@ def _day_of(m: re.Match[str], ordinals: dict[str, int]) -> int:
 
 
 def _arabic() -> list[tuple[str, _Handler]]:
-    months = _table(_AR_MONTHS)
-    ords = _table(_AR_ORDINALS)
-    mon = _alt(_AR_MONTHS)
+    months = _table(words.AR_MONTHS)
+    ords = _table(words.AR_ORDINALS)
+    mon = _alt(words.AR_MONTHS)
     pair = rf"(?P<m>{mon})(?: ?[/(] ?(?P<m2>{mon}) ?\)?)?"
-    day = rf"(?:(?P<d>{_DD})|(?P<o>{_alt(_AR_ORDINALS)}))"
+    day = rf"(?:(?P<d>{_DD})|(?P<o>{_alt(words.AR_ORDINALS)}))"
     of = rf"(?: {_lit('من')})?(?: {_lit('شهر')})?"
     year = rf",? ?(?:{_lit('من')} )?(?:{_alt(['عام', 'العام', 'سنة'])} )?(?P<y>{_YG})"
-    qual = rf"(?P<q>{_alt(_AR_PAST + _AR_NEXT + _AR_THIS)})"
+    qual = rf"(?P<q>{_alt(words.AR_PAST + words.AR_NEXT + words.AR_THIS)})"
     cue = _alt(["في", "خلال", "منذ", "حتى", "شهر", "مطلع", "أوائل", "أواخر", "منتصف", "نهاية", "بداية", "بحلول"])
     ycue = _alt(["عام", "العام", "سنة", "في", "منذ", "حتى", "بحلول", "خلال", "نهاية", "بداية", "مطلع", "منتصف",
                  "أواخر", "أوائل"])
-    units = _table(_AR_UNITS)
+    units = _table(words.AR_UNITS)
     plural = {_key(w) for w in ("أيام", "أسابيع", "أشهر", "شهور", "أعوام", "سنوات", "سنين")}
-    numbers = _table(_AR_NUMBERS)
+    numbers = _table(words.AR_NUMBERS)
 
     def dmy(m: re.Match[str]) -> _Expr | None:
         mo = _month_of(m, months)
@@ -465,7 +406,7 @@ def _arabic() -> list[tuple[str, _Handler]]:
         return None if mo is None else _named(mo, None, _mode(m, "near"))
 
     def weekday(m: re.Match[str]) -> _Expr:
-        wd, mode = _lookup(_table(_AR_WEEKDAYS), m["w"]), _mode(m, "bare")
+        wd, mode = _lookup(_table(words.AR_WEEKDAYS), m["w"]), _mode(m, "bare")
         return _weekday_expr(wd, mode)
 
     def unit(m: re.Match[str]) -> _Expr:
@@ -494,7 +435,8 @@ def _arabic() -> list[tuple[str, _Handler]]:
         (rf"{_AR_PRE}(?P<x>{cue} {pair}){_E}(?!{year})", mq),
         (rf"{_AR_PRE}(?P<x>{ycue} (?P<y>{_YG}))", lambda m: _stated_date(int(m["y"]), None, None)),
         (rf"{_AR_PRE}(?P<x>(?:{_alt(['يوم', 'مساء', 'صباح', 'ليلة', 'ليل', 'ظهر', 'فجر', 'عصر', 'ظهيرة'])} )?"
-         rf"(?P<w>{_alt(_AR_WEEKDAYS, article=True)})(?: (?P<q>{_alt(_AR_PAST + _AR_NEXT)}))?){_E}", weekday),
+         rf"(?P<w>{_alt(words.AR_WEEKDAYS, article=True)})"
+         rf"(?: (?P<q>{_alt(words.AR_PAST + words.AR_NEXT)}))?){_E}", weekday),
         (rf"{_AR_PRE}(?P<x>{_alt(['أول أمس', 'أول من أمس'])}){_E}", lambda m: _offset(-2)),
         (rf"{_AR_PRE}(?P<x>{yesterday}){_E}", lambda m: _offset(-1)),
         (rf"(?<!{_lit('ذلك')} ){_AR_PRE}(?P<x>{_alt(['اليوم'], article=True)}){_E}(?! {not_today}{_E})",
@@ -503,15 +445,15 @@ def _arabic() -> list[tuple[str, _Handler]]:
         (rf"{_AR_PRE}(?P<x>{_alt(['بعد غد'])}){_E}", lambda m: _offset(2)),
         (rf"{_AR_PRE}(?P<x>(?P<u>{unit_words}) {qual}){_E}", unit),
         (rf"{_AR_PRE}(?P<x>(?P<q>{_alt(['هذا', 'هذه'])}) (?P<u>{unit_words})){_E}", unit),
-        (rf"{_AR_PRE}(?P<x>{_alt(['قبل', 'منذ'])} (?:(?P<n>{_alt(_AR_NUMBERS)}|[0-9]{{1,3}}) )?"
-         rf"(?P<u>{_alt(_AR_UNITS)})){_E}(?! ?[0-9])(?! {_alt(['من', 'على'])}{_E})", ago),
+        (rf"{_AR_PRE}(?P<x>{_alt(['قبل', 'منذ'])} (?:(?P<n>{_alt(words.AR_NUMBERS)}|[0-9]{{1,3}}) )?"
+         rf"(?P<u>{_alt(words.AR_UNITS)})){_E}(?! ?[0-9])(?! {_alt(['من', 'على'])}{_E})", ago),
     ]
 
 
 def _persian() -> list[tuple[str, _Handler]]:
-    solar, greg = _table(_FA_SOLAR), _table(_FA_GREG)
-    anymonth = _alt({**_FA_SOLAR, **_FA_GREG})
-    numbers, units = _table(_FA_NUMBERS), _table(_FA_UNITS)
+    solar, greg = _table(words.FA_SOLAR), _table(words.FA_GREG)
+    anymonth = _alt({**words.FA_SOLAR, **words.FA_GREG})
+    numbers, units = _table(words.FA_NUMBERS), _table(words.FA_UNITS)
     year = rf"(?: {_lit('ماه')})?,? (?:{_lit('سال')} )?(?P<y>{_YS}|{_YG})"
 
     def month_year(m: re.Match[str], day: int | None) -> _Expr | None:
@@ -532,7 +474,7 @@ def _persian() -> list[tuple[str, _Handler]]:
         return _named(solar[_key(m["m"])], None, _mode(m, "near"), True)
 
     def weekday(m: re.Match[str]) -> _Expr:
-        wd, mode = _table(_FA_WEEKDAYS)[_key(m["w"])], _mode(m, "bare")
+        wd, mode = _table(words.FA_WEEKDAYS)[_key(m["w"])], _mode(m, "bare")
         return _weekday_expr(wd, mode)
 
     def unit(m: re.Match[str]) -> _Expr:
@@ -543,51 +485,53 @@ def _persian() -> list[tuple[str, _Handler]]:
         return _ago(int(n) if n.isdigit() else numbers[_key(n)], units[_key(m["u"])])
 
     ezafe = "(?:ي)?"  # «هفته‌ی گذشته»: the ezafe ی joins the noun to its qualifier
-    past_next = rf"(?P<q>{_alt(_FA_PAST + _FA_NEXT)})(?! {_lit('از')}{_E})"
+    past_next = rf"(?P<q>{_alt(words.FA_PAST + words.FA_NEXT)})(?! {_lit('از')}{_E})"
     return [
         (rf"{_B}(?P<x>(?P<d>{_DD}) (?P<m>{anymonth}){year})", lambda m: month_year(m, int(m["d"]))),
         (rf"{_B}(?P<x>(?P<d>{_DD}) (?P<m>{anymonth})(?: {_lit('ماه')})?){_E}", dm),
         (rf"{_B}(?P<x>(?:{_lit('ماه')} )?(?P<m>{anymonth}){year})", lambda m: month_year(m, None)),
-        (rf"{_B}(?P<x>(?P<m>{_alt(_FA_SOLAR)})(?: {_lit('ماه')})? (?P<q>{_alt(['گذشته', 'آینده', 'امسال'])})){_E}",
+        (rf"{_B}(?P<x>(?P<m>{_alt(words.FA_SOLAR)})(?: {_lit('ماه')})? (?P<q>{_alt(['گذشته', 'آینده', 'امسال'])})){_E}",
          mq),
-        (rf"{_B}(?P<x>{_lit('ماه')} (?P<m>{_alt(_FA_SOLAR)})|(?P<m2>{_alt(_FA_SOLAR_SAFE)}) {_lit('ماه')}){_E}",
+        (rf"{_B}(?P<x>{_lit('ماه')} (?P<m>{_alt(words.FA_SOLAR)})"
+         rf"|(?P<m2>{_alt(words.FA_SOLAR_SAFE)}) {_lit('ماه')}){_E}",
          lambda m: _named(solar[_key(m["m"] or m["m2"])], None, "near", True)),
         (rf"{_B}(?P<x>{_alt(['سال', 'در', 'تا', 'از'])} (?P<y>{_YS}|{_YG}))(?! ?{_lit('ق')})",
          lambda m: _stated_date(int(m["y"]), None, None, 1300 <= int(m["y"]) < 1500)),
-        (rf"{_B}(?P<x>(?:{_lit('روز')} )?(?P<w>{_alt(_FA_WEEKDAYS)}){ezafe}(?: {past_next})?){_E}", weekday),
+        (rf"{_B}(?P<x>(?:{_lit('روز')} )?(?P<w>{_alt(words.FA_WEEKDAYS)}){ezafe}(?: {past_next})?){_E}", weekday),
         (rf"{_B}(?P<x>{_lit('پریروز')}){_E}", lambda m: _offset(-2)),
         (rf"{_B}(?P<x>{_alt(['دیروز', 'دیشب'])}){_E}", lambda m: _offset(-1)),
         (rf"{_B}(?P<x>{_alt(['امروز', 'امشب'])}){_E}", lambda m: _offset(0)),
         (rf"{_B}(?P<x>{_lit('فردا')}){_E}", lambda m: _offset(1)),
         (rf"{_B}(?P<x>{_lit('پس فردا')}){_E}", lambda m: _offset(2)),
-        (rf"{_B}(?P<x>(?P<u>{_alt(_FA_UNITS)}){ezafe} (?:{past_next}|(?P<t>{_alt(_FA_THIS)}))){_E}",
+        (rf"{_B}(?P<x>(?P<u>{_alt(words.FA_UNITS)}){ezafe} (?:{past_next}|(?P<t>{_alt(words.FA_THIS)}))){_E}",
          lambda m: _unit(units[_key(m["u"])], "this" if m["t"] else _mode(m, "this"), solar=True)),
-        (rf"{_B}(?P<x>(?P<q>{_lit('این')}) (?P<u>{_alt(_FA_UNITS)})){_E}", unit),
+        (rf"{_B}(?P<x>(?P<q>{_lit('این')}) (?P<u>{_alt(words.FA_UNITS)})){_E}", unit),
         (rf"{_B}(?P<x>{_lit('امسال')}){_E}", lambda m: _unit("y", "this", solar=True)),
         (rf"{_B}(?P<x>{_lit('پارسال')}){_E}", lambda m: _unit("y", "past", solar=True)),
-        (rf"{_B}(?P<x>(?P<n>{_alt(_FA_NUMBERS)}|[0-9]{{1,3}}) (?P<u>{_alt(_FA_UNITS)}) {_alt(['پیش', 'قبل'])})"
+        (rf"{_B}(?P<x>(?P<n>{_alt(words.FA_NUMBERS)}|[0-9]{{1,3}}) (?P<u>{_alt(words.FA_UNITS)}) "
+         rf"{_alt(['پیش', 'قبل'])})"
          rf"{_E}(?! {_lit('از')}{_E})", ago),
     ]
 
 
 def _english() -> list[tuple[str, _Handler]]:
-    months = {**_EN_MONTHS, **_EN_ABBR}
+    months = {**words.EN_MONTHS, **words.EN_ABBR}
     mon = rf"(?P<m>{_alt(months)})\.?"
-    full = rf"(?P<m>{_alt([k for k in _EN_MONTHS if k != 'may'])})"  # "may" alone is the verb
+    full = rf"(?P<m>{_alt([k for k in words.EN_MONTHS if k != 'may'])})"  # "may" alone is the verb
     day = rf"(?P<d>{_DD})(?:st|nd|rd|th)?"
     year = rf"(?P<y>{_YG})"
-    units = _EN_UNITS
+    units = words.EN_UNITS
 
     def month(m: re.Match[str]) -> int:
         return months[m["m"]]
 
     def weekday(m: re.Match[str]) -> _Expr:
-        wd, mode = _EN_WEEKDAYS[m["w"]], _mode(m, "bare")
+        wd, mode = words.EN_WEEKDAYS[m["w"]], _mode(m, "bare")
         return _weekday_expr(wd, mode)
 
     def ago(m: re.Match[str]) -> _Expr:
         n = m["n"]
-        return _ago(int(n) if n.isdigit() else _EN_NUMBERS[n], units[m["u"]])
+        return _ago(int(n) if n.isdigit() else words.EN_NUMBERS[n], units[m["u"]])
 
     return [
         (rf"{_B}(?P<x>{mon} {day},? {year})", lambda m: _stated_date(int(m["y"]), month(m), int(m["d"]))),
@@ -600,7 +544,7 @@ def _english() -> list[tuple[str, _Handler]]:
          lambda m: _named(month(m), None, "near")),
         (rf"{_B}(?P<x>(?:in|since|by|until|during|early|late|mid-?|end of|year|from|through|before the end of) "
          rf"{year})", lambda m: _stated_date(int(m["y"]), None, None)),
-        (rf"{_B}(?P<x>(?:(?:(?P<q>last|next|this past|this coming)|on) )?(?P<w>{_alt(_EN_WEEKDAYS)})"
+        (rf"{_B}(?P<x>(?:(?:(?P<q>last|next|this past|this coming)|on) )?(?P<w>{_alt(words.EN_WEEKDAYS)})"
          rf"(?: (?:morning|afternoon|evening|night))?){_E}", weekday),
         (rf"{_B}(?P<x>the day before yesterday){_E}", lambda m: _offset(-2)),
         (rf"{_B}(?P<x>yesterday|last night){_E}", lambda m: _offset(-1)),
@@ -609,7 +553,7 @@ def _english() -> list[tuple[str, _Handler]]:
         (rf"{_B}(?P<x>tomorrow){_E}", lambda m: _offset(1)),
         (rf"{_B}(?P<x>(?P<q>last|next|this|earlier this|later this) (?P<u>week|month|year)){_E}",
          lambda m: _unit(units[m["u"]], _mode(m, "this"))),
-        (rf"{_B}(?P<x>(?P<n>{_alt(_EN_NUMBERS)}|[0-9]{{1,3}}) (?P<u>{_alt(units)}) ago){_E}", ago),
+        (rf"{_B}(?P<x>(?P<n>{_alt(words.EN_NUMBERS)}|[0-9]{{1,3}}) (?P<u>{_alt(units)}) ago){_E}", ago),
     ]
 
 
