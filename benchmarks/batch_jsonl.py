@@ -29,7 +29,7 @@ import bench_model  # noqa: E402
 
 import vllm_role  # noqa: E402
 from briefer.batch_run import export, import_file  # noqa: E402
-from briefer.model.llm import EndpointConfig  # noqa: E402
+from briefer.model.endpoint import EndpointConfig  # noqa: E402
 from briefer.pipeline import RunConfig  # noqa: E402
 
 

@@ -38,7 +38,7 @@ from briefer.extract.article import extract_call, ground
 from briefer.ingest.folder import read_folder
 from briefer.model.answers import Call, Gateway, Policy
 from briefer.model.cache import Recording, RecordingMeta, RecordingStore, ResponseCache, recordings_for
-from briefer.model.llm import EndpointConfig
+from briefer.model.endpoint import EndpointConfig
 from briefer.model.prompts import Prompts
 from briefer.models import ArticleExtraction
 from briefer.pipeline import DEFAULT_MODEL

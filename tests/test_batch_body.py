@@ -5,15 +5,22 @@ The live path's body is what reaches a real HTTP server on 127.0.0.1 through the
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 import echo_model
+from briefer.errors import RequestFailed
 from briefer.extract.article import planned_calls
 from briefer.ingest.folder import read_folder
 from briefer.model.answers import Call
-from briefer.model.llm import MODES, EndpointConfig, ModelClient, RequestFailed, parse_completion, request_body
+from briefer.model.endpoint import EndpointConfig
+from briefer.model.openai.body import request_body
+from briefer.model.openai.client import ModelClient
+from briefer.model.openai.modes import MODES
+from briefer.model.openai.parse import parse_completion
 from briefer.model.prompts import Prompts
 from conftest import FIXTURES
 from fake_openai import FakeOpenAI, completion
@@ -85,10 +92,21 @@ def test_an_invalid_batch_answer_fails_with_its_reason_and_raw_output(mode: str)
 
 @pytest.mark.parametrize("mode", list(MODES))
 def test_the_body_built_once_per_model_is_instructors_body_for_every_request(mode: str) -> None:
-    from briefer.model.llm import _instructor_body
-
     config = EndpointConfig(model="gpt-4o-mini", mode=mode, max_tokens=700)
     for article in read_folder(FIXTURES / "articles").articles:
         for call in planned_calls(article, Prompts(None), 300):  # in parts too: other messages, same frame
             assert request_body(config, call.messages, call.response_model) == _instructor_body(
                 mode, "gpt-4o-mini", 0.0, 700, call.response_model, call.messages)
+
+
+def _instructor_body(mode: str, model: str, temperature: float, max_tokens: int, response_model: type[BaseModel],
+                     messages: list[dict[str, str]]) -> dict[str, Any]:
+    """What instructor itself builds for the request, per call, as plain JSON data (the batch body's oracle, now
+    that batch lines use the live builder)."""
+    import instructor
+    from instructor.processing import handle_response_model
+
+    _model, body = handle_response_model(instructor.response_schema(response_model),
+                                         mode=getattr(instructor.Mode, MODES[mode]), model=model, messages=messages,
+                                         temperature=temperature, max_tokens=max_tokens)
+    return dict(json.loads(json.dumps(body, ensure_ascii=False)))

@@ -26,7 +26,7 @@ from briefer.batch_run import (
     submit,
 )
 from briefer.errors import BudgetExceeded, UsageError
-from briefer.model.llm import EndpointConfig
+from briefer.model.endpoint import EndpointConfig
 from briefer.pipeline import RunConfig, run
 from fake_batches import FakeBatches
 from fake_openai import FakeOpenAI

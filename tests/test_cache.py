@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from briefer.model.answers import Call, Gateway, Policy
 from briefer.model.cache import CacheEntry, Fingerprint, RecordingStore, ResponseCache, atomic_write
-from briefer.model.llm import EndpointConfig
+from briefer.model.endpoint import EndpointConfig
 
 
 class Answer(BaseModel):

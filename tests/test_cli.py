@@ -171,8 +171,8 @@ def test_settings_are_checked_by_the_library_too() -> None:
     """A notebook gets the same one-line errors as the command line."""
     from briefer.cli import options
     from briefer.errors import UsageError
-    from briefer.model.llm import MODES as LLM_MODES
-    from briefer.model.llm import EndpointConfig
+    from briefer.model.endpoint import EndpointConfig
+    from briefer.model.openai.modes import MODES as LLM_MODES
 
     assert list(options.MODES) == list(LLM_MODES)  # the help text lists the modes the library knows
     endpoint = EndpointConfig(model="m")  # the command line's defaults are the library's

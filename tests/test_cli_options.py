@@ -130,7 +130,7 @@ def test_the_clis_written_defaults_are_the_librarys() -> None:
     from briefer.extract.article import DEFAULT_MAX_INPUT_TOKENS
     from briefer.fetch.copies import DEFAULT_THRESHOLD
     from briefer.ingest.folder import DEFAULT_MAX_CHARS
-    from briefer.model.llm import EndpointConfig
+    from briefer.model.endpoint import EndpointConfig
     from briefer.pipeline import DEFAULT_MERGE_BUDGET, DEFAULT_STALE_DAYS, RunConfig
 
     e = EndpointConfig(model="m")

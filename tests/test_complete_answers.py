@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from briefer.model.costs import price_for
-from briefer.model.llm import EndpointConfig
+from briefer.model.endpoint import EndpointConfig
 from briefer.pipeline import RunConfig, RunResult, dry_run, run
 from conftest import SEED_IDS, reference_responder
 from fake_openai import FakeOpenAI
@@ -156,7 +156,7 @@ def test_the_fixed_prefix_is_small_identical_and_first(fixture_copy: Path) -> No
     article, and before anything of the article (so provider-side prompt caching applies)."""
     from briefer.extract.article import planned_calls
     from briefer.ingest.folder import read_folder
-    from briefer.model.llm import request_tokens, wire_request
+    from briefer.model.openai.body import request_tokens, wire_request
     from briefer.model.prompts import Prompts
 
     articles = read_folder(fixture_copy / "articles").articles

@@ -13,7 +13,7 @@ import pytest
 import echo_model
 from briefer.errors import UsageError
 from briefer.model.costs import price_for
-from briefer.model.llm import EndpointConfig
+from briefer.model.endpoint import EndpointConfig
 from briefer.pipeline import RunConfig, dry_run, run
 from conftest import FIXTURES, SEED_IDS
 from fake_openai import FakeOpenAI

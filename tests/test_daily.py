@@ -20,7 +20,7 @@ from briefer.brief.merge import plan
 from briefer.cli import app
 from briefer.eval.checks import brief_checks
 from briefer.eval.evaluate import EvalConfig, apply_check, evaluate, python_resolver
-from briefer.model.llm import EndpointConfig
+from briefer.model.endpoint import EndpointConfig
 from briefer.models import Brief
 from briefer.pipeline import RunConfig, RunResult, SilentReporter, run
 from conftest import FIXTURES

@@ -13,7 +13,7 @@ from briefer.extract.article import planned_calls
 from briefer.ingest.folder import read_folder
 from briefer.model.answers import completion_cap, default_max_tokens
 from briefer.model.costs import completion_estimate
-from briefer.model.llm import EndpointConfig
+from briefer.model.endpoint import EndpointConfig
 from briefer.model.prompts import Prompts
 from briefer.pipeline import RunConfig, RunResult, run
 from briefer.text.tokens import estimate_tokens

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from briefer.errors import EndpointError
-from briefer.model.llm import EndpointConfig, ModelClient
+from briefer.model.endpoint import EndpointConfig
+from briefer.model.openai.client import ModelClient
 from briefer.pipeline import RunConfig, RunResult, run
 from conftest import SEED_IDS, reference_responder
 from fake_openai import FakeOpenAI, FaultPlan
@@ -189,7 +190,7 @@ def test_fatal_errors_stop_the_run_without_a_retry_storm(tmp_path: Path, fixture
 def test_retry_after_header_forms() -> None:
     from email.utils import format_datetime
 
-    from briefer.model.llm import retry_after_seconds
+    from briefer.model.openai.transport import retry_after_seconds
 
     assert retry_after_seconds({"retry-after-ms": "1500"}) == 1.5
     assert retry_after_seconds({"retry-after": "3"}) == 3.0

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from briefer.extract.grounding import Source, fold
-from briefer.model.llm import EndpointConfig
+from briefer.model.endpoint import EndpointConfig
 from briefer.pipeline import RunConfig, run
 from conftest import FIXTURES, SEED_IDS, reference_responder
 from fake_openai import FakeOpenAI

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import echo_model
-from briefer.model.llm import EndpointConfig
+from briefer.model.endpoint import EndpointConfig
 from briefer.pipeline import RunConfig, run
 from conftest import FIXTURES, ROOT, SEED_IDS, remove_tree
 from fake_openai import FakeOpenAI

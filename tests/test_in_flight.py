@@ -15,7 +15,8 @@ import pytest
 from pydantic import BaseModel, field_validator
 
 import echo_model
-from briefer.model.llm import EndpointConfig, ModelClient
+from briefer.model.endpoint import EndpointConfig
+from briefer.model.openai.client import ModelClient
 from briefer.models import ArticleExtraction
 from briefer.pipeline import RunConfig, run
 from fake_openai import FakeOpenAI, FaultPlan

@@ -18,7 +18,7 @@ import echo_model
 from briefer.brief.merge import MergeInputs, build_brief
 from briefer.model.answers import Gateway, Policy
 from briefer.model.cache import RecordingStore, ResponseCache
-from briefer.model.llm import EndpointConfig
+from briefer.model.endpoint import EndpointConfig
 from briefer.model.prompts import Prompts
 from briefer.models import Brief, BriefDraft
 from conftest import FIXTURES, reference_responder

@@ -12,7 +12,7 @@ from briefer.extract.article import ground
 from briefer.ingest.folder import Article
 from briefer.model.answers import Gateway, Policy
 from briefer.model.cache import RecordingStore, ResponseCache
-from briefer.model.llm import EndpointConfig
+from briefer.model.endpoint import EndpointConfig
 from briefer.model.prompts import Prompts
 from briefer.models import ArticleExtraction, ArticleSummary
 from briefer.text.tokens import estimate_tokens

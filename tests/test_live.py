@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from briefer.model.llm import EndpointConfig
+from briefer.model.endpoint import EndpointConfig
 from briefer.model.prompts import Prompts
 from briefer.pipeline import RunConfig, SilentReporter, run
 from conftest import SEED_IDS, assert_same_outputs, output_files

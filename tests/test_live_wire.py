@@ -18,7 +18,10 @@ from pydantic import BaseModel
 import echo_model
 from briefer.extract.article import planned_calls
 from briefer.ingest.folder import read_folder
-from briefer.model.llm import CREATE_PARAMETERS, MODES, REASK_TEMPERATURE, EndpointConfig, ModelClient, request_body
+from briefer.model.endpoint import EndpointConfig
+from briefer.model.openai.body import CREATE_PARAMETERS, request_body
+from briefer.model.openai.client import REASK_TEMPERATURE, ModelClient
+from briefer.model.openai.modes import MODES
 from briefer.model.prompts import Prompts
 from briefer.models import ArticleExtraction
 from briefer.validation import validation_context
@@ -168,7 +171,10 @@ def test_the_sdk_is_imported_with_the_collector_paused_and_it_runs_again_after()
 
     code = (
         "import gc\n"
-        "from briefer.model.llm import EndpointConfig, ModelClient, _handlers, wire_request\n"
+        "from briefer.model.endpoint import EndpointConfig\n"
+        "from briefer.model.openai.body import wire_request\n"
+        "from briefer.model.openai.client import ModelClient\n"
+        "from briefer.model.openai.parse import _handlers\n"
         "from briefer.models import ArticleExtraction\n"
         "started = []\n"
         "gc.callbacks.append(lambda phase, info: phase == 'start' and started.append(info['generation']))\n"

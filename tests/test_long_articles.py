@@ -10,7 +10,7 @@ import jsonschema
 
 import echo_model
 from briefer.extract.chunking import split_paragraphs
-from briefer.model.llm import EndpointConfig
+from briefer.model.endpoint import EndpointConfig
 from briefer.pipeline import RunConfig, run
 from briefer.text.tokens import estimate_tokens
 from conftest import ROOT

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import echo_model
-from briefer.model.llm import EndpointConfig
+from briefer.model.endpoint import EndpointConfig
 from briefer.pipeline import RunConfig, run
 from conftest import ROOT
 from fake_openai import FakeOpenAI

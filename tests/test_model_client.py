@@ -14,7 +14,8 @@ import pytest
 import echo_model
 from briefer.extract.article import planned_calls
 from briefer.ingest.folder import read_folder
-from briefer.model.llm import EndpointConfig, ModelClient
+from briefer.model.endpoint import EndpointConfig
+from briefer.model.openai.client import ModelClient
 from briefer.model.prompts import Prompts
 from briefer.models import ArticleExtraction
 from briefer.pipeline import RunConfig, RunResult, SilentReporter, run

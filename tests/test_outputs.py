@@ -20,7 +20,7 @@ import pytest
 
 import echo_model
 from briefer.errors import UsageError
-from briefer.model.llm import EndpointConfig
+from briefer.model.endpoint import EndpointConfig
 from briefer.pipeline import RunConfig, SilentReporter, dry_run, run
 from conftest import ROOT, SEED_IDS, reference_responder
 from fake_openai import FakeOpenAI

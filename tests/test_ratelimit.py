@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import echo_model
-from briefer.model.llm import EndpointConfig
+from briefer.model.endpoint import EndpointConfig
 from briefer.model.ratelimit import SAFETY, RateLimiter, Reservation
 from briefer.pipeline import RunConfig, run
 from fake_openai import FakeOpenAI, RateLimits

@@ -16,7 +16,7 @@ import pytest
 import echo_model
 from briefer.batch_run import collect, submit
 from briefer.errors import UsageError
-from briefer.model.llm import EndpointConfig
+from briefer.model.endpoint import EndpointConfig
 from briefer.pipeline import RunConfig
 from conftest import FIXTURES
 from fake_batches import FakeBatches
@@ -113,7 +113,7 @@ class HugeOutput:
 
     def __init__(self, real: FakeBatches, size: int = 1_200_000_000) -> None:
         self.real, self.size, self.downloads = real, size, 0
-        from briefer.model.llm import BatchClient
+        from briefer.model.openai.files import BatchClient
 
         self.client = BatchClient(EndpointConfig(model="gpt-4o-mini", base_url=real.base_url))
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import echo_model
 from briefer.ingest.folder import read_folder
 from briefer.ingest.formats import front_matter, page_date
-from briefer.model.llm import EndpointConfig
+from briefer.model.endpoint import EndpointConfig
 from briefer.models import ArticleRef
 from briefer.pipeline import RunConfig, run
 from briefer.render.common import link_target, page_differences, source_links

@@ -40,7 +40,8 @@ def test_the_collector_is_spaced_out_by_the_command_only_until_it_asks_the_model
         "except SystemExit:\n"
         "    pass\n"
         "print(gc.get_threshold())\n"
-        "from briefer.model.llm import EndpointConfig, ModelClient\n"
+        "from briefer.model.endpoint import EndpointConfig\n"
+        "from briefer.model.openai.client import ModelClient\n"
         "ModelClient(EndpointConfig(model='m', base_url='http://127.0.0.1:9/v1'))._openai()\n"
         "print(gc.get_threshold())\n"
     )

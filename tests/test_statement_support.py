@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from briefer.extract.support import Evidence, check
-from briefer.model.llm import EndpointConfig
+from briefer.model.endpoint import EndpointConfig
 from briefer.pipeline import RunConfig, run
 from briefer.render.markdown import md
 from conftest import FIXTURES

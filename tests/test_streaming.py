@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from briefer.model.llm import EndpointConfig, ModelClient
+from briefer.model.endpoint import EndpointConfig
+from briefer.model.openai.client import ModelClient
 from briefer.models import ArticleExtraction
 from briefer.pipeline import RunConfig, RunResult, run
 from conftest import reference_responder

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from briefer.model.llm import EndpointConfig
+from briefer.model.endpoint import EndpointConfig
 from briefer.pipeline import RunConfig, run, summarize_folder
 from conftest import FIXTURES, ROOT, SEED_IDS, assert_same_outputs
 from fake_openai import FakeOpenAI

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from briefer.errors import EndpointError, UsageError
-from briefer.model.llm import EndpointConfig, repeated_tail
+from briefer.model.endpoint import EndpointConfig
+from briefer.model.openai.failures import repeated_tail
 from conftest import SEED_IDS
 from test_faults import A, Run, _failure
 
@@ -103,7 +104,7 @@ def test_a_reask_names_every_problem_and_samples(tmp_path: Path, fixture_copy: P
             answer["translation_en"] = list(answer["translation_en"])[:1]  # type: ignore[call-overload]
         return answer
 
-    from briefer.model.llm import REASK_TEMPERATURE
+    from briefer.model.openai.client import REASK_TEMPERATURE
     from fake_openai import FakeOpenAI, FaultPlan
 
     r = Run(tmp_path, fixture_copy, {}, max_reasks=1)

@@ -34,7 +34,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .errors import BrieferError
-    from .model.llm import EndpointConfig
+    from .model.endpoint import EndpointConfig
     from .models import ArticleSummary, Brief
     from .pipeline import DryRun, RunConfig, RunResult, asummarize_folder, dry_run, summarize_folder
 
@@ -43,7 +43,7 @@ _LAZY = {
     "Brief": "models",
     "BrieferError": "errors",
     "DryRun": "pipeline",
-    "EndpointConfig": "model.llm",
+    "EndpointConfig": "model.endpoint",
     "RunConfig": "pipeline",
     "RunResult": "pipeline",
     "asummarize_folder": "pipeline",

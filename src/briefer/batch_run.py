@@ -29,6 +29,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from briefer.model.endpoint import EndpointConfig
+from briefer.model.openai.body import request_body
+
 from .brief.merge import build_brief, today
 from .errors import ArticleFailed, BudgetExceeded, ReplayError, UsageError
 from .extract.article import planned_calls, summarize_article
@@ -58,7 +61,6 @@ from .model.batch import (
 )
 from .model.cache import ResponseCache
 from .model.costs import Price, batch_price, completion_estimate, prompt_estimate
-from .model.llm import EndpointConfig, request_body
 from .model.prompts import Prompts
 from .models import ArticleDigest, ArticleExtraction, ArticleSummary, BriefDraft, BriefOverview, StoriesDraft
 from .pipeline import (
@@ -298,7 +300,7 @@ def estimate(calls: list[Call], cfg: RunConfig, gateway: Gateway | None = None) 
 def _provider(cfg: RunConfig, provider: Provider | None) -> Provider:
     if provider is not None:
         return provider
-    from .model.llm import BatchClient
+    from briefer.model.openai.files import BatchClient
 
     return BatchClient(cfg.endpoint)
 

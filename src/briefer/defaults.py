@@ -3,5 +3,5 @@ CLI can print them in `--help` without loading the pipeline."""
 
 DEFAULT_MODEL = "gpt-4o-mini"
 
-# The structured-output modes (model/llm.py's MODES maps them to instructor's; a test holds the two equal).
+# The structured-output modes: model/openai/modes.py's ModeSpec table describes each (tests/test_modes.py).
 MODES = ("tools", "json_schema", "json", "md_json")

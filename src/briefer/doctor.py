@@ -17,8 +17,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from briefer.errors import EndpointFailed, RequestFailed
+from briefer.model.endpoint import EndpointConfig
+from briefer.model.openai.client import ModelClient
+from briefer.model.openai.modes import OTHER_MODES
+
 from .errors import BrieferError
-from .model.llm import OTHER_MODES, EndpointConfig, EndpointFailed, ModelClient, RequestFailed
 from .model.prompts import Prompts
 from .plural import plural
 

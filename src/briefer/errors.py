@@ -7,7 +7,11 @@
     ├── OutputError                   the output folder cannot be written (a full disk, permissions)
     │   └── OutputBusy                exit 75: another run holds the output folder (try again later)
     ├── EndpointError                 the model endpoint cannot be used at all (stops the run)
+    │   └── EndpointFailed            raised by the model client (model/openai/), with its HTTP attempts
     ├── ArticleFailed                 one article failed; the run goes on and ends partial
+    │   ├── BudgetExceeded            --max-cost would be exceeded: the request is not sent
+    │   ├── RequestFailed             one request to the model failed for good: its cost, its raw output
+    │   │   └── RequestNotSent        a request (retry, re-ask) the budget kept unsent (also a BudgetExceeded)
     │   ├── NotAnswered               a batch gave no valid answer, and the run may not ask live
     │   └── ReplayedFailure           an answer that failed validation in an earlier run, replayed
     └── ReplayError                   offline and no usable answer
@@ -72,6 +76,42 @@ class BudgetExceeded(ArticleFailed):
     """--max-cost would be exceeded: the request is not sent."""
 
     kind: FailureKind = "budget_exceeded"
+
+
+AnswerProblem = Literal["invalid", "cut_off"]
+
+
+
+class RequestFailed(ArticleFailed):
+    """One request failed for good. Carries what it cost and, when the model answered, its raw output."""
+
+    def __init__(self, message: str, *, attempts: int, prompt_tokens: int = 0, completion_tokens: int = 0,
+                 raw_output: str | None = None, answer_problem: AnswerProblem | None = None,
+                 raw_output_tokens: int = 0, cached_tokens: int = 0) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.prompt_tokens = prompt_tokens
+        self.completion_tokens = completion_tokens
+        self.cached_tokens = cached_tokens
+        self.raw_output = raw_output
+        # Set when the failure is the answer itself (still invalid after the re-asks, or cut off at the token
+        # limit): what the model said may then be kept in part (the response model's keep_valid).
+        self.answer_problem = answer_problem
+        self.raw_output_tokens = raw_output_tokens
+
+
+
+class RequestNotSent(RequestFailed, BudgetExceeded):
+    """A request (first, retry or re-ask) the budget kept unsent; carries what the earlier ones cost."""
+
+
+
+class EndpointFailed(EndpointError):
+    """The endpoint cannot be used at all, as the model client found it (after `attempts` HTTP attempts)."""
+
+    def __init__(self, message: str, *, attempts: int = 1) -> None:
+        super().__init__(message)
+        self.attempts = attempts
 
 
 class NotAnswered(ArticleFailed):

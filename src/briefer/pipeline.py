@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from briefer.model.endpoint import EndpointConfig
+from briefer.model.openai.client import ModelClient
+
 from . import estimates
 from .brief.aliases import aliases_for
 from .brief.continuity import Earlier, compared_note, load_earlier
@@ -43,7 +46,6 @@ from .model.cache import (
     write_if_changed,
 )
 from .model.costs import Price, batch_price, price_for, prompt_estimate
-from .model.llm import EndpointConfig, ModelClient
 from .model.prompts import Prompts
 from .model.report import run_report
 from .model.tape import taping

@@ -128,7 +128,7 @@ def print_plan(cfg: Any, limits: Any, batch_merge: bool) -> None:
     """What a submission would send and cost, on stdout; nothing is written or sent."""
     from briefer.batch_run import batched_stages, estimate, next_requests
     from briefer.model.batch import split
-    from briefer.model.llm import request_body
+    from briefer.model.openai.body import request_body
 
     planned = next_requests(cfg, batched_stages(False, batch_merge))
     guess = estimate(planned.calls, cfg, planned.gateway)

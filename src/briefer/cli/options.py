@@ -31,7 +31,7 @@ REPLAY = "Replay and cache"
 BATCH = "Batch"
 PANELS = (INPUT, ENDPOINT, LIMITS, OUTPUT, REPLAY, BATCH)
 
-# The library's defaults, written here rather than imported: `briefer --help` must not load model/llm.py or the
+# The library's defaults, written here rather than imported: `briefer --help` must not load the model client or the
 # pipeline (start-up time). tests/test_cli.py holds them equal.
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_MAX_TIME = 600.0
@@ -173,8 +173,8 @@ class EndpointOptions(OptionGroup):
     max_response_mb: MaxResponseMb = 8.0
 
     def config(self) -> Any:
-        """The library's EndpointConfig (imported now: it loads model/llm.py)."""
-        from briefer.model.llm import EndpointConfig
+        """The library's EndpointConfig (imported now: it loads model/endpoint.py)."""
+        from briefer.model.endpoint import EndpointConfig
 
         values = dataclasses.asdict(self)
         values["max_response_bytes"] = megabytes(values.pop("max_response_mb"))

@@ -40,7 +40,7 @@ from briefer.errors import NothingProduced, UsageError
 from briefer.files import ReadBackError, loads_toml
 from briefer.ingest.folder import article_id as id_of
 from briefer.ingest.folder import read_folder
-from briefer.model.llm import EndpointConfig
+from briefer.model.endpoint import EndpointConfig
 from briefer.pipeline import RunConfig, RunResult, SilentReporter, run
 from briefer.worker import run_sync
 

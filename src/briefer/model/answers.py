@@ -51,7 +51,9 @@ from .costs import Budget, Calibration, Price, completion_estimate
 from .tape import Answered, Tape, current_tape
 
 if TYPE_CHECKING:
-    from .llm import EndpointConfig, ModelClient, RequestFailed
+    from briefer.errors import RequestFailed
+    from briefer.model.endpoint import EndpointConfig
+    from briefer.model.openai.client import ModelClient
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -396,7 +398,7 @@ class Gateway:
 
     async def _live(self, call: Call, fp: Fingerprint, key: str, tape: Tape | None) -> BaseModel:
         """The model's answer, counted, cached and recorded; a failure kept in part when it can be."""
-        from .llm import EndpointFailed, RequestFailed
+        from briefer.errors import EndpointFailed, RequestFailed
 
         try:
             answer = await self._model().complete(call.messages, call.response_model, call.context,
@@ -477,7 +479,7 @@ class Gateway:
         """If the failure is the answer's own (invalid after the re-asks, or cut off), the answer as the model
         gave it, and what can be kept of it (None: nothing). None for any other failure (transport, timeout,
         refusal, budget): those are never stored."""
-        from .llm import RequestFailed
+        from briefer.errors import RequestFailed
 
         if not isinstance(exc, RequestFailed) or exc.answer_problem is None or not exc.raw_output:
             return None
@@ -522,7 +524,7 @@ class Gateway:
             if self.client_factory is not None:
                 self._client = self.client_factory()
             else:
-                from .llm import ModelClient
+                from briefer.model.openai.client import ModelClient
 
                 self._client = ModelClient(self.endpoint, on_tokens=self.on_tokens)
         return self._client

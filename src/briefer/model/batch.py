@@ -1,7 +1,7 @@
 """Batch requests and answers: the OpenAI Batch API's JSONL and vLLM's `run-batch`, through the one cache.
 
     requests.jsonl  one line per request: custom_id (the request's cache key), method, url, body
-                    (the body `ModelClient.complete` would send live: llm.request_body)
+                    (the body `ModelClient.complete` would send live: openai/body.py: request_body)
     results.jsonl   one line per answer: custom_id, response.status_code, response.body (a chat
                     completion), or error
 
@@ -9,7 +9,7 @@ Exporting a request also writes a *pending* record into the cache directory
 (`<cache-dir>/pending/<key>.json`): what the answer is for (stage, subject, fingerprint, the response
 model's name and the validation context) and the request line itself. Importing reads each answer
 line, finds its pending record by custom_id, validates the answer exactly like a live answer
-(llm.parse_completion) and stores it as an ordinary cache entry, so the next run replays it. That is
+(openai/parse.py: parse_completion) and stores it as an ordinary cache entry, so the next run replays it. That is
 why importing needs nothing but the results file: the engine that answered (a provider's batch,
 vLLM on one GPU box or a Ray cluster) never has to know about briefer.
 
@@ -243,11 +243,11 @@ def import_results(lines: Iterable[tuple[int, dict[str, Any] | None, str]], cach
 
 
 def _floor(completion: dict[str, Any], request: PendingRequest | None, floor: UsageFloor) -> None:
-    """A batch answer's usage, never below the request's own size (as for a live answer: llm.floor_usage)."""
+    """A batch answer's usage, never below the request's own size (as live: openai/parse.py floor_usage)."""
     usage = completion.get("usage")
     if request is None or not isinstance(usage, dict):
         return
-    from .llm import request_tokens
+    from briefer.model.openai.body import request_tokens
 
     def number(name: str) -> int:
         value = usage.get(name)
@@ -263,8 +263,11 @@ def _answer(request: PendingRequest, completion: dict[str, Any], model: type[Bas
             ) -> tuple[dict[str, Any], Usage, KeptAnswer | None] | str:
     """The answer a completion gives the request, validated like a live one: whole, or the part of it that is
     valid with the model's own words (`KeptAnswer`); else why not (a str)."""
+    from briefer.errors import RequestFailed
+    from briefer.model.endpoint import EndpointConfig
+    from briefer.model.openai.parse import parse_completion
+
     from .answers import keep_part
-    from .llm import EndpointConfig, RequestFailed, parse_completion
 
     try:
         answer = parse_completion(EndpointConfig(model=request.fingerprint.model, mode=request.mode), completion,
@@ -392,7 +395,7 @@ def add_shards(state: BatchState, directory: Path, lines: Iterable[dict[str, Any
 
 
 class Provider(Protocol):
-    """What the Files and Batches API offers (llm.BatchClient)."""
+    """What the Files and Batches API offers (openai/files.py: BatchClient)."""
 
     def upload(self, name: str, data: bytes) -> dict[str, Any]: ...
     def create(self, input_file_id: str, metadata: dict[str, str]) -> dict[str, Any]: ...

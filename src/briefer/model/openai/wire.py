@@ -2,7 +2,7 @@
 check that an HTTP 200 carries a usable chat completion.
 
 It works on the HTTP client the SDK uses (httpx, or httpx2 in newer SDKs) through its public
-`event_hooks` and byte streams, so it imports neither: llm.py stays the only door to the SDKs.
+`event_hooks` and byte streams, so it imports neither; it is part of the openai door (model/openai/) all the same.
 
 - Redirects: a 3xx is refused, not followed (`Redirected`): the user should fix --base-url.
 - Size: a body larger than the cap is refused (from Content-Length when given, else while it
@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-DEFAULT_MAX_RESPONSE_BYTES = 8_000_000  # --max-response-mb 8: an extraction is tens of KB, 8 MB far past any
 _HEAD = 300  # bytes of each body kept to quote in a failure
 
 
