@@ -304,3 +304,12 @@ def test_items_that_leave_out_their_sourcing_are_kept_as_not_attributed() -> Non
         "events: 1 date given without a date_basis: checked against the event's quote by briefer",
         "events: 1 item without attributed_to or single_anonymous_source: kept, shown as not attributed",
     ]
+
+
+def test_a_summary_written_as_a_list_is_joined_and_said() -> None:
+    """A 0.5B model in json mode wrote summary_en as a list, in the shape of translation_en just before it
+    (seen against llama.cpp in the real-model test): kept in part, never the whole answer lost."""
+    kept = _keep({**_GOOD, "summary_en": ["One.", "Two.", " Three."]})
+    assert kept is not None and kept.summary_en == "One. Two. Three."
+    assert "summary_en was written as a list of sentences; they are joined into one text" in kept.kept_warnings
+    assert _keep({**_GOOD, "summary_en": ["One.", 2]}) is None  # not sentences: still a hard failure

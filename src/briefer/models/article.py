@@ -223,6 +223,11 @@ class ArticleExtraction(Strict):
         last = order[-1] if order else None  # where a cut-off answer stopped
         kept: dict[str, Any] = {}
         warnings: list[str] = []
+        summary = data.get("summary_en")
+        if isinstance(summary, list) and summary and all(isinstance(s, str) for s in summary):
+            # A weak model writes the summary as a list of sentences, in the shape of the translation before it.
+            data["summary_en"] = " ".join(s.strip() for s in summary if s.strip())
+            warnings.append("summary_en was written as a list of sentences; they are joined into one text")
         for name in ("language", "headline_original", "headline_en", "summary_en"):
             if not valid_value(cls.model_fields[name].rebuild_annotation(), data.get(name, MISSING)):
                 return None
