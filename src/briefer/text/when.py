@@ -156,12 +156,7 @@ def _lookup(table: dict[str, _T], text: str) -> _T:
     raise KeyError(text)
 
 
-_MODE_WORDS = {
-    **{_key(w): "past" for w in [*words.AR_PAST, *words.FA_PAST, "last", "this past"]},
-    **{_key(w): "next" for w in [*words.AR_NEXT, *words.FA_NEXT, "next", "this coming"]},
-    **{_key(w): "this" for w in [*words.AR_THIS, *words.FA_THIS, "this", "earlier this", "later this", "امسال",
-                                 "هذا", "هذه", "این"]},
-}
+_MODE_WORDS = {_key(w): mode for mode, said in words.MODE_WORDS.items() for w in said}
 
 # ---------------------------------------------------------------- computations
 
@@ -627,7 +622,12 @@ def _same_day(weekday: _Expr, date: _Expr) -> bool:
 
 
 def resolve_all(quote: str, reference: str | None, language: str) -> list[Resolution]:
-    """Every date expression in ``quote``, in reading order (see the module docstring)."""
+    """Every date expression in ``quote``, in reading order (see the module docstring); read once per text."""
+    return list(_resolved(quote, reference, language))
+
+
+@functools.lru_cache(maxsize=4096)  # the date check and the statement check read the same quotes
+def _resolved(quote: str, reference: str | None, language: str) -> tuple[Resolution, ...]:
     if reference is not None:
         _check_partial(reference, "reference")
     folded = _fold(quote)
@@ -672,7 +672,7 @@ def resolve_all(quote: str, reference: str | None, language: str) -> list[Resolu
             earliest=span[0].isoformat() if span else None,
             latest=span[1].isoformat() if span else None,
         ))
-    return out
+    return tuple(out)
 
 
 def resolve(quote: str, reference: str | None, language: str) -> Resolution | None:

@@ -59,3 +59,10 @@ AR_THIS = ["الجاري", "الجارية", "الحالي", "الحالية"]
 FA_PAST = ["گذشته", "پیش", "قبل"]
 FA_NEXT = ["آینده", "آتی"]
 FA_THIS = ["جاری"]
+
+# The words that say which one is meant: the past, the next, or the current one.
+MODE_WORDS = {
+    "past": [*AR_PAST, *FA_PAST, "last", "this past"],
+    "next": [*AR_NEXT, *FA_NEXT, "next", "this coming"],
+    "this": [*AR_THIS, *FA_THIS, "this", "earlier this", "later this", "امسال", "هذا", "هذه", "این"],
+}
