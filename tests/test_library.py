@@ -107,6 +107,12 @@ def test_the_sync_wrapper_inside_a_running_loop_says_what_to_await(fixture_copy:
         asyncio.run(in_a_notebook())
     assert not (tmp_path / "out").exists()
 
+    async def planned_in_a_notebook() -> None:  # the dry run has no async twin: a thread is the way in a loop
+        briefer.dry_run(cfg)
+
+    with pytest.raises(briefer.BrieferError, match=r"await asyncio\.to_thread\(briefer\.dry_run, cfg\)"):
+        asyncio.run(planned_in_a_notebook())
+
 
 def test_asyncio_run_is_called_in_one_place_of_the_library() -> None:
     """Everything else awaits: a host's running loop can await every entry point (the commands may use it)."""

@@ -86,6 +86,10 @@ RESPONSE_MODELS: dict[str, type[BaseModel]] = {
 }
 
 
+# What to await instead, when a host calls this inside its running event loop (worker.run_sync).
+IN_A_LOOP = "asyncio.to_thread(...) around the batch call"
+
+
 @dataclass(frozen=True)
 class Planned:
     calls: list[Call]  # requests with no answer yet, in folder order
@@ -156,7 +160,7 @@ def next_requests(cfg: RunConfig, stages: tuple[str, ...], tries: dict[str, int]
         finally:
             await gateway.aclose()
 
-    stage, answered = run_sync(find(), "briefer.asummarize_folder")
+    stage, answered = run_sync(find(), IN_A_LOOP)
     calls = fresh()
     return Next(calls, answered, len(folder.articles), gateway, given_up=len(gateway.deferred) - len(calls),
                 live=gateway.counters.model_calls, stage=stage if calls else "extract")
@@ -514,7 +518,7 @@ def _collect(out: Path, live_rest: bool, limits: Limits, provider: Provider | No
         store.save(state)
         send(state, store, client, say)
         return done
-    done.result = run_sync(run(replace(cfg, batched=stages), reporter), "briefer.asummarize_folder")
+    done.result = run_sync(run(replace(cfg, batched=stages), reporter), IN_A_LOOP)
     return done
 
 
@@ -539,7 +543,7 @@ def run_batch(cfg: RunConfig, live_rest: bool = False, batch_merge: bool = False
     if not submitted.state.shards:  # every request is answered already: the ordinary run, from the cache
         done = Collected(submitted.state)
         done.result = run_sync(run(replace(cfg, batched=batched_stages(live_rest, batch_merge)), reporter),
-                               "briefer.asummarize_folder")
+                               IN_A_LOOP)
         return done
     shown: dict[int, str] = {}
     while True:

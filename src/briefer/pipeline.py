@@ -542,7 +542,7 @@ def _merge_answered(articles: list[Article], gateway: Gateway, prompts: Prompts,
             return False, [exc.call]
         return True, []
 
-    return run_sync(answered(), "briefer.asummarize_folder")
+    return run_sync(answered(), "asyncio.to_thread(briefer.dry_run, cfg)")  # the dry run has no async twin
 
 
 async def for_each(articles: list[Article], one: Callable[[Article], Coroutine[object, object, None]]) -> None:

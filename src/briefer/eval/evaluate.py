@@ -52,6 +52,10 @@ BRIEF = "brief"
 _RERECORD = re.compile(r"(?:Re-record with|record it with): (.+?)(?: \(last raw output: .*\))?$", re.S)
 
 
+# What to await instead, when a host calls this inside its running event loop (worker.run_sync).
+IN_A_LOOP = "asyncio.to_thread(evaluate, cfg)"
+
+
 @dataclass(frozen=True)
 class EvalConfig:
     fixtures: Path = Path("fixtures")
@@ -248,9 +252,9 @@ def evaluate(cfg: EvalConfig) -> EvalReport:
                 "mode": cfg.endpoint.mode, "base_url": cfg.endpoint.base_url,
                 "recordings": str(cfg.recordings) if cfg.recordings else None}
     if cfg.compare_prompt_dir is None:
-        return EvalReport(settings, [run_sync(run_cases(cfg, cases, cfg.prompt_dir, ""), "run_cases")])
-    a = run_sync(run_cases(cfg, cases, cfg.prompt_dir, "A"), "run_cases")
-    b = run_sync(run_cases(cfg, cases, cfg.compare_prompt_dir, "B"), "run_cases")
+        return EvalReport(settings, [run_sync(run_cases(cfg, cases, cfg.prompt_dir, ""), IN_A_LOOP)])
+    a = run_sync(run_cases(cfg, cases, cfg.prompt_dir, "A"), IN_A_LOOP)
+    b = run_sync(run_cases(cfg, cases, cfg.compare_prompt_dir, "B"), IN_A_LOOP)
     return EvalReport(settings, [a, b], compare(a, b))
 
 
